@@ -1,0 +1,199 @@
+// Drive one container down the escalation ladder: decide (pure, decide/ladder.ts), act, observe
+// again, stop as soon as it is healthy. Shared by `cleanup` (once) and `monitor` (every cycle).
+import type { Settings } from '../cli/settings.ts';
+import { isHealthy } from '../decide/classify.ts';
+import { planKill, stepsToRun, type KillPlan } from '../decide/ladder.ts';
+import type { RestartDecision } from '../decide/restart-policy.ts';
+import type { Engine } from '../engine/client.ts';
+import { inspectById, restartContainer } from '../engine/containers.ts';
+import { engineMessage } from '../engine/exec.ts';
+import type { ActionLog } from '../log/logger.ts';
+import { observeContainer } from '../observe/container.ts';
+import type { ContainerObservation } from '../observe/observation.ts';
+import type { PidsReading, Proc } from '../types.ts';
+import { toTarget } from './identity.ts';
+import { killAll, type SignalBatch } from './kill-trees.ts';
+
+export interface RestartGate {
+  check(containerId: string, nowMs: number): RestartDecision;
+  record(containerId: string, nowMs: number): void;
+}
+
+export interface LadderOutcome {
+  container: string;
+  healthyBefore: boolean;
+  healthy: boolean;
+  before: Figures;
+  after: Figures;
+  stepsRun: string[];
+  killed: number;
+  restarted: boolean;
+}
+
+interface Figures {
+  processes: number | null;
+  pidsCurrent: number | null;
+}
+
+export interface LadderEnv {
+  engine: Engine;
+  settings: Settings;
+  log: ActionLog;
+  restartGate: RestartGate;
+  execTimeoutMs: number;
+  /** Checked between steps: a monitor asked to stop finishes the current action, then returns. */
+  shouldStop?: () => boolean;
+}
+
+export async function observeForAction(env: LadderEnv, obs: ContainerObservation): Promise<ContainerObservation> {
+  const s = env.settings;
+  return observeContainer(env.engine, obs.info, {
+    procRoot: s.procRoot,
+    cgroupRoot: s.cgroupRoot,
+    processes: true,
+    stats: false,
+    withHostPids: true,
+    execTimeoutMs: env.execTimeoutMs,
+  });
+}
+
+export async function runLadder(env: LadderEnv, first: ContainerObservation): Promise<LadderOutcome> {
+  const s = env.settings;
+  const ids = { container: first.info.name, containerId: first.info.id };
+  let obs = first.table ? first : await observeForAction(env, first);
+  const before = figures(obs.table?.procs ?? null, obs.pids);
+  const healthyBefore = healthyNow(obs, s);
+  const stepsRun: string[] = [];
+  let killed = 0;
+  let restarted = false;
+  // Dry run: the would-be victims are subtracted from a simulated view, so the next step is
+  // decided as it would be after the real kill, and a dry run shows where the ladder would stop.
+  let simulated: { procs: Proc[]; pids: PidsReading } | null = null;
+
+  for (const step of stepsToRun(s.steps, s.emergency)) {
+    if (env.shouldStop?.()) break;
+    const procs = simulated?.procs ?? obs.table?.procs ?? null;
+    const pids = simulated?.pids ?? obs.pids;
+    if (isHealthy(procs?.length ?? null, pids, s) && obs.table !== null) break;
+    if (step === 'restart') {
+      stepsRun.push(step);
+      const now = Date.now();
+      const decision = env.restartGate.check(obs.info.id, now);
+      if (!decision.allowed) {
+        env.log.warn(
+          { event: 'restart-suppressed', ...ids, step, reason: `restart limit reached: ${decision.recent} restarts in the window`, dryRun: s.dryRun },
+          'restart suppressed',
+        );
+        continue;
+      }
+      env.log.info({ event: 'step', ...ids, step, reason: 'still unhealthy after the kill steps', dryRun: s.dryRun });
+      env.log.info({ event: 'restart', ...ids, step, reason: `stop timeout ${s.graceSeconds}s`, dryRun: s.dryRun });
+      if (!s.dryRun) {
+        env.restartGate.record(obs.info.id, now);
+        await restartContainer(env.engine, obs.info.id, s.graceSeconds);
+        restarted = true;
+        obs = await reobserveAfterRestart(env, obs);
+      }
+      continue;
+    }
+    if (!procs) continue; // no process table: only a restart can help
+    const plan = planKill(step, procs, pids, s);
+    if (plan.victims.length === 0) continue;
+    stepsRun.push(step);
+    const members = plan.victims.flatMap((v) => v.tree);
+    env.log.info({
+      event: 'step',
+      ...ids,
+      step,
+      reason: plan.reason,
+      dryRun: s.dryRun,
+      victims: plan.victims.length,
+      processes: members.length,
+    });
+    if (s.dryRun) {
+      logKill(env, ids, plan, { signal: 'SIGTERM', targets: members.map(toTarget), via: 'exec', reused: [] }, true);
+      simulated = subtract(procs, pids, members);
+      killed += members.length;
+      continue;
+    }
+    const report = await killAll(
+      { engine: env.engine, containerId: obs.info.id, cgroupDir: obs.cgroupDir, procRoot: s.procRoot, execTimeoutMs: env.execTimeoutMs },
+      members.map(toTarget),
+      s.graceSeconds * 1000,
+      (batch) => logKill(env, ids, plan, batch, false),
+    );
+    killed += report.batches[0]?.targets.length ?? 0;
+    if (report.survivors.length > 0) {
+      env.log.error({
+        event: 'error',
+        ...ids,
+        step,
+        pids: report.survivors.map((t) => t.pid),
+        reason: 'still alive after SIGKILL (uninterruptible sleep?)',
+        dryRun: false,
+      });
+    }
+    obs = await observeForAction(env, obs);
+  }
+
+  const finalProcs = simulated?.procs ?? obs.table?.procs ?? null;
+  const finalPids = simulated?.pids ?? obs.pids;
+  const after = figures(finalProcs, finalPids);
+  const healthyAfter = s.dryRun ? healthyBefore : healthyNow(obs, s);
+  env.log.info({
+    event: 'result',
+    ...ids,
+    before,
+    after,
+    healthy: healthyAfter,
+    ...(s.dryRun ? { wouldBeHealthy: isHealthy(finalProcs?.length ?? null, finalPids, s) } : {}),
+    steps: stepsRun,
+    dryRun: s.dryRun,
+  });
+  return { container: first.info.name, healthyBefore, healthy: healthyAfter, before, after, stepsRun, killed, restarted };
+}
+
+function healthyNow(obs: ContainerObservation, s: Settings): boolean {
+  // Without a process table the process count is unknown: healthy only by pids, and only if known.
+  if (!obs.table) return obs.pids.current !== null && isHealthy(null, obs.pids, s) && obs.pids.current <= s.maxProcs;
+  return isHealthy(obs.table.procs.length, obs.pids, s);
+}
+
+function figures(procs: Proc[] | null, pids: PidsReading): Figures {
+  return { processes: procs?.length ?? null, pidsCurrent: pids.current };
+}
+
+function subtract(procs: Proc[], pids: PidsReading, members: Proc[]): { procs: Proc[]; pids: PidsReading } {
+  const gone = new Set(members.map((m) => m.pid));
+  const tasks = members.reduce((n, m) => n + (m.threads ?? 1), 0);
+  return {
+    procs: procs.filter((p) => !gone.has(p.pid)),
+    pids: { ...pids, current: pids.current === null ? null : Math.max(0, pids.current - tasks) },
+  };
+}
+
+function logKill(env: LadderEnv, ids: { container: string; containerId: string }, plan: KillPlan, batch: SignalBatch, dryRun: boolean): void {
+  const hostPids = batch.targets.map((t) => t.hostPid).filter((h): h is number => h !== undefined);
+  env.log.info({
+    event: 'kill',
+    ...ids,
+    step: plan.step,
+    signal: batch.signal,
+    pids: batch.targets.map((t) => t.pid),
+    ...(hostPids.length === batch.targets.length ? { hostPids } : {}),
+    commands: batch.targets.map((t) => t.command),
+    reason: batch.signal === 'SIGKILL' ? 'still alive after the grace period' : plan.reason,
+    via: batch.via,
+    ...(batch.reused.length > 0 ? { skippedReusedPids: batch.reused.map((t) => t.pid) } : {}),
+    dryRun,
+  });
+}
+
+/** After a restart the init PID and the cgroup may change: inspect again, then observe. */
+async function reobserveAfterRestart(env: LadderEnv, obs: ContainerObservation): Promise<ContainerObservation> {
+  const info = await inspectById(env.engine, obs.info.id).catch((e: unknown) => {
+    env.log.error({ event: 'error', container: obs.info.name, containerId: obs.info.id, reason: engineMessage(e) });
+    return null;
+  });
+  return observeForAction(env, { ...obs, info: info ?? obs.info, table: null });
+}

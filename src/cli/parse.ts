@@ -1,0 +1,101 @@
+// Command-line parsing with yargs. yargs only splits and checks names here (strict: an unknown
+// flag is a usage error); values are validated in settings.ts together with env and config.
+// No yargs defaults: a flag that is absent must stay absent, or it would hide env and config.
+import yargs from 'yargs';
+import { readFileSync } from 'node:fs';
+import { UsageError } from '../errors.ts';
+import { SETTINGS, envName, resolveSettings, type CommandName, type Settings } from './settings.ts';
+import { VERSION } from '../version.ts';
+
+export type ParsedCli =
+  | { kind: 'run'; command: CommandName; settings: Settings }
+  | { kind: 'print'; text: string };
+
+const COMMANDS: Record<CommandName, string> = {
+  audit: 'Report processes, pids and limits of each container (cron-friendly)',
+  cleanup: 'One-shot emergency: bring unhealthy containers back under their limits',
+  monitor: 'Long-running loop: observe every --interval seconds and clean up (nohup/systemd)',
+};
+
+export async function parseCli(argv: string[], env: Record<string, string | undefined>): Promise<ParsedCli> {
+  let printed = '';
+  const y = yargs(argv)
+    .scriptName('pidwarden')
+    .usage('pidwarden <command> [options]\n\nKeeps Docker containers from drowning in runaway processes.')
+    .exitProcess(false)
+    .strict()
+    .parserConfiguration({ 'camel-case-expansion': false, 'boolean-negation': false, 'duplicate-arguments-array': true })
+    .option('config', { type: 'string', describe: `JSON file with settings (env ${envName('config')})`, global: true })
+    .version(VERSION)
+    .help()
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .epilogue(
+      'Every option can also come from the environment as PIDWARDEN_<OPTION> (e.g. PIDWARDEN_MAX_PROCS=20)\n' +
+        'or from the --config file (keys as the option names); flags win over env, env over the file.\n' +
+        'Exit codes: 0 ok, 1 a container critical/unhealthy, 2 usage or config error, 3 engine unreachable.',
+    )
+    .fail((msg, err) => {
+      throw new UsageError(msg || err?.message || 'bad usage');
+    });
+  for (const name of Object.keys(COMMANDS) as CommandName[]) {
+    y.command(name, COMMANDS[name], (sub) => {
+      for (const spec of SETTINGS.filter((s) => s.commands.includes(name))) {
+        const def = spec.default === undefined || (Array.isArray(spec.default) && spec.default.length === 0) ? '' : ` [default: ${fmtDefault(spec.default)}]`;
+        sub.option(spec.flag, {
+          type: spec.kind === 'bool' ? 'boolean' : spec.kind === 'list' ? 'array' : 'string',
+          describe: spec.describe + def,
+          requiresArg: spec.kind !== 'bool',
+          ...(spec.kind === 'list' ? { string: true } : {}),
+        });
+      }
+      return sub;
+    });
+  }
+  y.demandCommand(1, 'name a command: audit, cleanup or monitor');
+  // yargs writes help/version through console.log; capture it so main decides where output goes.
+  const origLog = console.log;
+  console.log = (...args: unknown[]) => {
+    printed += args.map(String).join(' ') + '\n';
+  };
+  let parsed: Record<string, unknown>;
+  try {
+    parsed = (await y.parseAsync()) as Record<string, unknown>;
+  } finally {
+    console.log = origLog;
+  }
+  if (parsed['help'] || parsed['version']) return { kind: 'print', text: printed };
+  const command = String((parsed['_'] as unknown[])[0]) as CommandName;
+  if (!(command in COMMANDS)) throw new UsageError(`unknown command "${command}": use audit, cleanup or monitor`);
+  if ((parsed['_'] as unknown[]).length > 1) throw new UsageError(`unexpected argument "${(parsed['_'] as unknown[])[1]}"`);
+  const configPath = (parsed['config'] as string | undefined) ?? env[envName('config')];
+  const config = configPath ? readConfig(configPath) : {};
+  const flags: Record<string, unknown> = {};
+  for (const spec of SETTINGS) if (parsed[spec.flag] !== undefined) flags[spec.flag] = parsed[spec.flag];
+  return { kind: 'run', command, settings: resolveSettings(command, flags, env, config) };
+}
+
+function fmtDefault(v: unknown): string {
+  return Array.isArray(v) ? v.map((x) => JSON.stringify(x)).join(' ') : String(v);
+}
+
+const KNOWN_KEYS = new Set(SETTINGS.flatMap((s) => [s.flag, s.flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())]));
+
+export function readConfig(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new UsageError(`config ${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (e) {
+    throw new UsageError(`config ${path}: not valid JSON (${(e as Error).message})`);
+  }
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new UsageError(`config ${path}: expected a JSON object`);
+  for (const key of Object.keys(data)) {
+    if (!KNOWN_KEYS.has(key)) throw new UsageError(`config ${path}: unknown setting "${key}"`);
+  }
+  return data as Record<string, unknown>;
+}

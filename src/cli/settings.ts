@@ -1,0 +1,224 @@
+// Every setting pidwarden understands, in one table, and the one place where flags, environment,
+// config file and defaults meet. Precedence: flags > env (PIDWARDEN_<FLAG>) > config file > defaults.
+// Values arrive as strings from all three outer sources and are validated here, so a malformed
+// value is the same one-line usage error wherever it came from.
+import { UsageError } from '../errors.ts';
+import { STEPS, type StepName } from '../decide/ladder.ts';
+import { parseRestartLimit, type RestartLimit } from '../decide/restart-policy.ts';
+import { DEFAULT_DOCKER_HOST } from '../engine/client.ts';
+
+export type CommandName = 'audit' | 'cleanup' | 'monitor';
+type Kind = 'int' | 'number' | 'string' | 'bool' | 'list';
+
+export interface SettingSpec {
+  flag: string;
+  kind: Kind;
+  describe: string;
+  commands: readonly CommandName[];
+  default?: unknown;
+}
+
+const ALL: readonly CommandName[] = ['audit', 'cleanup', 'monitor'];
+const ACTING: readonly CommandName[] = ['cleanup', 'monitor'];
+
+export const SETTINGS: readonly SettingSpec[] = [
+  { flag: 'container', kind: 'list', commands: ALL, describe: 'container name or ID to watch (repeatable; default: all running)' },
+  { flag: 'label', kind: 'list', commands: ALL, describe: 'only containers with this label, KEY or KEY=VALUE (repeatable)' },
+  { flag: 'max-procs', kind: 'int', commands: ALL, default: 15, describe: 'critical above this many processes in a container' },
+  { flag: 'pids-ratio', kind: 'number', commands: ALL, default: 0.8, describe: 'critical when pids.current >= ratio x pids.max (0-1]' },
+  { flag: 'match', kind: 'list', commands: ALL, default: ['^npm exec '], describe: 'regex for the runaway processes (repeatable)' },
+  { flag: 'docker-host', kind: 'string', commands: ALL, describe: `engine address (default: DOCKER_HOST, else ${DEFAULT_DOCKER_HOST})` },
+  { flag: 'cgroup-root', kind: 'string', commands: ALL, describe: 'where the host cgroup fs is mounted (default: from /proc/self/mountinfo)' },
+  { flag: 'proc-root', kind: 'string', commands: ALL, default: '/proc', describe: "the host's /proc" },
+  { flag: 'json', kind: 'bool', commands: ['audit'], default: false, describe: 'print one JSON document instead of the table' },
+  { flag: 'prom-file', kind: 'string', commands: ['audit'], describe: 'also write Prometheus text to PATH (atomically)' },
+  { flag: 'keep', kind: 'int', commands: ACTING, default: 1, describe: 'dedupe keeps the newest N of each duplicate command line' },
+  { flag: 'protect', kind: 'list', commands: ACTING, default: [], describe: 'regex of processes never to kill (repeatable)' },
+  { flag: 'grace', kind: 'number', commands: ACTING, default: 5, describe: 'seconds between SIGTERM and SIGKILL (and restart stop timeout)' },
+  { flag: 'steps', kind: 'string', commands: ACTING, default: STEPS.join(','), describe: 'ladder steps allowed, in order: dedupe,oldest,all,restart' },
+  { flag: 'emergency', kind: 'bool', commands: ACTING, default: false, describe: 'start the ladder at "all"' },
+  { flag: 'dry-run', kind: 'bool', commands: ACTING, default: false, describe: 'decide and log, signal nothing' },
+  { flag: 'log-file', kind: 'string', commands: ACTING, describe: 'append JSONL here (default: stdout)' },
+  { flag: 'interval', kind: 'number', commands: ['monitor'], default: 30, describe: 'seconds between cycles' },
+  { flag: 'restart-limit', kind: 'string', commands: ['monitor'], default: '3/1h', describe: 'at most N restarts per container per window, N/WINDOW (s,m,h,d)' },
+  { flag: 'pid-file', kind: 'string', commands: ['monitor'], describe: 'write our PID here; refuse to start if another monitor holds it' },
+  { flag: 'heartbeat', kind: 'number', commands: ['monitor'], default: 300, describe: 'seconds between heartbeat lines' },
+];
+
+export function envName(flag: string): string {
+  return 'PIDWARDEN_' + flag.toUpperCase().replace(/-/g, '_');
+}
+
+function camel(flag: string): string {
+  return flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+export interface Settings {
+  containers: string[];
+  labels: string[];
+  maxProcs: number;
+  pidsRatio: number;
+  match: RegExp[];
+  dockerHost: string;
+  cgroupRoot?: string;
+  procRoot: string;
+  json: boolean;
+  promFile?: string;
+  keep: number;
+  protect: RegExp[];
+  graceSeconds: number;
+  steps: StepName[];
+  emergency: boolean;
+  dryRun: boolean;
+  logFile?: string;
+  intervalSeconds: number;
+  restartLimit: RestartLimit;
+  pidFile?: string;
+  heartbeatSeconds: number;
+}
+
+type Raw = Record<string, unknown>;
+
+/**
+ * Merge the sources for one command. `flags` holds only what was given on the command line
+ * (yargs output, keyed by flag name); `env` is process.env; `config` the parsed config file.
+ */
+export function resolveSettings(command: CommandName, flags: Raw, env: Record<string, string | undefined>, config: Raw): Settings {
+  const values: Record<string, unknown> = {};
+  for (const spec of SETTINGS) {
+    const fromFlag = flags[spec.flag];
+    const fromEnv = env[envName(spec.flag)];
+    const fromConfig = config[spec.flag] ?? config[camel(spec.flag)];
+    let v: unknown;
+    let where: string;
+    if (fromFlag !== undefined && !(Array.isArray(fromFlag) && fromFlag.length === 0)) {
+      v = fromFlag;
+      where = `--${spec.flag}`;
+    } else if (fromEnv !== undefined && fromEnv !== '') {
+      v = spec.kind === 'list' ? envList(fromEnv) : fromEnv;
+      where = envName(spec.flag);
+    } else if (fromConfig !== undefined && fromConfig !== null) {
+      v = fromConfig;
+      where = `config "${spec.flag}"`;
+    } else {
+      values[spec.flag] = spec.default;
+      continue;
+    }
+    values[spec.flag] = coerce(spec, v, where);
+  }
+  return validate(command, values, env);
+}
+
+/** A repeatable setting in the environment: a JSON array, or one value. */
+function envList(text: string): unknown {
+  const t = text.trim();
+  if (t.startsWith('[')) {
+    try {
+      return JSON.parse(t);
+    } catch {
+      throw new UsageError(`malformed JSON array: ${text}`);
+    }
+  }
+  return [text];
+}
+
+function coerce(spec: SettingSpec, v: unknown, where: string): unknown {
+  const bad = (what: string) => new UsageError(`${where}: ${what}, got ${JSON.stringify(v)}`);
+  switch (spec.kind) {
+    case 'bool':
+      if (typeof v === 'boolean') return v;
+      if (v === 'true' || v === '1') return true;
+      if (v === 'false' || v === '0') return false;
+      throw bad('expected true or false');
+    case 'int': {
+      const n = typeof v === 'number' ? v : /^\s*-?\d+\s*$/.test(String(v)) ? Number(v) : NaN;
+      if (!Number.isSafeInteger(n)) throw bad('expected a whole number');
+      return n;
+    }
+    case 'number': {
+      const n = typeof v === 'number' ? v : /^\s*-?(\d+\.?\d*|\.\d+)\s*$/.test(String(v)) ? Number(v) : NaN;
+      if (!Number.isFinite(n)) throw bad('expected a number');
+      return n;
+    }
+    case 'string':
+      if (typeof v === 'string' && v !== '') return v;
+      if (Array.isArray(v) && v.length > 0) return String(v[v.length - 1]); // a repeated scalar flag: last wins
+      throw bad('expected a non-empty string');
+    case 'list': {
+      const list = Array.isArray(v) ? v : [v];
+      if (!list.every((x) => typeof x === 'string' || typeof x === 'number')) throw bad('expected strings');
+      return list.map(String);
+    }
+  }
+}
+
+function regexes(list: string[], flag: string): RegExp[] {
+  return list.map((src) => {
+    try {
+      return new RegExp(src, 'u');
+    } catch (e) {
+      throw new UsageError(`--${flag}: not a valid regular expression: ${src}`);
+    }
+  });
+}
+
+function validate(command: CommandName, v: Record<string, unknown>, env: Record<string, string | undefined>): Settings {
+  const int = (k: string) => v[k] as number;
+  const num = (k: string) => v[k] as number;
+  const str = (k: string) => v[k] as string | undefined;
+  const list = (k: string) => (v[k] as string[] | undefined) ?? [];
+
+  if (int('max-procs') < 1) throw new UsageError('--max-procs: must be at least 1');
+  const ratio = num('pids-ratio');
+  if (!(ratio > 0 && ratio <= 1)) throw new UsageError('--pids-ratio: must be in (0, 1]');
+  if (int('keep') < 0) throw new UsageError('--keep: must be 0 or more');
+  if (!(num('grace') >= 0 && num('grace') <= 3600)) throw new UsageError('--grace: must be between 0 and 3600 seconds');
+  if (!(num('interval') > 0 && num('interval') <= 86400)) throw new UsageError('--interval: must be between 0 and 86400 seconds');
+  if (!(num('heartbeat') > 0)) throw new UsageError('--heartbeat: must be more than 0 seconds');
+  for (const c of list('container')) if (c.trim() === '') throw new UsageError('--container: empty name');
+  for (const l of list('label')) if (l === '' || l.startsWith('=')) throw new UsageError(`--label: expected KEY or KEY=VALUE, got "${l}"`);
+
+  const steps = String(v['steps'])
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const s of steps) {
+    if (!(STEPS as readonly string[]).includes(s)) throw new UsageError(`--steps: unknown step "${s}" (use ${STEPS.join(',')})`);
+  }
+  if (steps.length === 0) throw new UsageError('--steps: name at least one step');
+  const restartLimit = parseRestartLimit(String(v['restart-limit']));
+  if (!restartLimit) throw new UsageError(`--restart-limit: expected N/WINDOW such as 3/1h, got "${v['restart-limit']}"`);
+
+  const procRoot = str('proc-root')!.replace(/\/+$/, '') || '/';
+  const cgroupRoot = str('cgroup-root');
+  for (const [flag, p] of [['proc-root', procRoot], ['cgroup-root', cgroupRoot], ['log-file', str('log-file')], ['pid-file', str('pid-file')], ['prom-file', str('prom-file')]] as const) {
+    if (p !== undefined && !p.startsWith('/') && !p.startsWith('.')) {
+      // Relative paths are fine; this only rejects things that look like a swallowed flag.
+      if (p.startsWith('-')) throw new UsageError(`--${flag}: expected a path, got "${p}"`);
+    }
+  }
+  void command;
+  return {
+    containers: list('container'),
+    labels: list('label'),
+    maxProcs: int('max-procs'),
+    pidsRatio: ratio,
+    match: regexes(list('match'), 'match'),
+    dockerHost: str('docker-host') ?? (env['DOCKER_HOST'] || DEFAULT_DOCKER_HOST),
+    cgroupRoot,
+    procRoot,
+    json: v['json'] as boolean,
+    promFile: str('prom-file'),
+    keep: int('keep'),
+    protect: regexes(list('protect'), 'protect'),
+    graceSeconds: num('grace'),
+    steps: steps as StepName[],
+    emergency: v['emergency'] as boolean,
+    dryRun: v['dry-run'] as boolean,
+    logFile: str('log-file'),
+    intervalSeconds: num('interval'),
+    restartLimit,
+    pidFile: str('pid-file'),
+    heartbeatSeconds: num('heartbeat'),
+  };
+}

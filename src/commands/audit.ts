@@ -1,0 +1,47 @@
+// `pidwarden audit`: observe every selected container once and report. Exit 1 when any is critical.
+import { assess } from '../decide/classify.ts';
+import { selectContainers } from '../engine/containers.ts';
+import { observeContainer } from '../observe/container.ts';
+import { readHost } from '../observe/host.ts';
+import { auditDocument, type AuditedContainer } from '../report/json.ts';
+import { promText, writeFileAtomic } from '../report/prom.ts';
+import { auditTable } from '../report/table.ts';
+import { EXEC_TIMEOUT_MS, type CommandContext } from './context.ts';
+import { EXIT } from '../errors.ts';
+import { UsageError } from '../errors.ts';
+
+export async function runAudit(ctx: CommandContext): Promise<number> {
+  const s = ctx.settings;
+  const started = new Date();
+  const infos = await selectContainers(ctx.engine, { containers: s.containers, labels: s.labels });
+  const [host, observations] = await Promise.all([
+    readHost(),
+    Promise.all(
+      infos.map((info) =>
+        observeContainer(ctx.engine, info, {
+          procRoot: s.procRoot,
+          cgroupRoot: s.cgroupRoot,
+          processes: true,
+          stats: true,
+          execTimeoutMs: EXEC_TIMEOUT_MS,
+        }),
+      ),
+    ),
+  ]);
+  const rows: AuditedContainer[] = observations.map((obs) => ({
+    obs,
+    assessment: assess(obs.table?.procs ?? null, obs.pids, s),
+  }));
+
+  if (s.json) ctx.io.out(JSON.stringify(auditDocument(started, host, rows), null, 2) + '\n');
+  else ctx.io.out(auditTable(rows));
+
+  if (s.promFile) {
+    try {
+      await writeFileAtomic(s.promFile, promText(rows, started.getTime()));
+    } catch (e) {
+      throw new UsageError(`--prom-file ${s.promFile}: cannot write (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+    }
+  }
+  return rows.some((r) => r.assessment.status === 'critical') ? EXIT.unhealthy : EXIT.ok;
+}

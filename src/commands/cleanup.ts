@@ -1,0 +1,59 @@
+// `pidwarden cleanup`: one-shot emergency. Every selected container that is unhealthy goes down the
+// ladder until healthy. Exit 0 when all end healthy; 1 when one is still unhealthy (or would be: a
+// dry run changes nothing, so an unhealthy container stays unhealthy).
+import { runLadder, type LadderOutcome, type RestartGate } from '../act/ladder-run.ts';
+import { selectContainers } from '../engine/containers.ts';
+import { EXIT } from '../errors.ts';
+import { createActionLog } from '../log/logger.ts';
+import { observeContainer } from '../observe/container.ts';
+import { EXEC_TIMEOUT_MS, type CommandContext } from './context.ts';
+
+/** One run of cleanup may restart each container once; the monitor keeps a real history. */
+const oneRestartEach: () => RestartGate = () => {
+  const done = new Set<string>();
+  return {
+    check: (id) => (done.has(id) ? { allowed: false, recent: 1 } : { allowed: true, recent: 0 }),
+    record: (id) => void done.add(id),
+  };
+};
+
+export async function runCleanup(ctx: CommandContext): Promise<number> {
+  const s = ctx.settings;
+  const log = createActionLog(s.logFile);
+  const infos = await selectContainers(ctx.engine, { containers: s.containers, labels: s.labels });
+  const gate = oneRestartEach();
+  const outcomes = await Promise.all(
+    infos
+      .filter((i) => i.running)
+      .map(async (info): Promise<LadderOutcome | null> => {
+        try {
+          const obs = await observeContainer(ctx.engine, info, {
+            procRoot: s.procRoot,
+            cgroupRoot: s.cgroupRoot,
+            processes: true,
+            stats: false,
+            withHostPids: true,
+            execTimeoutMs: EXEC_TIMEOUT_MS,
+          });
+          for (const p of obs.problems) log.warn({ event: 'error', container: info.name, containerId: info.id, reason: p });
+          return await runLadder({ engine: ctx.engine, settings: s, log, restartGate: gate, execTimeoutMs: EXEC_TIMEOUT_MS }, obs);
+        } catch (e) {
+          log.error({ event: 'error', container: info.name, containerId: info.id, reason: e instanceof Error ? e.message : String(e) });
+          return null;
+        }
+      }),
+  );
+  log.flush();
+  for (const o of outcomes) if (o) ctx.io.err(summaryLine(o, s.dryRun) + '\n');
+  if (infos.length === 0) ctx.io.err('no containers selected\n');
+  const allHealthy = outcomes.every((o) => o !== null && o.healthy);
+  return allHealthy ? EXIT.ok : EXIT.unhealthy;
+}
+
+function summaryLine(o: LadderOutcome, dryRun: boolean): string {
+  const arrow = `${o.before.processes ?? '?'} -> ${o.after.processes ?? '?'} processes, pids ${o.before.pidsCurrent ?? '?'} -> ${o.after.pidsCurrent ?? '?'}`;
+  if (o.healthyBefore) return `${o.container}: healthy (${o.before.processes ?? '?'} processes), nothing to do`;
+  const what = o.stepsRun.length ? `steps ${o.stepsRun.join(', ')}` : 'no step applied';
+  const verdict = o.healthy ? 'healthy' : 'STILL UNHEALTHY';
+  return `${o.container}: ${dryRun ? '[dry run] would take ' : ''}${what}; ${arrow}${o.restarted ? ', restarted' : ''}; ${verdict}`;
+}

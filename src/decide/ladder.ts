@@ -1,0 +1,123 @@
+// Pure: which processes each step of the escalation ladder would kill. No I/O, no clock.
+//   1 dedupe  keep the newest --keep of each identical matching command line, kill the rest
+//   2 oldest  kill matching processes oldest first until the container would be healthy
+//   3 all     kill every matching process
+//   4 restart restart the container (decided here, rate-limited by restart-policy.ts)
+import type { PidsReading, Proc } from '../types.ts';
+import { isHealthy, isZombie, matchesAny, matchingProcs, type Thresholds } from './classify.ts';
+import { childrenIndex, subtree } from './tree.ts';
+
+export const STEPS = ['dedupe', 'oldest', 'all', 'restart'] as const;
+export type StepName = (typeof STEPS)[number];
+
+export interface LadderOptions extends Thresholds {
+  match: RegExp[];
+  protect: RegExp[];
+  keep: number;
+}
+
+export interface Victim {
+  /** The matching process the step chose. */
+  root: Proc;
+  /** root plus its live descendants, minus PID 1 and protected processes. */
+  tree: Proc[];
+}
+
+export interface KillPlan {
+  step: Exclude<StepName, 'restart'>;
+  victims: Victim[];
+  reason: string;
+}
+
+/** Never PID 1 (the container dies with it), never a protected process, never a zombie (already dead). */
+export function killable(p: Proc, protect: RegExp[]): boolean {
+  return p.pid !== 1 && p.pid > 0 && !isZombie(p) && !matchesAny(p.command, protect);
+}
+
+/** Older first: start time when known; PIDs grow with time otherwise (until they wrap). */
+export function olderFirst(a: Proc, b: Proc): number {
+  if (a.startTicks !== undefined && b.startTicks !== undefined && a.startTicks !== b.startTicks) {
+    return a.startTicks - b.startTicks;
+  }
+  return a.pid - b.pid;
+}
+
+export function planKill(
+  step: Exclude<StepName, 'restart'>,
+  procs: Proc[],
+  pids: PidsReading,
+  opts: LadderOptions,
+): KillPlan {
+  const candidates = matchingProcs(procs, opts.match).filter((p) => killable(p, opts.protect));
+  let roots: Proc[];
+  let reason: string;
+  if (step === 'dedupe') {
+    roots = dedupeVictims(candidates, opts.keep);
+    reason = `duplicate command lines, keeping the newest ${opts.keep} of each`;
+  } else if (step === 'oldest') {
+    roots = oldestUntilHealthy(candidates, procs, pids, opts);
+    reason = `oldest matching processes until at most ${opts.maxProcs} processes`;
+  } else {
+    roots = candidates;
+    reason = 'every matching process';
+  }
+  return { step, victims: toVictims(roots, procs, opts.protect), reason };
+}
+
+function dedupeVictims(candidates: Proc[], keep: number): Proc[] {
+  const groups = new Map<string, Proc[]>();
+  for (const p of candidates) {
+    const g = groups.get(p.command);
+    if (g) g.push(p);
+    else groups.set(p.command, [p]);
+  }
+  const victims: Proc[] = [];
+  for (const group of groups.values()) {
+    if (group.length <= keep) continue;
+    // Newest last after sorting older-first; everything before the last `keep` goes.
+    victims.push(...group.sort(olderFirst).slice(0, group.length - keep));
+  }
+  return victims;
+}
+
+function oldestUntilHealthy(candidates: Proc[], procs: Proc[], pids: PidsReading, opts: LadderOptions): Proc[] {
+  const children = childrenIndex(procs);
+  const chosen: Proc[] = [];
+  const gone = new Set<number>();
+  let procsLeft = procs.length;
+  let tasksLeft = pids.current;
+  for (const p of [...candidates].sort(olderFirst)) {
+    const projected = { ...pids, current: tasksLeft };
+    if (isHealthy(procsLeft, projected, opts)) break;
+    if (gone.has(p.pid)) continue; // already inside an earlier victim's tree
+    chosen.push(p);
+    for (const member of subtree(p, children)) {
+      if (gone.has(member.pid) || !killable(member, opts.protect)) continue;
+      gone.add(member.pid);
+      procsLeft -= 1;
+      // Each process frees its threads; without a thread count assume one task.
+      if (tasksLeft !== null) tasksLeft -= member.threads ?? 1;
+    }
+  }
+  return chosen;
+}
+
+function toVictims(roots: Proc[], procs: Proc[], protect: RegExp[]): Victim[] {
+  const children = childrenIndex(procs);
+  const claimed = new Set<number>();
+  const victims: Victim[] = [];
+  // Outermost first, so a matching process inside another victim's tree is not signalled twice.
+  for (const root of [...roots].sort(olderFirst)) {
+    if (claimed.has(root.pid)) continue;
+    const tree = subtree(root, children).filter((p) => killable(p, protect) && !claimed.has(p.pid));
+    for (const p of tree) claimed.add(p.pid);
+    victims.push({ root, tree });
+  }
+  return victims;
+}
+
+/** Steps from --steps in ladder order, starting at `all` under --emergency. */
+export function stepsToRun(allowed: StepName[], emergency: boolean): StepName[] {
+  const start = emergency ? STEPS.indexOf('all') : 0;
+  return STEPS.slice(start).filter((s) => allowed.includes(s));
+}

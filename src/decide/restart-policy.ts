@@ -1,0 +1,41 @@
+// Pure restart rate limit, in the spirit of moby's restartmanager: the decision is a function of
+// the past restarts and the clock, with the limits as named values, so it is tested without waiting.
+
+export interface RestartLimit {
+  count: number;
+  windowMs: number;
+}
+
+/** Default --restart-limit: 3 restarts per hour. A container that needs more is not fixable by restarts. */
+export const DEFAULT_RESTART_LIMIT: RestartLimit = { count: 3, windowMs: 60 * 60 * 1000 };
+
+export interface RestartDecision {
+  allowed: boolean;
+  /** Restarts inside the window, before this one. */
+  recent: number;
+  /** When the oldest restart in the window leaves it (only when not allowed). */
+  retryAtMs?: number;
+}
+
+export function decideRestart(history: readonly number[], nowMs: number, limit: RestartLimit): RestartDecision {
+  const inWindow = history.filter((t) => t > nowMs - limit.windowMs && t <= nowMs).sort((a, b) => a - b);
+  if (inWindow.length < limit.count) return { allowed: true, recent: inWindow.length };
+  return { allowed: false, recent: inWindow.length, retryAtMs: inWindow[inWindow.length - limit.count]! + limit.windowMs };
+}
+
+/** Keep only what can still matter: bounded memory for a monitor running for weeks. */
+export function pruneHistory(history: readonly number[], nowMs: number, limit: RestartLimit): number[] {
+  return history.filter((t) => t > nowMs - limit.windowMs).slice(-limit.count);
+}
+
+const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** "3/1h", "5/30m", "10/90s", "1/1d" -> RestartLimit; null when malformed. */
+export function parseRestartLimit(text: string): RestartLimit | null {
+  const m = /^\s*(\d+)\s*\/\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$/.exec(text);
+  if (!m) return null;
+  const count = Number(m[1]);
+  const windowMs = Number(m[2]) * UNIT_MS[m[3]!]!;
+  if (!Number.isSafeInteger(count) || windowMs <= 0) return null;
+  return { count, windowMs };
+}

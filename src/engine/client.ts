@@ -1,0 +1,58 @@
+// One engine connection for the whole run. The address comes from --docker-host (flag > env >
+// config), then DOCKER_HOST, then the local socket. Only unix:// and tcp:// are understood:
+// pidwarden runs on the Docker host, and TLS/ssh remotes can't give it /proc or the cgroup fs anyway.
+import Docker from 'dockerode';
+import { EngineUnreachableError, UsageError } from '../errors.ts';
+import { engineMessage } from './exec.ts';
+
+export const DEFAULT_DOCKER_HOST = 'unix:///var/run/docker.sock';
+
+export interface Engine {
+  docker: Docker;
+  address: string;
+  /** True for a unix socket: the engine runs on this machine, so /proc and the cgroup fs are its. */
+  local: boolean;
+}
+
+export function connectEngine(address: string): Engine {
+  if (address.startsWith('unix://')) {
+    const socketPath = address.slice('unix://'.length);
+    if (!socketPath.startsWith('/')) throw new UsageError(`--docker-host ${address}: expected unix:///absolute/path`);
+    return { docker: new Docker({ socketPath }), address, local: true };
+  }
+  if (address.startsWith('tcp://') || address.startsWith('http://')) {
+    let url: URL;
+    try {
+      url = new URL(address.replace(/^tcp:/, 'http:'));
+    } catch {
+      throw new UsageError(`--docker-host ${address}: not a valid tcp://HOST:PORT address`);
+    }
+    const port = Number(url.port || 2375);
+    return { docker: new Docker({ host: url.hostname, port, protocol: 'http' }), address, local: false };
+  }
+  throw new UsageError(`--docker-host ${address}: use unix:///path/to/docker.sock or tcp://HOST:PORT`);
+}
+
+const UNREACHABLE_CODES = new Set(['ENOENT', 'ECONNREFUSED', 'EACCES', 'ECONNRESET', 'EHOSTUNREACH', 'ETIMEDOUT', 'EPIPE']);
+
+/** Socket-level failures mean the engine is gone; anything with an HTTP status is the engine talking. */
+export function isUnreachable(e: unknown): boolean {
+  const err = e as { code?: string; statusCode?: number; errno?: number; message?: string };
+  if (typeof err?.statusCode === 'number') return false;
+  if (err?.code && UNREACHABLE_CODES.has(err.code)) return true;
+  return /ENOENT|ECONNREFUSED|EACCES|socket|connect/i.test(String(err?.message ?? ''));
+}
+
+export function unreachable(engine: Engine, e: unknown): EngineUnreachableError {
+  return new EngineUnreachableError(`cannot reach the Docker engine at ${engine.address}: ${engineMessage(e)}`);
+}
+
+/** Wraps an engine call: socket failures become EngineUnreachableError (exit 3). */
+export async function engineCall<T>(engine: Engine, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (e) {
+    if (isUnreachable(e)) throw unreachable(engine, e);
+    throw e;
+  }
+}

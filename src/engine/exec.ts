@@ -1,0 +1,76 @@
+// Run ONE program inside a container and collect its output.
+// Why hijack without stdin: under Bun, dockerode's exec.start({hijack:true, stdin:true}) hangs
+// (oven-sh/bun#29012); with stdin:false the engine closes the stream when the program exits.
+// Why a timeout: a container at its pids limit can leave an exec hanging in runc; we'd rather
+// fall back to reading /proc from the host than wait.
+import type Docker from 'dockerode';
+import { PassThrough } from 'node:stream';
+
+export interface ExecResult {
+  exitCode: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export class ExecFailedError extends Error {}
+
+export async function execInContainer(
+  docker: Docker,
+  containerId: string,
+  argv: string[],
+  opts: { timeoutMs: number; env?: string[] },
+): Promise<ExecResult> {
+  const container = docker.getContainer(containerId);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const work = (async () => {
+    const exec = await container.exec({
+      Cmd: argv,
+      AttachStdout: true,
+      AttachStderr: true,
+      AttachStdin: false,
+      Tty: false,
+      Env: opts.env,
+    });
+    const stream = await exec.start({ hijack: true, stdin: false });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    stdout.on('data', (c: Buffer) => out.push(c));
+    stderr.on('data', (c: Buffer) => err.push(c));
+    docker.modem.demuxStream(stream, stdout, stderr);
+    await new Promise<void>((resolve, reject) => {
+      stream.on('end', resolve);
+      stream.on('close', resolve);
+      stream.on('error', reject);
+    });
+    const info = await exec.inspect();
+    return {
+      exitCode: typeof info.ExitCode === 'number' ? info.ExitCode : null,
+      stdout: Buffer.concat(out).toString('utf8'),
+      stderr: Buffer.concat(err).toString('utf8'),
+    };
+  })();
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new ExecFailedError(`exec of ${argv[0]} timed out after ${opts.timeoutMs} ms`)),
+      opts.timeoutMs,
+    );
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } catch (e) {
+    if (e instanceof ExecFailedError) throw e;
+    throw new ExecFailedError(`exec of ${argv[0]} failed: ${engineMessage(e)}`);
+  } finally {
+    if (timer) clearTimeout(timer);
+    work.catch(() => {}); // the loser of the race must not become an unhandled rejection
+  }
+}
+
+/** The engine's own error text (dockerode puts the JSON body's message in .json.message). */
+export function engineMessage(e: unknown): string {
+  const anyE = e as { json?: { message?: string }; reason?: string; message?: string; statusCode?: number };
+  const msg = anyE?.json?.message ?? anyE?.message ?? String(e);
+  return String(msg).split('\n')[0]!.trim();
+}

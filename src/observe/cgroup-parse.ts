@@ -1,0 +1,132 @@
+// Pure parsers for the cgroup side of the kernel: /proc/<pid>/cgroup, /proc/self/mountinfo and
+// the pids controller's files. No I/O here, so every branch is tested on verbatim fixtures.
+
+export interface ProcCgroup {
+  /** v1 hierarchies: controller name -> path (e.g. "pids" -> "/docker/<id>"). */
+  v1: Map<string, string>;
+  /** The v2 unified path (line "0::<path>"), when present. */
+  v2: string | null;
+}
+
+/** Lines look like "8:pids:/docker/<id>" (v1) or "0::/system.slice/docker-<id>.scope" (v2). */
+export function parseProcCgroup(text: string): ProcCgroup {
+  const v1 = new Map<string, string>();
+  let v2: string | null = null;
+  for (const line of text.split('\n')) {
+    const first = line.indexOf(':');
+    const second = line.indexOf(':', first + 1);
+    if (first < 0 || second < 0) continue;
+    const controllers = line.slice(first + 1, second);
+    const path = line.slice(second + 1);
+    if (line.slice(0, first) === '0' && controllers === '') v2 = path;
+    else for (const c of controllers.split(',')) if (c) v1.set(c, path);
+  }
+  return { v1, v2 };
+}
+
+export interface Mount {
+  /** The path inside the mounted filesystem that is mounted (field 4); "/" for a whole hierarchy. */
+  root: string;
+  mountPoint: string;
+  fsType: string;
+  superOptions: string[];
+}
+
+/** /proc/self/mountinfo: "36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root rw,errors=continue" */
+export function parseMountinfo(text: string): Mount[] {
+  const mounts: Mount[] = [];
+  for (const line of text.split('\n')) {
+    const dash = line.indexOf(' - ');
+    if (dash < 0) continue;
+    const left = line.slice(0, dash).split(' ');
+    const right = line.slice(dash + 3).split(' ');
+    if (left.length < 5 || right.length < 3) continue;
+    mounts.push({
+      root: unescapeMount(left[3]!),
+      mountPoint: unescapeMount(left[4]!),
+      fsType: right[0]!,
+      superOptions: right[2]!.split(','),
+    });
+  }
+  return mounts;
+}
+
+/** mountinfo escapes space, tab, newline and backslash as \040, \011, \012, \134. */
+function unescapeMount(s: string): string {
+  return s.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8)));
+}
+
+export interface PidsCgroupCandidate {
+  dir: string;
+  version: 1 | 2;
+}
+
+/**
+ * Where a process's pids controller files live, most specific first. v1 (a "pids" hierarchy) wins
+ * over v2 on hybrid hosts: there the unified tree has no pids controller (pids.max is absent).
+ * With cgroupRoot set (pidwarden in a container with the host's /sys/fs/cgroup mounted elsewhere)
+ * mountinfo is not trusted and the usual layouts under that root are tried instead.
+ */
+export function pidsCgroupCandidates(
+  cg: ProcCgroup,
+  mounts: Mount[],
+  cgroupRoot?: string,
+): PidsCgroupCandidate[] {
+  const out: PidsCgroupCandidate[] = [];
+  const v1Path = cg.v1.get('pids');
+  if (cgroupRoot) {
+    const root = cgroupRoot.replace(/\/+$/, '');
+    if (v1Path !== undefined) out.push({ dir: joinPath(root, 'pids', v1Path), version: 1 });
+    if (cg.v2 !== null) {
+      out.push({ dir: joinPath(root, cg.v2), version: 2 });
+      out.push({ dir: joinPath(root, 'unified', cg.v2), version: 2 });
+    }
+    return out;
+  }
+  if (v1Path !== undefined) {
+    for (const m of mounts) {
+      if (m.fsType === 'cgroup' && m.superOptions.includes('pids')) {
+        const rel = relativeTo(v1Path, m.root);
+        if (rel !== null) out.push({ dir: joinPath(m.mountPoint, rel), version: 1 });
+      }
+    }
+  }
+  if (cg.v2 !== null) {
+    for (const m of mounts) {
+      if (m.fsType === 'cgroup2') {
+        const rel = relativeTo(cg.v2, m.root);
+        if (rel !== null) out.push({ dir: joinPath(m.mountPoint, rel), version: 2 });
+      }
+    }
+  }
+  return out;
+}
+
+/** The part of `path` below `root`, or null when path is outside the mounted subtree. */
+function relativeTo(path: string, root: string): string | null {
+  if (root === '/' || root === '') return path;
+  if (path === root) return '/';
+  if (path.startsWith(root + '/')) return path.slice(root.length);
+  return null;
+}
+
+function joinPath(...parts: string[]): string {
+  return parts.join('/').replace(/\/+/g, '/').replace(/\/$/, '') || '/';
+}
+
+/** pids.max holds a number or "max" (no limit). */
+export function parsePidsValue(text: string): number | null {
+  const t = text.trim();
+  if (t === 'max') return null;
+  const n = Number(t);
+  return Number.isSafeInteger(n) && n >= 0 ? n : null;
+}
+
+/** cgroup.procs: one PID a line. */
+export function parsePidList(text: string): number[] {
+  const pids: number[] = [];
+  for (const line of text.split('\n')) {
+    if (/^[1-9][0-9]{0,9}$/.test(line)) pids.push(Number(line));
+  }
+  return pids;
+}

@@ -1,0 +1,59 @@
+// The container's pids controller, found through its init process (/proc/<init pid>/cgroup) and
+// our mount table, never through a guessed "/sys/fs/cgroup/pids/docker/<id>" path: systemd's
+// cgroup driver, --cgroup-parent and rootless engines all put it elsewhere.
+import { readText, listDirs } from './fs.ts';
+import {
+  parseMountinfo,
+  parsePidList,
+  parsePidsValue,
+  parseProcCgroup,
+  pidsCgroupCandidates,
+  type PidsCgroupCandidate,
+} from './cgroup-parse.ts';
+
+export interface HostPaths {
+  procRoot: string;
+  cgroupRoot?: string;
+}
+
+export interface ContainerCgroup extends PidsCgroupCandidate {
+  current: number | null;
+  max: number | null;
+}
+
+export async function findPidsCgroup(initPid: number, paths: HostPaths): Promise<ContainerCgroup | null> {
+  if (!Number.isSafeInteger(initPid) || initPid <= 0) return null;
+  const [cgText, mountText] = await Promise.all([
+    readText(`${paths.procRoot}/${initPid}/cgroup`),
+    paths.cgroupRoot ? Promise.resolve('') : readText(`${paths.procRoot}/self/mountinfo`),
+  ]);
+  if (cgText === null) return null;
+  const candidates = pidsCgroupCandidates(parseProcCgroup(cgText), parseMountinfo(mountText ?? ''), paths.cgroupRoot);
+  for (const c of candidates) {
+    // pids.max is absent at a v2 root and in v2 subtrees without the controller enabled.
+    const maxText = await readText(`${c.dir}/pids.max`);
+    if (maxText === null) continue;
+    const currentText = await readText(`${c.dir}/pids.current`);
+    return { ...c, max: parsePidsValue(maxText), current: currentText === null ? null : parsePidsValue(currentText) };
+  }
+  return null;
+}
+
+/** Re-read pids.current of a known cgroup (the monitor's cheap path: one small read). */
+export async function readPidsCurrent(dir: string): Promise<number | null> {
+  const t = await readText(`${dir}/pids.current`);
+  return t === null ? null : parsePidsValue(t);
+}
+
+/**
+ * Every process (thread-group leader) in the cgroup and its sub-cgroups, as host PIDs.
+ * cgroup.procs lists processes, not threads; a container may create child cgroups of its own.
+ * Depth is capped at 8: deeper trees do not occur in practice and a cap bounds the work.
+ */
+export async function listCgroupProcs(dir: string, depth = 0): Promise<number[]> {
+  const own = parsePidList((await readText(`${dir}/cgroup.procs`)) ?? '');
+  if (depth >= 8) return own;
+  const children = await listDirs(dir);
+  const nested = await Promise.all(children.map((c) => listCgroupProcs(`${dir}/${c}`, depth + 1)));
+  return own.concat(...nested);
+}

@@ -1,0 +1,63 @@
+// The container's processes read from the host's /proc: the fallback when the container has no
+// `ps`, when exec cannot run (a container at its pids limit cannot fork runc's init), and the
+// source of host PIDs for killing without exec. Only root (or CAP_SYS_PTRACE) sees every cmdline.
+import type { Proc } from '../types.ts';
+import { readBytes, readText } from './fs.ts';
+import { parseCmdline, parseNsPid, parseProcStats } from './proc-stat.ts';
+
+/** Reads stat, cmdline and status of each host PID; PIDs that vanished meanwhile are skipped. */
+export async function readHostProcs(hostPids: number[], procRoot: string): Promise<Proc[]> {
+  const rows = await Promise.all(hostPids.map((hp) => readOne(hp, procRoot)));
+  const alive = rows.filter((r): r is HostRow => r !== null);
+  // Parent PIDs in /proc/<pid>/stat are host PIDs; translate them to the container's namespace.
+  // PID 1's parent (containerd-shim) is outside the container: 0, as ps inside prints it.
+  const nsPidOfHost = new Map(alive.map((r) => [r.hostPid, r.nsPid]));
+  return alive.map((r) => ({
+    pid: r.nsPid,
+    ppid: nsPidOfHost.get(r.hostPpid) ?? 0,
+    hostPid: r.hostPid,
+    command: r.command,
+    comm: r.comm,
+    state: r.state,
+    startTicks: r.startTicks,
+    threads: r.threads,
+  }));
+}
+
+interface HostRow {
+  hostPid: number;
+  hostPpid: number;
+  nsPid: number;
+  command: string;
+  comm: string;
+  state: string;
+  startTicks: number;
+  threads: number;
+}
+
+async function readOne(hostPid: number, procRoot: string): Promise<HostRow | null> {
+  const base = `${procRoot}/${hostPid}`;
+  const [statText, cmdline, status] = await Promise.all([
+    readText(`${base}/stat`),
+    readBytes(`${base}/cmdline`),
+    readText(`${base}/status`),
+  ]);
+  const stat = statText === null ? undefined : parseProcStats(statText)[0];
+  if (!stat || stat.pid !== hostPid) return null;
+  const nspids = status === null ? null : parseNsPid(status);
+  // Without NSpid (kernels < 4.1) the namespace PID is unknowable; the host PID stands in.
+  const nsPid = nspids && nspids.length > 0 ? nspids[nspids.length - 1]! : hostPid;
+  let command = cmdline === null ? '' : parseCmdline(cmdline);
+  // Zombies and kernel threads have an empty cmdline; ps prints them as [comm], so do we.
+  if (command === '') command = `[${stat.comm}]`;
+  return {
+    hostPid,
+    hostPpid: stat.ppid,
+    nsPid,
+    command,
+    comm: stat.comm,
+    state: stat.state,
+    startTicks: stat.startTicks,
+    threads: stat.threads,
+  };
+}

@@ -1,0 +1,16 @@
+// What one observation of one container holds: the input of decide/ and of every report.
+import type { ContainerInfo } from '../engine/containers.ts';
+import type { PidsReading, ProcessTable } from '../types.ts';
+import type { StatsReading } from './stats.ts';
+
+export interface ContainerObservation {
+  info: ContainerInfo;
+  pids: PidsReading;
+  /** The container's pids cgroup directory on this host, when found. */
+  cgroupDir: string | null;
+  /** null when processes were not read (the monitor's cheap path found the container healthy). */
+  table: ProcessTable | null;
+  stats: StatsReading | null;
+  /** Collectors that failed: each is reported, none fails the run (node_exporter's rule). */
+  problems: string[];
+}

@@ -1,0 +1,102 @@
+// The container's process table. First choice: `ps` inside the container (the container's own
+// view, and the only one a remote engine allows), then ONE `cat` of every /proc/<pid>/stat for
+// start times, states and thread counts. Fallback: the host's /proc for the PIDs in the container's
+// cgroup, when the container has no ps, exec fails (a full container cannot fork), or times out.
+import type { Engine } from '../engine/client.ts';
+import { execInContainer, ExecFailedError, type ExecResult } from '../engine/exec.ts';
+import type { Proc, ProcessTable } from '../types.ts';
+import { listCgroupProcs } from './cgroup.ts';
+import { readHostProcs } from './host-proc.ts';
+import { parseProcStats } from './proc-stat.ts';
+import { PS_ATTEMPTS, judgePsAttempt } from './ps/argv.ts';
+import { parsePs } from './ps/parse.ts';
+import { mergeProcesses } from './ps/merge.ts';
+
+/** procps prints one '?' per non-ASCII byte in the C locale; BusyBox and toybox ignore LC_ALL. */
+const EXEC_ENV = ['LC_ALL=C.UTF-8'];
+
+/** Exit statuses from runc when the program is not there or can't be run (Docker's 126/127). */
+const PROGRAM_MISSING = new Set([126, 127]);
+
+export interface ProbeOptions {
+  execTimeoutMs: number;
+  procRoot: string;
+  /** Skip ps and read the host's /proc directly (pidwarden's fast path when the engine is local). */
+  preferHost?: boolean;
+  /** Also learn host PIDs for processes read through ps (for logging and the host kill fallback). */
+  withHostPids?: boolean;
+}
+
+export async function readProcesses(
+  engine: Engine,
+  containerId: string,
+  cgroupDir: string | null,
+  opts: ProbeOptions,
+): Promise<ProcessTable> {
+  let reason: string | undefined;
+  if (!opts.preferHost || !cgroupDir) {
+    try {
+      const viaPs = await readViaPs(engine, containerId, opts.execTimeoutMs);
+      if (viaPs) {
+        if (opts.withHostPids && cgroupDir) await attachHostPids(viaPs.procs, cgroupDir, opts.procRoot);
+        return viaPs;
+      }
+      reason = 'no usable ps in the container';
+    } catch (e) {
+      reason = e instanceof Error ? e.message : String(e);
+    }
+  }
+  if (cgroupDir) {
+    const procs = await readHostProcs(await listCgroupProcs(cgroupDir), opts.procRoot);
+    return { procs, source: 'host-proc', ...(reason ? { fallbackReason: reason } : {}) };
+  }
+  throw new ExecFailedError(`${reason ?? 'ps not run'}; and the container's cgroup is not readable from this host`);
+}
+
+async function readViaPs(engine: Engine, containerId: string, timeoutMs: number): Promise<ProcessTable | null> {
+  let accepted: { argv: string[]; result: ExecResult } | null = null;
+  const probeArgvs: string[][] = [];
+  for (let i = 0; i < PS_ATTEMPTS.length; i++) {
+    const argv = PS_ATTEMPTS[i]!;
+    const result = await execInContainer(engine.docker, containerId, argv, { timeoutMs, env: EXEC_ENV });
+    if (result.exitCode !== null && PROGRAM_MISSING.has(result.exitCode)) return null; // no ps at all
+    probeArgvs.push(argv);
+    const verdict = judgePsAttempt(i, result);
+    if (verdict === 'accept') {
+      accepted = { argv, result };
+      break;
+    }
+  }
+  if (!accepted) return null;
+  const parsed = parsePs(accepted.result.stdout);
+  const pids = parsed.rows.map((r) => r.pid);
+  // One exec for every start time: `cat` takes many files and goes on past vanished ones (exit 1).
+  const catArgv = ['cat', ...pids.map((p) => `/proc/${p}/stat`)];
+  let statText = '';
+  try {
+    const cat = await execInContainer(engine.docker, containerId, catArgv, { timeoutMs, env: EXEC_ENV });
+    if (cat.exitCode === null || !PROGRAM_MISSING.has(cat.exitCode)) statText = cat.stdout;
+  } catch {
+    // Without start times ps's view still stands; "oldest" falls back to PID order.
+  }
+  probeArgvs.push(catArgv);
+  const procs = mergeProcesses(parsed.rows, parseProcStats(statText), probeArgvs);
+  return { procs, source: 'ps', flavor: parsed.flavor };
+}
+
+/**
+ * Joins ps's view with the host's by (PID in the container, start time): the same identity check
+ * the kill path uses, so a PID reused between the two reads is never attached to the wrong process.
+ */
+async function attachHostPids(procs: Proc[], cgroupDir: string, procRoot: string): Promise<void> {
+  const host = await readHostProcs(await listCgroupProcs(cgroupDir), procRoot);
+  const byPid = new Map(host.map((h) => [h.pid, h]));
+  for (const p of procs) {
+    const h = byPid.get(p.pid);
+    if (h && h.hostPid !== undefined && (p.startTicks === undefined || p.startTicks === h.startTicks)) {
+      p.hostPid = h.hostPid;
+      if (p.startTicks === undefined) p.startTicks = h.startTicks;
+      if (p.threads === undefined) p.threads = h.threads;
+    }
+  }
+}

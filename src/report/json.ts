@@ -1,0 +1,44 @@
+// The `audit --json` document. Field names are a contract (README, issue 2): change with care.
+import type { Assessment } from '../decide/classify.ts';
+import type { HostFigures } from '../observe/host.ts';
+import type { ContainerObservation } from '../observe/observation.ts';
+
+export interface AuditedContainer {
+  obs: ContainerObservation;
+  assessment: Assessment;
+}
+
+export function auditDocument(time: Date, host: HostFigures, containers: AuditedContainer[]) {
+  return {
+    time: time.toISOString(),
+    host: {
+      hostname: host.hostname,
+      cpus: host.cpus,
+      load: host.load,
+      memory: host.memory,
+    },
+    containers: containers.map(({ obs, assessment: a }) => ({
+      id: obs.info.id,
+      name: obs.info.name,
+      image: obs.info.image,
+      state: obs.info.state,
+      status: a.status,
+      reasons: a.reasons,
+      pids: { current: obs.pids.current, max: obs.pids.max, source: obs.pids.source },
+      processes: {
+        total: obs.table ? a.total : null,
+        matching: obs.table ? a.matching.length : null,
+        zombies: obs.table ? a.zombies : null,
+        source: obs.table?.source ?? 'none',
+        ...(obs.table?.flavor ? { flavor: obs.table.flavor } : {}),
+        ...(obs.table?.fallbackReason ? { fallbackReason: obs.table.fallbackReason } : {}),
+      },
+      duplicates: a.duplicates.map((d) => ({ command: d.command, count: d.count, pids: d.pids })),
+      cpuPercent: obs.stats?.cpuPercent ?? null,
+      memoryBytes: obs.stats?.memoryBytes ?? null,
+      memoryLimitBytes: obs.stats?.memoryLimitBytes ?? null,
+      labels: obs.info.labels,
+      problems: obs.problems,
+    })),
+  };
+}

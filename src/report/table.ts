@@ -1,0 +1,59 @@
+// The human report: one line a container, worst first, then the reasons indented below it.
+import type { AuditedContainer } from './json.ts';
+
+const STATUS_ORDER = { critical: 0, warn: 1, ok: 2 } as const;
+
+export function auditTable(rows: AuditedContainer[]): string {
+  if (rows.length === 0) return 'no containers selected\n';
+  const sorted = [...rows].sort(
+    (a, b) => STATUS_ORDER[a.assessment.status] - STATUS_ORDER[b.assessment.status] || a.obs.info.name.localeCompare(b.obs.info.name),
+  );
+  const header = ['STATUS', 'CONTAINER', 'PROCS', 'MATCH', 'DUPS', 'ZOMB', 'PIDS', 'CPU%', 'MEM', 'SOURCE'];
+  const lines: string[][] = [header];
+  for (const { obs, assessment: a } of sorted) {
+    const known = obs.table !== null;
+    lines.push([
+      a.status.toUpperCase(),
+      obs.info.name,
+      known ? String(a.total) : '-',
+      known ? String(a.matching.length) : '-',
+      known ? String(a.duplicates.reduce((n, d) => n + d.count - 1, 0)) : '-',
+      known ? String(a.zombies) : '-',
+      `${obs.pids.current ?? '?'}/${obs.pids.max ?? 'max'}`,
+      obs.stats?.cpuPercent === null || obs.stats === null ? '-' : obs.stats.cpuPercent.toFixed(1),
+      obs.stats?.memoryBytes == null ? '-' : humanBytes(obs.stats.memoryBytes),
+      `${obs.table?.source ?? 'none'}/${obs.pids.source}`,
+    ]);
+  }
+  const widths = header.map((_, i) => Math.max(...lines.map((l) => displayWidth(l[i]!))));
+  const out: string[] = [];
+  lines.forEach((cells, row) => {
+    out.push(cells.map((c, i) => (i === cells.length - 1 ? c : c + ' '.repeat(widths[i]! - displayWidth(c)))).join('  '));
+    if (row === 0) return;
+    const { obs, assessment } = sorted[row - 1]!;
+    for (const r of assessment.reasons) out.push(`    - ${oneLine(r)}`);
+    for (const p of obs.problems) out.push(`    ! ${oneLine(p)}`);
+  });
+  return out.join('\n') + '\n';
+}
+
+/** Command lines may hold newlines and control bytes; a table row must stay one row. */
+export function oneLine(s: string, max = 160): string {
+  const flat = s.replace(/[\x00-\x1f\x7f]/g, (c) => (c === '\n' ? '\\n' : c === '\t' ? '\\t' : '?'));
+  return flat.length > max ? flat.slice(0, max - 1) + '…' : flat;
+}
+
+function displayWidth(s: string): number {
+  return [...s].length;
+}
+
+export function humanBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v < 10 && i > 0 ? v.toFixed(1) : Math.round(v)}${units[i]}`;
+}
