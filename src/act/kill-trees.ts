@@ -19,6 +19,8 @@ export interface KillEnv {
   cgroupDir: string | null;
   procRoot: string;
   execTimeoutMs: number;
+  /** A monitor asked to stop: cut the grace wait short (SIGKILL is then not sent). */
+  shouldStop?: () => boolean;
 }
 
 export interface SignalBatch {
@@ -39,7 +41,7 @@ export async function killAll(env: KillEnv, targets: Target[], graceMs: number, 
   const batches: SignalBatch[] = [];
   let alive = await onlyAlive(env, targets);
   for (const [signal, waitMs] of [['SIGTERM', graceMs], ['SIGKILL', AFTER_KILL_WAIT_MS]] as const) {
-    if (alive.live.length === 0) break;
+    if (alive.live.length === 0 || env.shouldStop?.()) break;
     const batch = await signalAll(env, signal, alive.live, alive.reused);
     batches.push(batch);
     onBatch(batch);
@@ -67,7 +69,7 @@ async function waitUntilGone(env: KillEnv, targets: Target[], waitMs: number): P
   const deadline = Date.now() + waitMs;
   const pollMs = env.cgroupDir !== null ? HOST_POLL_MS : EXEC_POLL_MS;
   let current = await onlyAlive(env, targets);
-  while (current.live.length > 0 && Date.now() < deadline) {
+  while (current.live.length > 0 && Date.now() < deadline && !env.shouldStop?.()) {
     await Bun.sleep(Math.min(pollMs, Math.max(1, deadline - Date.now())));
     current = await onlyAlive(env, current.live);
   }

@@ -117,7 +117,14 @@ export async function runLadder(env: LadderEnv, first: ContainerObservation): Pr
       continue;
     }
     const report = await killAll(
-      { engine: env.engine, containerId: obs.info.id, cgroupDir: obs.cgroupDir, procRoot: s.procRoot, execTimeoutMs: env.execTimeoutMs },
+      {
+        engine: env.engine,
+        containerId: obs.info.id,
+        cgroupDir: obs.cgroupDir,
+        procRoot: s.procRoot,
+        execTimeoutMs: env.execTimeoutMs,
+        shouldStop: env.shouldStop,
+      },
       members.map(toTarget),
       s.graceSeconds * 1000,
       (batch) => logKill(env, ids, plan, batch, false),

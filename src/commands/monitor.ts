@@ -1,7 +1,218 @@
-// `pidwarden monitor`: placeholder until issue 4 lands.
-import { UsageError } from '../errors.ts';
-import type { CommandContext } from './context.ts';
+// `pidwarden monitor`: observe every --interval seconds, clean up what is unhealthy, for weeks.
+// A good daemon: no terminal needed, SIGHUP reopens the log, SIGTERM/SIGINT stop after the current
+// action, the engine going away is survived, per-container state is bounded.
+import { runLadder, type LadderEnv } from '../act/ladder-run.ts';
+import { isHealthy, pidsPressure } from '../decide/classify.ts';
+import { isUnreachable } from '../engine/client.ts';
+import { selectContainers, type ContainerInfo } from '../engine/containers.ts';
+import { EngineUnreachableError, EXIT, UsageError } from '../errors.ts';
+import { createActionLog, type ActionLog } from '../log/logger.ts';
+import { findPidsCgroup, listCgroupProcs, readPidsCurrent } from '../observe/cgroup.ts';
+import { readText } from '../observe/fs.ts';
+import { parsePidsValue } from '../observe/cgroup-parse.ts';
+import { observeContainer } from '../observe/container.ts';
+import { engineMessage } from '../engine/exec.ts';
+import { VERSION } from '../version.ts';
+import type { PidsReading } from '../types.ts';
+import { EXEC_TIMEOUT_MS, type CommandContext } from './context.ts';
+import { MonitorState } from './monitor-state.ts';
+import { acquirePidFile } from './pidfile.ts';
 
-export async function runMonitor(_ctx: CommandContext): Promise<number> {
-  throw new UsageError('monitor is not implemented yet');
+/** Engine retry backoff: start at 0.5 s, double, never longer than the interval. */
+export const ENGINE_RETRY_FIRST_MS = 500;
+
+export async function runMonitor(ctx: CommandContext): Promise<number> {
+  const s = ctx.settings;
+  const releasePidFile = s.pidFile ? acquirePidFile(s.pidFile) : () => {};
+  const log = createActionLog(s.logFile);
+  const loop = new MonitorLoop(ctx, log);
+  const onStop = (sig: string) => () => loop.stop(sig);
+  const handlers = { SIGTERM: onStop('SIGTERM'), SIGINT: onStop('SIGINT'), SIGHUP: () => log.reopen() };
+  for (const [sig, h] of Object.entries(handlers)) process.on(sig, h);
+  try {
+    log.info(
+      {
+        event: 'start',
+        version: VERSION,
+        pid: process.pid,
+        interval: s.intervalSeconds,
+        maxProcs: s.maxProcs,
+        pidsRatio: s.pidsRatio,
+        steps: s.steps,
+        dryRun: s.dryRun,
+        containers: s.containers,
+        labels: s.labels,
+      },
+      'monitor started',
+    );
+    await loop.run();
+    log.info({ event: 'stop', reason: loop.stopReason ?? 'stopped' }, 'monitor stopped');
+    return EXIT.ok;
+  } finally {
+    for (const [sig, h] of Object.entries(handlers)) process.off(sig, h);
+    log.flush();
+    releasePidFile();
+  }
+}
+
+class MonitorLoop {
+  stopReason: string | null = null;
+  private readonly state: MonitorState;
+  private wake: (() => void) | null = null;
+  private actionsSinceHeartbeat = 0;
+  private lastHeartbeat = Date.now();
+  private engineDownSince: number | null = null;
+  private retryMs = ENGINE_RETRY_FIRST_MS;
+  private inAction = 0;
+  private releaseStop: (() => void) | null = null;
+  /** Resolves once a stop was asked for and no kill/restart is in flight. One for the loop's life. */
+  private readonly stopped = new Promise<void>((resolve) => (this.releaseStop = resolve));
+
+  constructor(
+    private readonly ctx: CommandContext,
+    private readonly log: ActionLog,
+  ) {
+    this.state = new MonitorState(ctx.settings.restartLimit);
+  }
+
+  stop(reason: string): void {
+    if (this.stopReason) return;
+    this.stopReason = reason;
+    this.wake?.();
+    this.maybeReleaseStop();
+  }
+
+  private maybeReleaseStop(): void {
+    if (this.stopReason && this.inAction === 0) this.releaseStop?.();
+  }
+
+  async run(): Promise<void> {
+    let first = true;
+    while (!this.stopReason) {
+      const started = Date.now();
+      let delayMs = this.ctx.settings.intervalSeconds * 1000;
+      try {
+        // Observation can be abandoned at a stop; an action in flight is awaited (see stopped()).
+        await Promise.race([this.cycle(), this.stopped]);
+        if (this.engineDownSince !== null) {
+          this.log.info({ event: 'engine-up', reason: `engine answers again after ${Math.round((Date.now() - this.engineDownSince) / 1000)} s` });
+          this.engineDownSince = null;
+          this.retryMs = ENGINE_RETRY_FIRST_MS;
+        }
+      } catch (e) {
+        if (first && e instanceof UsageError) throw e; // a named container that does not exist: exit 2
+        if (e instanceof EngineUnreachableError || isUnreachable(e)) {
+          if (this.engineDownSince === null) {
+            this.engineDownSince = Date.now();
+            this.log.warn({ event: 'engine-down', reason: e instanceof Error ? e.message : String(e) }, 'engine unreachable; retrying');
+          }
+          delayMs = Math.min(delayMs, this.retryMs);
+          this.retryMs = Math.min(this.retryMs * 2, this.ctx.settings.intervalSeconds * 1000);
+        } else {
+          this.log.error({ event: 'error', reason: e instanceof Error ? engineMessage(e) : String(e) });
+        }
+      }
+      first = false;
+      this.heartbeatIfDue();
+      if (this.stopReason) break;
+      await this.sleep(Math.max(0, delayMs - (Date.now() - started)));
+    }
+  }
+
+  private heartbeatIfDue(): void {
+    const now = Date.now();
+    if (now - this.lastHeartbeat < this.ctx.settings.heartbeatSeconds * 1000) return;
+    this.log.info({
+      event: 'heartbeat',
+      containers: this.state.size,
+      actions: this.actionsSinceHeartbeat,
+      engine: this.engineDownSince === null ? 'up' : 'down',
+      rssBytes: process.memoryUsage.rss(),
+    });
+    this.lastHeartbeat = now;
+    this.actionsSinceHeartbeat = 0;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(done, ms);
+      const self = this;
+      function done() {
+        clearTimeout(t);
+        self.wake = null;
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+
+  private async cycle(): Promise<void> {
+    const s = this.ctx.settings;
+    const infos = await selectContainers(this.ctx.engine, { containers: s.containers, labels: s.labels });
+    this.state.retain(new Set(infos.map((i) => i.id)));
+    await Promise.all(
+      infos.filter((i) => i.running).map((info) =>
+        this.watch(info).catch((e: unknown) => {
+          if (isUnreachable(e) || e instanceof EngineUnreachableError) throw e;
+          this.log.error({ event: 'error', container: info.name, containerId: info.id, reason: e instanceof Error ? e.message : String(e) });
+        }),
+      ),
+    );
+  }
+
+  /** Cheap first: the cgroup's pids.current (tasks) or cgroup.procs (processes) under the limit means healthy. */
+  private async cheapHealthy(info: ContainerInfo): Promise<boolean> {
+    const s = this.ctx.settings;
+    if (!this.ctx.engine.local) return false;
+    let cg = this.state.cgroupFor(info.id, info.initPid);
+    if (cg === undefined) {
+      const found = await findPidsCgroup(info.initPid, { procRoot: s.procRoot, cgroupRoot: s.cgroupRoot });
+      cg = found ? { dir: found.dir, version: found.version } : null;
+      this.state.rememberCgroup(info.id, info.initPid, cg);
+    }
+    if (cg === null) return false;
+    const dir = cg.dir;
+    const [current, maxText] = await Promise.all([readPidsCurrent(dir), readText(`${dir}/pids.max`)]);
+    const pids: PidsReading = {
+      current,
+      max: maxText === null ? null : parsePidsValue(maxText),
+      source: cg.version === 1 ? 'cgroup-v1' : 'cgroup-v2',
+    };
+    if (current === null || pidsPressure(pids, s.pidsRatio)) return false;
+    // pids.current counts every thread: a Node app alone has ~11, so also count processes, which
+    // is one more small read (cgroup.procs) and still no exec into the container.
+    if (current <= s.maxProcs) return true;
+    return isHealthy((await listCgroupProcs(dir)).length, pids, s);
+  }
+
+  private async watch(info: ContainerInfo): Promise<void> {
+    const s = this.ctx.settings;
+    if (await this.cheapHealthy(info)) return;
+    const obs = await observeContainer(this.ctx.engine, info, {
+      procRoot: s.procRoot,
+      cgroupRoot: s.cgroupRoot,
+      processes: true,
+      stats: false,
+      withHostPids: true,
+      execTimeoutMs: EXEC_TIMEOUT_MS,
+    });
+    if (obs.table && isHealthy(obs.table.procs.length, obs.pids, s)) return;
+    if (this.stopReason) return;
+    this.inAction++;
+    try {
+      const env: LadderEnv = {
+        engine: this.ctx.engine,
+        settings: s,
+        log: this.log,
+        restartGate: this.state,
+        execTimeoutMs: EXEC_TIMEOUT_MS,
+        shouldStop: () => this.stopReason !== null,
+      };
+      const outcome = await runLadder(env, obs);
+      this.actionsSinceHeartbeat += outcome.stepsRun.length;
+    } finally {
+      this.inAction--;
+      this.maybeReleaseStop();
+    }
+  }
 }
