@@ -85,7 +85,13 @@ type Raw = Record<string, unknown>;
  */
 export function resolveSettings(command: CommandName, flags: Raw, env: Record<string, string | undefined>, config: Raw): Settings {
   const values: Record<string, unknown> = {};
+  const sources: Record<string, string> = {};
   for (const spec of SETTINGS) {
+    if (!spec.commands.includes(command)) {
+      // One env or config file can serve audit and monitor: what a command doesn't use isn't checked.
+      values[spec.flag] = spec.default;
+      continue;
+    }
     const fromFlag = flags[spec.flag];
     const fromEnv = env[envName(spec.flag)];
     const fromConfig = config[spec.flag] ?? config[camel(spec.flag)];
@@ -95,8 +101,8 @@ export function resolveSettings(command: CommandName, flags: Raw, env: Record<st
       v = fromFlag;
       where = `--${spec.flag}`;
     } else if (fromEnv !== undefined && fromEnv !== '') {
-      v = spec.kind === 'list' ? envList(fromEnv) : fromEnv;
       where = envName(spec.flag);
+      v = spec.kind === 'list' ? envList(fromEnv, where) : fromEnv;
     } else if (fromConfig !== undefined && fromConfig !== null) {
       v = fromConfig;
       where = `config "${spec.flag}"`;
@@ -105,18 +111,19 @@ export function resolveSettings(command: CommandName, flags: Raw, env: Record<st
       continue;
     }
     values[spec.flag] = coerce(spec, v, where);
+    sources[spec.flag] = where;
   }
-  return validate(command, values, env);
+  return validate(command, values, env, sources);
 }
 
 /** A repeatable setting in the environment: a JSON array, or one value. */
-function envList(text: string): unknown {
+function envList(text: string, where: string): unknown {
   const t = text.trim();
   if (t.startsWith('[')) {
     try {
       return JSON.parse(t);
     } catch {
-      throw new UsageError(`malformed JSON array: ${text}`);
+      throw new UsageError(`${where}: malformed JSON array: ${text}`);
     }
   }
   return [text];
@@ -152,17 +159,22 @@ function coerce(spec: SettingSpec, v: unknown, where: string): unknown {
   }
 }
 
-function regexes(list: string[], flag: string): RegExp[] {
+function regexes(list: string[], where: string): RegExp[] {
   return list.map((src) => {
     try {
       return new RegExp(src, 'u');
     } catch (e) {
-      throw new UsageError(`--${flag}: not a valid regular expression: ${src}`);
+      throw new UsageError(`${where}: not a valid regular expression: ${src}`);
     }
   });
 }
 
-function validate(command: CommandName, v: Record<string, unknown>, env: Record<string, string | undefined>): Settings {
+function validate(
+  command: CommandName,
+  v: Record<string, unknown>,
+  env: Record<string, string | undefined>,
+  sources: Record<string, string>,
+): Settings {
   const int = (k: string) => v[k] as number;
   const num = (k: string) => v[k] as number;
   const str = (k: string) => v[k] as string | undefined;
@@ -203,14 +215,14 @@ function validate(command: CommandName, v: Record<string, unknown>, env: Record<
     labels: list('label'),
     maxProcs: int('max-procs'),
     pidsRatio: ratio,
-    match: regexes(list('match'), 'match'),
+    match: regexes(list('match'), sources['match'] ?? '--match'),
     dockerHost: str('docker-host') ?? (env['DOCKER_HOST'] || DEFAULT_DOCKER_HOST),
     cgroupRoot,
     procRoot,
     json: v['json'] as boolean,
     promFile: str('prom-file'),
     keep: int('keep'),
-    protect: regexes(list('protect'), 'protect'),
+    protect: regexes(list('protect'), sources['protect'] ?? '--protect'),
     graceSeconds: num('grace'),
     steps: steps as StepName[],
     emergency: v['emergency'] as boolean,

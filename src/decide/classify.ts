@@ -50,7 +50,10 @@ export function duplicateGroups(matching: Proc[]): DuplicateGroup[] {
 
 /** pids.current at or above ratio × pids.max. Unknown figures never make a container critical. */
 export function pidsPressure(pids: PidsReading, ratio: number): boolean {
-  return pids.current !== null && pids.max !== null && pids.current >= ratio * pids.max;
+  if (pids.current === null || pids.max === null) return false;
+  // Divide rather than multiply: 0.55 * 100 is 55.00000000000001, so 55 >= 0.55 * 100 is false,
+  // while 55 / 100 rounds to the same double as the literal 0.55. pids.max 0 admits no new task.
+  return pids.max === 0 || pids.current / pids.max >= ratio;
 }
 
 /** The health rule shared by audit (status) and the cleanup ladder (when to stop). */

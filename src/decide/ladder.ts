@@ -73,7 +73,7 @@ function dedupeVictims(candidates: Proc[], keep: number): Proc[] {
   }
   const victims: Proc[] = [];
   for (const group of groups.values()) {
-    if (group.length <= keep) continue;
+    if (group.length < 2 || group.length <= keep) continue; // a command line seen once is no duplicate
     // Newest last after sorting older-first; everything before the last `keep` goes.
     victims.push(...group.sort(olderFirst).slice(0, group.length - keep));
   }

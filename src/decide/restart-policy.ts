@@ -20,11 +20,15 @@ export interface RestartDecision {
 export function decideRestart(history: readonly number[], nowMs: number, limit: RestartLimit): RestartDecision {
   const inWindow = history.filter((t) => t > nowMs - limit.windowMs && t <= nowMs).sort((a, b) => a - b);
   if (inWindow.length < limit.count) return { allowed: true, recent: inWindow.length };
-  return { allowed: false, recent: inWindow.length, retryAtMs: inWindow[inWindow.length - limit.count]! + limit.windowMs };
+  // With a limit of 0 restarts nothing ever leaves the window that would allow one: no retry time.
+  const oldest = inWindow[inWindow.length - limit.count];
+  return { allowed: false, recent: inWindow.length, ...(oldest !== undefined ? { retryAtMs: oldest + limit.windowMs } : {}) };
 }
 
 /** Keep only what can still matter: bounded memory for a monitor running for weeks. */
 export function pruneHistory(history: readonly number[], nowMs: number, limit: RestartLimit): number[] {
+  // slice(-0) would keep everything: a limit of 0 needs no history at all.
+  if (limit.count <= 0) return [];
   return history.filter((t) => t > nowMs - limit.windowMs).slice(-limit.count);
 }
 

@@ -118,6 +118,8 @@ function joinPath(...parts: string[]): string {
 export function parsePidsValue(text: string): number | null {
   const t = text.trim();
   if (t === 'max') return null;
+  // Number('') is 0: an empty or odd read ("", "0x19", "1e3") must be unknown, not a count.
+  if (!/^\d+$/.test(t)) return null;
   const n = Number(t);
   return Number.isSafeInteger(n) && n >= 0 ? n : null;
 }

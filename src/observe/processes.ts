@@ -3,17 +3,14 @@
 // start times, states and thread counts. Fallback: the host's /proc for the PIDs in the container's
 // cgroup, when the container has no ps, exec fails (a full container cannot fork), or times out.
 import type { Engine } from '../engine/client.ts';
-import { execInContainer, ExecFailedError, type ExecResult } from '../engine/exec.ts';
+import { execInContainer, ExecFailedError } from '../engine/exec.ts';
 import type { Proc, ProcessTable } from '../types.ts';
 import { listCgroupProcs } from './cgroup.ts';
 import { readHostProcs } from './host-proc.ts';
 import { parseProcStats } from './proc-stat.ts';
-import { PS_ATTEMPTS, judgePsAttempt } from './ps/argv.ts';
-import { parsePs } from './ps/parse.ts';
+import { PS_ATTEMPTS, PS_EXEC_ENV, assessPsAttempt } from './ps/argv.ts';
+import type { ParsedPs } from './ps/parse.ts';
 import { mergeProcesses } from './ps/merge.ts';
-
-/** procps prints one '?' per non-ASCII byte in the C locale; BusyBox and toybox ignore LC_ALL. */
-const EXEC_ENV = ['LC_ALL=C.UTF-8'];
 
 /** Exit statuses from runc when the program is not there or can't be run (Docker's 126/127). */
 const PROGRAM_MISSING = new Set([126, 127]);
@@ -54,27 +51,28 @@ export async function readProcesses(
 }
 
 async function readViaPs(engine: Engine, containerId: string, timeoutMs: number): Promise<ProcessTable | null> {
-  let accepted: { argv: string[]; result: ExecResult } | null = null;
   const probeArgvs: string[][] = [];
-  for (let i = 0; i < PS_ATTEMPTS.length; i++) {
-    const argv = PS_ATTEMPTS[i]!;
-    const result = await execInContainer(engine.docker, containerId, argv, { timeoutMs, env: EXEC_ENV });
-    if (result.exitCode !== null && PROGRAM_MISSING.has(result.exitCode)) return null; // no ps at all
+  let parsed: ParsedPs | null = null;
+  // The ladder decides the next attempt from each answer (argv.ts): 1 exec for BusyBox desktop
+  // and procps, 2 for toybox and the option-less BusyBox. At most one try per attempt.
+  for (let attempt: number | null = 0, tries = 0; attempt !== null && tries < PS_ATTEMPTS.length; tries++) {
+    const argv = [...PS_ATTEMPTS[attempt]!];
+    const result = await execInContainer(engine.docker, containerId, argv, { timeoutMs, env: [...PS_EXEC_ENV] });
     probeArgvs.push(argv);
-    const verdict = judgePsAttempt(i, result);
-    if (verdict === 'accept') {
-      accepted = { argv, result };
+    const a = assessPsAttempt(attempt, result);
+    if (a.verdict === 'accept') {
+      parsed = a.parsed;
       break;
     }
+    attempt = a.verdict === 'next' ? a.next : null;
   }
-  if (!accepted) return null;
-  const parsed = parsePs(accepted.result.stdout);
+  if (!parsed) return null;
   const pids = parsed.rows.map((r) => r.pid);
   // One exec for every start time: `cat` takes many files and goes on past vanished ones (exit 1).
   const catArgv = ['cat', ...pids.map((p) => `/proc/${p}/stat`)];
   let statText = '';
   try {
-    const cat = await execInContainer(engine.docker, containerId, catArgv, { timeoutMs, env: EXEC_ENV });
+    const cat = await execInContainer(engine.docker, containerId, catArgv, { timeoutMs, env: [...PS_EXEC_ENV] });
     if (cat.exitCode === null || !PROGRAM_MISSING.has(cat.exitCode)) statText = cat.stdout;
   } catch {
     // Without start times ps's view still stands; "oldest" falls back to PID order.

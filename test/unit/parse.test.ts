@@ -1,0 +1,221 @@
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseCli, readConfig, type ParsedCli } from '../../src/cli/parse.ts';
+import type { Settings } from '../../src/cli/settings.ts';
+import { UsageError } from '../../src/errors.ts';
+import { VERSION } from '../../src/version.ts';
+
+let dir = '';
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'pidwarden-parse-test-'));
+});
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+function configFile(name: string, content: unknown): string {
+  const path = join(dir, name);
+  writeFileSync(path, typeof content === 'string' ? content : JSON.stringify(content));
+  return path;
+}
+
+async function usageError(argv: string[], env: Record<string, string | undefined> = {}): Promise<UsageError> {
+  try {
+    await parseCli(argv, env);
+  } catch (e) {
+    expect(e).toBeInstanceOf(UsageError);
+    return e as UsageError;
+  }
+  throw new Error(`expected a UsageError for: ${argv.join(' ')}`);
+}
+
+async function printed(argv: string[]): Promise<string> {
+  const r = await parseCli(argv, {});
+  if (r.kind !== 'print') throw new Error(`expected help/version text, got a ${r.command} run`);
+  return r.text;
+}
+
+async function run(argv: string[], env: Record<string, string | undefined> = {}): Promise<Extract<ParsedCli, { kind: 'run' }>> {
+  const r = await parseCli(argv, env);
+  if (r.kind !== 'run') throw new Error('expected a command to run, got printed text');
+  return r;
+}
+
+const settingsOf = async (argv: string[], env: Record<string, string | undefined> = {}): Promise<Settings> => (await run(argv, env)).settings;
+
+describe('--help and --version', () => {
+  test('--help lists the three commands with their descriptions', async () => {
+    const text = await printed(['--help']);
+    expect(text).toContain('pidwarden <command> [options]');
+    for (const cmd of ['audit', 'cleanup', 'monitor']) expect(text).toMatch(new RegExp(`pidwarden ${cmd}\\s`));
+    expect(text).toContain('Report processes, pids and limits');
+    expect(text).toContain('PIDWARDEN_');
+    expect(text).toContain('Exit codes');
+  });
+
+  test('`audit --help` shows audit\'s options and not the acting ones', async () => {
+    const text = await printed(['audit', '--help']);
+    for (const flag of ['--max-procs', '--pids-ratio', '--match', '--json', '--prom-file', '--container', '--config']) expect(text).toContain(flag);
+    for (const flag of ['--keep', '--emergency', '--restart-limit']) expect(text).not.toContain(flag);
+    expect(text).toContain('[default: 15]');
+  });
+
+  test('`cleanup --help` and `monitor --help` show the ladder options', async () => {
+    const cleanup = await printed(['cleanup', '--help']);
+    for (const flag of ['--keep', '--protect', '--steps', '--emergency', '--dry-run', '--grace']) expect(cleanup).toContain(flag);
+    expect(cleanup).not.toContain('--restart-limit');
+    const monitor = await printed(['monitor', '--help']);
+    for (const flag of ['--interval', '--restart-limit', '--pid-file', '--heartbeat']) expect(monitor).toContain(flag);
+  });
+
+  test('--version prints the version', async () => {
+    expect(await printed(['--version'])).toBe(`${VERSION}\n`);
+  });
+
+  test('help text is returned, not written: console.log is restored afterwards', async () => {
+    const original = console.log;
+    await printed(['--help']);
+    expect(console.log).toBe(original);
+    await usageError(['audit', '--bogus']);
+    expect(console.log).toBe(original);
+  });
+});
+
+describe('usage errors', () => {
+  test('an unknown flag', async () => {
+    expect((await usageError(['audit', '--bogus'])).message).toContain('bogus');
+  });
+
+  test('an unknown flag before the command', async () => {
+    expect((await usageError(['--frobnicate=1', 'audit'])).message).toContain('frobnicate');
+    // without "=" yargs takes "audit" as the unknown flag's value: still a usage error
+    await usageError(['--frobnicate', 'audit']);
+  });
+
+  test('a flag that belongs to another command (audit has no --keep)', async () => {
+    expect((await usageError(['audit', '--keep', '2'])).message).toContain('keep');
+  });
+
+  test('--no-<flag> is not a negation (boolean-negation off): unknown', async () => {
+    await usageError(['audit', '--no-json']);
+  });
+
+  test('no command', async () => {
+    expect((await usageError([])).message).toBe('name a command: audit, cleanup or monitor');
+  });
+
+  test('an unknown command', async () => {
+    expect((await usageError(['frobnicate'])).message).toContain('frobnicate');
+  });
+
+  test('a stray argument after the command', async () => {
+    expect((await usageError(['audit', 'extra'])).message).toContain('extra');
+  });
+
+  test('a flag without its value', async () => {
+    expect((await usageError(['monitor', '--max-procs'])).message).toContain('max-procs');
+  });
+
+  test('a malformed value is validated like env and config values', async () => {
+    expect((await usageError(['cleanup', '--steps', 'dedupe,nuke'])).message).toBe(
+      '--steps: unknown step "nuke" (use dedupe,oldest,all,restart)',
+    );
+    expect((await usageError(['monitor', '--restart-limit', '3/1w'])).message).toContain('--restart-limit');
+    expect((await usageError(['audit', '--match', '(x'])).message).toBe('--match: not a valid regular expression: (x');
+  });
+});
+
+describe('commands and flags', () => {
+  test('audit with flags: strings become numbers, repeated flags become lists', async () => {
+    const r = await run(['audit', '--max-procs', '20', '--json', '--container', 'metamcp', '--container', 'other']);
+    expect(r.command).toBe('audit');
+    expect(r.settings).toMatchObject({ maxProcs: 20, json: true, containers: ['metamcp', 'other'] });
+  });
+
+  test('--flag=value form', async () => {
+    expect((await settingsOf(['audit', '--max-procs=25', '--pids-ratio=0.9'])).maxProcs).toBe(25);
+  });
+
+  test('repeated --match on cleanup, in order', async () => {
+    const s = await settingsOf(['cleanup', '--match', '^npx ', '--match', '^npm exec ', '--keep', '2']);
+    expect(s.match.map((r) => r.source)).toEqual(['^npx ', '^npm exec ']);
+    expect(s.keep).toBe(2);
+  });
+
+  test('monitor with its own options', async () => {
+    const s = await settingsOf(['monitor', '--interval', '10', '--restart-limit', '5/30m', '--emergency', '--dry-run']);
+    expect(s).toMatchObject({ intervalSeconds: 10, restartLimit: { count: 5, windowMs: 1_800_000 }, emergency: true, dryRun: true });
+  });
+
+  test('absent flags leave env in charge (no yargs defaults hiding it)', async () => {
+    expect((await settingsOf(['audit'], { PIDWARDEN_MAX_PROCS: '33' })).maxProcs).toBe(33);
+    expect((await settingsOf(['audit'], { PIDWARDEN_JSON: 'true' })).json).toBe(true);
+    expect((await settingsOf(['audit'], { PIDWARDEN_CONTAINER: '["a","b"]' })).containers).toEqual(['a', 'b']);
+  });
+
+  test('a flag wins over env', async () => {
+    expect((await settingsOf(['audit', '--max-procs', '20'], { PIDWARDEN_MAX_PROCS: '33' })).maxProcs).toBe(20);
+  });
+});
+
+describe('--config', () => {
+  test('a config file is read, kebab and camel case keys alike', async () => {
+    const path = configFile('good.json', { 'max-procs': 21, pidsRatio: 0.7, match: ['^npx '] });
+    const s = await settingsOf(['audit', '--config', path]);
+    expect(s.maxProcs).toBe(21);
+    expect(s.pidsRatio).toBe(0.7);
+    expect(s.match.map((r) => r.source)).toEqual(['^npx ']);
+  });
+
+  test('--config before the command works too (it is a global option)', async () => {
+    const path = configFile('global.json', { 'max-procs': 22 });
+    expect((await settingsOf(['--config', path, 'audit'])).maxProcs).toBe(22);
+  });
+
+  test('precedence: flag > env > config file', async () => {
+    const path = configFile('prec.json', { 'max-procs': 21, keep: 4, grace: 9 });
+    const s = await settingsOf(['cleanup', '--config', path, '--max-procs', '40'], { PIDWARDEN_KEEP: '2' });
+    expect([s.maxProcs, s.keep, s.graceSeconds]).toEqual([40, 2, 9]);
+  });
+
+  test('PIDWARDEN_CONFIG names the file when --config is absent; --config wins over it', async () => {
+    const a = configFile('env-a.json', { 'max-procs': 31 });
+    const b = configFile('env-b.json', { 'max-procs': 32 });
+    expect((await settingsOf(['audit'], { PIDWARDEN_CONFIG: a })).maxProcs).toBe(31);
+    expect((await settingsOf(['audit', '--config', b], { PIDWARDEN_CONFIG: a })).maxProcs).toBe(32);
+  });
+
+  test('an unknown key: UsageError naming the key and the file', async () => {
+    const path = configFile('unknown-key.json', { 'max-procs': 20, max_procs: 20 });
+    const e = await usageError(['audit', '--config', path]);
+    expect(e.message).toBe(`config ${path}: unknown setting "max_procs"`);
+  });
+
+  test('"config" itself is not a setting of the file', async () => {
+    const path = configFile('nested.json', { config: '/etc/other.json' });
+    expect((await usageError(['audit', '--config', path])).message).toContain('unknown setting "config"');
+  });
+
+  test('not JSON, not an object, not there: UsageErrors naming the file', async () => {
+    const bad = configFile('bad.json', '{ "max-procs": 20, ');
+    expect((await usageError(['audit', '--config', bad])).message).toStartWith(`config ${bad}: not valid JSON`);
+    const arr = configFile('array.json', [1, 2]);
+    expect((await usageError(['audit', '--config', arr])).message).toBe(`config ${arr}: expected a JSON object`);
+    const nul = configFile('null.json', 'null');
+    expect((await usageError(['audit', '--config', nul])).message).toBe(`config ${nul}: expected a JSON object`);
+    const missing = join(dir, 'missing.json');
+    expect((await usageError(['audit', '--config', missing])).message).toBe(`config ${missing}: cannot read (ENOENT)`);
+  });
+
+  test('a malformed value in the file names the file\'s setting', async () => {
+    const path = configFile('bad-value.json', { 'max-procs': 'lots' });
+    expect((await usageError(['audit', '--config', path])).message).toBe('config "max-procs": expected a whole number, got "lots"');
+  });
+
+  test('readConfig returns the object as written', () => {
+    const path = configFile('plain.json', { maxProcs: 5, steps: 'all' });
+    expect(readConfig(path)).toEqual({ maxProcs: 5, steps: 'all' });
+  });
+});
