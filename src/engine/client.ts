@@ -12,6 +12,8 @@ export interface Engine {
   address: string;
   /** True for a unix socket: the engine runs on this machine, so /proc and the cgroup fs are its. */
   local: boolean;
+  /** The API version agreed with the engine, once asked (see negotiateApi). */
+  apiVersion?: string;
 }
 
 export function connectEngine(address: string): Engine {
@@ -54,5 +56,21 @@ export async function engineCall<T>(engine: Engine, call: () => Promise<T>): Pro
   } catch (e) {
     if (isUnreachable(e)) throw unreachable(engine, e);
     throw e;
+  }
+}
+
+/**
+ * Pin the API version the engine speaks. Unversioned paths get the engine's oldest behaviour:
+ * Docker 20.10 then ignores stats' one-shot=true and waits ~1 s for a second sample
+ * (measured: 1.005 s unversioned, 0.033 s under /v1.41). Asked once per connection; asked again
+ * after a failure, since an engine that comes back may be another version.
+ */
+export async function negotiateApi(engine: Engine): Promise<void> {
+  if (engine.apiVersion) return;
+  const v = await engineCall(engine, () => engine.docker.version());
+  const api = String(v.ApiVersion ?? '');
+  if (/^\d+\.\d+$/.test(api)) {
+    (engine.docker.modem as unknown as { version: string }).version = `v${api}`;
+    engine.apiVersion = api;
   }
 }

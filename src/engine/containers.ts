@@ -1,7 +1,7 @@
 // Which containers a command looks at, and what the engine says about each.
 import type Docker from 'dockerode';
 import { UsageError } from '../errors.ts';
-import { engineCall, type Engine } from './client.ts';
+import { engineCall, negotiateApi, type Engine } from './client.ts';
 import { engineMessage } from './exec.ts';
 
 export interface Selection {
@@ -25,6 +25,12 @@ export interface ContainerInfo {
 }
 
 export async function selectContainers(engine: Engine, sel: Selection): Promise<ContainerInfo[]> {
+  try {
+    await negotiateApi(engine);
+  } catch (e) {
+    engine.apiVersion = undefined;
+    throw e;
+  }
   if (sel.containers.length > 0) {
     const infos = await Promise.all(sel.containers.map((ref) => inspectByRef(engine, ref)));
     // Named twice (name and ID) is still one container.

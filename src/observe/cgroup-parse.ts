@@ -72,11 +72,29 @@ export function pidsCgroupCandidates(
   mounts: Mount[],
   cgroupRoot?: string,
 ): PidsCgroupCandidate[] {
+  return cgroupCandidates(cg, mounts, 'pids', cgroupRoot);
+}
+
+/**
+ * Directory names a v1 controller is commonly mounted under, below a --cgroup-root: systemd mounts
+ * cpu and cpuacct together as "cpu,cpuacct" (and links "cpuacct" to it), others mount it alone.
+ */
+const V1_DIR_NAMES: Record<string, string[]> = { pids: ['pids'], cpuacct: ['cpuacct', 'cpu,cpuacct', 'cpuacct,cpu'] };
+
+/** Candidate directories of a v1 controller (or the v2 unified group), most specific first. */
+export function cgroupCandidates(
+  cg: ProcCgroup,
+  mounts: Mount[],
+  controller: string,
+  cgroupRoot?: string,
+): PidsCgroupCandidate[] {
   const out: PidsCgroupCandidate[] = [];
-  const v1Path = cg.v1.get('pids');
+  const v1Path = cg.v1.get(controller);
   if (cgroupRoot) {
     const root = cgroupRoot.replace(/\/+$/, '');
-    if (v1Path !== undefined) out.push({ dir: joinPath(root, 'pids', v1Path), version: 1 });
+    if (v1Path !== undefined) {
+      for (const name of V1_DIR_NAMES[controller] ?? [controller]) out.push({ dir: joinPath(root, name, v1Path), version: 1 });
+    }
     if (cg.v2 !== null) {
       out.push({ dir: joinPath(root, cg.v2), version: 2 });
       out.push({ dir: joinPath(root, 'unified', cg.v2), version: 2 });
@@ -85,7 +103,7 @@ export function pidsCgroupCandidates(
   }
   if (v1Path !== undefined) {
     for (const m of mounts) {
-      if (m.fsType === 'cgroup' && m.superOptions.includes('pids')) {
+      if (m.fsType === 'cgroup' && m.superOptions.includes(controller)) {
         const rel = relativeTo(v1Path, m.root);
         if (rel !== null) out.push({ dir: joinPath(m.mountPoint, rel), version: 1 });
       }
@@ -100,6 +118,16 @@ export function pidsCgroupCandidates(
     }
   }
   return out;
+}
+
+/** CPU time used by a cgroup, in nanoseconds: v1 cpuacct.usage (ns), v2 cpu.stat usage_usec (µs). */
+export function parseCpuUsageNs(text: string, version: 1 | 2): number | null {
+  if (version === 1) {
+    const t = text.trim();
+    return /^\d+$/.test(t) ? Number(t) : null;
+  }
+  const m = /^usage_usec (\d+)$/m.exec(text);
+  return m ? Number(m[1]) * 1000 : null;
 }
 
 /** The part of `path` below `root`, or null when path is outside the mounted subtree. */

@@ -8,6 +8,8 @@ import {
   parsePidsValue,
   parseProcCgroup,
   pidsCgroupCandidates,
+  cgroupCandidates,
+  parseCpuUsageNs,
   type PidsCgroupCandidate,
 } from './cgroup-parse.ts';
 
@@ -56,4 +58,20 @@ export async function listCgroupProcs(dir: string, depth = 0): Promise<number[]>
   const children = await listDirs(dir);
   const nested = await Promise.all(children.map((c) => listCgroupProcs(`${dir}/${c}`, depth + 1)));
   return own.concat(...nested);
+}
+
+/** CPU time of the container's cgroup in ns (v1 cpuacct.usage, v2 cpu.stat), for CPU % locally. */
+export async function readCpuUsageNs(initPid: number, paths: HostPaths): Promise<number | null> {
+  if (!Number.isSafeInteger(initPid) || initPid <= 0) return null;
+  const [cgText, mountText] = await Promise.all([
+    readText(`${paths.procRoot}/${initPid}/cgroup`),
+    paths.cgroupRoot ? Promise.resolve('') : readText(`${paths.procRoot}/self/mountinfo`),
+  ]);
+  if (cgText === null) return null;
+  for (const c of cgroupCandidates(parseProcCgroup(cgText), parseMountinfo(mountText ?? ''), 'cpuacct', paths.cgroupRoot)) {
+    const text = await readText(`${c.dir}/${c.version === 1 ? 'cpuacct.usage' : 'cpu.stat'}`);
+    const ns = text === null ? null : parseCpuUsageNs(text, c.version);
+    if (ns !== null) return ns;
+  }
+  return null;
 }

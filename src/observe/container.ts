@@ -3,7 +3,7 @@
 import type { Engine } from '../engine/client.ts';
 import type { ContainerInfo } from '../engine/containers.ts';
 import type { PidsReading } from '../types.ts';
-import { findPidsCgroup } from './cgroup.ts';
+import { findPidsCgroup, readCpuUsageNs } from './cgroup.ts';
 import type { ContainerObservation } from './observation.ts';
 import { readProcesses } from './processes.ts';
 import { readStats, type StatsReading } from './stats.ts';
@@ -25,25 +25,29 @@ export async function observeContainer(engine: Engine, info: ContainerInfo, opts
     : null;
   if (engine.local && info.running && !cgroup) problems.push('pids cgroup not found through /proc/<init pid>/cgroup');
 
-  const [table, stats] = await Promise.all([
-    opts.processes && info.running
-      ? readProcesses(engine, info.id, cgroup?.dir ?? null, {
-          execTimeoutMs: opts.execTimeoutMs,
-          procRoot: opts.procRoot,
-          withHostPids: opts.withHostPids,
-          preferHost: opts.preferHost,
-        }).catch((e: unknown) => {
-          problems.push(`processes: ${e instanceof Error ? e.message : String(e)}`);
-          return null;
-        })
-      : Promise.resolve(null),
-    opts.stats && info.running
-      ? readStats(engine, info.id).catch((e: unknown): StatsReading | null => {
-          problems.push(`stats: ${e instanceof Error ? e.message : String(e)}`);
-          return null;
-        })
-      : Promise.resolve(null),
-  ]);
+  // Stats first, then processes: our own ps and cat run inside the container's cgroup and would
+  // show up in its CPU % (measured: an idle container read 16 % while being probed).
+  const stats = opts.stats && info.running
+    ? await readStats(
+        engine,
+        info.id,
+        engine.local ? () => readCpuUsageNs(info.initPid, { procRoot: opts.procRoot, cgroupRoot: opts.cgroupRoot }) : undefined,
+      ).catch((e: unknown): StatsReading | null => {
+        problems.push(`stats: ${e instanceof Error ? e.message : String(e)}`);
+        return null;
+      })
+    : null;
+  const table = opts.processes && info.running
+    ? await readProcesses(engine, info.id, cgroup?.dir ?? null, {
+        execTimeoutMs: opts.execTimeoutMs,
+        procRoot: opts.procRoot,
+        withHostPids: opts.withHostPids,
+        preferHost: opts.preferHost,
+      }).catch((e: unknown) => {
+        problems.push(`processes: ${e instanceof Error ? e.message : String(e)}`);
+        return null;
+      })
+    : null;
 
   let pids: PidsReading;
   if (cgroup) pids = { current: cgroup.current, max: cgroup.max, source: cgroup.version === 1 ? 'cgroup-v1' : 'cgroup-v2' };
