@@ -38,7 +38,7 @@ export async function observeContainer(engine: Engine, info: ContainerInfo, opts
       })
     : null;
   const table = opts.processes && info.running
-    ? await readProcesses(engine, info.id, cgroup?.dir ?? null, {
+    ? await readProcesses(engine, info.id, info.initPid, cgroup?.dir ?? null, {
         execTimeoutMs: opts.execTimeoutMs,
         procRoot: opts.procRoot,
         withHostPids: opts.withHostPids,

@@ -6,7 +6,7 @@ import type { Engine } from '../engine/client.ts';
 import { execInContainer, ExecFailedError } from '../engine/exec.ts';
 import type { Proc, ProcessTable } from '../types.ts';
 import { listCgroupProcs } from './cgroup.ts';
-import { readHostProcs } from './host-proc.ts';
+import { containerHostPids, readHostProcs } from './host-proc.ts';
 import { parseProcStats } from './proc-stat.ts';
 import { PS_ATTEMPTS, PS_EXEC_ENV, assessPsAttempt } from './ps/argv.ts';
 import type { ParsedPs } from './ps/parse.ts';
@@ -27,6 +27,7 @@ export interface ProbeOptions {
 export async function readProcesses(
   engine: Engine,
   containerId: string,
+  initPid: number,
   cgroupDir: string | null,
   opts: ProbeOptions,
 ): Promise<ProcessTable> {
@@ -44,7 +45,7 @@ export async function readProcesses(
     }
   }
   if (cgroupDir) {
-    const procs = await readHostProcs(await listCgroupProcs(cgroupDir), opts.procRoot);
+    const procs = await readHostProcs(await containerHostPids(cgroupDir, initPid, opts.procRoot), opts.procRoot);
     return { procs, source: 'host-proc', ...(reason ? { fallbackReason: reason } : {}) };
   }
   throw new ExecFailedError(`${reason ?? 'ps not run'}; and the container's cgroup is not readable from this host`);
