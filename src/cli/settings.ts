@@ -30,6 +30,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   { flag: 'docker-host', kind: 'string', commands: ALL, describe: `engine address (default: DOCKER_HOST, else ${DEFAULT_DOCKER_HOST})` },
   { flag: 'cgroup-root', kind: 'string', commands: ALL, describe: 'where the host cgroup fs is mounted (default: from /proc/self/mountinfo)' },
   { flag: 'proc-root', kind: 'string', commands: ALL, default: '/proc', describe: "the host's /proc" },
+  { flag: 'proc-source', kind: 'string', commands: ALL, default: 'ps', describe: 'process tables from "ps" in the container (host /proc as fallback) or straight from the "host" /proc (local engine; no exec)' },
   { flag: 'json', kind: 'bool', commands: ['audit'], default: false, describe: 'print one JSON document instead of the table' },
   { flag: 'prom-file', kind: 'string', commands: ['audit'], describe: 'also write Prometheus text to PATH (atomically)' },
   { flag: 'keep', kind: 'int', commands: ACTING, default: 1, describe: 'dedupe keeps the newest N of each duplicate command line' },
@@ -62,6 +63,7 @@ export interface Settings {
   dockerHost: string;
   cgroupRoot?: string;
   procRoot: string;
+  procSource: 'ps' | 'host';
   json: boolean;
   promFile?: string;
   keep: number;
@@ -198,6 +200,9 @@ function validate(
     if (!(STEPS as readonly string[]).includes(s)) throw new UsageError(`--steps: unknown step "${s}" (use ${STEPS.join(',')})`);
   }
   if (steps.length === 0) throw new UsageError('--steps: name at least one step');
+  if (v['proc-source'] !== 'ps' && v['proc-source'] !== 'host') {
+    throw new UsageError(`--proc-source: expected ps or host, got "${v['proc-source']}"`);
+  }
   const restartLimit = parseRestartLimit(String(v['restart-limit']));
   if (!restartLimit) throw new UsageError(`--restart-limit: expected N/WINDOW such as 3/1h, got "${v['restart-limit']}"`);
 
@@ -219,6 +224,7 @@ function validate(
     dockerHost: str('docker-host') ?? (env['DOCKER_HOST'] || DEFAULT_DOCKER_HOST),
     cgroupRoot,
     procRoot,
+    procSource: v['proc-source'] as 'ps' | 'host',
     json: v['json'] as boolean,
     promFile: str('prom-file'),
     keep: int('keep'),

@@ -24,6 +24,7 @@ export async function runAudit(ctx: CommandContext): Promise<number> {
           processes: true,
           stats: true,
           execTimeoutMs: EXEC_TIMEOUT_MS,
+          preferHost: s.procSource === 'host',
         }),
       ),
     ),

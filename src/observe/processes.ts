@@ -5,9 +5,8 @@
 import type { Engine } from '../engine/client.ts';
 import { execInContainer, ExecFailedError } from '../engine/exec.ts';
 import type { Proc, ProcessTable } from '../types.ts';
-import { listCgroupProcs } from './cgroup.ts';
 import { containerHostPids, readHostProcs } from './host-proc.ts';
-import { parseProcStats } from './proc-stat.ts';
+import { parseProcStats, type StatRecord } from './proc-stat.ts';
 import { PS_ATTEMPTS, PS_EXEC_ENV, assessPsAttempt } from './ps/argv.ts';
 import type { ParsedPs } from './ps/parse.ts';
 import { mergeProcesses } from './ps/merge.ts';
@@ -34,11 +33,13 @@ export async function readProcesses(
   let reason: string | undefined;
   if (!opts.preferHost || !cgroupDir) {
     try {
-      const viaPs = await readViaPs(engine, containerId, opts.execTimeoutMs);
-      if (viaPs) {
-        if (opts.withHostPids && cgroupDir) await attachHostPids(viaPs.procs, cgroupDir, opts.procRoot);
-        return viaPs;
-      }
+      // Locally the host's /proc gives start times, states and host PIDs for free, which saves
+      // the `cat` exec (~50 ms of runc CPU each: the dominant cost of an audit).
+      const hostView = cgroupDir
+        ? async () => readHostProcs(await containerHostPids(cgroupDir, initPid, opts.procRoot), opts.procRoot)
+        : null;
+      const viaPs = await readViaPs(engine, containerId, opts.execTimeoutMs, hostView);
+      if (viaPs) return viaPs;
       reason = 'no usable ps in the container';
     } catch (e) {
       reason = e instanceof Error ? e.message : String(e);
@@ -51,7 +52,12 @@ export async function readProcesses(
   throw new ExecFailedError(`${reason ?? 'ps not run'}; and the container's cgroup is not readable from this host`);
 }
 
-async function readViaPs(engine: Engine, containerId: string, timeoutMs: number): Promise<ProcessTable | null> {
+async function readViaPs(
+  engine: Engine,
+  containerId: string,
+  timeoutMs: number,
+  hostView: (() => Promise<Proc[]>) | null,
+): Promise<ProcessTable | null> {
   const probeArgvs: string[][] = [];
   let parsed: ParsedPs | null = null;
   // The ladder decides the next attempt from each answer (argv.ts): 1 exec for BusyBox desktop
@@ -68,6 +74,12 @@ async function readViaPs(engine: Engine, containerId: string, timeoutMs: number)
     attempt = a.verdict === 'next' ? a.next : null;
   }
   if (!parsed) return null;
+  if (hostView) {
+    const host = await hostView();
+    const procs = mergeProcesses(parsed.rows, host.map(toStatRecord), probeArgvs);
+    attachHostPids(procs, host);
+    return { procs, source: 'ps', flavor: parsed.flavor };
+  }
   const pids = parsed.rows.map((r) => r.pid);
   // One exec for every start time: `cat` takes many files and goes on past vanished ones (exit 1).
   const catArgv = ['cat', ...pids.map((p) => `/proc/${p}/stat`)];
@@ -83,12 +95,16 @@ async function readViaPs(engine: Engine, containerId: string, timeoutMs: number)
   return { procs, source: 'ps', flavor: parsed.flavor };
 }
 
+/** The host's record of a process, in the container's PID namespace, as a /proc/<pid>/stat record. */
+function toStatRecord(p: Proc): StatRecord {
+  return { pid: p.pid, comm: p.comm ?? '', state: p.state ?? '?', ppid: p.ppid, threads: p.threads ?? 1, startTicks: p.startTicks ?? 0 };
+}
+
 /**
  * Joins ps's view with the host's by (PID in the container, start time): the same identity check
  * the kill path uses, so a PID reused between the two reads is never attached to the wrong process.
  */
-async function attachHostPids(procs: Proc[], cgroupDir: string, procRoot: string): Promise<void> {
-  const host = await readHostProcs(await listCgroupProcs(cgroupDir), procRoot);
+function attachHostPids(procs: Proc[], host: Proc[]): void {
   const byPid = new Map(host.map((h) => [h.pid, h]));
   for (const p of procs) {
     const h = byPid.get(p.pid);

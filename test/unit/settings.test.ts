@@ -290,6 +290,7 @@ describe('config keys in kebab or camel case', () => {
     const sample = (flag: string, kind: string): unknown => {
       if (flag === 'steps') return 'all,restart';
       if (flag === 'restart-limit') return '1/1h';
+      if (flag === 'proc-source') return 'host';
       if (kind === 'list') return ['x'];
       if (kind === 'int') return 2;
       if (kind === 'number') return 0.5;
