@@ -22,6 +22,7 @@ export async function execInContainer(
 ): Promise<ExecResult> {
   const container = docker.getContainer(containerId);
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let stream: NodeJS.ReadWriteStream | undefined;
   const work = (async () => {
     const exec = await container.exec({
       Cmd: argv,
@@ -31,18 +32,19 @@ export async function execInContainer(
       Tty: false,
       Env: opts.env,
     });
-    const stream = await exec.start({ hijack: true, stdin: false });
+    stream = await exec.start({ hijack: true, stdin: false });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     const stdout = new PassThrough();
     const stderr = new PassThrough();
     stdout.on('data', (c: Buffer) => out.push(c));
     stderr.on('data', (c: Buffer) => err.push(c));
-    docker.modem.demuxStream(stream, stdout, stderr);
+    const s = stream;
+    docker.modem.demuxStream(s, stdout, stderr);
     await new Promise<void>((resolve, reject) => {
-      stream.on('end', resolve);
-      stream.on('close', resolve);
-      stream.on('error', reject);
+      s.on('end', resolve);
+      s.on('close', resolve);
+      s.on('error', reject);
     });
     const info = await exec.inspect();
     return {
@@ -65,6 +67,8 @@ export async function execInContainer(
   } finally {
     if (timer) clearTimeout(timer);
     work.catch(() => {}); // the loser of the race must not become an unhandled rejection
+    // A timed-out exec must not keep its socket: a monitor would leak one per stuck container.
+    (stream as unknown as { destroy?: () => void } | undefined)?.destroy?.();
   }
 }
 
