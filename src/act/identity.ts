@@ -66,3 +66,19 @@ export async function execLiveness(engine: Engine, containerId: string, targets:
   }
   return out;
 }
+
+/**
+ * Targets that exited but are still zombies (not yet reaped by their parent), by host /proc: same
+ * PID and start time, state Z. Used only to wait for the reaping, never to decide a kill.
+ */
+export async function hostUnreaped(targets: Target[], procRoot: string): Promise<Target[]> {
+  const states = await Promise.all(
+    targets.map(async (t) => {
+      if (!isValidPid(t.hostPid) || t.startTicks === undefined) return false;
+      const text = await readText(`${procRoot}/${t.hostPid}/stat`);
+      const stat = text ? parseProcStats(text)[0] : undefined;
+      return stat !== undefined && stat.startTicks === t.startTicks && stat.state === 'Z';
+    }),
+  );
+  return targets.filter((_, i) => states[i]);
+}
