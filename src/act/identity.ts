@@ -14,6 +14,8 @@ export interface Target {
   hostPid?: number;
   startTicks?: number;
   command: string;
+  /** Depth in its victim's tree (0 = the matching root): deeper ones are signalled first. */
+  depth?: number;
 }
 
 export type Liveness = 'alive' | 'gone' | 'reused';
@@ -22,8 +24,8 @@ export function isValidPid(n: unknown): n is number {
   return typeof n === 'number' && Number.isSafeInteger(n) && n > 0 && n <= 4_194_304; // PID_MAX_LIMIT on 64-bit
 }
 
-export function toTarget(p: Proc): Target {
-  return { pid: p.pid, hostPid: p.hostPid, startTicks: p.startTicks, command: p.command };
+export function toTarget(p: Proc, depth?: number): Target {
+  return { pid: p.pid, hostPid: p.hostPid, startTicks: p.startTicks, command: p.command, ...(depth === undefined ? {} : { depth }) };
 }
 
 /** Host view: membership in the cgroup, NSpid, start time. Zombies count as gone (they are dead). */

@@ -1,5 +1,10 @@
 // Signal a set of processes: SIGTERM, wait (polling, no fixed sleep) up to the grace period,
 // SIGKILL what is left, wait again. Every signal is preceded by an identity check (identity.ts).
+// Within each signal, deepest processes first (`node` before its `sh -c`, before `npm exec`), each
+// level awaited before the next: a parent that is still alive reaps its child. Signalled all at
+// once, the `sh`/`node` children outlive their `npm` by microseconds, are re-parented to PID 1,
+// and a Node PID 1 (libuv reaps only the children it spawned) leaves them zombies for good, each
+// still one unit of pids.current: measured 0 to 2 zombies per cleanup before this order.
 // Preferred route: ONE exec of the container's own `kill` with every PID (BusyBox kill takes a
 // list). Fallback: signal the host PIDs directly, for containers without `kill` or that cannot
 // fork (at the pids limit runc's exec fails), which is exactly when cleanup matters most.
@@ -49,19 +54,45 @@ export interface KillReport {
 
 export async function killAll(env: KillEnv, targets: Target[], graceMs: number, onBatch: (b: SignalBatch) => void): Promise<KillReport> {
   const batches: SignalBatch[] = [];
+  const signalled: Target[] = [];
   let alive = await onlyAlive(env, targets);
   for (const [signal, waitMs] of [['SIGTERM', graceMs], ['SIGKILL', AFTER_KILL_WAIT_MS]] as const) {
     if (alive.live.length === 0 || env.shouldStop?.()) break;
-    const batch = await signalAll(env, signal, alive.live, alive.reused);
-    batches.push(batch);
-    onBatch(batch);
-    alive = await waitUntilGone(env, batch.targets, waitMs);
+    const deadline = Date.now() + waitMs;
+    let reused = alive.reused;
+    let fresh = true; // `alive` was just read: the first level needs no second look
+    for (const level of deepestFirst(alive.live)) {
+      if (env.shouldStop?.()) break;
+      // Re-check: a parent usually exits by itself once its child is gone (sh -c, npm exec).
+      const now = fresh ? { live: level, reused: [] } : await onlyAlive(env, level);
+      fresh = false;
+      if (now.live.length === 0) continue;
+      const batch = await signalAll(env, signal, now.live, reused.concat(now.reused));
+      reused = [];
+      batches.push(batch);
+      signalled.push(...batch.targets);
+      onBatch(batch);
+      await waitUntilGone(env, batch.targets, deadline - Date.now());
+    }
+    alive = await waitUntilGone(env, alive.live, deadline - Date.now());
   }
-  if (batches.length > 0 && env.cgroupDir !== null) {
-    const dead = batches[0]!.targets.filter((t) => !alive.live.includes(t));
+  if (signalled.length > 0 && env.cgroupDir !== null) {
+    const dead = signalled.filter((t) => !alive.live.includes(t));
     await waitReaped(env, dead, REAP_WAIT_MS);
   }
   return { batches, survivors: alive.live };
+}
+
+/** Groups by depth in their victim's tree, deepest first; targets without a depth count as 0. */
+export function deepestFirst(targets: Target[]): Target[][] {
+  const byDepth = new Map<number, Target[]>();
+  for (const t of targets) {
+    const d = t.depth ?? 0;
+    const level = byDepth.get(d);
+    if (level) level.push(t);
+    else byDepth.set(d, [t]);
+  }
+  return [...byDepth.entries()].sort((a, b) => b[0] - a[0]).map(([, level]) => level);
 }
 
 /** Polls the host's /proc until no dead target is an unreaped zombie, at most `waitMs`. */

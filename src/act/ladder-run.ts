@@ -12,6 +12,7 @@ import { observeContainer } from '../observe/container.ts';
 import type { ContainerObservation } from '../observe/observation.ts';
 import type { PidsReading, Proc } from '../types.ts';
 import { toTarget } from './identity.ts';
+import { depthsBelow } from '../decide/tree.ts';
 import { killAll, type SignalBatch } from './kill-trees.ts';
 
 export interface RestartGate {
@@ -101,6 +102,10 @@ export async function runLadder(env: LadderEnv, first: ContainerObservation): Pr
     if (plan.victims.length === 0) continue;
     stepsRun.push(step);
     const members = plan.victims.flatMap((v) => v.tree);
+    const targets = plan.victims.flatMap((v) => {
+      const depths = depthsBelow(v.root.pid, v.tree, procs);
+      return v.tree.map((p) => toTarget(p, depths.get(p.pid)));
+    });
     env.log.info({
       event: 'step',
       ...ids,
@@ -111,7 +116,7 @@ export async function runLadder(env: LadderEnv, first: ContainerObservation): Pr
       processes: members.length,
     });
     if (s.dryRun) {
-      logKill(env, ids, plan, { signal: 'SIGTERM', targets: members.map(toTarget), via: 'exec', reused: [] }, true);
+      logKill(env, ids, plan, { signal: 'SIGTERM', targets: targets, via: 'exec', reused: [] }, true);
       simulated = subtract(procs, pids, members);
       killed += members.length;
       continue;
@@ -125,11 +130,11 @@ export async function runLadder(env: LadderEnv, first: ContainerObservation): Pr
         execTimeoutMs: env.execTimeoutMs,
         shouldStop: env.shouldStop,
       },
-      members.map(toTarget),
+      targets,
       s.graceSeconds * 1000,
       (batch) => logKill(env, ids, plan, batch, false),
     );
-    killed += report.batches[0]?.targets.length ?? 0;
+    killed += report.batches.filter((b) => b.signal === 'SIGTERM').reduce((n, b) => n + b.targets.length, 0);
     if (report.survivors.length > 0) {
       env.log.error({
         event: 'error',

@@ -27,3 +27,25 @@ export function subtree(root: Proc, children: Map<number, Proc[]>): Proc[] {
   }
   return out;
 }
+
+/**
+ * How far below `rootPid` each process is (root 0, its children 1, ...), following ppid links;
+ * processes not under the root are left out. Walks at most 64 links: deeper is bad data (a cycle).
+ */
+export function depthsBelow(rootPid: number, members: Proc[], all: Proc[]): Map<number, number> {
+  const parentOf = new Map(all.map((p) => [p.pid, p.ppid]));
+  const depths = new Map<number, number>();
+  for (const m of members) {
+    let pid = m.pid;
+    for (let d = 0; d <= 64; d++) {
+      if (pid === rootPid) {
+        depths.set(m.pid, d);
+        break;
+      }
+      const up = parentOf.get(pid);
+      if (up === undefined || up === pid) break;
+      pid = up;
+    }
+  }
+  return depths;
+}

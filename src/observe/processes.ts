@@ -112,6 +112,13 @@ function attachHostPids(procs: Proc[], host: Proc[]): void {
       p.hostPid = h.hostPid;
       if (p.startTicks === undefined) p.startTicks = h.startTicks;
       if (p.threads === undefined) p.threads = h.threads;
+      // The kernel's argv is the exact one: every ps prints a newline inside an argument as a
+      // space or '?', BusyBox without desktop cuts lines at 77 bytes, toybox's args cuts argv[0].
+      // Zombies have no argv on the host ("[comm]"); ps's rendering stands for them.
+      if (h.state !== 'Z' && h.command !== `[${h.comm}]`) {
+        p.command = h.command;
+        delete p.truncated;
+      }
     }
   }
 }
