@@ -59,25 +59,29 @@ export async function killAll(env: KillEnv, targets: Target[], graceMs: number, 
   for (const [signal, waitMs] of [['SIGTERM', graceMs], ['SIGKILL', AFTER_KILL_WAIT_MS]] as const) {
     if (alive.live.length === 0 || env.shouldStop?.()) break;
     const deadline = Date.now() + waitMs;
-    let reused = alive.reused;
-    let fresh = true; // `alive` was just read: the first level needs no second look
-    for (const level of deepestFirst(alive.live)) {
+    const phase = alive;
+    let logged = false;
+    for (const level of deepestFirst(phase.live)) {
       if (env.shouldStop?.()) break;
       // Re-check: a parent usually exits by itself once its child is gone (sh -c, npm exec).
-      const now = fresh ? { live: level, reused: [] } : await onlyAlive(env, level);
-      fresh = false;
+      const now = logged ? await onlyAlive(env, level) : { live: level, reused: [] };
       if (now.live.length === 0) continue;
-      const batch = await signalAll(env, signal, now.live, reused.concat(now.reused));
-      reused = [];
-      batches.push(batch);
+      const batch = await signalAll(env, signal, now.live, now.reused);
       signalled.push(...batch.targets);
-      onBatch(batch);
+      if (!logged) {
+        // One line per signal for the whole set (the trees), with the route the first level took.
+        const whole: SignalBatch = { signal, targets: phase.live, via: batch.via, reused: phase.reused.concat(batch.reused) };
+        batches.push(whole);
+        onBatch(whole);
+        logged = true;
+      }
       await waitUntilGone(env, batch.targets, deadline - Date.now());
     }
-    alive = await waitUntilGone(env, alive.live, deadline - Date.now());
+    alive = await waitUntilGone(env, phase.live, deadline - Date.now());
   }
   if (signalled.length > 0 && env.cgroupDir !== null) {
-    const dead = signalled.filter((t) => !alive.live.includes(t));
+    // Every dead target, signalled or not: parents left on their own once their child was gone.
+    const dead = targets.filter((t) => !alive.live.includes(t));
     await waitReaped(env, dead, REAP_WAIT_MS);
   }
   return { batches, survivors: alive.live };

@@ -178,25 +178,7 @@ async function cleanup(label: string, args: string[]): Promise<Run> {
 
 const events = (r: { lines: LogLine[] }, event: LogLine['event']) => r.lines.filter((l) => l.event === event);
 const stepsOf = (r: { lines: LogLine[] }) => events(r, 'step').map((l) => l.step);
-/**
- * The kill lines of a run, one per (step, signal): pidwarden signals deepest processes first, one
- * exec (and one log line) per tree level, so a step's SIGTERM may take several lines; merged here
- * in order, with the first line's time and route.
- */
-const kills = (r: { lines: LogLine[] }, signal?: 'SIGTERM' | 'SIGKILL'): LogLine[] => {
-  const merged = new Map<string, LogLine>();
-  for (const l of events(r, 'kill').filter((k) => !signal || k.signal === signal)) {
-    const key = `${l.step}/${l.signal}`;
-    const m = merged.get(key);
-    if (!m) merged.set(key, { ...l, pids: [...(l.pids ?? [])], hostPids: l.hostPids ? [...l.hostPids] : undefined, commands: [...(l.commands ?? [])] });
-    else {
-      m.pids = [...(m.pids ?? []), ...(l.pids ?? [])];
-      m.hostPids = m.hostPids && l.hostPids ? [...m.hostPids, ...l.hostPids] : undefined;
-      m.commands = [...(m.commands ?? []), ...(l.commands ?? [])];
-    }
-  }
-  return [...merged.values()];
-};
+const kills = (r: { lines: LogLine[] }, signal?: 'SIGTERM' | 'SIGKILL') => events(r, 'kill').filter((l) => !signal || l.signal === signal);
 function resultOf(r: { lines: LogLine[] }): LogLine {
   const res = events(r, 'result');
   expect(res).toHaveLength(1);
