@@ -8,6 +8,10 @@ import { runCleanup } from './commands/cleanup.ts';
 import { runMonitor } from './commands/monitor.ts';
 import { writeSync } from 'node:fs';
 
+// docker-modem parses tcp:// addresses with url.parse(); Bun then prints a DEP0169 warning on
+// stderr, which would break the rule of one clear line per error.
+process.noDeprecation = true;
+
 const io: Output = {
   out: (text) => writeAll(1, text),
   err: (text) => writeAll(2, text),
@@ -49,9 +53,13 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-process.on('unhandledRejection', (e) => {
-  io.err(`pidwarden: internal error: ${describeError(e)}\n`);
-  process.exit(EXIT.internal);
-});
+// A throw from inside a dependency's callback (e.g. Bun's http client on a bad URL) must end the
+// run with one line, not a stack trace and a process that never exits under cron.
+for (const event of ['unhandledRejection', 'uncaughtException'] as const) {
+  process.on(event, (e: unknown) => {
+    io.err(`pidwarden: internal error: ${describeError(e)}\n`);
+    process.exit(EXIT.internal);
+  });
+}
 
 process.exit(await main(process.argv.slice(2)));

@@ -24,7 +24,13 @@ export const ENGINE_RETRY_FIRST_MS = 500;
 export async function runMonitor(ctx: CommandContext): Promise<number> {
   const s = ctx.settings;
   const releasePidFile = s.pidFile ? acquirePidFile(s.pidFile) : () => {};
-  const log = createActionLog(s.logFile);
+  let log: ActionLog;
+  try {
+    log = createActionLog(s.logFile);
+  } catch (e) {
+    releasePidFile(); // a monitor that never ran must not leave its pid file behind
+    throw e;
+  }
   const loop = new MonitorLoop(ctx, log);
   const onStop = (sig: string) => () => loop.stop(sig);
   const handlers = { SIGTERM: onStop('SIGTERM'), SIGINT: onStop('SIGINT'), SIGHUP: () => log.reopen() };

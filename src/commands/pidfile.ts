@@ -7,10 +7,26 @@ function ownerAlive(pid: number): boolean {
   if (!Number.isSafeInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM'; // alive, but not ours to signal
+    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false; // EPERM: alive, but not ours to signal
   }
+  return isMonitor(pid);
+}
+
+/**
+ * A live PID is only an owner if it is a monitor: PIDs are reused (pid_max is 32768 on many hosts,
+ * so a busy host wraps in hours), and after a kill -9 or OOM kill the file may name some unrelated
+ * process, which would otherwise keep every later monitor out for good. A zombie's cmdline is
+ * empty, so it is stale too. When /proc can't tell, assume it is one (refusing is the safe side).
+ */
+function isMonitor(pid: number): boolean {
+  let cmdline: string;
+  try {
+    cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code !== 'ENOENT'; // ENOENT: it exited meanwhile
+  }
+  return cmdline.split('\0').includes('monitor');
 }
 
 export function acquirePidFile(path: string): () => void {

@@ -44,12 +44,22 @@ export async function selectContainers(engine: Engine, sel: Selection): Promise<
   return infos.filter((i): i is ContainerInfo => i !== null);
 }
 
+/** Docker's rule for names (plus hex IDs and their prefixes, which it also satisfies). */
+const CONTAINER_REF = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+
 async function inspectByRef(engine: Engine, ref: string): Promise<ContainerInfo> {
+  // The API writes names with a leading slash; accept that form too. Anything else that is not a
+  // valid name would be spliced into the request path ("..", "a/b", spaces): refuse it here.
+  const name = ref.startsWith('/') ? ref.slice(1) : ref;
+  if (!CONTAINER_REF.test(name)) throw new UsageError(`no such container: ${ref}`);
   try {
-    return toInfo(await engineCall(engine, () => engine.docker.getContainer(ref).inspect()));
+    return toInfo(await engineCall(engine, () => engine.docker.getContainer(encodeURIComponent(name)).inspect()));
   } catch (e) {
     const status = (e as { statusCode?: number }).statusCode;
     if (status === 404) throw new UsageError(`no such container: ${ref}`);
+    // 500 "Multiple IDs found with provided prefix": the user's reference, not the engine, is at fault.
+    if (status !== undefined && /multiple ids/i.test(engineMessage(e))) throw new UsageError(`ambiguous container reference: ${ref}`);
+    if (status !== undefined && status >= 400 && status < 500) throw new UsageError(`container ${ref}: ${engineMessage(e)}`);
     throw e;
   }
 }

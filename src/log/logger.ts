@@ -2,6 +2,7 @@
 // crash compiled Bun binaries. Writes are synchronous and the file is opened with O_APPEND, so each
 // line lands whole, even with logrotate's copytruncate or two writers on one file.
 import pino from 'pino';
+import { UsageError } from '../errors.ts';
 
 export type EventName =
   | 'step'
@@ -40,9 +41,16 @@ export interface ActionLog {
 }
 
 export function createActionLog(logFile?: string): ActionLog {
-  const dest = logFile
-    ? pino.destination({ dest: logFile, append: true, sync: true, mkdir: false })
-    : pino.destination({ dest: 1, sync: true });
+  let dest: ReturnType<typeof pino.destination>;
+  try {
+    dest = logFile
+      ? pino.destination({ dest: logFile, append: true, sync: true, mkdir: false })
+      : pino.destination({ dest: 1, sync: true });
+  } catch (e) {
+    // A missing directory or no permission is the operator's path, not a bug: one line, exit 2
+    // (it was exit 70, "internal error", with the bare "ENOENT: no such file or directory, open ...").
+    throw new UsageError(`--log-file ${logFile}: cannot open (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  }
   const logger = pino(
     {
       base: undefined,
