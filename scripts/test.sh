@@ -11,7 +11,9 @@
 # -> build the workload and dist/pidwarden -> wait for the engine -> build the
 # test images -> bun test.  On exit (also on Ctrl-C / SIGTERM) every container
 # is removed, dockerd and containerd are stopped and waited for, and leftover
-# mounts are unmounted.  Exit status: bun test's.
+# mounts are unmounted.  Exit status: bun test's.  The engine itself (start,
+# stop, its isolation and live-restore) is scripts/engine.sh, which bun test
+# also gets as PIDWARDEN_TEST_ENGINE_CTL to stop/start dockerd from a test.
 #
 # Isolation of the private engine: own containerd (own config, root, state and
 # socket: dockerd would otherwise silently use a system containerd running on
@@ -36,7 +38,9 @@ mkdir -p "$STATE"
 # ---------------------------------------------------------------- packages
 ensure_packages() {
   local want=(docker.io containerd runc tini busybox-static toybox procps dash coreutils
-    gcc libc6-dev tar) missing=() p
+    gcc libc6-dev tar
+    strace # audit.test.ts: proves the binary executes no program on the host
+    logrotate docker-compose systemd) missing=() p # the last three: examples.test.ts
   for p in "${want[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
   done
@@ -59,70 +63,10 @@ ensure_packages() {
   fi
 }
 
-# ------------------------------------------------------- engine locations
-# Unix socket paths are limited to 108 bytes: keep the sockets (dockerd's, and
-# containerd's under the exec-root) in .tmp/dockerd when short enough, else in a
-# short /tmp directory made with mktemp.  The choice is recorded in
-# $STATE/rundir so that a later run can find and clean a leftover engine.
-pick_rundir() {
-  local rd=""
-  [[ -f "$STATE/rundir" ]] && rd="$(cat "$STATE/rundir")"
-  if [[ -n "$rd" && -d "$rd" ]]; then
-    RUN="$rd"
-  elif [[ $((${#STATE} + 48)) -le 100 ]]; then
-    RUN="$STATE/run"
-  else
-    RUN="$(mktemp -d /tmp/pwdt.XXXXXX)"
-  fi
-  mkdir -p "$RUN"
-  echo "$RUN" >"$STATE/rundir"
-  SOCK="$RUN/docker.sock"
-  EXEC_ROOT="$RUN/exec"
-  CTRD_SOCK="$RUN/ctrd/containerd.sock"
-  export DOCKER_HOST="unix://$SOCK"
-  unset DOCKER_CONTEXT DOCKER_TLS_VERIFY DOCKER_CERT_PATH
-}
-
-pid_alive() { [[ -n "${1:-}" ]] && kill -0 "$1" 2>/dev/null; }
-
-# pid from a pid file, only if that process is alive and its command line
-# mentions MARK (so a recycled pid is never signalled)
-pid_from() { # pidfile mark
-  local pid cmd
-  [[ -f "$1" ]] || return 0
-  pid="$(tr -dc '0-9' <"$1" 2>/dev/null || true)"
-  pid_alive "$pid" || return 0
-  cmd="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null || true)"
-  [[ "$cmd" == *"$2"* ]] && echo "$pid"
-  return 0
-}
-
-wait_gone() { # pid seconds
-  local i n=$(($2 * 10))
-  for ((i = 0; i < n; i++)); do pid_alive "$1" || return 0; sleep 0.1; done
-  return 1
-}
-
-stop_pid() { # pid name seconds
-  local pid="$1"
-  pid_alive "$pid" || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  if ! wait_gone "$pid" "$3"; then
-    log "$2 ($pid) did not stop in $3 s; SIGKILL"
-    kill -KILL "$pid" 2>/dev/null || true
-    wait_gone "$pid" 5 || true
-  fi
-  wait "$pid" 2>/dev/null || true
-}
-
-unmount_leftovers() {
-  local m
-  # mount points (field 5 of mountinfo) under our directories, deepest first
-  for m in $(awk -v a="$STATE/" -v b="$RUN/" \
-    'index($5, a) == 1 || index($5, b) == 1 {print $5}' /proc/self/mountinfo | sort -r); do
-    umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || log "could not unmount $m"
-  done
-}
+# ------------------------------------------------------------- engine
+# pick_rundir, start_engine, wait_engine, stop_engine and helpers
+# shellcheck source=scripts/engine.sh
+source "$ROOT/scripts/engine.sh"
 
 # Host process groups started by the harness' startHostTree() (recorded as
 # "pgid npm-pid" lines); killed only while that npm process still runs our
@@ -140,95 +84,17 @@ kill_host_trees() {
   rm -f "$f"
 }
 
-# Stops the engine described by the pid files (ours from this run, or a
-# leftover of an interrupted one): containers, dockerd, containerd, mounts.
-stop_engine() {
-  local dpid cpid bpid ids
+# Leftovers of this checkout's runs: a test runner, host trees, the engine.
+stop_all() {
+  local bpid
   bpid="$(pid_from "$STATE/bun.pid" "bun")"
   if [[ -n "$bpid" ]]; then
     log "stopping leftover test runner ($bpid)"
     stop_pid "$bpid" "bun" 10
   fi
   kill_host_trees
-  dpid="$(pid_from "$STATE/dockerd.pid" "$DATA")"
-  cpid="$(pid_from "$STATE/containerd.pid" "$STATE/containerd.toml")"
-  if [[ -n "$dpid" ]]; then
-    ids="$(timeout 20 docker ps -aq 2>/dev/null || true)"
-    if [[ -n "$ids" ]]; then
-      # shellcheck disable=SC2086
-      timeout 60 docker rm -f -v $ids >/dev/null 2>&1 || log "docker rm -f failed"
-    fi
-    stop_pid "$dpid" dockerd 30
-  fi
-  if [[ -n "$cpid" ]]; then
-    # containers dockerd did not get to remove (e.g. dockerd was SIGKILLed)
-    local t
-    for t in $(timeout 10 ctr -a "$CTRD_SOCK" -n moby tasks ls -q 2>/dev/null || true); do
-      timeout 10 ctr -a "$CTRD_SOCK" -n moby tasks kill -a -s SIGKILL "$t" >/dev/null 2>&1 || true
-      timeout 10 ctr -a "$CTRD_SOCK" -n moby tasks delete -f "$t" >/dev/null 2>&1 || true
-    done
-    stop_pid "$cpid" containerd 20
-  fi
-  unmount_leftovers
-  rm -f "$STATE/dockerd.pid" "$STATE/containerd.pid" "$STATE/bun.pid" "$SOCK" "$CTRD_SOCK"
-}
-
-start_engine() {
-  : >"$STATE/dockerd.log"
-  : >"$STATE/containerd.log"
-  mkdir -p "$DATA" "$EXEC_ROOT" "$(dirname "$CTRD_SOCK")" "$RUN/ctrd-state"
-  cat >"$STATE/containerd.toml" <<EOF
-version = 2
-root = "$DATA/containerd"
-state = "$RUN/ctrd-state"
-disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.internal.v1.opt",
-  "io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.btrfs",
-  "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.zfs"]
-[grpc]
-  address = "$CTRD_SOCK"
-[ttrpc]
-  address = ""
-[debug]
-  address = ""
-  level = "info"
-[metrics]
-  address = ""
-EOF
-  # own (empty) daemon config instead of /etc/docker/daemon.json; the legacy
-  # trust key goes to our state dir instead of /etc/docker/key.json
-  printf '{"deprecated-key-path": "%s"}\n' "$STATE/key.json" >"$STATE/daemon.json"
-  # setsid: Ctrl-C must reach us, not the engine (we stop it in order)
-  setsid containerd --config "$STATE/containerd.toml" >>"$STATE/containerd.log" 2>&1 </dev/null &
-  echo $! >"$STATE/containerd.pid"
-  local i
-  for ((i = 0; i < 100; i++)); do [[ -S "$CTRD_SOCK" ]] && break; sleep 0.1; done
-  [[ -S "$CTRD_SOCK" ]] || { tail -n 30 "$STATE/containerd.log" >&2; fail "containerd did not start"; }
-  setsid dockerd \
-    --data-root "$DATA" \
-    --exec-root "$EXEC_ROOT" \
-    -H "unix://$SOCK" \
-    --pidfile "$STATE/dockerd.pid" \
-    --containerd "$CTRD_SOCK" \
-    --config-file "$STATE/daemon.json" \
-    --bridge=none --iptables=false --ip-masq=false --ip6tables=false \
-    --userland-proxy=false \
-    >>"$STATE/dockerd.log" 2>&1 </dev/null &
-  DOCKERD_PID=$!
-}
-
-wait_engine() {
-  local deadline=$(($(date +%s) + ${PIDWARDEN_TEST_ENGINE_TIMEOUT:-60}))
-  until docker version >/dev/null 2>&1; do
-    if ! pid_alive "$DOCKERD_PID"; then
-      tail -n 40 "$STATE/dockerd.log" >&2
-      fail "dockerd exited during start-up (log: $STATE/dockerd.log)"
-    fi
-    if [[ $(date +%s) -ge $deadline ]]; then
-      tail -n 40 "$STATE/dockerd.log" >&2
-      fail "private dockerd did not answer on $SOCK within ${PIDWARDEN_TEST_ENGINE_TIMEOUT:-60} s (log: $STATE/dockerd.log)"
-    fi
-    sleep 0.2
-  done
+  stop_engine
+  rm -f "$STATE/bun.pid"
 }
 
 BUN_PID=""
@@ -244,7 +110,7 @@ on_exit() {
     log "engine left running: DOCKER_HOST=unix://$SOCK (stop it by running this script again)"
   elif [[ -n "${RUN:-}" ]]; then
     log "cleaning up the private engine"
-    stop_engine
+    stop_all
     # a short /tmp run dir is only needed while an engine lives
     if [[ "$RUN" != "$STATE/run" && "$RUN" == /tmp/pwdt.* ]] &&
       ! awk -v a="$RUN/" 'index($5, a) == 1 {f=1} END {exit !f}' /proc/self/mountinfo; then
@@ -270,7 +136,7 @@ fi
 echo "$$" >"$STATE/owner.pid"
 ensure_packages
 pick_rundir
-stop_engine # leftovers of an interrupted run
+stop_all # leftovers of an interrupted run
 log "starting private engine (socket $SOCK, logs $STATE/*.log)"
 start_engine
 
@@ -294,6 +160,8 @@ log "building test images"
 bash scripts/test-images.sh
 
 export PIDWARDEN_TEST_DOCKER_HOST="unix://$SOCK"
+# lets a test stop/start dockerd under a running monitor (see scripts/engine.sh)
+export PIDWARDEN_TEST_ENGINE_CTL="$ROOT/scripts/engine.sh"
 BUN=(npx bun)
 [[ -x node_modules/.bin/bun ]] && BUN=(node_modules/.bin/bun)
 log "bun test $*"

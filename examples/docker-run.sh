@@ -1,0 +1,10 @@
+#!/bin/sh
+# compose.yaml as one `docker run` (image from build-image.sh). --cgroupns host is what a cgroup v2
+# host needs so that /proc/<pid>/cgroup shows host paths; on cgroup v1 it changes nothing.
+# Stop: docker stop pidwarden (SIGTERM: finishes the current action, logs "stop", exits 0).
+docker run -d --name pidwarden --restart unless-stopped --pid host --cgroupns host --network none --read-only \
+  -v /var/run/docker.sock:/var/run/docker.sock \
+  -v /sys/fs/cgroup:/host/sys/fs/cgroup:ro \
+  -v /var/log/pidwarden:/var/log/pidwarden \
+  pidwarden:local monitor --interval=30 --cgroup-root=/host/sys/fs/cgroup \
+  --log-file=/var/log/pidwarden/pidwarden.jsonl --pid-file=/var/log/pidwarden/pidwarden.pid

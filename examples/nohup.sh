@@ -1,0 +1,7 @@
+#!/bin/sh
+# pidwarden monitor in the background with nohup: no terminal, no stdin, survives logout.
+# Run as root (it reads /proc and the cgroup fs and signals container processes).
+# JSONL actions go to the --log-file; rotate it with logrotate.conf (SIGHUP through the pid file).
+# Stop it: kill "$(cat /run/pidwarden.pid)"  (SIGTERM: finishes the current action, exits 0).
+mkdir -p /var/log/pidwarden
+nohup /usr/local/bin/pidwarden monitor --interval 30 --log-file /var/log/pidwarden/pidwarden.jsonl --pid-file /run/pidwarden.pid </dev/null >>/var/log/pidwarden/nohup.out 2>&1 &

@@ -1,0 +1,320 @@
+/**
+ * Every file in examples/ run as shown, against the private engine (issue 4, "ready-made for
+ * operators").  The only changes made to an example before running it are host paths, so the run
+ * stays inside a temp directory and the private engine:
+ *   /usr/local/bin/pidwarden           -> dist/pidwarden
+ *   /var/log/pidwarden                 -> <tmp>/log
+ *   /run/pidwarden.pid                 -> <tmp>/run/pidwarden.pid
+ *   /var/lib/prometheus/node-exporter  -> <tmp>/prom
+ * and DOCKER_HOST points at the private engine (the examples use the default socket).  The
+ * compose file takes its host paths from HOST_DOCKER_SOCK / HOST_LOG_DIR, so it runs unchanged.
+ *
+ * Each example's monitor watches ALL running containers (no --label), like on a real host: the
+ * private engine only holds this file's containers while it runs.  Default thresholds
+ * (--max-procs 15): a 6-tree storm (19 processes) is critical, and the first cycle, right at
+ * start, cleans it, so --interval 30 needs no waiting.
+ */
+import { afterAll, beforeAll, expect, setDefaultTimeout, test } from 'bun:test';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  describeEngine,
+  docker,
+  dockerOk,
+  engine,
+  hostProcsOfContainer,
+  PIDWARDEN_BIN,
+  REPO_ROOT,
+  RUN_ID,
+  startWorkload,
+  waitFor,
+  waitForChains,
+  type Workload,
+} from './harness.ts';
+
+setDefaultTimeout(120_000);
+
+const EX = join(REPO_ROOT, 'examples');
+const MAGIC = '-y @21st-dev/magic@latest';
+const DEFAULT_MAX_PROCS = 15;
+let tmp = '';
+/** compose project name: docker-compose 1.x keeps only [a-z0-9] */
+const PROJECT = `${RUN_ID.replace(/[^a-z0-9]/g, '')}ex`;
+
+interface LogLine {
+  time: string;
+  level: string;
+  event: string;
+  containerId?: string;
+  healthy?: boolean;
+  reason?: string;
+  before?: { processes: number | null; pidsCurrent: number | null };
+  [k: string]: unknown;
+}
+
+function localize(text: string): string {
+  return text
+    .replaceAll('/usr/local/bin/pidwarden', PIDWARDEN_BIN)
+    .replaceAll('/var/log/pidwarden', join(tmp, 'log'))
+    .replaceAll('/run/pidwarden.pid', join(tmp, 'run', 'pidwarden.pid'))
+    .replaceAll('/var/lib/prometheus/node-exporter', join(tmp, 'prom'));
+}
+
+const LOG = () => join(tmp, 'log', 'pidwarden.jsonl');
+const PIDFILE = () => join(tmp, 'run', 'pidwarden.pid');
+const SOCK = () => (engine.host ?? '').replace(/^unix:\/\//, '');
+
+/** A shell's environment as cron/systemd give it: minimal, plus the private engine. */
+function plainEnv(extra: Record<string, string> = {}): Record<string, string> {
+  return { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', SHELL: '/bin/sh', LANG: 'C.UTF-8', DOCKER_HOST: engine.host ?? '', ...extra };
+}
+
+function run(argv: string[], env: Record<string, string> = plainEnv(), timeoutMs = 120_000) {
+  const r = Bun.spawnSync(argv, { cwd: tmp, env, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe', timeout: timeoutMs });
+  return { code: r.exitCode ?? 137, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
+}
+
+function readLog(path: string): LogLine[] {
+  if (!existsSync(path)) return [];
+  return readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as LogLine);
+}
+
+const aliveProc = (pid: number) => {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z';
+  } catch {
+    return false;
+  }
+};
+
+/** A 6-tree storm (19 processes), complete before the example starts. */
+async function storm(name: string): Promise<Workload> {
+  const w = await startWorkload({ image: 'busybox', name, reap: true, interval: 0.05, trees: [{ npx: MAGIC, copies: 6 }] });
+  await waitForChains(w, 6);
+  return w;
+}
+
+/** The example's monitor brought the storm back under the default limit (log and kernel agree). */
+async function cleaned(logPath: string, w: Workload, timeoutMs = 30_000): Promise<LogLine> {
+  const result = await waitFor(() => readLog(logPath).find((e) => e.event === 'result' && e.containerId === w.id && e.healthy === true), timeoutMs, 100, `a healthy result for ${w.name}`);
+  expect(result.before!.processes!).toBeGreaterThan(DEFAULT_MAX_PROCS);
+  expect(hostProcsOfContainer(w).filter((p) => p.state !== 'Z').length).toBeLessThanOrEqual(DEFAULT_MAX_PROCS);
+  return result;
+}
+
+/** SIGTERM a monitor that is not our child; it must be gone within 2 s. */
+async function termAndWait(pid: number): Promise<number> {
+  const t0 = performance.now();
+  process.kill(pid, 'SIGTERM');
+  await waitFor(() => !aliveProc(pid), 2_000, 20, `pid ${pid} to exit after SIGTERM`);
+  return performance.now() - t0;
+}
+
+function logFds(pid: number): string[] {
+  return readdirSync(`/proc/${pid}/fd`).map((fd) => {
+    try {
+      return readlinkSync(`/proc/${pid}/fd/${fd}`);
+    } catch {
+      return '';
+    }
+  }).filter((t) => t.includes('pidwarden.jsonl'));
+}
+
+describeEngine('examples/ run as shown', () => {
+  beforeAll(() => {
+    tmp = mkdtempSync('/tmp/pwex-');
+    for (const d of ['log', 'run', 'prom']) mkdirSync(join(tmp, d));
+  });
+  afterAll(() => {
+    // a monitor an example left running (the pid file says which)
+    try {
+      const pid = Number(readFileSync(PIDFILE(), 'utf8').trim());
+      if (pid > 0 && aliveProc(pid) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('monitor')) process.kill(pid, 'SIGKILL');
+    } catch {
+      /* none */
+    }
+    run(['docker-compose', '-f', join(EX, 'compose.yaml'), '-p', PROJECT, 'down', '-t', '2'], composeEnv());
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
+
+  let nohupPid = 0;
+
+  test('nohup.sh: detached monitor (stdin /dev/null, outlives its shell), pid file, cleans a storm at its first cycle', async () => {
+    const w = await storm('nohup');
+    const script = join(tmp, 'nohup.sh');
+    writeFileSync(script, localize(readFileSync(join(EX, 'nohup.sh'), 'utf8')));
+    const r = run(['sh', script]);
+    expect(r).toEqual({ code: 0, stdout: '', stderr: '' });
+    nohupPid = await waitFor(() => Number(readFileSync(PIDFILE(), 'utf8').trim()) || null, 10_000, 50, 'the pid file');
+    expect(aliveProc(nohupPid)).toBe(true);
+    expect(readlinkSync(`/proc/${nohupPid}/fd/0`)).toBe('/dev/null');
+    // nohup set SIGHUP to ignored; pidwarden's own handler replaces that (needed for logrotate)
+    const sigCgt = BigInt(`0x${readFileSync(`/proc/${nohupPid}/status`, 'utf8').match(/SigCgt:\s*([0-9a-f]+)/)![1]}`);
+    expect((sigCgt >> 0n) & 1n).toBe(1n); // bit 0 = signal 1 = SIGHUP
+    const start = await waitFor(() => readLog(LOG()).find((e) => e.event === 'start'), 10_000, 50, 'start line');
+    expect(start.pid).toBe(nohupPid);
+    expect(start.interval).toBe(30);
+    await cleaned(LOG(), w);
+  });
+
+  test('logrotate.conf with logrotate -f: the log is moved, postrotate SIGHUPs through the pid file, a new file is opened', async () => {
+    expect(nohupPid).toBeGreaterThan(0);
+    const conf = join(tmp, 'logrotate.conf');
+    writeFileSync(conf, localize(readFileSync(join(EX, 'logrotate.conf'), 'utf8')));
+    chmodSync(conf, 0o644); // logrotate refuses group/world-writable configs
+    const r = run(['logrotate', '-v', '-f', '-s', join(tmp, 'logrotate.state'), conf]);
+    if (r.code !== 0) console.error(r.stderr);
+    expect(r.code).toBe(0);
+    const moved = `${LOG()}.1`; // delaycompress: the first rotation stays plain
+    expect(readLog(moved)[0]!.event).toBe('start');
+    // no `create` in the snippet: the new file is the one pidwarden opens on SIGHUP
+    await waitFor(() => existsSync(LOG()), 10_000, 50, 'the new log file');
+    await waitFor(() => {
+      const fds = logFds(nohupPid);
+      return fds.length > 0 && fds.every((t) => t === LOG()) ? fds : null;
+    }, 10_000, 50, 'the monitor writing to the new file');
+    expect(aliveProc(nohupPid)).toBe(true);
+
+    // stop it like the comment in nohup.sh says: the stop line lands in the new file
+    const ms = await termAndWait(nohupPid);
+    console.log(`[examples] nohup monitor stopped ${ms.toFixed(0)} ms after SIGTERM`);
+    const fresh = readLog(LOG());
+    expect(fresh.map((e) => e.event)).toEqual(['stop']);
+    expect(existsSync(PIDFILE())).toBe(false);
+    expect(readFileSync(join(tmp, 'log', 'nohup.out'), 'utf8')).toBe('');
+  });
+
+  test('pidwarden.service: systemd-analyze verify is clean; ExecStart runs, ExecReload reopens the log, stop is SIGTERM -> exit 0', async () => {
+    const unitDir = join(tmp, 'systemd');
+    mkdirSync(unitDir);
+    const unitText = localize(readFileSync(join(EX, 'pidwarden.service'), 'utf8'));
+    const unit = join(unitDir, 'pidwarden.service');
+    writeFileSync(unit, unitText);
+    const v = run(['systemd-analyze', 'verify', unit]);
+    expect({ code: v.code, out: (v.stdout + v.stderr).trim() }).toEqual({ code: 0, out: '' });
+
+    // what systemd does: LogsDirectory= made the directory; ExecStart with stdin /dev/null
+    rmSync(join(tmp, 'log'), { recursive: true, force: true });
+    mkdirSync(join(tmp, 'log'));
+    const w = await storm('systemd');
+    const execStart = unitText.match(/^ExecStart=(.*)$/m)![1]!.trim().split(/\s+/);
+    const proc = Bun.spawn(execStart, { cwd: '/', env: plainEnv(), stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' });
+    try {
+      await waitFor(() => readLog(LOG()).find((e) => e.event === 'start'), 10_000, 50, 'start line');
+      await cleaned(LOG(), w);
+      // systemctl reload: ExecReload with $MAINPID, after the log was moved away
+      renameSync(LOG(), `${LOG()}.old`);
+      const reload = unitText.match(/^ExecReload=(.*)$/m)![1]!.trim().replace('$MAINPID', String(proc.pid)).split(/\s+/);
+      expect(run(reload).code).toBe(0);
+      await waitFor(() => existsSync(LOG()) && logFds(proc.pid).every((t) => t === LOG()), 10_000, 50, 'log reopened');
+      // systemctl stop: SIGTERM, TimeoutStopSec=10 (it needs far less)
+      const t0 = performance.now();
+      proc.kill('SIGTERM');
+      const code = await Promise.race([proc.exited, Bun.sleep(2_000).then(() => 'timeout')]);
+      console.log(`[examples] unit's ExecStart stopped in ${(performance.now() - t0).toFixed(0)} ms`);
+      expect(code).toBe(0);
+      expect(readLog(LOG()).map((e) => e.event)).toEqual(['stop']);
+      expect(existsSync(PIDFILE())).toBe(false);
+    } finally {
+      if (proc.exitCode === null) proc.kill('SIGKILL');
+    }
+  });
+
+  test("crontab: the line's schedule is valid and its command, run by /bin/sh with cron's plain environment, writes the Prometheus file", async () => {
+    const lines = readFileSync(join(EX, 'crontab'), 'utf8').split('\n').filter((l) => l.trim() !== '' && !l.startsWith('#'));
+    expect(lines).toHaveLength(1);
+    const fields = lines[0]!.trim().split(/\s+/);
+    const schedule = fields.slice(0, 5);
+    const field = /^(\*|\d+(-\d+)?)(\/\d+)?(,(\*|\d+(-\d+)?)(\/\d+)?)*$/;
+    for (const f of schedule) expect(f).toMatch(field);
+    const command = lines[0]!.trim().replace(/^(\S+\s+){5}/, '');
+    expect(command).not.toContain('%'); // cron turns % into newlines
+    const w = await storm('cron');
+    const r = run(['/bin/sh', '-c', localize(command)]);
+    // audit exits 1 when a container is critical (the storm is): cron doesn't care, output is discarded
+    expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ code: 1, stdout: '', stderr: '' });
+    expect(readFileSync(join(tmp, 'log', 'audit.err'), 'utf8')).toBe('');
+    const prom = readFileSync(join(tmp, 'prom', 'pidwarden.prom'), 'utf8');
+    const procs = prom.match(new RegExp(`^pidwarden_container_processes\\{id="${w.id.slice(0, 12)}",name="${w.name}"\\} (\\d+)$`, 'm'));
+    expect(Number(procs?.[1])).toBeGreaterThanOrEqual(19);
+    expect(prom).toContain(`pidwarden_container_status{id="${w.id.slice(0, 12)}",name="${w.name}"} 2`);
+    expect(prom).toMatch(/^pidwarden_audit_timestamp_seconds \d+$/m);
+    expect(readdirSync(join(tmp, 'prom'))).toEqual(['pidwarden.prom']); // no temp file left
+  });
+
+  test('docker-run.sh (the compose service as one docker run, --cgroupns host): cleans a storm, docker stop -> exit 0', async () => {
+    const b = run(['bash', join(EX, 'build-image.sh')]);
+    expect(b.code).toBe(0);
+    const logDir = join(tmp, 'dlog');
+    mkdirSync(logDir);
+    const name = `${RUN_ID}-docker-run`;
+    // only the host sides of the mounts and the name change
+    const script = readFileSync(join(EX, 'docker-run.sh'), 'utf8')
+      .replace('--name pidwarden ', `--name ${name} `)
+      .replace('-v /var/run/docker.sock:', `-v ${SOCK()}:`)
+      .replace('-v /var/log/pidwarden:', `-v ${logDir}:`);
+    expect(script).toContain(`--name ${name} `);
+    const w = await storm('docker-run');
+    try {
+      const r = run(['sh', '-c', script]);
+      if (r.code !== 0) console.error(r.stderr);
+      expect(r.code).toBe(0);
+      const log = join(logDir, 'pidwarden.jsonl');
+      const start = await waitFor(() => readLog(log).find((e) => e.event === 'start'), 20_000, 100, 'start line');
+      expect(start.pid).toBe(Number(dockerOk('inspect', '-f', '{{.State.Pid}}', name)));
+      const result = await cleaned(log, w);
+      expect(result.before!.pidsCurrent!).toBeGreaterThan(19);
+      expect(dockerOk('stop', '-t', '10', name)).toBe(name);
+      expect(dockerOk('inspect', '-f', '{{.State.ExitCode}}', name)).toBe('0');
+      expect(readLog(log).at(-1)!.event).toBe('stop');
+      expect(readLog(log).some((e) => e.event === 'error')).toBe(false);
+    } finally {
+      docker('rm', '-f', name);
+    }
+  });
+
+  test('build-image.sh + compose.yaml (docker-compose up): pidwarden in a container with pid: host cleans a storm, stops with exit 0', async () => {
+    const b = run(['bash', join(EX, 'build-image.sh')]);
+    if (b.code !== 0) console.error(b.stderr);
+    expect(b.code).toBe(0);
+    const version = docker('run', '--rm', '--network', 'none', 'pidwarden:local', '--version');
+    expect(version.code).toBe(0);
+    expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+
+    const logDir = join(tmp, 'clog');
+    mkdirSync(logDir);
+    const w = await storm('compose');
+    const env = composeEnv({ HOST_LOG_DIR: logDir });
+    const project = PROJECT;
+    const up = run(['docker-compose', '-f', join(EX, 'compose.yaml'), '-p', project, 'up', '-d'], env);
+    if (up.code !== 0) console.error(up.stderr);
+    expect(up.code).toBe(0);
+    const id = dockerOk('ps', '-aq', '--filter', `label=com.docker.compose.project=${project}`);
+    expect(id).not.toBe('');
+    const log = join(logDir, 'pidwarden.jsonl');
+    const start = await waitFor(() => readLog(log).find((e) => e.event === 'start'), 20_000, 100, 'start line from the container');
+    // pid: host: the PID it logs and writes is a host PID, the container's init
+    expect(start.pid).toBe(Number(dockerOk('inspect', '-f', '{{.State.Pid}}', id)));
+    const result = await cleaned(log, w);
+    // the cgroup fs mount works: pids.current came from the cgroup, not the API
+    expect(result.before!.pidsCurrent!).toBeGreaterThan(19);
+    expect(readLog(log).some((e) => e.event === 'error')).toBe(false);
+
+    // logrotate for compose (README): move the log, `docker kill --signal HUP`: a new file
+    renameSync(log, `${log}.1`);
+    dockerOk('kill', '--signal', 'HUP', id);
+    await waitFor(() => existsSync(log), 10_000, 50, 'the new log file after docker kill --signal HUP');
+    expect(dockerOk('inspect', '-f', '{{.State.Running}}', id)).toBe('true');
+
+    const stop = run(['docker-compose', '-f', join(EX, 'compose.yaml'), '-p', project, 'stop', '-t', '10'], env);
+    expect(stop.code).toBe(0);
+    expect(dockerOk('inspect', '-f', '{{.State.ExitCode}}', id)).toBe('0');
+    expect(readLog(log).map((e) => e.event)).toEqual(['stop']);
+    expect(existsSync(join(logDir, 'pidwarden.pid'))).toBe(false);
+    expect(run(['docker-compose', '-f', join(EX, 'compose.yaml'), '-p', project, 'down'], env).code).toBe(0);
+  });
+});
+
+function composeEnv(extra: Record<string, string> = {}): Record<string, string> {
+  return plainEnv({ HOST_DOCKER_SOCK: SOCK(), HOST_LOG_DIR: join(tmp || '/tmp', 'clog'), ...extra });
+}
