@@ -6,7 +6,6 @@ import { planKill, stepsToRun, type KillPlan } from '../decide/ladder.ts';
 import type { RestartDecision } from '../decide/restart-policy.ts';
 import type { Engine } from '../engine/client.ts';
 import { inspectById, restartContainer } from '../engine/containers.ts';
-import { engineMessage } from '../engine/exec.ts';
 import type { ActionLog } from '../log/logger.ts';
 import { observeContainer } from '../observe/container.ts';
 import type { ContainerObservation } from '../observe/observation.ts';
@@ -29,6 +28,10 @@ export interface LadderOutcome {
   stepsRun: string[];
   killed: number;
   restarted: boolean;
+  /** Dry run only: whether the simulated result would be healthy. */
+  wouldBeHealthy?: boolean;
+  /** Stopped or removed during the ladder. */
+  gone: boolean;
 }
 
 interface Figures {
@@ -46,14 +49,21 @@ export interface LadderEnv {
   shouldStop?: () => boolean;
 }
 
-export async function observeForAction(env: LadderEnv, obs: ContainerObservation): Promise<ContainerObservation> {
+/**
+ * Look again before the next step: inspect first (the operator may have stopped or removed the
+ * container meanwhile, and restarting a container someone just stopped would undo their decision),
+ * then observe. null when the container is no longer running.
+ */
+export async function observeForAction(env: LadderEnv, obs: ContainerObservation): Promise<ContainerObservation | null> {
   const s = env.settings;
-  return observeContainer(env.engine, obs.info, {
+  const info = await inspectById(env.engine, obs.info.id);
+  if (!info || !info.running) return null;
+  return observeContainer(env.engine, info, {
     procRoot: s.procRoot,
     cgroupRoot: s.cgroupRoot,
     processes: true,
     stats: false,
-    withHostPids: true,
+    preferHost: s.procSource === 'host',
     execTimeoutMs: env.execTimeoutMs,
   });
 }
@@ -61,12 +71,14 @@ export async function observeForAction(env: LadderEnv, obs: ContainerObservation
 export async function runLadder(env: LadderEnv, first: ContainerObservation): Promise<LadderOutcome> {
   const s = env.settings;
   const ids = { container: first.info.name, containerId: first.info.id };
-  let obs = first.table ? first : await observeForAction(env, first);
+  let obs: ContainerObservation = first.table ? first : ((await observeForAction(env, first)) ?? first);
   const before = figures(obs.table?.procs ?? null, obs.pids);
   const healthyBefore = healthyNow(obs, s);
   const stepsRun: string[] = [];
   let killed = 0;
   let restarted = false;
+  /** Stopped or removed under us (by an operator): the ladder ends, nothing more is done to it. */
+  let gone = false;
   // Dry run: the would-be victims are subtracted from a simulated view, so the next step is
   // decided as it would be after the real kill, and a dry run shows where the ladder would stop.
   let simulated: { procs: Proc[]; pids: PidsReading } | null = null;
@@ -90,10 +102,15 @@ export async function runLadder(env: LadderEnv, first: ContainerObservation): Pr
       env.log.info({ event: 'step', ...ids, step, reason: 'still unhealthy after the kill steps', dryRun: s.dryRun });
       env.log.info({ event: 'restart', ...ids, step, reason: `stop timeout ${s.graceSeconds}s`, dryRun: s.dryRun });
       if (!s.dryRun) {
-        env.restartGate.record(obs.info.id, now);
         await restartContainer(env.engine, obs.info.id, s.graceSeconds);
+        env.restartGate.record(obs.info.id, now); // only a restart that happened uses up the budget
         restarted = true;
-        obs = await reobserveAfterRestart(env, obs);
+        const next = await observeForAction(env, { ...obs, table: null });
+        if (!next) {
+          gone = true;
+          break;
+        }
+        obs = next;
       }
       continue;
     }
@@ -145,28 +162,36 @@ export async function runLadder(env: LadderEnv, first: ContainerObservation): Pr
         dryRun: false,
       });
     }
-    obs = await observeForAction(env, obs);
+    const next = await observeForAction(env, obs);
+    if (!next) {
+      gone = true;
+      break;
+    }
+    obs = next;
   }
 
   const finalProcs = simulated?.procs ?? obs.table?.procs ?? null;
   const finalPids = simulated?.pids ?? obs.pids;
   const after = figures(finalProcs, finalPids);
-  const healthyAfter = s.dryRun ? healthyBefore : healthyNow(obs, s);
+  // A container stopped or removed under us runs nothing away any more: healthy, and said so.
+  const healthyAfter = gone || (s.dryRun ? healthyBefore : healthyNow(obs, s));
+  const wouldBeHealthy = s.dryRun ? isHealthy(finalProcs?.length ?? null, finalPids, s) : undefined;
   env.log.info({
     event: 'result',
     ...ids,
     before,
     after,
     healthy: healthyAfter,
-    ...(s.dryRun ? { wouldBeHealthy: isHealthy(finalProcs?.length ?? null, finalPids, s) } : {}),
+    ...(wouldBeHealthy === undefined ? {} : { wouldBeHealthy }),
+    ...(gone ? { reason: 'the container stopped or went away during cleanup; nothing more done to it' } : {}),
     steps: stepsRun,
     dryRun: s.dryRun,
   });
-  return { container: first.info.name, healthyBefore, healthy: healthyAfter, before, after, stepsRun, killed, restarted };
+  return { container: first.info.name, healthyBefore, healthy: healthyAfter, wouldBeHealthy, gone, before, after, stepsRun, killed, restarted };
 }
 
 function healthyNow(obs: ContainerObservation, s: Settings): boolean {
-  // Without a process table the process count is unknown: healthy only by pids, and only if known.
+  // Without a process table the count is unknown, but pids.current (tasks) bounds it from above.
   if (!obs.table) return obs.pids.current !== null && isHealthy(null, obs.pids, s) && obs.pids.current <= s.maxProcs;
   return isHealthy(obs.table.procs.length, obs.pids, s);
 }
@@ -199,13 +224,4 @@ function logKill(env: LadderEnv, ids: { container: string; containerId: string }
     ...(batch.reused.length > 0 ? { skippedReusedPids: batch.reused.map((t) => t.pid) } : {}),
     dryRun,
   });
-}
-
-/** After a restart the init PID and the cgroup may change: inspect again, then observe. */
-async function reobserveAfterRestart(env: LadderEnv, obs: ContainerObservation): Promise<ContainerObservation> {
-  const info = await inspectById(env.engine, obs.info.id).catch((e: unknown) => {
-    env.log.error({ event: 'error', container: obs.info.name, containerId: obs.info.id, reason: engineMessage(e) });
-    return null;
-  });
-  return observeForAction(env, { ...obs, info: info ?? obs.info, table: null });
 }

@@ -131,7 +131,9 @@ function envList(text: string, where: string): unknown {
   return [text];
 }
 
-function coerce(spec: SettingSpec, v: unknown, where: string): unknown {
+function coerce(spec: SettingSpec, v0: unknown, where: string): unknown {
+  // A scalar flag given twice (`--grace 1 --grace 10`) arrives as an array: the last one wins.
+  const v = spec.kind !== 'list' && Array.isArray(v0) && v0.length > 0 ? v0[v0.length - 1] : v0;
   const bad = (what: string) => new UsageError(`${where}: ${what}, got ${JSON.stringify(v)}`);
   switch (spec.kind) {
     case 'bool':

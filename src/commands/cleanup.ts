@@ -32,7 +32,7 @@ export async function runCleanup(ctx: CommandContext): Promise<number> {
             cgroupRoot: s.cgroupRoot,
             processes: true,
             stats: false,
-            withHostPids: true,
+            preferHost: s.procSource === 'host',
             execTimeoutMs: EXEC_TIMEOUT_MS,
           });
           for (const p of obs.problems) log.warn({ event: 'error', container: info.name, containerId: info.id, reason: p });
@@ -54,6 +54,7 @@ function summaryLine(o: LadderOutcome, dryRun: boolean): string {
   const arrow = `${o.before.processes ?? '?'} -> ${o.after.processes ?? '?'} processes, pids ${o.before.pidsCurrent ?? '?'} -> ${o.after.pidsCurrent ?? '?'}`;
   if (o.healthyBefore) return `${o.container}: healthy (${o.before.processes ?? '?'} processes), nothing to do`;
   const what = o.stepsRun.length ? `steps ${o.stepsRun.join(', ')}` : 'no step applied';
-  const verdict = o.healthy ? 'healthy' : 'STILL UNHEALTHY';
+  if (o.gone) return `${o.container}: ${what}; stopped or removed during cleanup, left alone`;
+  const verdict = dryRun ? (o.wouldBeHealthy ? 'would end healthy' : 'would still be unhealthy') : o.healthy ? 'healthy' : 'STILL UNHEALTHY';
   return `${o.container}: ${dryRun ? '[dry run] would take ' : ''}${what}; ${arrow}${o.restarted ? ', restarted' : ''}; ${verdict}`;
 }

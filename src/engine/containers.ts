@@ -1,5 +1,6 @@
 // Which containers a command looks at, and what the engine says about each.
 import type Docker from 'dockerode';
+import { existsSync } from 'node:fs';
 import { UsageError } from '../errors.ts';
 import { engineCall, negotiateApi, type Engine } from './client.ts';
 import { engineMessage } from './exec.ts';
@@ -113,6 +114,8 @@ export class ContainerLister {
   constructor(
     private readonly engine: Engine,
     private readonly sel: Selection,
+    /** The host's /proc, to notice a restart we did not do (the cached init PID is gone). */
+    private readonly procRoot: string,
   ) {}
 
   async list(): Promise<ContainerInfo[]> {
@@ -131,7 +134,7 @@ export class ContainerLister {
     const infos = await Promise.all(
       wanted.map(async (c) => {
         const cached = this.inspected.get(c.Id);
-        if (cached) return cached;
+        if (cached && (!this.engine.local || existsSync(`${this.procRoot}/${cached.initPid}`))) return cached;
         const info = await inspectById(this.engine, c.Id);
         if (info) this.inspected.set(c.Id, info);
         return info;

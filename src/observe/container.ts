@@ -13,7 +13,6 @@ export interface ObserveOptions {
   cgroupRoot?: string;
   processes: boolean;
   stats: boolean;
-  withHostPids?: boolean;
   preferHost?: boolean;
   execTimeoutMs: number;
 }
@@ -41,7 +40,6 @@ export async function observeContainer(engine: Engine, info: ContainerInfo, opts
     ? await readProcesses(engine, info.id, info.initPid, cgroup?.dir ?? null, {
         execTimeoutMs: opts.execTimeoutMs,
         procRoot: opts.procRoot,
-        withHostPids: opts.withHostPids,
         preferHost: opts.preferHost,
       }).catch((e: unknown) => {
         problems.push(`processes: ${e instanceof Error ? e.message : String(e)}`);

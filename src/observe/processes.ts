@@ -19,8 +19,6 @@ export interface ProbeOptions {
   procRoot: string;
   /** Skip ps and read the host's /proc directly (pidwarden's fast path when the engine is local). */
   preferHost?: boolean;
-  /** Also learn host PIDs for processes read through ps (for logging and the host kill fallback). */
-  withHostPids?: boolean;
 }
 
 export async function readProcesses(
