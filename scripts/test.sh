@@ -164,9 +164,30 @@ export PIDWARDEN_TEST_DOCKER_HOST="unix://$SOCK"
 export PIDWARDEN_TEST_ENGINE_CTL="$ROOT/scripts/engine.sh"
 BUN=(npx bun)
 [[ -x node_modules/.bin/bun ]] && BUN=(node_modules/.bin/bun)
+
+# `scripts/test.sh --run CMD ARGS...` runs CMD against the private engine and images instead of the
+# suite (the benchmark uses it: `npm run bench`), with the same set-up and clean-up.
+if [[ "${1:-}" == "--run" ]]; then
+  shift
+  log "running $*"
+  set +e
+  "$@" </dev/null &
+  BUN_PID=$!
+  wait "$BUN_PID"
+  rc=$?
+  BUN_PID=""
+  exit "$rc"
+fi
+
+log "tsc --noEmit"
+node_modules/.bin/tsc --noEmit -p . || fail "type check failed"
+
 log "bun test $*"
+OUT="$STATE/bun.out"
+: >"$OUT"
 set +e
-"${BUN[@]}" test "$@" </dev/null &
+# bun writes its report to stderr; keep a copy to print the plain closing line CI reads.
+"${BUN[@]}" test "$@" </dev/null 2> >(tee -a "$OUT" >&2) &
 BUN_PID=$!
 echo "$BUN_PID" >"$STATE/bun.pid"
 wait "$BUN_PID"
@@ -174,4 +195,9 @@ rc=$?
 set -e
 BUN_PID=""
 rm -f "$STATE/bun.pid"
+sleep 0.2 # let tee drain
+passed=$(sed -n 's/^ *\([0-9][0-9]*\) pass$/\1/p' "$OUT" | tail -n 1)
+failed=$(sed -n 's/^ *\([0-9][0-9]*\) fail$/\1/p' "$OUT" | tail -n 1)
+echo "tests: ${passed:-0} passed, ${failed:-0} failed"
+[[ -n "$passed" ]] || { log "bun test reported no result"; [[ $rc -ne 0 ]] || rc=1; }
 exit "$rc"
