@@ -14,8 +14,19 @@ module.exports = new Proxy({}, { get: (_, key) => (key === '__esModule' ? false 
 
 const result = await Bun.build({
   entrypoints: [join(ROOT, 'src', 'main.ts')],
-  compile: { outfile: join(ROOT, 'dist', 'pidwarden') },
+  compile: {
+    outfile: join(ROOT, 'dist', 'pidwarden'),
+    // An operator's binary must not change behaviour with the directory it is started from:
+    // no .env (it could set PIDWARDEN_*), no bunfig.toml, tsconfig or package.json read at run time.
+    autoloadDotenv: false,
+    autoloadBunfig: false,
+    autoloadTsconfig: false,
+    autoloadPackageJson: false,
+    execArgv: process.env.PIDWARDEN_BUILD_SMOL === '0' ? [] : ['--smol'],
+  },
   minify: true,
+  bytecode: true,
+  format: 'esm',
   sourcemap: 'none',
   plugins: [
     {

@@ -62,4 +62,4 @@ for (const event of ['unhandledRejection', 'uncaughtException'] as const) {
   });
 }
 
-process.exit(await main(process.argv.slice(2)));
+void main(process.argv.slice(2)).then((code) => process.exit(code));

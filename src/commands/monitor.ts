@@ -7,9 +7,7 @@ import { isUnreachable } from '../engine/client.ts';
 import { ContainerLister, selectContainers, type ContainerInfo } from '../engine/containers.ts';
 import { EngineUnreachableError, EXIT, UsageError } from '../errors.ts';
 import { createActionLog, type ActionLog } from '../log/logger.ts';
-import { findPidsCgroup, listCgroupProcs, readPidsCurrent } from '../observe/cgroup.ts';
-import { readText } from '../observe/fs.ts';
-import { parsePidsValue } from '../observe/cgroup-parse.ts';
+import { findPidsCgroup, readPidsSnapshotSync } from '../observe/cgroup.ts';
 import { observeContainer } from '../observe/container.ts';
 import { engineMessage } from '../engine/exec.ts';
 import { VERSION } from '../version.ts';
@@ -186,18 +184,12 @@ class MonitorLoop {
       this.state.rememberCgroup(info.id, info.initPid, cg);
     }
     if (cg === null) return false;
-    const dir = cg.dir;
-    const [current, maxText] = await Promise.all([readPidsCurrent(dir), readText(`${dir}/pids.max`)]);
-    const pids: PidsReading = {
-      current,
-      max: maxText === null ? null : parsePidsValue(maxText),
-      source: cg.version === 1 ? 'cgroup-v1' : 'cgroup-v2',
-    };
-    if (current === null || pidsPressure(pids, s.pidsRatio)) return false;
-    // pids.current counts every thread: a Node app alone has ~11, so also count processes, which
-    // is one more small read (cgroup.procs) and still no exec into the container.
-    if (current <= s.maxProcs) return true;
-    return isHealthy((await listCgroupProcs(dir)).length, pids, s);
+    const snap = readPidsSnapshotSync(cg.dir);
+    if (snap === null || snap.current === null) return false;
+    const pids: PidsReading = { current: snap.current, max: snap.max, source: cg.version === 1 ? 'cgroup-v1' : 'cgroup-v2' };
+    // pids.current counts every thread: a Node app alone has ~11, so processes are counted too
+    // (cgroup.procs, zombies excluded; pids.current still charges them, so pressure catches them).
+    return !pidsPressure(pids, s.pidsRatio) && (snap.current <= s.maxProcs || isHealthy(snap.processes, pids, s));
   }
 
   private async watch(info: ContainerInfo): Promise<void> {

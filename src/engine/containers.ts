@@ -3,6 +3,7 @@ import type Docker from 'dockerode';
 import { existsSync } from 'node:fs';
 import { UsageError } from '../errors.ts';
 import { engineCall, negotiateApi, type Engine } from './client.ts';
+import { engineGetJson } from './http.ts';
 import { engineMessage } from './exec.ts';
 
 export interface Selection {
@@ -125,8 +126,9 @@ export class ContainerLister {
       this.engine.apiVersion = undefined;
       throw e;
     }
+    const filters = JSON.stringify({ status: ['running'], ...(this.sel.labels.length ? { label: this.sel.labels } : {}) });
     const listed = await engineCall(this.engine, () =>
-      this.engine.docker.listContainers({ filters: { status: ['running'], ...(this.sel.labels.length ? { label: this.sel.labels } : {}) } }),
+      engineGetJson<Docker.ContainerInfo[]>(this.engine, `/containers/json?filters=${encodeURIComponent(filters)}`),
     );
     const wanted = listed.filter((c) => this.sel.containers.length === 0 || this.sel.containers.some((ref) => refersTo(ref, c)));
     const live = new Set(wanted.map((c) => c.Id));

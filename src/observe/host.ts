@@ -2,7 +2,6 @@
 // reads /proc/meminfo. Load and CPU count come from node:os: systeminformation's currentLoad()
 // and cpu() shell out (`cat /proc/stat | grep cpu`, lscpu), and pidwarden runs no host program.
 import os from 'node:os';
-import si from 'systeminformation';
 
 export interface HostFigures {
   hostname: string;
@@ -15,6 +14,8 @@ export async function readHost(): Promise<HostFigures> {
   let total = os.totalmem();
   let available = os.freemem();
   try {
+    // Loaded on first use: only audit reports host figures, and the monitor's RSS stays lower.
+    const { default: si } = await import('systeminformation');
     const m = await si.mem();
     if (m.total > 0) {
       total = m.total;
