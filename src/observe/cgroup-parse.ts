@@ -160,3 +160,26 @@ export function parsePidList(text: string): number[] {
   }
   return pids;
 }
+
+/**
+ * Memory in use the way `docker stats` shows it: usage minus inactive page cache (v1 memory.stat
+ * `total_inactive_file`, v2 `inactive_file`). The limit: v1 memory.limit_in_bytes holds a huge
+ * number (9223372036854771712) and v2 memory.max holds "max" when unlimited; like the engine, we
+ * then report the host's memory. null when the files don't parse.
+ */
+export function memoryFromCgroup(
+  usageText: string,
+  statText: string,
+  limitText: string,
+  version: 1 | 2,
+  hostTotalBytes: number,
+): { usageBytes: number; limitBytes: number } | null {
+  const usage = parsePidsValue(usageText);
+  if (usage === null) return null;
+  const key = version === 1 ? 'total_inactive_file' : 'inactive_file';
+  const m = new RegExp(`^${key} (\\d+)$`, 'm').exec(statText);
+  const inactive = m ? Number(m[1]) : 0;
+  const limit = parsePidsValue(limitText);
+  const unlimited = limit === null || limit >= 2 ** 62 || limit > hostTotalBytes;
+  return { usageBytes: inactive < usage ? usage - inactive : usage, limitBytes: unlimited ? hostTotalBytes : limit };
+}

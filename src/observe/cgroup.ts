@@ -2,6 +2,7 @@
 // our mount table, never through a guessed "/sys/fs/cgroup/pids/docker/<id>" path: systemd's
 // cgroup driver, --cgroup-parent and rootless engines all put it elsewhere.
 import { readFileSync, readdirSync } from 'node:fs';
+import { totalmem } from 'node:os';
 import { readText, listDirs } from './fs.ts';
 import {
   parseMountinfo,
@@ -11,6 +12,7 @@ import {
   pidsCgroupCandidates,
   cgroupCandidates,
   parseCpuUsageNs,
+  memoryFromCgroup,
   type PidsCgroupCandidate,
 } from './cgroup-parse.ts';
 
@@ -99,4 +101,25 @@ function countProcsSync(dir: string, depth: number): number {
     if (e.isDirectory()) n += countProcsSync(`${dir}/${e.name}`, depth + 1);
   }
   return n;
+}
+
+/** Memory of the container's cgroup (v1 memory controller or v2), as `docker stats` computes it. */
+export async function readMemory(initPid: number, paths: HostPaths): Promise<{ usageBytes: number; limitBytes: number } | null> {
+  if (!Number.isSafeInteger(initPid) || initPid <= 0) return null;
+  const [cgText, mountText] = await Promise.all([
+    readText(`${paths.procRoot}/${initPid}/cgroup`),
+    paths.cgroupRoot ? Promise.resolve('') : readText(`${paths.procRoot}/self/mountinfo`),
+  ]);
+  if (cgText === null) return null;
+  for (const c of cgroupCandidates(parseProcCgroup(cgText), parseMountinfo(mountText ?? ''), 'memory', paths.cgroupRoot)) {
+    const [usage, stat, limit] = await Promise.all(
+      c.version === 1
+        ? [readText(`${c.dir}/memory.usage_in_bytes`), readText(`${c.dir}/memory.stat`), readText(`${c.dir}/memory.limit_in_bytes`)]
+        : [readText(`${c.dir}/memory.current`), readText(`${c.dir}/memory.stat`), readText(`${c.dir}/memory.max`)],
+    );
+    if (usage === null || stat === null || limit === null) continue;
+    const mem = memoryFromCgroup(usage, stat, limit, c.version, totalmem());
+    if (mem) return mem;
+  }
+  return null;
 }

@@ -3,7 +3,7 @@
 import type { Engine } from '../engine/client.ts';
 import type { ContainerInfo } from '../engine/containers.ts';
 import type { PidsReading } from '../types.ts';
-import { findPidsCgroup, readCpuUsageNs } from './cgroup.ts';
+import { findPidsCgroup, readCpuUsageNs, readMemory } from './cgroup.ts';
 import type { ContainerObservation } from './observation.ts';
 import { readProcesses } from './processes.ts';
 import { readStats, type StatsReading } from './stats.ts';
@@ -30,7 +30,12 @@ export async function observeContainer(engine: Engine, info: ContainerInfo, opts
     ? await readStats(
         engine,
         info.id,
-        engine.local ? () => readCpuUsageNs(info.initPid, { procRoot: opts.procRoot, cgroupRoot: opts.cgroupRoot }) : undefined,
+        engine.local
+          ? {
+              cpu: () => readCpuUsageNs(info.initPid, { procRoot: opts.procRoot, cgroupRoot: opts.cgroupRoot }),
+              memory: () => readMemory(info.initPid, { procRoot: opts.procRoot, cgroupRoot: opts.cgroupRoot }),
+            }
+          : undefined,
       ).catch((e: unknown): StatsReading | null => {
         problems.push(`stats: ${e instanceof Error ? e.message : String(e)}`);
         return null;

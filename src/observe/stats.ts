@@ -1,8 +1,10 @@
-// CPU and memory through the engine's one-shot stats (API 1.41+): a plain stats call makes the
-// engine wait for a second sample (1–2 s per container); one-shot answers at once (~5 ms), but
-// without precpu, and a second one-shot waits for the engine's next 1 s collection tick
-// (measured: 1.0 s on Docker 20.10). So CPU % comes from the cgroup's own CPU counter read twice
-// STATS_CPU_WINDOW_MS apart when the engine is local, and from two one-shot samples otherwise.
+// CPU and memory. Through the engine's one-shot stats (API 1.41+) for remote engines: a plain
+// stats call makes the engine wait for a second sample (1-2 s per container); one-shot answers at
+// once (~5 ms) when the engine's collector is idle, but without precpu, and any further one-shot
+// within a second or two waits for the collector's next 1 s tick (measured on Docker 20.10: 7 ms,
+// then ~990 ms). So when the engine is local, pidwarden reads the same cgroup files the engine
+// reads: CPU % from the CPU counter twice STATS_CPU_WINDOW_MS apart, memory as `docker stats`
+// computes it; the API stays the fallback.
 import type { Engine } from '../engine/client.ts';
 import { engineCall } from '../engine/client.ts';
 
@@ -28,18 +30,24 @@ async function oneShot(engine: Engine, id: string): Promise<RawStats> {
   )) as unknown as RawStats;
 }
 
-/** Reads the container's cumulative CPU time in ns from the cgroup fs; null when not readable. */
-export type CpuCounter = () => Promise<number | null>;
+/** The container's cgroup files, when the engine is local; each reader gives null when unreadable. */
+export interface LocalCounters {
+  /** Cumulative CPU time in ns. */
+  cpu: () => Promise<number | null>;
+  memory: () => Promise<{ usageBytes: number; limitBytes: number } | null>;
+}
 
-export async function readStats(engine: Engine, id: string, localCpu?: CpuCounter): Promise<StatsReading> {
-  if (localCpu) {
+export async function readStats(engine: Engine, id: string, local?: LocalCounters): Promise<StatsReading> {
+  if (local) {
     const startNs = process.hrtime.bigint();
-    const [cpu0, raw] = await Promise.all([localCpu(), oneShot(engine, id)]);
-    const reading = statsFromRaw(raw, null);
+    const [cpu0, mem] = await Promise.all([local.cpu(), local.memory()]);
+    const reading: StatsReading = mem
+      ? { cpuPercent: null, memoryBytes: mem.usageBytes, memoryLimitBytes: mem.limitBytes, apiPids: { current: null, max: null } }
+      : statsFromRaw(await oneShot(engine, id), null);
     if (cpu0 !== null) {
       const waitMs = STATS_CPU_WINDOW_MS - Number(process.hrtime.bigint() - startNs) / 1e6;
       if (waitMs > 0) await Bun.sleep(waitMs);
-      const cpu1 = await localCpu();
+      const cpu1 = await local.cpu();
       const elapsedNs = Number(process.hrtime.bigint() - startNs);
       // 100 % = one CPU busy for the whole window, as `docker stats` shows it.
       if (cpu1 !== null && elapsedNs > 0) reading.cpuPercent = round2(((cpu1 - cpu0) / elapsedNs) * 100);

@@ -5,8 +5,12 @@ import {
   parsePidsValue,
   parseProcCgroup,
   pidsCgroupCandidates,
+  memoryFromCgroup,
+  parseCpuUsageNs,
   type Mount,
 } from '../../src/observe/cgroup-parse.ts';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fixture } from './helpers/fixtures.ts';
 
 // Real files captured on a cgroup v1 hybrid host, Docker 20.10 with the cgroupfs driver.
@@ -288,5 +292,38 @@ describe('parsePidList', () => {
 
   test('order is kept and duplicates are not merged (the caller decides)', () => {
     expect(parsePidList('30\n10\n30\n')).toEqual([30, 10, 30]);
+  });
+});
+
+describe('memoryFromCgroup (v1 files captured from containers run with -m 256m and without)', () => {
+  const D = join(import.meta.dir, '..', 'fixtures', 'cgroup', 'v1-hybrid-cgroupfs');
+  const read = (f: string) => readFileSync(join(D, f), 'utf8');
+  const HOST = 24682416 * 1024; // MemTotal of the capture host
+
+  test('limited: usage minus total_inactive_file, the limit as set (the API said usage 811008, limit 268435456)', () => {
+    const m = memoryFromCgroup(read('memory.usage_in_bytes.mem1.txt'), read('memory.stat.mem1.txt'), read('memory.limit_in_bytes.mem1.txt'), 1, HOST);
+    expect(m).toEqual({ usageBytes: 811008, limitBytes: 268435456 });
+  });
+
+  test('unlimited (9223372036854771712): the host memory is the limit, as the engine reports it', () => {
+    const m = memoryFromCgroup(read('memory.usage_in_bytes.mem2.txt'), read('memory.stat.mem2.txt'), read('memory.limit_in_bytes.mem2.txt'), 1, HOST);
+    expect(m?.limitBytes).toBe(HOST);
+  });
+
+  test('v2: inactive_file subtracted, "max" is unlimited', () => {
+    expect(memoryFromCgroup('1000\n', 'anon 10\ninactive_file 300\n', 'max\n', 2, HOST)).toEqual({ usageBytes: 700, limitBytes: HOST });
+  });
+
+  test('garbage gives null', () => {
+    expect(memoryFromCgroup('', '', '', 1, HOST)).toBeNull();
+  });
+});
+
+describe('parseCpuUsageNs', () => {
+  test('v1 cpuacct.usage is ns; v2 cpu.stat usage_usec is µs', () => {
+    expect(parseCpuUsageNs('26276190\n', 1)).toBe(26276190);
+    expect(parseCpuUsageNs('usage_usec 1500\nuser_usec 1000\nsystem_usec 500\n', 2)).toBe(1_500_000);
+    expect(parseCpuUsageNs('', 1)).toBeNull();
+    expect(parseCpuUsageNs('user_usec 3\n', 2)).toBeNull();
   });
 });
