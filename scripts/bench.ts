@@ -146,6 +146,10 @@ async function benchAudit() {
   };
   row(`b. audit ${names.length} containers`, ms(pwMs), ms(shMs), (pwMs / shMs).toFixed(3), `<= 0.1: ${verdict(pwMs / shMs <= 0.1)}`);
   row(`   ... --proc-source host`, ms(pwHostMs), ms(shMs), (pwHostMs / shMs).toFixed(3), `<= 0.1: ${verdict(pwHostMs / shMs <= 0.1)}`);
+  // The difference is the one `ps` exec per container: runc's work, in the engine, not in pidwarden.
+  const perExec = (pwMs - pwHostMs) / names.length;
+  (results.audit as Record<string, unknown>).execCostMsPerContainer = perExec;
+  row('   ... cost of the ps exec', `${perExec.toFixed(1)} ms/container`, '', `${names.length} execs`, 'explains the gap');
   return names;
 }
 
@@ -231,25 +235,54 @@ async function benchStormToHealthy() {
 }
 
 // ---------------------------------------------------------------- e. the floor
+// Two floors: an empty compiled Bun program, and one that only loads the four packages pidwarden
+// is built on (yargs, pino, dockerode, systeminformation), asks the engine for its container list
+// every 0.25 s and does nothing else, built exactly like dist/pidwarden (scripts/build.ts). The
+// second is what any monitor on these packages costs before a line of pidwarden runs.
+/** Each floor program prints its own peak RSS (VmHWM) in KiB as it ends. */
+const PRINT_PEAK = `
+const hwm = /^VmHWM:\\s+(\\d+)/m.exec(require('node:fs').readFileSync('/proc/self/status', 'utf8'));
+console.log(hwm ? hwm[1] : 'NaN');
+`;
+const EMPTY_FLOOR = `// an empty program (it only reports its peak RSS)\n${PRINT_PEAK}`;
+const PACKAGES_FLOOR = `
+import yargs from 'yargs';
+import pino from 'pino';
+import Docker from 'dockerode';
+import si from 'systeminformation';
+void [yargs, pino, si];
+const docker = new Docker({ socketPath: (process.env.DOCKER_HOST ?? '').replace('unix://', '') });
+const seconds = Number(process.argv[2] ?? 0);
+const until = Date.now() + seconds * 1000;
+do {
+  await docker.listContainers();
+  if (seconds > 0) await Bun.sleep(250);
+} while (Date.now() < until);
+${PRINT_PEAK}`;
+
 async function benchFloor() {
-  const src = join(OUT, 'empty.ts');
-  const bin = join(OUT, 'empty');
-  writeFileSync(src, '// an empty program: the floor of any compiled Bun binary\n');
-  const b = run([join(ROOT, 'node_modules', '.bin', 'bun'), 'build', '--compile', src, '--outfile', bin]);
-  if (b.code !== 0) throw new Error(`building the empty binary failed: ${b.err}`);
-  const measure = (argv: string[]) => {
-    const samples = [0, 1, 2, 3, 4].map(() => {
-      const t0 = performance.now();
-      const r = Bun.spawnSync(argv, { env, stdout: 'ignore', stderr: 'ignore' });
-      return { ms: performance.now() - t0, rssKiB: (r.resourceUsage?.maxRSS ?? NaN) / 1024 };
-    });
-    return { ms: Math.min(...samples.map((s) => s.ms)), rssMiB: Math.min(...samples.map((s) => s.rssKiB)) / 1024 };
+  // Built in a child process: building in-process would grow this process, and a child's ru_maxrss
+  // includes what it inherited before exec.
+  const build = (name: string, text: string) => {
+    writeFileSync(join(OUT, `${name}.ts`), text);
+    const b = run([join(ROOT, 'node_modules', '.bin', 'bun'), join(ROOT, 'scripts', 'build.ts'), join(OUT, `${name}.ts`), join(OUT, name)]);
+    if (b.code !== 0) throw new Error(`building ${name} failed: ${b.err}`);
+    return join(OUT, name);
   };
-  const empty = measure([bin]);
-  const version = measure([BIN, '--version']);
-  results.floor = { emptyBun: empty, pidwardenVersion: version };
-  row('e. floor: empty Bun binary', `${ms(empty.ms)}, ${empty.rssMiB.toFixed(1)} MiB`, '', '', 'reference');
-  row('   pidwarden --version', `${ms(version.ms)}, ${version.rssMiB.toFixed(1)} MiB`, '', '', 'reference');
+  const selfReport = (argv: string[]) => {
+    const samples = [0, 1, 2].map(() => run(argv));
+    return {
+      ms: Math.min(...samples.map((r) => r.ms)),
+      peakMiB: Math.min(...samples.map((r) => Number(r.out.trim().split('\n').pop()) / 1024)),
+    };
+  };
+  const empty = selfReport([build('empty', EMPTY_FLOOR)]);
+  const packages = selfReport([build('packages', PACKAGES_FLOOR), String(QUICK ? 8 : 30)]);
+  const version = Math.min(...[0, 1, 2, 3, 4].map(() => run([BIN, '--version']).ms));
+  results.floor = { emptyBun: empty, packagesLoop: packages, pidwardenVersionMs: version };
+  row('e. floor: empty Bun binary', `${ms(empty.ms)}, ${empty.peakMiB.toFixed(1)} MiB peak`, '', '', 'reference');
+  row('   floor: the 4 packages + a list loop', `${packages.peakMiB.toFixed(1)} MiB peak`, '', `${QUICK ? 8 : 30} s`, 'reference');
+  row('   pidwarden --version', ms(version), '', '', 'reference');
 }
 
 function ms(n: number): string {
