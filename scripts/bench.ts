@@ -237,7 +237,8 @@ async function benchStormToHealthy() {
 // ---------------------------------------------------------------- e. the floor
 // Two floors: an empty compiled Bun program, and one that only loads the four packages pidwarden
 // is built on (yargs, pino, dockerode, systeminformation), parses a command line with yargs, asks
-// the engine for its container list every 0.25 s and does nothing else, built exactly like dist/pidwarden (scripts/build.ts). The
+// the engine for its container list every 0.25 s and does nothing else, built exactly like
+// dist/pidwarden (scripts/build.ts). The
 // second is what any monitor on these packages costs before a line of pidwarden runs.
 /** Each floor program prints its own peak RSS (VmHWM) in KiB as it ends. */
 const PRINT_PEAK = `
