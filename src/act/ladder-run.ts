@@ -5,7 +5,7 @@ import { isHealthy } from '../decide/classify.ts';
 import { planKill, stepsToRun, type KillPlan } from '../decide/ladder.ts';
 import type { RestartDecision } from '../decide/restart-policy.ts';
 import type { Engine } from '../engine/client.ts';
-import { inspectById, restartContainer } from '../engine/containers.ts';
+import { inspectById, restartContainer, type ContainerInfo } from '../engine/containers.ts';
 import type { ActionLog } from '../log/logger.ts';
 import { observeContainer } from '../observe/container.ts';
 import type { ContainerObservation } from '../observe/observation.ts';
@@ -55,16 +55,20 @@ export interface LadderEnv {
  * then observe. null when the container is no longer running.
  */
 export async function observeForAction(env: LadderEnv, obs: ContainerObservation): Promise<ContainerObservation | null> {
-  const s = env.settings;
   const info = await inspectById(env.engine, obs.info.id);
   if (!info || !info.running) return null;
-  return observeContainer(env.engine, info, {
+  return observeForLadder(env.engine, env.settings, info, env.execTimeoutMs);
+}
+
+/** What the ladder needs of a container: pids and processes, no stats. */
+export function observeForLadder(engine: Engine, s: Settings, info: ContainerInfo, execTimeoutMs: number): Promise<ContainerObservation> {
+  return observeContainer(engine, info, {
     procRoot: s.procRoot,
     cgroupRoot: s.cgroupRoot,
     processes: true,
     stats: false,
     preferHost: s.procSource === 'host',
-    execTimeoutMs: env.execTimeoutMs,
+    execTimeoutMs,
   });
 }
 

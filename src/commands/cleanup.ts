@@ -1,11 +1,10 @@
 // `pidwarden cleanup`: one-shot emergency. Every selected container that is unhealthy goes down the
 // ladder until healthy. Exit 0 when all end healthy; 1 when one is still unhealthy (or would be: a
 // dry run changes nothing, so an unhealthy container stays unhealthy).
-import { runLadder, type LadderOutcome, type RestartGate } from '../act/ladder-run.ts';
+import { observeForLadder, runLadder, type LadderOutcome, type RestartGate } from '../act/ladder-run.ts';
 import { selectContainers } from '../engine/containers.ts';
 import { EXIT } from '../errors.ts';
 import { createActionLog } from '../log/logger.ts';
-import { observeContainer } from '../observe/container.ts';
 import { EXEC_TIMEOUT_MS, type CommandContext } from './context.ts';
 
 /** One run of cleanup may restart each container once; the monitor keeps a real history. */
@@ -27,14 +26,7 @@ export async function runCleanup(ctx: CommandContext): Promise<number> {
       .filter((i) => i.running)
       .map(async (info): Promise<LadderOutcome | null> => {
         try {
-          const obs = await observeContainer(ctx.engine, info, {
-            procRoot: s.procRoot,
-            cgroupRoot: s.cgroupRoot,
-            processes: true,
-            stats: false,
-            preferHost: s.procSource === 'host',
-            execTimeoutMs: EXEC_TIMEOUT_MS,
-          });
+          const obs = await observeForLadder(ctx.engine, s, info, EXEC_TIMEOUT_MS);
           for (const p of obs.problems) log.warn({ event: 'error', container: info.name, containerId: info.id, reason: p });
           return await runLadder({ engine: ctx.engine, settings: s, log, restartGate: gate, execTimeoutMs: EXEC_TIMEOUT_MS }, obs);
         } catch (e) {

@@ -1,14 +1,13 @@
 // `pidwarden monitor`: observe every --interval seconds, clean up what is unhealthy, for weeks.
 // A good daemon: no terminal needed, SIGHUP reopens the log, SIGTERM/SIGINT stop after the current
 // action, the engine going away is survived, per-container state is bounded.
-import { runLadder, type LadderEnv } from '../act/ladder-run.ts';
+import { observeForLadder, runLadder, type LadderEnv } from '../act/ladder-run.ts';
 import { isHealthy, pidsPressure } from '../decide/classify.ts';
 import { isUnreachable } from '../engine/client.ts';
 import { ContainerLister, selectContainers, type ContainerInfo } from '../engine/containers.ts';
 import { EngineUnreachableError, EXIT, UsageError } from '../errors.ts';
 import { createActionLog, type ActionLog } from '../log/logger.ts';
 import { findPidsCgroup, readPidsSnapshotSync } from '../observe/cgroup.ts';
-import { observeContainer } from '../observe/container.ts';
 import { engineMessage } from '../engine/exec.ts';
 import { VERSION } from '../version.ts';
 import type { PidsReading } from '../types.ts';
@@ -195,14 +194,7 @@ class MonitorLoop {
   private async watch(info: ContainerInfo): Promise<void> {
     const s = this.ctx.settings;
     if (await this.cheapHealthy(info)) return;
-    const obs = await observeContainer(this.ctx.engine, info, {
-      procRoot: s.procRoot,
-      cgroupRoot: s.cgroupRoot,
-      processes: true,
-      stats: false,
-      preferHost: s.procSource === 'host',
-      execTimeoutMs: EXEC_TIMEOUT_MS,
-    });
+    const obs = await observeForLadder(this.ctx.engine, s, info, EXEC_TIMEOUT_MS);
     if (obs.table && isHealthy(obs.table.procs.length, obs.pids, s)) return;
     if (this.stopReason) return;
     this.inAction++;

@@ -9,7 +9,6 @@ import {
   parsePidList,
   parsePidsValue,
   parseProcCgroup,
-  pidsCgroupCandidates,
   cgroupCandidates,
   parseCpuUsageNs,
   memoryFromCgroup,
@@ -26,15 +25,22 @@ export interface ContainerCgroup extends PidsCgroupCandidate {
   max: number | null;
 }
 
-export async function findPidsCgroup(initPid: number, paths: HostPaths): Promise<ContainerCgroup | null> {
-  if (!Number.isSafeInteger(initPid) || initPid <= 0) return null;
+/**
+ * Where a controller's files for the process may be, most specific first: from its
+ * /proc/<pid>/cgroup and our mount table (or the layouts under --cgroup-root).
+ */
+async function candidatesFor(initPid: number, paths: HostPaths, controller: string): Promise<PidsCgroupCandidate[]> {
+  if (!Number.isSafeInteger(initPid) || initPid <= 0) return [];
   const [cgText, mountText] = await Promise.all([
     readText(`${paths.procRoot}/${initPid}/cgroup`),
     paths.cgroupRoot ? Promise.resolve('') : readText(`${paths.procRoot}/self/mountinfo`),
   ]);
-  if (cgText === null) return null;
-  const candidates = pidsCgroupCandidates(parseProcCgroup(cgText), parseMountinfo(mountText ?? ''), paths.cgroupRoot);
-  for (const c of candidates) {
+  if (cgText === null) return [];
+  return cgroupCandidates(parseProcCgroup(cgText), parseMountinfo(mountText ?? ''), controller, paths.cgroupRoot);
+}
+
+export async function findPidsCgroup(initPid: number, paths: HostPaths): Promise<ContainerCgroup | null> {
+  for (const c of await candidatesFor(initPid, paths, 'pids')) {
     // pids.max is absent at a v2 root and in v2 subtrees without the controller enabled.
     const maxText = await readText(`${c.dir}/pids.max`);
     if (maxText === null) continue;
@@ -42,12 +48,6 @@ export async function findPidsCgroup(initPid: number, paths: HostPaths): Promise
     return { ...c, max: parsePidsValue(maxText), current: currentText === null ? null : parsePidsValue(currentText) };
   }
   return null;
-}
-
-/** Re-read pids.current of a known cgroup (the monitor's cheap path: one small read). */
-export async function readPidsCurrent(dir: string): Promise<number | null> {
-  const t = await readText(`${dir}/pids.current`);
-  return t === null ? null : parsePidsValue(t);
 }
 
 /**
@@ -65,13 +65,7 @@ export async function listCgroupProcs(dir: string, depth = 0): Promise<number[]>
 
 /** CPU time of the container's cgroup in ns (v1 cpuacct.usage, v2 cpu.stat), for CPU % locally. */
 export async function readCpuUsageNs(initPid: number, paths: HostPaths): Promise<number | null> {
-  if (!Number.isSafeInteger(initPid) || initPid <= 0) return null;
-  const [cgText, mountText] = await Promise.all([
-    readText(`${paths.procRoot}/${initPid}/cgroup`),
-    paths.cgroupRoot ? Promise.resolve('') : readText(`${paths.procRoot}/self/mountinfo`),
-  ]);
-  if (cgText === null) return null;
-  for (const c of cgroupCandidates(parseProcCgroup(cgText), parseMountinfo(mountText ?? ''), 'cpuacct', paths.cgroupRoot)) {
+  for (const c of await candidatesFor(initPid, paths, 'cpuacct')) {
     const text = await readText(`${c.dir}/${c.version === 1 ? 'cpuacct.usage' : 'cpu.stat'}`);
     const ns = text === null ? null : parseCpuUsageNs(text, c.version);
     if (ns !== null) return ns;
@@ -105,13 +99,7 @@ function countProcsSync(dir: string, depth: number): number {
 
 /** Memory of the container's cgroup (v1 memory controller or v2), as `docker stats` computes it. */
 export async function readMemory(initPid: number, paths: HostPaths): Promise<{ usageBytes: number; limitBytes: number } | null> {
-  if (!Number.isSafeInteger(initPid) || initPid <= 0) return null;
-  const [cgText, mountText] = await Promise.all([
-    readText(`${paths.procRoot}/${initPid}/cgroup`),
-    paths.cgroupRoot ? Promise.resolve('') : readText(`${paths.procRoot}/self/mountinfo`),
-  ]);
-  if (cgText === null) return null;
-  for (const c of cgroupCandidates(parseProcCgroup(cgText), parseMountinfo(mountText ?? ''), 'memory', paths.cgroupRoot)) {
+  for (const c of await candidatesFor(initPid, paths, 'memory')) {
     const [usage, stat, limit] = await Promise.all(
       c.version === 1
         ? [readText(`${c.dir}/memory.usage_in_bytes`), readText(`${c.dir}/memory.stat`), readText(`${c.dir}/memory.limit_in_bytes`)]
