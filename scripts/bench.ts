@@ -272,15 +272,15 @@ async function benchFloor() {
     if (b.code !== 0) throw new Error(`building ${name} failed: ${b.err}`);
     return join(OUT, name);
   };
-  const selfReport = (argv: string[]) => {
-    const samples = [0, 1, 2].map(() => run(argv));
+  const selfReport = (argv: string[], times = 3) => {
+    const samples = Array.from({ length: times }, () => run(argv));
     return {
       ms: Math.min(...samples.map((r) => r.ms)),
       peakMiB: Math.min(...samples.map((r) => Number(r.out.trim().split('\n').pop()) / 1024)),
     };
   };
   const empty = selfReport([build('empty', EMPTY_FLOOR)]);
-  const packages = selfReport([build('packages', PACKAGES_FLOOR), String(QUICK ? 8 : 30)]);
+  const packages = selfReport([build('packages', PACKAGES_FLOOR), String(QUICK ? 8 : 30)], 1);
   const version = Math.min(...[0, 1, 2, 3, 4].map(() => run([BIN, '--version']).ms));
   results.floor = { emptyBun: empty, packagesLoop: packages, pidwardenVersionMs: version };
   row('e. floor: empty Bun binary', `${ms(empty.ms)}, ${empty.peakMiB.toFixed(1)} MiB peak`, '', '', 'reference');
