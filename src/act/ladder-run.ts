@@ -5,7 +5,7 @@ import { isHealthy } from '../decide/classify.ts';
 import { planKill, stepsToRun, type KillPlan } from '../decide/ladder.ts';
 import type { RestartDecision } from '../decide/restart-policy.ts';
 import type { Engine } from '../engine/client.ts';
-import { inspectById, restartContainer, type ContainerInfo } from '../engine/containers.ts';
+import { inspectById, restartContainer, stopTimeoutFor, type ContainerInfo } from '../engine/containers.ts';
 import type { ActionLog } from '../log/logger.ts';
 import { observeContainer } from '../observe/container.ts';
 import type { ContainerObservation } from '../observe/observation.ts';
@@ -104,7 +104,7 @@ export async function runLadder(env: LadderEnv, first: ContainerObservation): Pr
         continue;
       }
       env.log.info({ event: 'step', ...ids, step, reason: 'still unhealthy after the kill steps', dryRun: s.dryRun });
-      env.log.info({ event: 'restart', ...ids, step, reason: `stop timeout ${s.graceSeconds}s`, dryRun: s.dryRun });
+      env.log.info({ event: 'restart', ...ids, step, reason: `stop timeout ${stopTimeoutFor(s.graceSeconds)}s`, dryRun: s.dryRun });
       if (!s.dryRun) {
         await restartContainer(env.engine, obs.info.id, s.graceSeconds);
         env.restartGate.record(obs.info.id, now); // only a restart that happened uses up the budget

@@ -96,9 +96,13 @@ export function matchesLabels(labels: Record<string, string>, wanted: string[]):
   });
 }
 
+/** The API's t is whole seconds; round up so a 0.5 s grace still gives SIGTERM a chance. */
+export function stopTimeoutFor(graceSeconds: number): number {
+  return Math.max(0, Math.ceil(graceSeconds));
+}
+
 export async function restartContainer(engine: Engine, id: string, stopTimeoutSeconds: number): Promise<void> {
-  // The API's t is whole seconds; round up so a 0.5 s grace still gives SIGTERM a chance.
-  const t = Math.max(0, Math.ceil(stopTimeoutSeconds));
+  const t = stopTimeoutFor(stopTimeoutSeconds);
   await engineCall(engine, () => engine.docker.getContainer(id).restart({ t }));
 }
 
