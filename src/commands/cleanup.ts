@@ -27,10 +27,10 @@ export async function runCleanup(ctx: CommandContext): Promise<number> {
       .map(async (info): Promise<LadderOutcome | null> => {
         try {
           const obs = await observeForLadder(ctx.engine, s, info, EXEC_TIMEOUT_MS);
-          for (const p of obs.problems) log.warn({ event: 'error', container: info.name, containerId: info.id, reason: p });
+          for (const p of obs.problems) log.warn({ event: 'error', container: info.name, containerId: info.id, reason: p, dryRun: s.dryRun });
           return await runLadder({ engine: ctx.engine, settings: s, log, restartGate: gate, execTimeoutMs: EXEC_TIMEOUT_MS }, obs);
         } catch (e) {
-          log.error({ event: 'error', container: info.name, containerId: info.id, reason: e instanceof Error ? e.message : String(e) });
+          log.error({ event: 'error', container: info.name, containerId: info.id, reason: e instanceof Error ? e.message : String(e), dryRun: s.dryRun });
           return null;
         }
       }),

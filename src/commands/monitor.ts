@@ -116,7 +116,7 @@ class MonitorLoop {
           delayMs = Math.min(delayMs, this.retryMs);
           this.retryMs = Math.min(this.retryMs * 2, this.ctx.settings.intervalSeconds * 1000);
         } else {
-          this.log.error({ event: 'error', reason: e instanceof Error ? engineMessage(e) : String(e) });
+          this.log.error({ event: 'error', reason: e instanceof Error ? engineMessage(e) : String(e), dryRun: this.ctx.settings.dryRun });
         }
       }
       first = false;
@@ -166,7 +166,7 @@ class MonitorLoop {
       infos.filter((i) => i.running).map((info) =>
         this.watch(info).catch((e: unknown) => {
           if (isUnreachable(e) || e instanceof EngineUnreachableError) throw e;
-          this.log.error({ event: 'error', container: info.name, containerId: info.id, reason: e instanceof Error ? e.message : String(e) });
+          this.log.error({ event: 'error', container: info.name, containerId: info.id, reason: e instanceof Error ? e.message : String(e), dryRun: s.dryRun });
         }),
       ),
     );
