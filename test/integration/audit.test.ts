@@ -43,6 +43,7 @@ import {
   type Workload,
   type WorkloadOptions,
 } from './harness.ts';
+import { MAGIC, MAGIC_TITLE, RUV, RUV_TITLE, FIGMA, FIGMA_TITLE } from './packages.ts';
 
 setDefaultTimeout(30_000);
 
@@ -52,12 +53,6 @@ setDefaultTimeout(30_000);
 const AUDIT_LABEL = 'pidwarden-test.audit';
 const AUDIT_ID = `a${randomBytes(3).toString('hex')}`;
 
-const MAGIC = '-y @21st-dev/magic@latest';
-const MAGIC_TITLE = 'npm exec @21st-dev/magic@latest';
-const RUV = 'ruv-swarm mcp start';
-const RUV_TITLE = 'npm exec ruv-swarm mcp start';
-const FIGMA = 'figma-mcp';
-const FIGMA_TITLE = 'npm exec figma-mcp';
 /** `npm x` is npm's alias: a live npm process that the default --match (`^npm exec `) must NOT count */
 const SLEEPY = 'npm x sleepy-mcp';
 

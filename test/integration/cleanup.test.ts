@@ -41,15 +41,9 @@ import {
   waitForChains,
   type Workload,
 } from './harness.ts';
+import { MAGIC, MAGIC_TITLE, RUV, RUV_TITLE, FIGMA, FIGMA_TITLE } from './packages.ts';
 
 setDefaultTimeout(60_000);
-
-const MAGIC = '-y @21st-dev/magic@latest';
-const MAGIC_TITLE = 'npm exec @21st-dev/magic@latest';
-const RUV = 'ruv-swarm mcp start';
-const RUV_TITLE = 'npm exec ruv-swarm mcp start';
-const FIGMA = 'figma-mcp';
-const FIGMA_TITLE = 'npm exec figma-mcp';
 
 // ------------------------------------------------------------ the JSONL log
 

@@ -31,11 +31,11 @@ import {
   waitForChains,
   type Workload,
 } from './harness.ts';
+import { MAGIC } from './packages.ts';
 
 setDefaultTimeout(120_000);
 
 const EX = join(REPO_ROOT, 'examples');
-const MAGIC = '-y @21st-dev/magic@latest';
 const DEFAULT_MAX_PROCS = 15;
 let tmp = '';
 /** compose project name: docker-compose 1.x keeps only [a-z0-9] */

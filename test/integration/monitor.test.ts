@@ -40,10 +40,10 @@ import {
   type HostProc,
   type Workload,
 } from './harness.ts';
+import { MAGIC } from './packages.ts';
 
 setDefaultTimeout(60_000);
 
-const MAGIC = '-y @21st-dev/magic@latest';
 const INTERVAL = 0.3;
 const MAX_PROCS = 8;
 const LABEL_KEY = 'pidwarden-test.monitor';

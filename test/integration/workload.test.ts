@@ -29,16 +29,9 @@ import {
   waitForChains,
   type Workload,
 } from './harness.ts';
+import { MAGIC, MAGIC_TITLE, MAGIC_NODE, RUV, RUV_TITLE, RUV_NODE, FIGMA } from './packages.ts';
 
 setDefaultTimeout(60_000);
-
-const MAGIC = '-y @21st-dev/magic@latest';
-const MAGIC_TITLE = 'npm exec @21st-dev/magic@latest';
-const MAGIC_NODE = ['node', '/root/.npm/_npx/590bd8cfc4710544/node_modules/.bin/magic'];
-const RUV = 'ruv-swarm mcp start';
-const RUV_TITLE = 'npm exec ruv-swarm mcp start';
-const RUV_NODE = ['node', '/root/.npm/_npx/6a9de72f63e89751/node_modules/.bin/ruv-swarm', 'mcp', 'start'];
-const FIGMA = 'figma-mcp';
 
 /** bytes of the argv area npx was exec'd with: `node\0/usr/local/bin/npx\0<words>\0` */
 const argvArea = (npxWords: string) => ['node', '/usr/local/bin/npx', ...npxWords.split(' ')].reduce((n, a) => n + Buffer.byteLength(a) + 1, 0);

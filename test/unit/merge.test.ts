@@ -1,50 +1,28 @@
 // mergeProcesses on verbatim ps and cat /proc/<pid>/stat captures (test/fixtures/ps).
 import { describe, expect, test } from 'bun:test';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseProcStats, type StatRecord } from '../../src/observe/proc-stat.ts';
 import { mergeProcesses } from '../../src/observe/ps/merge.ts';
 import { parsePs, type PsRow } from '../../src/observe/ps/parse.ts';
 import type { Proc } from '../../src/types.ts';
-
-const FIXTURES = join(import.meta.dir, '..', 'fixtures', 'ps');
-const read = (dir: string, file: string): string => readFileSync(join(FIXTURES, dir, file), 'utf8');
-
-interface TruthProc {
-  pid: number;
-  ppid: number;
-  argv: string[];
-  comm: string;
-  state: string;
-  threads: number;
-  start_ticks_since_boot: number;
-  plan_id: number | null;
-  role: string;
-}
-interface Truth {
-  processes: TruthProc[];
-  proc_stat_files: Record<string, { pid: number }>;
-  commands: Record<string, { argv: string[] }>;
-}
-const truthOf = (variant: string): Truth => JSON.parse(read(variant, 'ground-truth.json')) as Truth;
+import { ALPINE, BB135, MINIMAL, NODESKTOP, PROCPS, psFixture, TOYBOX, truthOf } from './helpers/fixtures.ts';
 
 function statsOf(variant: string): StatRecord[] {
   const names = Object.keys(truthOf(variant).proc_stat_files);
-  return parseProcStats(names.map((n) => read(variant, `${n}.txt`)).join(''));
+  return parseProcStats(names.map((n) => psFixture(variant, `${n}.txt`)).join(''));
 }
 
 /** The listing closest to what the ladder accepts on each build, and the argv that printed it. */
 const LISTINGS: [variant: string, capture: string][] = [
-  ['busybox-1.35.0-debian-static', 'ps-o-pid-ppid-stat-args'],
-  ['busybox-1.36.1-alpine-config', 'ps-o-pid-ppid-stat-args'],
-  ['busybox-1.36.1-defconfig-minimal-ps', 'ps-o-pid-ppid-stat-args'],
-  ['busybox-1.36.1-defconfig-nodesktop-minimal-ps', 'ps'],
-  ['toybox-0.8.9-debian', 'ps-o-pid-ppid-cmdline'],
-  ['procps-ng-4.0.2-debian', 'ps-eo-pid-ppid-etimes-args'],
+  [BB135, 'ps-o-pid-ppid-stat-args'],
+  [ALPINE, 'ps-o-pid-ppid-stat-args'],
+  [MINIMAL, 'ps-o-pid-ppid-stat-args'],
+  [NODESKTOP, 'ps'],
+  [TOYBOX, 'ps-o-pid-ppid-cmdline'],
+  [PROCPS, 'ps-eo-pid-ppid-etimes-args'],
 ];
 
 function merged(variant: string, capture: string, stats = statsOf(variant)): Proc[] {
-  const rows = parsePs(read(variant, `${capture}.txt`)).rows;
+  const rows = parsePs(psFixture(variant, `${capture}.txt`)).rows;
   return mergeProcesses(rows, stats, [truthOf(variant).commands[capture]!.argv]);
 }
 
@@ -109,10 +87,8 @@ describe('mergeProcesses: ladder listing + cat of the stat files', () => {
 });
 
 describe('mergeProcesses: details', () => {
-  const BB = 'busybox-1.35.0-debian-static';
-
   test('BusyBox plain ps (no PPID/STAT): parents and states from stat; ppid 0 where neither knows', () => {
-    const procs = merged(BB, 'ps');
+    const procs = merged(BB135, 'ps');
     expect(procs).toHaveLength(33);
     const byPid = new Map(procs.map((p) => [p.pid, p]));
     expect(byPid.get(104)).toEqual({
@@ -124,14 +100,14 @@ describe('mergeProcesses: details', () => {
   });
 
   test('without stat or comm column the {comm} prefix is still recognised', () => {
-    const procs = merged(BB, 'ps', statsOf(BB).filter((s) => s.pid !== 104));
+    const procs = merged(BB135, 'ps', statsOf(BB135).filter((s) => s.pid !== 104));
     expect(procs.find((p) => p.pid === 104)).toEqual({
       pid: 104, ppid: 0, comm: 'evil) Z 1 (tail', command: 'node /app/dist/workers/indexer.js --queue default',
     });
   });
 
   test('a -o comm column gives comm when stat is missing', () => {
-    const rows = parsePs(read(BB, 'ps-o-pid-ppid-comm-args.txt')).rows;
+    const rows = parsePs(psFixture(BB135, 'ps-o-pid-ppid-comm-args.txt')).rows;
     const procs = mergeProcesses(rows, [], [['ps', '-o', 'pid,ppid,comm,args']]);
     expect(procs).toHaveLength(33);
     expect(procs.find((p) => p.pid === 104)).toEqual({
@@ -141,7 +117,7 @@ describe('mergeProcesses: details', () => {
   });
 
   test('toybox ARGS rows stay flagged truncated', () => {
-    const rows = parsePs(read('toybox-0.8.9-debian', 'ps-o-pid-ppid-stat-args.txt')).rows;
+    const rows = parsePs(psFixture(TOYBOX, 'ps-o-pid-ppid-stat-args.txt')).rows;
     const procs = mergeProcesses(rows, [], [['ps', '-o', 'pid,ppid,stat,args']]);
     expect(procs).toHaveLength(33);
     expect(procs.every((p) => p.truncated === true)).toBe(true);

@@ -1,48 +1,18 @@
 // /proc parsers against verbatim captures (test/fixtures/ps, copied from the shared corpus).
 import { describe, expect, test } from 'bun:test';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseCmdline, parseNsPid, parseProcStats, parseStatusThreads } from '../../src/observe/proc-stat.ts';
-
-const FIXTURES = join(import.meta.dir, '..', 'fixtures', 'ps');
-const VARIANTS = [
-  'busybox-1.35.0-debian-static',
-  'busybox-1.36.1-alpine-config',
-  'busybox-1.36.1-defconfig-minimal-ps',
-  'busybox-1.36.1-defconfig-nodesktop-minimal-ps',
-  'toybox-0.8.9-debian',
-  'procps-ng-4.0.2-debian',
-];
-const read = (dir: string, file: string): string => readFileSync(join(FIXTURES, dir, file), 'utf8');
-
-interface TruthProc {
-  pid: number;
-  ppid: number;
-  argv: string[];
-  cmdline_hex: string;
-  comm: string;
-  state: string;
-  threads: number;
-  start_ticks_since_boot: number;
-  plan_id: number | null;
-  role: string;
-}
-interface Truth {
-  processes: TruthProc[];
-  proc_stat_files: Record<string, { pid: number }>;
-}
-const truthOf = (variant: string): Truth => JSON.parse(read(variant, 'ground-truth.json')) as Truth;
+import { BB135, PS_VARIANTS, psFixture, TOYBOX, truthOf } from './helpers/fixtures.ts';
 
 /** What `cat /proc/<a>/stat /proc/<b>/stat …` prints: the captured files, one after the other. */
 function catOfStatFiles(variant: string): { text: string; pids: number[] } {
   const files = Object.entries(truthOf(variant).proc_stat_files);
-  return { text: files.map(([name]) => read(variant, `${name}.txt`)).join(''), pids: files.map(([, f]) => f.pid) };
+  return { text: files.map(([name]) => psFixture(variant, `${name}.txt`)).join(''), pids: files.map(([, f]) => f.pid) };
 }
 
 const hexBytes = (hex: string): Uint8Array => Uint8Array.from(hex.match(/../g) ?? [], (h) => parseInt(h, 16));
 
 describe('parseProcStats on concatenated cat /proc/<pid>/stat output', () => {
-  for (const variant of VARIANTS) {
+  for (const variant of PS_VARIANTS) {
     test(variant, () => {
       const { text, pids } = catOfStatFiles(variant);
       const records = parseProcStats(text);
@@ -67,7 +37,7 @@ describe('parseProcStats on concatenated cat /proc/<pid>/stat output', () => {
   }
 
   test('the record of the fixture quoted in the brief: split at the LAST )', () => {
-    const text = read('busybox-1.35.0-debian-static', 'cat-proc-104-stat.txt');
+    const text = psFixture(BB135, 'cat-proc-104-stat.txt');
     expect(text.startsWith('104 (evil) Z 1 (tail) S 1 1 1 0 -1 ')).toBe(true);
     expect(parseProcStats(text)).toEqual([{ pid: 104, comm: 'evil) Z 1 (tail', state: 'S', ppid: 1, threads: 3, startTicks: 128496 }]);
   });
@@ -95,7 +65,7 @@ describe('parseProcStats on concatenated cat /proc/<pid>/stat output', () => {
   });
 
   test('lines that are not stat records are skipped, the rest still read', () => {
-    const good = read('busybox-1.35.0-debian-static', 'cat-proc-18-stat.txt');
+    const good = psFixture(BB135, 'cat-proc-18-stat.txt');
     const text = [
       'cat: /proc/4242/stat: No such file or directory',
       good.trimEnd(),
@@ -137,7 +107,7 @@ describe('genuine npm exec processes (_host-real-npm-exec)', () => {
   /** Sections `=== PID n` of the capture: its stat line, status lines and od -c dump of cmdline. */
   function sections(file: string): Map<number, string> {
     const out = new Map<number, string>();
-    for (const part of read('_host-real-npm-exec', file).split(/^=== PID /m).slice(1)) {
+    for (const part of psFixture('_host-real-npm-exec', file).split(/^=== PID /m).slice(1)) {
       out.set(Number(part.slice(0, part.indexOf('\n'))), part);
     }
     return out;
@@ -165,7 +135,7 @@ describe('genuine npm exec processes (_host-real-npm-exec)', () => {
       const alive = [...bySection].filter(([, s]) => !s.includes('/stat: No such file'));
 
       test('parseProcStats picks exactly the stat lines out of the whole capture', () => {
-        const records = parseProcStats(read('_host-real-npm-exec', file));
+        const records = parseProcStats(psFixture('_host-real-npm-exec', file));
         expect(records.map((r) => r.pid)).toEqual(alive.map(([pid]) => pid));
         expect(records.length).toBe(file.startsWith('t+1min') ? 9 : 15); // t+1min: the first three chains only
         for (const r of records) {
@@ -207,7 +177,7 @@ describe('genuine npm exec processes (_host-real-npm-exec)', () => {
 });
 
 describe('parseCmdline', () => {
-  for (const variant of VARIANTS) {
+  for (const variant of PS_VARIANTS) {
     test(`${variant}: raw cmdline bytes of every process give argv joined by spaces`, () => {
       for (const p of truthOf(variant).processes) {
         expect(parseCmdline(hexBytes(p.cmdline_hex))).toBe(p.argv.join(' '));
@@ -216,7 +186,7 @@ describe('parseCmdline', () => {
   }
 
   test('UTF-8, runs of spaces and the empty argument survive', () => {
-    const p = truthOf('toybox-0.8.9-debian').processes.find((t) => t.plan_id === 5 && t.role === 'node')!;
+    const p = truthOf(TOYBOX).processes.find((t) => t.plan_id === 5 && t.role === 'node')!;
     expect(parseCmdline(hexBytes(p.cmdline_hex))).toBe('node /app/scripts/wörker.js --label café  ☕   naïve --city=東京  --emoji=🚀 --end');
   });
 

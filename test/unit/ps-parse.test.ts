@@ -12,33 +12,13 @@ import {
   type PsAttemptResult,
 } from '../../src/observe/ps/argv.ts';
 import { parsePs, utf8Length, type PsFlavor, type PsRow } from '../../src/observe/ps/parse.ts';
+import { ALPINE, BB135, MINIMAL, NODESKTOP, PROCPS, PS_FIXTURES, psFixture, TOYBOX, truthOf, type TruthProc } from './helpers/fixtures.ts';
 
-const FIXTURES = join(import.meta.dir, '..', 'fixtures', 'ps');
-const BB135 = 'busybox-1.35.0-debian-static';
-const ALPINE = 'busybox-1.36.1-alpine-config';
-const MINIMAL = 'busybox-1.36.1-defconfig-minimal-ps';
-const NODESKTOP = 'busybox-1.36.1-defconfig-nodesktop-minimal-ps';
-const TOYBOX = 'toybox-0.8.9-debian';
-const PROCPS = 'procps-ng-4.0.2-debian';
 const BUSYBOX_DESKTOP = [BB135, ALPINE, MINIMAL];
-
-const read = (dir: string, file: string): string => readFileSync(join(FIXTURES, dir, file), 'utf8');
-
-interface TruthProc {
-  pid: number;
-  ppid: number;
-  argv: string[];
-  comm: string;
-  state: string;
-  role: string;
-  plan_id: number | null;
-}
-const truthOf = (variant: string): TruthProc[] =>
-  (JSON.parse(read(variant, 'ground-truth.json')) as { processes: TruthProc[] }).processes;
 
 const title = (p: TruthProc): string => p.argv.join(' ');
 const planProc = (variant: string, plan: number, role = 'node'): TruthProc =>
-  truthOf(variant).find((p) => p.plan_id === plan && p.role === role)!;
+  truthOf(variant).processes.find((p) => p.plan_id === plan && p.role === role)!;
 
 /** How each implementation prints a process's command line (INDEX.md, "Command line" section). */
 type Rendering = 'busybox' | 'procps-c' | 'procps-utf8' | 'toybox-cmdline';
@@ -96,8 +76,8 @@ function splitOwnRow(rows: PsRow[], truth: TruthProc[]): { own: PsRow[]; rest: M
 describe('parsePs: full listings match ground-truth.json', () => {
   for (const l of FULL_LISTINGS) {
     describe(`${l.variant}/${l.file}`, () => {
-      const parsed = parsePs(read(l.variant, l.file));
-      const truth = truthOf(l.variant);
+      const parsed = parsePs(psFixture(l.variant, l.file));
+      const truth = truthOf(l.variant).processes;
       const { own, rest } = splitOwnRow(parsed.rows, truth);
 
       test(`flavor ${l.flavor}`, () => expect(parsed.flavor).toBe(l.flavor));
@@ -167,9 +147,9 @@ describe('parsePs: full listings match ground-truth.json', () => {
 });
 
 describe('parsePs: BusyBox no-desktop, lines cut at 79 columns', () => {
-  const text = read(NODESKTOP, 'ps.txt');
+  const text = psFixture(NODESKTOP, 'ps.txt');
   const parsed = parsePs(text);
-  const truth = truthOf(NODESKTOP);
+  const truth = truthOf(NODESKTOP).processes;
   const { own, rest } = splitOwnRow(parsed.rows, truth);
   const lineOf = new Map(text.split('\n').slice(1).map((l) => [Number(l.slice(0, 5)), l]));
 
@@ -221,9 +201,9 @@ describe('parsePs: BusyBox no-desktop, lines cut at 79 columns', () => {
 describe('parsePs: comm columns', () => {
   for (const variant of [...BUSYBOX_DESKTOP, PROCPS]) {
     test(`${variant} -o pid,ppid,comm,args: comm (with spaces) and args apart`, () => {
-      const parsed = parsePs(read(variant, 'ps-o-pid-ppid-comm-args.txt'));
+      const parsed = parsePs(psFixture(variant, 'ps-o-pid-ppid-comm-args.txt'));
       const byPid = new Map(parsed.rows.map((r) => [r.pid, r]));
-      const truth = truthOf(variant).filter((p) => byPid.has(p.pid)); // procps without -e: own uid only
+      const truth = truthOf(variant).processes.filter((p) => byPid.has(p.pid)); // procps without -e: own uid only
       expect(truth.length).toBeGreaterThanOrEqual(30);
       for (const p of truth) {
         expect(byPid.get(p.pid)!.comm).toBe(p.comm);
@@ -236,10 +216,10 @@ describe('parsePs: comm columns', () => {
   test('procps and toybox plain `ps`: CMD is the 15-byte comm, flagged as not the command line', () => {
     for (const variant of [PROCPS, TOYBOX]) {
       for (const file of ['ps.txt', 'ps-A.txt']) {
-        const parsed = parsePs(read(variant, file));
+        const parsed = parsePs(psFixture(variant, file));
         expect(parsed.flavor).toBe(variant === PROCPS ? 'procps' : 'toybox');
         const byPid = new Map(parsed.rows.map((r) => [r.pid, r]));
-        const magic = truthOf(variant).find((p) => p.plan_id === 1 && p.role === 'npm-exec')!;
+        const magic = truthOf(variant).processes.find((p) => p.plan_id === 1 && p.role === 'npm-exec')!;
         expect(byPid.get(magic.pid)).toMatchObject({ comm: 'npm exec @21st-', command: 'npm exec @21st-', truncated: true });
         expect(byPid.get(planProc(variant, 7).pid)!.comm).toBe('evil) Z 1 (tail');
       }
@@ -247,7 +227,7 @@ describe('parsePs: comm columns', () => {
   });
 
   test('toybox COMM is the exe basename, not comm: not reported', () => {
-    const rows = parsePs(read(TOYBOX, 'ps-o-pid-ppid-comm-args.txt')).rows;
+    const rows = parsePs(psFixture(TOYBOX, 'ps-o-pid-ppid-comm-args.txt')).rows;
     expect(rows).toHaveLength(34);
     for (const r of rows) expect(r.comm).toBeUndefined();
   });
@@ -256,9 +236,9 @@ describe('parsePs: comm columns', () => {
 describe('parsePs: toybox ARGS and -f CMD cut argv[0] at its last slash', () => {
   for (const file of ['ps-o-pid-ppid-stat-args.txt', 'ps-ef.txt', 'ps-o-pid-ppid-user-vsz-rss-stat-args.txt']) {
     test(file, () => {
-      const parsed = parsePs(read(TOYBOX, file));
+      const parsed = parsePs(psFixture(TOYBOX, file));
       expect(parsed.flavor).toBe('toybox');
-      const truth = truthOf(TOYBOX);
+      const truth = truthOf(TOYBOX).processes;
       const { rest } = splitOwnRow(parsed.rows, truth);
       expect(rest.size).toBe(truth.length);
       for (const r of parsed.rows) expect(r.truncated).toBe(true);
@@ -323,7 +303,7 @@ describe('parsePs: genuine npm exec processes on the host (_host-real-npm-exec)'
 
   for (const [file, flavor, has] of CASES) {
     test(file, () => {
-      const parsed = parsePs(read('_host-real-npm-exec', file));
+      const parsed = parsePs(psFixture('_host-real-npm-exec', file));
       expect(parsed.flavor).toBe(flavor);
       const expectedPids = Object.keys(REAL).map(Number).filter((p) => !(file.startsWith('t+76') && GONE_AT_76.includes(p)));
       expect(parsed.rows.map((r) => r.pid).sort((a, b) => a - b)).toEqual(expectedPids);
@@ -340,7 +320,7 @@ describe('parsePs: genuine npm exec processes on the host (_host-real-npm-exec)'
   }
 
   test('no-desktop cuts the three long node lines mid-argument', () => {
-    const rows = parsePs(read('_host-real-npm-exec', 't+76min/busybox-1.36.1-defconfig-nodesktop-minimal-ps-ps.txt')).rows;
+    const rows = parsePs(psFixture('_host-real-npm-exec', 't+76min/busybox-1.36.1-defconfig-nodesktop-minimal-ps-ps.txt')).rows;
     expect(rows.filter((r) => r.truncated).map((r) => [r.pid, r.command])).toEqual([
       [6768, 'node /home/app/proj/node_modules/.bin/sleepy-mcp mcp'],
       [7056, 'node /home/app/proj/node_modules/.bin/sleepy-mcp --s'],
@@ -354,9 +334,9 @@ describe('parsePs: anything else', () => {
     const inputs = [
       '',
       '\n\n',
-      read(TOYBOX, 'sh-c-kill-l.txt'), // Docker's "executable file not found" text
-      read(TOYBOX, 'ps-eo-pid-ppid-etimes-args.txt'), // toybox's field help on stdout
-      read(PROCPS, 'ps-w.txt'), // header only
+      psFixture(TOYBOX, 'sh-c-kill-l.txt'), // Docker's "executable file not found" text
+      psFixture(TOYBOX, 'ps-eo-pid-ppid-etimes-args.txt'), // toybox's field help on stdout
+      psFixture(PROCPS, 'ps-w.txt'), // header only
       'PID   PPID  STAT COMMAND\nnot a process line\n   -5     1 S    x\n 99999999999     1 S    x\n',
       '\u0000\u0001\uFFFD\uD800 PID',
       'PID\n',
@@ -422,9 +402,9 @@ describe('ps ladder (argv.ts)', () => {
   /** A build's answer to an argv: the capture of that argv, or of one its answer is known to equal. */
   type Build = (attempt: number) => PsAttemptResult;
   const capture = (variant: string, name: string): PsAttemptResult => {
-    const file = (ext: string) => join(FIXTURES, variant, `${name}.${ext}`);
+    const file = (ext: string) => join(PS_FIXTURES, variant, `${name}.${ext}`);
     return {
-      stdout: read(variant, `${name}.txt`),
+      stdout: psFixture(variant, `${name}.txt`),
       stderr: existsSync(file('err')) ? readFileSync(file('err'), 'utf8') : '',
       exitCode: existsSync(file('rc')) ? Number(readFileSync(file('rc'), 'utf8').trim()) : 0,
     };
@@ -495,8 +475,8 @@ describe('ps ladder (argv.ts)', () => {
   });
 
   test('procps `ps` (no -e) would miss other users: attempt 0 must list them', () => {
-    const own = parsePs(read(PROCPS, 'ps-o-pid-ppid-stat-args.txt')).rows.length;
-    const all = parsePs(read(PROCPS, 'ps-eo-pid-ppid-etimes-args.txt')).rows.length;
+    const own = parsePs(psFixture(PROCPS, 'ps-o-pid-ppid-stat-args.txt')).rows.length;
+    const all = parsePs(psFixture(PROCPS, 'ps-eo-pid-ppid-etimes-args.txt')).rows.length;
     expect([own, all]).toEqual([31, 34]);
     expect(PS_ATTEMPTS[PS_ATTEMPT.portable]).toContain('-e');
   });
