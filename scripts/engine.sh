@@ -178,10 +178,15 @@ start_dockerd() {
   # own daemon config instead of /etc/docker/daemon.json; the legacy trust key
   # goes to our state dir instead of /etc/docker/key.json
   printf '{"deprecated-key-path": "%s", "live-restore": true}\n' "$STATE/key.json" >"$STATE/daemon.json"
+  # Also on loopback TCP, so tests can drive pidwarden as against a remote engine (no /proc, no
+  # cgroup fs: the API and exec paths). 127.0.0.1 only; the port is kept in $STATE/tcp-port.
+  [[ -s "$STATE/tcp-port" ]] || echo $((20000 + RANDOM % 10000)) >"$STATE/tcp-port"
+  TCP_HOST="tcp://127.0.0.1:$(cat "$STATE/tcp-port")"
   setsid dockerd \
     --data-root "$DATA" \
     --exec-root "$EXEC_ROOT" \
     -H "unix://$SOCK" \
+    -H "$TCP_HOST" \
     --pidfile "$STATE/dockerd.pid" \
     --containerd "$CTRD_SOCK" \
     --config-file "$STATE/daemon.json" \

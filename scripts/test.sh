@@ -160,6 +160,8 @@ log "building test images"
 bash scripts/test-images.sh
 
 export PIDWARDEN_TEST_DOCKER_HOST="unix://$SOCK"
+# the same engine on 127.0.0.1, for tests of the remote-engine paths (see engine.sh)
+export PIDWARDEN_TEST_DOCKER_TCP="tcp://127.0.0.1:$(cat "$STATE/tcp-port")"
 # lets a test stop/start dockerd under a running monitor (see scripts/engine.sh)
 export PIDWARDEN_TEST_ENGINE_CTL="$ROOT/scripts/engine.sh"
 BUN=(npx bun)
