@@ -1,7 +1,7 @@
 // Drive one container down the escalation ladder: decide (pure, decide/ladder.ts), act, observe
 // again, stop as soon as it is healthy. Shared by `cleanup` (once) and `monitor` (every cycle).
 import type { Settings } from '../cli/settings.ts';
-import { isHealthy } from '../decide/classify.ts';
+import { isHealthy, pidsPressure } from '../decide/classify.ts';
 import { planKill, stepsToRun, type KillPlan } from '../decide/ladder.ts';
 import type { RestartDecision } from '../decide/restart-policy.ts';
 import type { Engine } from '../engine/client.ts';
@@ -91,7 +91,7 @@ export async function runLadder(env: LadderEnv, first: ContainerObservation): Pr
     if (env.shouldStop?.()) break;
     const procs = simulated?.procs ?? obs.table?.procs ?? null;
     const pids = simulated?.pids ?? obs.pids;
-    if (isHealthy(procs?.length ?? null, pids, s) && obs.table !== null) break;
+    if (noEvidenceOfTrouble(procs, pids, s)) break;
     if (step === 'restart') {
       stepsRun.push(step);
       const now = Date.now();
@@ -194,9 +194,19 @@ export async function runLadder(env: LadderEnv, first: ContainerObservation): Pr
   return { container: first.info.name, healthyBefore, healthy: healthyAfter, wouldBeHealthy, gone, before, after, stepsRun, killed, restarted };
 }
 
+/**
+ * Whether the ladder must stop. Without a process table (no ps, no host /proc: a ps-less
+ * container on a remote engine) the process count is unknown, and pids.current alone is no
+ * evidence (a Node app's 11 threads are 11 tasks): only pids pressure justifies going on, which
+ * with no table left to kill from means a restart. No evidence, no restart.
+ */
+function noEvidenceOfTrouble(procs: Proc[] | null, pids: PidsReading, s: Settings): boolean {
+  return procs ? isHealthy(procs.length, pids, s) : !pidsPressure(pids, s.pidsRatio);
+}
+
+/** Healthy as a verdict (result line, exit code): without a table it must be shown by pids. */
 function healthyNow(obs: ContainerObservation, s: Settings): boolean {
-  // Without a process table the count is unknown, but pids.current (tasks) bounds it from above.
-  if (!obs.table) return obs.pids.current !== null && isHealthy(null, obs.pids, s) && obs.pids.current <= s.maxProcs;
+  if (!obs.table) return obs.pids.current !== null && obs.pids.current <= s.maxProcs && !pidsPressure(obs.pids, s.pidsRatio);
   return isHealthy(obs.table.procs.length, obs.pids, s);
 }
 

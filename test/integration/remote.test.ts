@@ -77,5 +77,14 @@ describeEngine('remote engine (tcp://127.0.0.1)', () => {
     expect(c.problems.join(' ')).toMatch(/ps|cgroup/);
     expect(c.pids.source).toBe('api');
     expect(r.code).toBe(0);
+
+    // cleanup sees no process table and no pids pressure: no evidence, so no restart.
+    const before = hostProcsOfContainer(w).map((p) => `${p.hostPid}/${p.startTicks}`).sort();
+    const cl = await runPidwarden(['cleanup', '--docker-host', TCP, '--container', w.name, '--max-procs', '1']);
+    const lines = cl.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.some((l) => l.event === 'restart' || l.event === 'kill')).toBe(false);
+    expect(hostProcsOfContainer(w).map((p) => `${p.hostPid}/${p.startTicks}`).sort()).toEqual(before);
+    // ... and it cannot show the container healthy either (pids.current is tasks, > --max-procs 1)
+    expect(cl.code).toBe(1);
   });
 });
