@@ -37,6 +37,9 @@ export async function parseCli(argv: string[], env: Record<string, string | unde
     .fail((msg, err) => {
       throw new UsageError(msg || err?.message || 'bad usage');
     });
+  // Every value is read as a string and validated in settings.ts: "[string]" beside --grace would
+  // only mislead. (yargs 17.7+ has usageConfiguration; @types/yargs does not know it yet.)
+  (y as unknown as { usageConfiguration(c: Record<string, boolean>): unknown }).usageConfiguration({ 'hide-types': true });
   for (const name of Object.keys(COMMANDS) as CommandName[]) {
     y.command(name, COMMANDS[name], (sub) => {
       for (const spec of SETTINGS.filter((s) => s.commands.includes(name))) {
