@@ -30,7 +30,7 @@ export function toTarget(p: Proc, depth?: number): Target {
 
 /** Host view: membership in the cgroup, NSpid, start time. Zombies count as gone (they are dead). */
 export async function hostLiveness(targets: Target[], cgroupDir: string, procRoot: string): Promise<Map<Target, Liveness>> {
-  const members = new Set(await listCgroupProcs(cgroupDir));
+  const members = new Set(listCgroupProcs(cgroupDir));
   const out = new Map<Target, Liveness>();
   await Promise.all(
     targets.map(async (t) => {

@@ -3,7 +3,7 @@
 // cgroup driver, --cgroup-parent and rootless engines all put it elsewhere.
 import { readFileSync, readdirSync } from 'node:fs';
 import { totalmem } from 'node:os';
-import { readText, listDirs } from './fs.ts';
+import { readText } from './fs.ts';
 import {
   parseMountinfo,
   parsePidList,
@@ -54,13 +54,20 @@ export async function findPidsCgroup(initPid: number, paths: HostPaths): Promise
  * Every process (thread-group leader) in the cgroup and its sub-cgroups, as host PIDs.
  * cgroup.procs lists processes, not threads; a container may create child cgroups of its own.
  * Depth is capped at 8: deeper trees do not occur in practice and a cap bounds the work.
+ * Synchronous on purpose: tiny pseudo-files read faster that way (0.043 ms per container for the
+ * monitor's four reads, against 0.11 ms through fs/promises; measured, 300 rounds). A cgroup that
+ * vanishes meanwhile (container stopped) simply has no processes.
  */
-export async function listCgroupProcs(dir: string, depth = 0): Promise<number[]> {
-  const own = parsePidList((await readText(`${dir}/cgroup.procs`)) ?? '');
-  if (depth >= 8) return own;
-  const children = await listDirs(dir);
-  const nested = await Promise.all(children.map((c) => listCgroupProcs(`${dir}/${c}`, depth + 1)));
-  return own.concat(...nested);
+export function listCgroupProcs(dir: string, depth = 0): number[] {
+  let own: number[];
+  let children: string[];
+  try {
+    own = parsePidList(readFileSync(`${dir}/cgroup.procs`, 'utf8'));
+    children = depth >= 8 ? [] : readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+  } catch {
+    return [];
+  }
+  return own.concat(...children.map((c) => listCgroupProcs(`${dir}/${c}`, depth + 1)));
 }
 
 /** CPU time of the container's cgroup in ns (v1 cpuacct.usage, v2 cpu.stat), for CPU % locally. */
@@ -74,27 +81,17 @@ export async function readCpuUsageNs(initPid: number, paths: HostPaths): Promise
 }
 
 /**
- * The monitor's cheap check, synchronous on purpose: four tiny pseudo-file reads per container per
- * cycle cost 0.043 ms synchronously and 0.11 ms through fs/promises (measured, 300 rounds).
+ * The monitor's cheap check, synchronous like listCgroupProcs (same measurement).
  * Returns null when the cgroup is gone (container stopped or removed).
  */
 export function readPidsSnapshotSync(dir: string): { current: number | null; max: number | null; processes: number } | null {
   try {
     const current = parsePidsValue(readFileSync(`${dir}/pids.current`, 'utf8'));
     const max = parsePidsValue(readFileSync(`${dir}/pids.max`, 'utf8'));
-    return { current, max, processes: countProcsSync(dir, 0) };
+    return { current, max, processes: listCgroupProcs(dir).length };
   } catch {
     return null;
   }
-}
-
-function countProcsSync(dir: string, depth: number): number {
-  let n = parsePidList(readFileSync(`${dir}/cgroup.procs`, 'utf8')).length;
-  if (depth >= 8) return n;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    if (e.isDirectory()) n += countProcsSync(`${dir}/${e.name}`, depth + 1);
-  }
-  return n;
 }
 
 /** Memory of the container's cgroup (v1 memory controller or v2), as `docker stats` computes it. */

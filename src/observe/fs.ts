@@ -1,6 +1,6 @@
 // Small file readers for /proc and the cgroup fs. Both are pseudo-files: sizes lie (stat says 0 or
 // 4096), so read whole; a vanished process is ENOENT/ESRCH, which callers treat as "gone", not error.
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 
 export async function readText(path: string): Promise<string | null> {
   try {
@@ -15,14 +15,5 @@ export async function readBytes(path: string): Promise<Uint8Array | null> {
     return await readFile(path);
   } catch {
     return null;
-  }
-}
-
-export async function listDirs(path: string): Promise<string[]> {
-  try {
-    const entries = await readdir(path, { withFileTypes: true });
-    return entries.filter((e) => e.isDirectory()).map((e) => e.name);
-  } catch {
-    return [];
   }
 }

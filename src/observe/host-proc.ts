@@ -71,7 +71,7 @@ async function readOne(hostPid: number, procRoot: string): Promise<HostRow | nul
  * Cost: one readlink per host process (~500 on a busy host, a few ms).
  */
 export async function containerHostPids(cgroupDir: string, initPid: number, procRoot: string): Promise<number[]> {
-  const members = new Set(await listCgroupProcs(cgroupDir));
+  const members = new Set(listCgroupProcs(cgroupDir));
   let ns: string | null = null;
   try {
     ns = await readlink(`${procRoot}/${initPid}/ns/pid`);
