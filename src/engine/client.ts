@@ -49,12 +49,18 @@ export function unreachable(engine: Engine, e: unknown): EngineUnreachableError 
   return new EngineUnreachableError(`cannot reach the Docker engine at ${engine.address}: ${engineMessage(e)}`);
 }
 
-/** Wraps an engine call: socket failures become EngineUnreachableError (exit 3). */
+/**
+ * Wraps an engine call: socket failures become EngineUnreachableError (exit 3), and the agreed API
+ * version is forgotten, so the next call asks again (an engine that comes back may be another one).
+ */
 export async function engineCall<T>(engine: Engine, call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (e) {
-    if (isUnreachable(e)) throw unreachable(engine, e);
+    if (isUnreachable(e)) {
+      engine.apiVersion = undefined;
+      throw unreachable(engine, e);
+    }
     throw e;
   }
 }
@@ -62,8 +68,8 @@ export async function engineCall<T>(engine: Engine, call: () => Promise<T>): Pro
 /**
  * Pin the API version the engine speaks. Unversioned paths get the engine's oldest behaviour:
  * Docker 20.10 then ignores stats' one-shot=true and waits ~1 s for a second sample
- * (measured: 1.005 s unversioned, 0.033 s under /v1.41). Asked once per connection; asked again
- * after a failure, since an engine that comes back may be another version.
+ * (measured: 1.005 s unversioned, 0.033 s under /v1.41). Asked once, and again after the engine
+ * was unreachable (engineCall forgets the version then).
  */
 export async function negotiateApi(engine: Engine): Promise<void> {
   if (engine.apiVersion) return;

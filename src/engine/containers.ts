@@ -27,12 +27,7 @@ export interface ContainerInfo {
 }
 
 export async function selectContainers(engine: Engine, sel: Selection): Promise<ContainerInfo[]> {
-  try {
-    await negotiateApi(engine);
-  } catch (e) {
-    engine.apiVersion = undefined;
-    throw e;
-  }
+  await negotiateApi(engine);
   if (sel.containers.length > 0) {
     const infos = await Promise.all(sel.containers.map((ref) => inspectByRef(engine, ref)));
     // Named twice (name and ID) is still one container.
@@ -124,12 +119,7 @@ export class ContainerLister {
   ) {}
 
   async list(): Promise<ContainerInfo[]> {
-    try {
-      await negotiateApi(this.engine);
-    } catch (e) {
-      this.engine.apiVersion = undefined;
-      throw e;
-    }
+    await negotiateApi(this.engine);
     const filters = JSON.stringify({ status: ['running'], ...(this.sel.labels.length ? { label: this.sel.labels } : {}) });
     const listed = await engineCall(this.engine, () =>
       engineGetJson<Docker.ContainerInfo[]>(this.engine, `/containers/json?filters=${encodeURIComponent(filters)}`),
