@@ -1,22 +1,29 @@
-// Drive one container down the escalation ladder: decide (pure, decide/ladder.ts), act, observe
-// again, stop as soon as it is healthy. Shared by `cleanup` (once) and `monitor` (every cycle).
+// Carries one container down the escalation ladder: ask the pure decision (decide/next-step.ts)
+// what comes next, do it, observe again, ask again, until it says stop. Shared by `cleanup` (once)
+// and `monitor` (every cycle). Holds the container's ladder lock for the whole climb, so two
+// pidwardens never act on one container at the same time.
 import type { Settings } from '../cli/settings.ts';
-import { isHealthy, pidsPressure } from '../decide/classify.ts';
-import { planKill, stepsToRun, type KillPlan } from '../decide/ladder.ts';
-import type { RestartDecision } from '../decide/restart-policy.ts';
+import { figuresOf, health } from '../decide/health.ts';
+import type { KillPlan, StepName } from '../decide/ladder.ts';
+import { evidenceOf, nextStep, type LadderProgress, type NextStep } from '../decide/next-step.ts';
+import type { ContainerPolicy } from '../decide/policy.ts';
+import { depthsBelow } from '../decide/tree.ts';
 import type { Engine } from '../engine/client.ts';
-import { inspectById, restartContainer, stopTimeoutFor, type ContainerInfo } from '../engine/containers.ts';
+import { inspectById, restartContainer, stopTimeoutOf, type ContainerInfo } from '../engine/containers.ts';
 import type { ActionLog } from '../log/logger.ts';
 import { observeContainer } from '../observe/container.ts';
 import type { ContainerObservation } from '../observe/observation.ts';
 import type { PidsReading, Proc } from '../types.ts';
 import { toTarget } from './identity.ts';
-import { depthsBelow } from '../decide/tree.ts';
 import { killAll, type SignalBatch } from './kill-trees.ts';
 
-export interface RestartGate {
-  check(containerId: string, nowMs: number): RestartDecision;
-  record(containerId: string, nowMs: number): void;
+/** What the ladder needs to remember across runs (the state file) and to share (ladder locks). */
+export interface LadderMemory {
+  restartHistory(containerId: string): number[];
+  /** Counted before the attempt: a failed restart uses up the budget too. */
+  recordRestart(containerId: string, name: string, nowMs: number): void;
+  /** null: another pidwarden is running a ladder on this container. */
+  tryLockContainer(containerId: string): (() => void) | null;
 }
 
 export interface LadderOutcome {
@@ -32,6 +39,12 @@ export interface LadderOutcome {
   wouldBeHealthy?: boolean;
   /** Stopped or removed during the ladder. */
   gone: boolean;
+  /** Another pidwarden held the container's ladder lock: nothing was done. */
+  busy: boolean;
+  /** A restart was due but not done: restart-skipped (no evidence, rule never) or restart-suppressed (limit). */
+  restartWithheld?: 'restart-skipped' | 'restart-suppressed';
+  /** Why the ladder stopped where it did. */
+  stopReason: string;
 }
 
 interface Figures {
@@ -43,11 +56,14 @@ export interface LadderEnv {
   engine: Engine;
   settings: Settings;
   log: ActionLog;
-  restartGate: RestartGate;
+  memory: LadderMemory;
   execTimeoutMs: number;
   /** Checked between steps: a monitor asked to stop finishes the current action, then returns. */
   shouldStop?: () => boolean;
 }
+
+/** Bound on decisions per climb: 3 kill steps and a restart need 4; the rest is a guard. */
+const MAX_DECISIONS = 8;
 
 /**
  * Look again before the next step: inspect first (the operator may have stopped or removed the
@@ -72,114 +88,136 @@ export function observeForLadder(engine: Engine, s: Settings, info: ContainerInf
   });
 }
 
-export async function runLadder(env: LadderEnv, first: ContainerObservation): Promise<LadderOutcome> {
+export async function runLadder(env: LadderEnv, first: ContainerObservation, policy: ContainerPolicy): Promise<LadderOutcome> {
+  const release = env.memory.tryLockContainer(first.info.id);
+  if (!release) {
+    const reason = 'another pidwarden is running a ladder on this container';
+    env.log.info({ event: 'busy', container: first.info.name, containerId: first.info.id, reason, dryRun: env.settings.dryRun });
+    const none = figures(first.table?.procs ?? null, first.pids);
+    return {
+      container: first.info.name,
+      healthyBefore: false,
+      healthy: false,
+      before: none,
+      after: none,
+      stepsRun: [],
+      killed: 0,
+      restarted: false,
+      gone: false,
+      busy: true,
+      stopReason: reason,
+    };
+  }
+  try {
+    return await climb(env, first, policy);
+  } finally {
+    release();
+  }
+}
+
+async function climb(env: LadderEnv, first: ContainerObservation, policy: ContainerPolicy): Promise<LadderOutcome> {
   const s = env.settings;
   const ids = { container: first.info.name, containerId: first.info.id };
   let obs: ContainerObservation = first.table ? first : ((await observeForAction(env, first)) ?? first);
   const before = figures(obs.table?.procs ?? null, obs.pids);
-  const healthyBefore = healthyNow(obs, s);
-  const stepsRun: string[] = [];
+  const verdictOf = (procs: Proc[] | null, pids: PidsReading) => health(figuresOf(procs?.length ?? null, pids), policy).verdict;
+  const healthyBefore = verdictOf(obs.table?.procs ?? null, obs.pids) === 'healthy';
+  const evidence = evidenceOf(obs.table?.procs ?? null, obs.pids, policy);
+  const progress: LadderProgress = { passed: [], restartAttempted: false };
+  const stepsRun: StepName[] = [];
   let killed = 0;
   let restarted = false;
   /** Stopped or removed under us (by an operator): the ladder ends, nothing more is done to it. */
   let gone = false;
+  let stop: (NextStep & { kind: 'stop' }) | null = null;
   // Dry run: the would-be victims are subtracted from a simulated view, so the next step is
   // decided as it would be after the real kill, and a dry run shows where the ladder would stop.
   let simulated: { procs: Proc[]; pids: PidsReading } | null = null;
 
-  for (const step of stepsToRun(s.steps, s.emergency)) {
-    if (env.shouldStop?.()) break;
+  for (let round = 0; round < MAX_DECISIONS && !env.shouldStop?.(); round++) {
     const procs = simulated?.procs ?? obs.table?.procs ?? null;
     const pids = simulated?.pids ?? obs.pids;
-    if (noEvidenceOfTrouble(procs, pids, s)) break;
-    if (step === 'restart') {
-      stepsRun.push(step);
-      const now = Date.now();
-      const decision = env.restartGate.check(obs.info.id, now);
-      if (!decision.allowed) {
-        env.log.warn(
-          { event: 'restart-suppressed', ...ids, step, reason: `restart limit reached: ${decision.recent} restarts in the window`, dryRun: s.dryRun },
-          'restart suppressed',
-        );
-        continue;
-      }
-      env.log.info({ event: 'step', ...ids, step, reason: 'still unhealthy after the kill steps', dryRun: s.dryRun });
-      env.log.info({ event: 'restart', ...ids, step, reason: `stop timeout ${stopTimeoutFor(s.graceSeconds)}s`, dryRun: s.dryRun });
-      if (!s.dryRun) {
-        await restartContainer(env.engine, obs.info.id, s.graceSeconds);
-        env.restartGate.record(obs.info.id, now); // only a restart that happened uses up the budget
-        restarted = true;
-        const next = await observeForAction(env, { ...obs, table: null });
-        if (!next) {
-          gone = true;
-          break;
-        }
-        obs = next;
-      }
-      continue;
-    }
-    if (!procs) continue; // no process table: only a restart can help
-    const plan = planKill(step, procs, pids, s);
-    if (plan.victims.length === 0) continue;
-    stepsRun.push(step);
-    const members = plan.victims.flatMap((v) => v.tree);
-    const targets = plan.victims.flatMap((v) => {
-      const depths = depthsBelow(v.root.pid, v.tree, procs);
-      return v.tree.map((p) => toTarget(p, depths.get(p.pid)));
+    const next = nextStep({
+      procs,
+      pids,
+      policy,
+      emergency: s.emergency,
+      evidence,
+      progress,
+      restartHistory: env.memory.restartHistory(obs.info.id),
+      nowMs: Date.now(),
     });
-    env.log.info({
-      event: 'step',
-      ...ids,
-      step,
-      reason: plan.reason,
-      dryRun: s.dryRun,
-      victims: plan.victims.length,
-      processes: members.length,
-    });
-    if (s.dryRun) {
-      logKill(env, ids, plan, { signal: 'SIGTERM', targets: targets, via: 'exec', reused: [] }, true);
-      simulated = subtract(procs, pids, members);
-      killed += members.length;
-      continue;
+    progress.passed.push(...next.passed);
+    if (next.kind === 'stop') {
+      stop = next;
+      if (next.event) {
+        env.log.warn({
+          event: next.event,
+          ...ids,
+          step: 'restart',
+          reason: next.reason,
+          processes: evidence.processes,
+          pidsCurrent: evidence.tasks,
+          runawayTrees: evidence.runawayTrees,
+          zombies: evidence.zombies,
+          ...(next.retryAtMs === undefined ? {} : { retryAt: new Date(next.retryAtMs).toISOString() }),
+          dryRun: s.dryRun,
+        });
+      }
+      break;
     }
-    const report = await killAll(
-      {
-        engine: env.engine,
-        containerId: obs.info.id,
-        cgroupDir: obs.cgroupDir,
-        procRoot: s.procRoot,
-        execTimeoutMs: env.execTimeoutMs,
-        shouldStop: env.shouldStop,
-      },
-      targets,
-      s.graceSeconds * 1000,
-      (batch) => logKill(env, ids, plan, batch, false),
-    );
-    killed += report.batches.filter((b) => b.signal === 'SIGTERM').reduce((n, b) => n + b.targets.length, 0);
-    if (report.survivors.length > 0) {
-      env.log.error({
-        event: 'error',
+    if (next.kind === 'restart') {
+      progress.passed.push('restart');
+      progress.restartAttempted = true;
+      stepsRun.push('restart');
+      const timeout = stopTimeoutOf(obs.info, s.stopTimeoutSeconds);
+      env.log.info({ event: 'step', ...ids, step: 'restart', reason: next.reason, dryRun: s.dryRun });
+      env.log.info({
+        event: 'restart',
         ...ids,
-        step,
-        pids: report.survivors.map((t) => t.pid),
-        reason: 'still alive after SIGKILL (uninterruptible sleep?)',
-        dryRun: false,
+        step: 'restart',
+        reason: `stop timeout ${timeout.seconds}s (${timeout.from})`,
+        stopTimeout: timeout.seconds,
+        stopTimeoutFrom: timeout.from,
+        restartsInWindow: next.recent,
+        dryRun: s.dryRun,
       });
+      if (s.dryRun) break; // what a restart would leave behind cannot be simulated
+      env.memory.recordRestart(obs.info.id, obs.info.name, Date.now());
+      await restartContainer(env.engine, obs.info.id, timeout);
+      restarted = true;
+      const after = await observeForAction(env, { ...obs, table: null });
+      if (!after) {
+        gone = true;
+        break;
+      }
+      obs = after;
+      continue;
     }
-    const next = await observeForAction(env, obs);
-    if (!next) {
+    const { plan } = next;
+    progress.passed.push(plan.step);
+    stepsRun.push(plan.step);
+    const outcome = await carryOutKill(env, ids, obs, plan, procs!);
+    killed += outcome.killed;
+    if (s.dryRun) {
+      simulated = subtract(procs!, pids, plan.victims.flatMap((v) => v.tree));
+      continue;
+    }
+    const after = await observeForAction(env, obs);
+    if (!after) {
       gone = true;
       break;
     }
-    obs = next;
+    obs = after;
   }
 
   const finalProcs = simulated?.procs ?? obs.table?.procs ?? null;
   const finalPids = simulated?.pids ?? obs.pids;
   const after = figures(finalProcs, finalPids);
   // A container stopped or removed under us runs nothing away any more: healthy, and said so.
-  const healthyAfter = gone || (s.dryRun ? healthyBefore : healthyNow(obs, s));
-  const wouldBeHealthy = s.dryRun ? isHealthy(finalProcs?.length ?? null, finalPids, s) : undefined;
+  const healthyAfter = gone || (s.dryRun ? healthyBefore : verdictOf(obs.table?.procs ?? null, obs.pids) === 'healthy');
+  const wouldBeHealthy = s.dryRun ? verdictOf(finalProcs, finalPids) === 'healthy' : undefined;
+  const stopReason = gone ? 'the container stopped or went away during cleanup; nothing more done to it' : (stop?.reason ?? 'interrupted');
   env.log.info({
     event: 'result',
     ...ids,
@@ -187,27 +225,69 @@ export async function runLadder(env: LadderEnv, first: ContainerObservation): Pr
     after,
     healthy: healthyAfter,
     ...(wouldBeHealthy === undefined ? {} : { wouldBeHealthy }),
-    ...(gone ? { reason: 'the container stopped or went away during cleanup; nothing more done to it' } : {}),
+    reason: stopReason,
     steps: stepsRun,
     dryRun: s.dryRun,
   });
-  return { container: first.info.name, healthyBefore, healthy: healthyAfter, wouldBeHealthy, gone, before, after, stepsRun, killed, restarted };
+  return {
+    container: first.info.name,
+    healthyBefore,
+    healthy: healthyAfter,
+    wouldBeHealthy,
+    gone,
+    busy: false,
+    before,
+    after,
+    stepsRun,
+    killed,
+    restarted,
+    ...(stop?.event ? { restartWithheld: stop.event } : {}),
+    stopReason,
+  };
 }
 
-/**
- * Whether the ladder must stop. Without a process table (no ps, no host /proc: a ps-less
- * container on a remote engine) the process count is unknown, and pids.current alone is no
- * evidence (a Node app's 11 threads are 11 tasks): only pids pressure justifies going on, which
- * with no table left to kill from means a restart. No evidence, no restart.
- */
-function noEvidenceOfTrouble(procs: Proc[] | null, pids: PidsReading, s: Settings): boolean {
-  return procs ? isHealthy(procs.length, pids, s) : !pidsPressure(pids, s.pidsRatio);
-}
-
-/** Healthy as a verdict (result line, exit code): without a table it must be shown by pids. */
-function healthyNow(obs: ContainerObservation, s: Settings): boolean {
-  if (!obs.table) return obs.pids.current !== null && obs.pids.current <= s.maxProcs && !pidsPressure(obs.pids, s.pidsRatio);
-  return isHealthy(obs.table.procs.length, obs.pids, s);
+async function carryOutKill(
+  env: LadderEnv,
+  ids: { container: string; containerId: string },
+  obs: ContainerObservation,
+  plan: KillPlan,
+  procs: Proc[],
+): Promise<{ killed: number }> {
+  const s = env.settings;
+  const members = plan.victims.flatMap((v) => v.tree);
+  const targets = plan.victims.flatMap((v) => {
+    const depths = depthsBelow(v.root.pid, v.tree, procs);
+    return v.tree.map((p) => toTarget(p, depths.get(p.pid)));
+  });
+  env.log.info({ event: 'step', ...ids, step: plan.step, reason: plan.reason, dryRun: s.dryRun, victims: plan.victims.length, processes: members.length });
+  if (s.dryRun) {
+    logKill(env, ids, plan, { signal: 'SIGTERM', targets, via: 'exec', reused: [] }, true);
+    return { killed: members.length };
+  }
+  const report = await killAll(
+    {
+      engine: env.engine,
+      containerId: obs.info.id,
+      cgroupDir: obs.cgroupDir,
+      procRoot: s.procRoot,
+      execTimeoutMs: env.execTimeoutMs,
+      shouldStop: env.shouldStop,
+    },
+    targets,
+    s.graceSeconds * 1000,
+    (batch) => logKill(env, ids, plan, batch, false),
+  );
+  if (report.survivors.length > 0) {
+    env.log.error({
+      event: 'error',
+      ...ids,
+      step: plan.step,
+      pids: report.survivors.map((t) => t.pid),
+      reason: 'still alive after SIGKILL (uninterruptible sleep?)',
+      dryRun: false,
+    });
+  }
+  return { killed: report.batches.filter((b) => b.signal === 'SIGTERM').reduce((n, b) => n + b.targets.length, 0) };
 }
 
 function figures(procs: Proc[] | null, pids: PidsReading): Figures {

@@ -21,12 +21,20 @@ export interface SettingSpec {
 const ALL: readonly CommandName[] = ['audit', 'cleanup', 'monitor'];
 const ACTING: readonly CommandName[] = ['cleanup', 'monitor'];
 
+/** Where cleanup and monitor keep what must outlive one run: restart history, locks. */
+export const DEFAULT_STATE_FILE = '/var/lib/pidwarden/state.json';
+export const RESTART_RULES = ['never', 'evidence', 'always'] as const;
+export type RestartRule = (typeof RESTART_RULES)[number];
+
 export const SETTINGS: readonly SettingSpec[] = [
-  { flag: 'container', kind: 'list', commands: ALL, describe: 'container name or ID to watch (repeatable; default: all running)' },
+  { flag: 'container', kind: 'list', commands: ALL, describe: 'container name or ID to act on (repeatable); audit default: all running' },
   { flag: 'label', kind: 'list', commands: ALL, describe: 'only containers with this label, KEY or KEY=VALUE (repeatable)' },
+  { flag: 'all', kind: 'bool', commands: ACTING, default: false, describe: 'act on every running container (default: only those labelled pidwarden.enable=true)' },
+  { flag: 'exclude', kind: 'list', commands: ALL, default: [], describe: 'never look at or act on this container, NAME or ID (repeatable; always wins)' },
   { flag: 'max-procs', kind: 'int', commands: ALL, default: 15, describe: 'critical above this many processes in a container' },
   { flag: 'pids-ratio', kind: 'number', commands: ALL, default: 0.8, describe: 'critical when pids.current >= ratio x pids.max (0-1]' },
   { flag: 'match', kind: 'list', commands: ALL, default: ['^npm exec '], describe: 'regex for the runaway processes (repeatable)' },
+  { flag: 'npx-orphans', kind: 'bool', commands: ALL, default: true, describe: "also count as runaway a process running a package from npm's npx cache (/_npx/), such as a server whose npm exec died" },
   { flag: 'docker-host', kind: 'string', commands: ALL, describe: `engine address (default: DOCKER_HOST, else ${DEFAULT_DOCKER_HOST})` },
   { flag: 'cgroup-root', kind: 'string', commands: ALL, describe: 'where the host cgroup fs is mounted (default: from /proc/self/mountinfo)' },
   { flag: 'proc-root', kind: 'string', commands: ALL, default: '/proc', describe: "the host's /proc" },
@@ -35,13 +43,16 @@ export const SETTINGS: readonly SettingSpec[] = [
   { flag: 'prom-file', kind: 'string', commands: ['audit'], describe: 'also write Prometheus text to PATH (atomically)' },
   { flag: 'keep', kind: 'int', commands: ACTING, default: 1, describe: 'dedupe keeps the newest N of each duplicate command line' },
   { flag: 'protect', kind: 'list', commands: ACTING, default: [], describe: 'regex of processes never to kill (repeatable)' },
-  { flag: 'grace', kind: 'number', commands: ACTING, default: 5, describe: 'seconds between SIGTERM and SIGKILL (and restart stop timeout)' },
+  { flag: 'grace', kind: 'number', commands: ACTING, default: 5, describe: 'seconds between SIGTERM and SIGKILL of killed processes' },
+  { flag: 'stop-timeout', kind: 'number', commands: ACTING, describe: "seconds a restart waits for the container to stop (default: the container's StopTimeout, else the engine's)" },
+  { flag: 'restart', kind: 'string', commands: ACTING, default: 'evidence', describe: 'when the restart step may run: evidence (runaway trees or zombies put it over), always, never' },
   { flag: 'steps', kind: 'string', commands: ACTING, default: STEPS.join(','), describe: 'ladder steps allowed, in order: dedupe,oldest,all,restart' },
   { flag: 'emergency', kind: 'bool', commands: ACTING, default: false, describe: 'start the ladder at "all"' },
   { flag: 'dry-run', kind: 'bool', commands: ACTING, default: false, describe: 'decide and log, signal nothing' },
   { flag: 'log-file', kind: 'string', commands: ACTING, describe: 'append JSONL here (default: stdout)' },
   { flag: 'interval', kind: 'number', commands: ['monitor'], default: 30, describe: 'seconds between cycles' },
-  { flag: 'restart-limit', kind: 'string', commands: ['monitor'], default: '3/1h', describe: 'at most N restarts per container per window, N/WINDOW (s,m,h,d)' },
+  { flag: 'restart-limit', kind: 'string', commands: ACTING, default: '3/1h', describe: 'at most N restart attempts per container per window, N/WINDOW (s,m,h,d), counted across runs in --state-file' },
+  { flag: 'state-file', kind: 'string', commands: ACTING, default: DEFAULT_STATE_FILE, describe: 'restart history and locks shared by cleanup and monitor' },
   { flag: 'pid-file', kind: 'string', commands: ['monitor'], describe: 'write our PID here; refuse to start if another monitor holds it' },
   { flag: 'heartbeat', kind: 'number', commands: ['monitor'], default: 300, describe: 'seconds between heartbeat lines' },
 ];
@@ -54,9 +65,16 @@ function camel(flag: string): string {
   return flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 }
 
+/** Where a setting's value came from: the audit shows it beside each container's policy. */
+export type Origin = 'flag' | 'env' | 'config' | 'default';
+
 export interface Settings {
   containers: string[];
   labels: string[];
+  /** --all: every running container (cleanup, monitor). */
+  all: boolean;
+  exclude: string[];
+  npxOrphans: boolean;
   maxProcs: number;
   pidsRatio: number;
   match: RegExp[];
@@ -69,6 +87,9 @@ export interface Settings {
   keep: number;
   protect: RegExp[];
   graceSeconds: number;
+  /** undefined: the container's own StopTimeout, else the engine's default. */
+  stopTimeoutSeconds?: number;
+  restartRule: RestartRule;
   steps: StepName[];
   emergency: boolean;
   dryRun: boolean;
@@ -77,6 +98,9 @@ export interface Settings {
   restartLimit: RestartLimit;
   pidFile?: string;
   heartbeatSeconds: number;
+  stateFile: string;
+  /** Per setting (flag name), where its value came from. */
+  origins: Record<string, Origin>;
 }
 
 type Raw = Record<string, unknown>;
@@ -88,7 +112,9 @@ type Raw = Record<string, unknown>;
 export function resolveSettings(command: CommandName, flags: Raw, env: Record<string, string | undefined>, config: Raw): Settings {
   const values: Record<string, unknown> = {};
   const sources: Record<string, string> = {};
+  const origins: Record<string, Origin> = {};
   for (const spec of SETTINGS) {
+    origins[spec.flag] = 'default';
     if (!spec.commands.includes(command)) {
       // One env or config file can serve audit and monitor: what a command doesn't use isn't checked.
       values[spec.flag] = spec.default;
@@ -102,12 +128,15 @@ export function resolveSettings(command: CommandName, flags: Raw, env: Record<st
     if (fromFlag !== undefined && !(Array.isArray(fromFlag) && fromFlag.length === 0)) {
       v = fromFlag;
       where = `--${spec.flag}`;
+      origins[spec.flag] = 'flag';
     } else if (fromEnv !== undefined && fromEnv !== '') {
       where = envName(spec.flag);
       v = spec.kind === 'list' ? envList(fromEnv, where) : fromEnv;
+      origins[spec.flag] = 'env';
     } else if (fromConfig !== undefined && fromConfig !== null) {
       v = fromConfig;
       where = `config "${spec.flag}"`;
+      origins[spec.flag] = 'config';
     } else {
       values[spec.flag] = spec.default;
       continue;
@@ -115,7 +144,7 @@ export function resolveSettings(command: CommandName, flags: Raw, env: Record<st
     values[spec.flag] = coerce(spec, v, where);
     sources[spec.flag] = where;
   }
-  return validate(command, values, env, sources);
+  return validate(command, values, env, sources, origins);
 }
 
 /** A repeatable setting in the environment: a JSON array, or one value. */
@@ -178,6 +207,7 @@ function validate(
   v: Record<string, unknown>,
   env: Record<string, string | undefined>,
   sources: Record<string, string>,
+  origins: Record<string, Origin>,
 ): Settings {
   const int = (k: string) => v[k] as number;
   const num = (k: string) => v[k] as number;
@@ -192,6 +222,13 @@ function validate(
   if (!(num('interval') > 0 && num('interval') <= 86400)) throw new UsageError('--interval: must be between 0 and 86400 seconds');
   if (!(num('heartbeat') > 0)) throw new UsageError('--heartbeat: must be more than 0 seconds');
   for (const c of list('container')) if (c.trim() === '') throw new UsageError('--container: empty name');
+  for (const c of list('exclude')) if (c.trim() === '') throw new UsageError('--exclude: empty name');
+  const stopTimeout = v['stop-timeout'] as number | undefined;
+  if (stopTimeout !== undefined && !(stopTimeout >= 0 && stopTimeout <= 3600)) throw new UsageError('--stop-timeout: must be between 0 and 3600 seconds');
+  const restartRule = String(v['restart']);
+  if (!(RESTART_RULES as readonly string[]).includes(restartRule)) {
+    throw new UsageError(`--restart: expected ${RESTART_RULES.join(', ')}, got "${restartRule}"`);
+  }
   for (const l of list('label')) if (l === '' || l.startsWith('=')) throw new UsageError(`--label: expected KEY or KEY=VALUE, got "${l}"`);
 
   const steps = String(v['steps'])
@@ -210,7 +247,7 @@ function validate(
 
   const procRoot = str('proc-root')!.replace(/\/+$/, '') || '/';
   const cgroupRoot = str('cgroup-root');
-  for (const [flag, p] of [['proc-root', procRoot], ['cgroup-root', cgroupRoot], ['log-file', str('log-file')], ['pid-file', str('pid-file')], ['prom-file', str('prom-file')]] as const) {
+  for (const [flag, p] of [['proc-root', procRoot], ['cgroup-root', cgroupRoot], ['log-file', str('log-file')], ['pid-file', str('pid-file')], ['prom-file', str('prom-file')], ['state-file', str('state-file')]] as const) {
     if (p !== undefined && !p.startsWith('/') && !p.startsWith('.')) {
       // Relative paths are fine; this only rejects things that look like a swallowed flag.
       if (p.startsWith('-')) throw new UsageError(`--${flag}: expected a path, got "${p}"`);
@@ -220,6 +257,9 @@ function validate(
   return {
     containers: list('container'),
     labels: list('label'),
+    all: v['all'] as boolean,
+    exclude: list('exclude'),
+    npxOrphans: v['npx-orphans'] as boolean,
     maxProcs: int('max-procs'),
     pidsRatio: ratio,
     match: regexes(list('match'), sources['match'] ?? '--match'),
@@ -232,6 +272,8 @@ function validate(
     keep: int('keep'),
     protect: regexes(list('protect'), sources['protect'] ?? '--protect'),
     graceSeconds: num('grace'),
+    ...(stopTimeout === undefined ? {} : { stopTimeoutSeconds: stopTimeout }),
+    restartRule: restartRule as RestartRule,
     steps: steps as StepName[],
     emergency: v['emergency'] as boolean,
     dryRun: v['dry-run'] as boolean,
@@ -240,5 +282,7 @@ function validate(
     restartLimit,
     pidFile: str('pid-file'),
     heartbeatSeconds: num('heartbeat'),
+    stateFile: str('state-file')!,
+    origins,
   };
 }

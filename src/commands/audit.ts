@@ -1,5 +1,7 @@
-// `pidwarden audit`: observe every selected container once and report. Exit 1 when any is critical.
+// `pidwarden audit`: observe every running container once (less --exclude) and report, each with
+// its own effective policy. Exit 1 when any is critical.
 import { assess } from '../decide/classify.ts';
+import { containerPolicy, describePolicy, globalPolicy } from '../decide/policy.ts';
 import { selectContainers } from '../engine/containers.ts';
 import { observeContainer } from '../observe/container.ts';
 import { readHost } from '../observe/host.ts';
@@ -9,11 +11,12 @@ import { auditTable } from '../report/table.ts';
 import { EXEC_TIMEOUT_MS, type CommandContext } from './context.ts';
 import { EXIT } from '../errors.ts';
 import { UsageError } from '../errors.ts';
+import { excludedBy } from './select.ts';
 
 export async function runAudit(ctx: CommandContext): Promise<number> {
   const s = ctx.settings;
   const started = new Date();
-  const infos = await selectContainers(ctx.engine, { containers: s.containers, labels: s.labels });
+  const infos = (await selectContainers(ctx.engine, { containers: s.containers, labels: s.labels })).filter((i) => !excludedBy(i, s.exclude));
   const [host, observations] = await Promise.all([
     readHost(),
     Promise.all(
@@ -29,10 +32,21 @@ export async function runAudit(ctx: CommandContext): Promise<number> {
       ),
     ),
   ]);
-  const rows: AuditedContainer[] = observations.map((obs) => ({
-    obs,
-    assessment: assess(obs.table?.procs ?? null, obs.pids, s),
-  }));
+  const rows: AuditedContainer[] = observations.map((obs) => {
+    const policy = containerPolicy(s, obs.info.labels);
+    if (!policy.ok) {
+      // Reported, never silently replaced: the figures below use the global thresholds only so
+      // that the row still says something; cleanup and monitor skip this container.
+      const error = `label ${policy.label}=${JSON.stringify(policy.value)}: ${policy.error}; cleanup and monitor skip this container`;
+      const a = assess(obs.table?.procs ?? null, obs.pids, globalPolicy(s));
+      return {
+        obs: { ...obs, problems: [...obs.problems, error] },
+        assessment: { ...a, status: a.status === 'ok' ? 'warn' : a.status },
+        policy: { error },
+      };
+    }
+    return { obs, assessment: assess(obs.table?.procs ?? null, obs.pids, policy.policy), policy: describePolicy(policy) };
+  });
 
   if (s.json) ctx.io.out(JSON.stringify(auditDocument(started, host, rows), null, 2) + '\n');
   else ctx.io.out(auditTable(rows));

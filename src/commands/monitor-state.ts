@@ -1,7 +1,6 @@
 // Per-container memory of the monitor, bounded: a few numbers per live container, and dropped when
-// the container goes, so weeks of containers coming and going leave nothing behind.
-import { decideRestart, pruneHistory, type RestartLimit } from '../decide/restart-policy.ts';
-import type { RestartGate } from '../act/ladder-run.ts';
+// the container goes, so weeks of containers coming and going leave nothing behind. (Restart
+// history lives in the state file, shared with cleanup: src/state/state-file.ts.)
 
 export interface KnownCgroup {
   dir: string;
@@ -11,13 +10,10 @@ export interface KnownCgroup {
 interface Remembered {
   initPid: number;
   cgroup: KnownCgroup | null;
-  restarts: number[];
 }
 
-export class MonitorState implements RestartGate {
+export class MonitorState {
   private readonly byId = new Map<string, Remembered>();
-
-  constructor(private readonly limit: RestartLimit) {}
 
   /** undefined: not looked up yet for this init PID; null: looked up, not found. */
   cgroupFor(id: string, initPid: number): KnownCgroup | null | undefined {
@@ -30,7 +26,7 @@ export class MonitorState implements RestartGate {
     if (r) {
       r.initPid = initPid;
       r.cgroup = cgroup;
-    } else this.byId.set(id, { initPid, cgroup, restarts: [] });
+    } else this.byId.set(id, { initPid, cgroup });
   }
 
   /** Forget containers that are no longer selected. */
@@ -40,17 +36,5 @@ export class MonitorState implements RestartGate {
 
   get size(): number {
     return this.byId.size;
-  }
-
-  check(id: string, nowMs: number) {
-    return decideRestart(this.byId.get(id)?.restarts ?? [], nowMs, this.limit);
-  }
-
-  record(id: string, nowMs: number): void {
-    const r = this.byId.get(id) ?? { initPid: 0, cgroup: null, restarts: [] };
-    r.restarts = pruneHistory([...r.restarts, nowMs], nowMs, this.limit);
-    // A restart gives the container a new init PID and maybe a new cgroup: look it up again.
-    r.initPid = 0;
-    this.byId.set(id, r);
   }
 }

@@ -1,8 +1,9 @@
 // `pidwarden monitor`: observe every --interval seconds, clean up what is unhealthy, for weeks.
 // A good daemon: no terminal needed, SIGHUP reopens the log, SIGTERM/SIGINT stop after the current
 // action, the engine going away is survived, per-container state is bounded.
-import { observeForLadder, runLadder, type LadderEnv } from '../act/ladder-run.ts';
-import { isHealthy, pidsPressure } from '../decide/classify.ts';
+import { observeForLadder, runLadder, type LadderEnv, type LadderMemory } from '../act/ladder-run.ts';
+import { figuresOf, health } from '../decide/health.ts';
+import { containerPolicy, ENABLE_LABEL, type ContainerPolicy } from '../decide/policy.ts';
 import { isUnreachable } from '../engine/client.ts';
 import { ContainerLister, selectContainers, type ContainerInfo } from '../engine/containers.ts';
 import { EngineUnreachableError, EXIT, UsageError } from '../errors.ts';
@@ -10,10 +11,11 @@ import { createActionLog, type ActionLog } from '../log/logger.ts';
 import { findPidsCgroup, readPidsSnapshotSync } from '../observe/cgroup.ts';
 import { engineMessage } from '../engine/exec.ts';
 import { VERSION } from '../version.ts';
-import type { PidsReading } from '../types.ts';
+import { stateMemory } from './cleanup.ts';
 import { EXEC_TIMEOUT_MS, type CommandContext } from './context.ts';
 import { MonitorState } from './monitor-state.ts';
 import { acquirePidFile } from './pidfile.ts';
+import { actSelection, isExplicit, leftOutBecause } from './select.ts';
 
 /** Engine retry backoff: start at 0.5 s, double, never longer than the interval. */
 export const ENGINE_RETRY_FIRST_MS = 500;
@@ -45,6 +47,9 @@ export async function runMonitor(ctx: CommandContext): Promise<number> {
         dryRun: s.dryRun,
         containers: s.containers,
         labels: s.labels,
+        all: s.all,
+        exclude: s.exclude,
+        ...(isExplicit(s) ? {} : { optIn: `${ENABLE_LABEL}=true` }),
       },
       'monitor started',
     );
@@ -62,6 +67,9 @@ class MonitorLoop {
   stopReason: string | null = null;
   private readonly state: MonitorState;
   private readonly lister: ContainerLister;
+  private readonly memory: LadderMemory;
+  /** Containers whose malformed label was already reported: once per container, not every cycle. */
+  private readonly reportedBadLabels = new Set<string>();
   /** Cycles run so far; the heartbeat reports it (the benchmark divides CPU time by it). */
   private cycles = 0;
   private wake: (() => void) | null = null;
@@ -78,8 +86,9 @@ class MonitorLoop {
     private readonly ctx: CommandContext,
     private readonly log: ActionLog,
   ) {
-    this.state = new MonitorState(ctx.settings.restartLimit);
-    this.lister = new ContainerLister(ctx.engine, { containers: ctx.settings.containers, labels: ctx.settings.labels }, ctx.settings.procRoot);
+    this.state = new MonitorState();
+    this.lister = new ContainerLister(ctx.engine, actSelection(ctx.settings), ctx.settings.procRoot);
+    this.memory = stateMemory(ctx.settings.stateFile, log, ctx.io.err);
   }
 
   stop(reason: string): void {
@@ -157,9 +166,14 @@ class MonitorLoop {
   private async cycle(): Promise<void> {
     const s = this.ctx.settings;
     // The first cycle checks that named containers exist (exit 2 if not); later ones list cheaply.
-    const infos = this.cycles === 0
-      ? await selectContainers(this.ctx.engine, { containers: s.containers, labels: s.labels })
-      : await this.lister.list();
+    const listed = this.cycles === 0 ? await selectContainers(this.ctx.engine, actSelection(s)) : await this.lister.list();
+    const infos = listed.filter((i) => !leftOutBecause(i, s));
+    if (this.cycles === 0 && !isExplicit(s) && infos.length === 0) {
+      const reason = `no running container carries ${ENABLE_LABEL}=true yet: label the containers to watch, or start the monitor with --container, --label or --all`;
+      this.log.warn({ event: 'notice', reason });
+      this.ctx.io.err(`pidwarden: ${reason}
+`);
+    }
     this.cycles++;
     this.state.retain(new Set(infos.map((i) => i.id)));
     await Promise.all(
@@ -172,8 +186,12 @@ class MonitorLoop {
     );
   }
 
-  /** Cheap first: the cgroup's pids.current (tasks) or cgroup.procs (processes) under the limit means healthy. */
-  private async cheapHealthy(info: ContainerInfo): Promise<boolean> {
+  /**
+   * Cheap first: the health rule on the cgroup's figures, pids.current (tasks) and cgroup.procs
+   * (processes, zombies excluded: pids.current still charges them, so pids pressure catches them).
+   * Only a container this shows healthy is skipped; anything else is observed in full.
+   */
+  private async cheapHealthy(info: ContainerInfo, policy: ContainerPolicy): Promise<boolean> {
     const s = this.ctx.settings;
     if (!this.ctx.engine.local) return false;
     let cg = this.state.cgroupFor(info.id, info.initPid);
@@ -185,17 +203,22 @@ class MonitorLoop {
     if (cg === null) return false;
     const snap = readPidsSnapshotSync(cg.dir);
     if (snap === null || snap.current === null) return false;
-    const pids: PidsReading = { current: snap.current, max: snap.max, source: cg.version === 1 ? 'cgroup-v1' : 'cgroup-v2' };
-    // pids.current counts every thread: a Node app alone has ~11, so processes are counted too
-    // (cgroup.procs, zombies excluded; pids.current still charges them, so pressure catches them).
-    return !pidsPressure(pids, s.pidsRatio) && (snap.current <= s.maxProcs || isHealthy(snap.processes, pids, s));
+    return health({ processes: snap.processes, tasks: snap.current, pidsMax: snap.max }, policy).verdict === 'healthy';
   }
 
   private async watch(info: ContainerInfo): Promise<void> {
     const s = this.ctx.settings;
-    if (await this.cheapHealthy(info)) return;
+    const policy = containerPolicy(s, info.labels);
+    if (!policy.ok) {
+      if (this.reportedBadLabels.has(info.id)) return;
+      this.reportedBadLabels.add(info.id);
+      const reason = `label ${policy.label}=${JSON.stringify(policy.value)}: ${policy.error}; container skipped`;
+      this.log.error({ event: 'error', container: info.name, containerId: info.id, reason, dryRun: s.dryRun });
+      return;
+    }
+    if (await this.cheapHealthy(info, policy.policy)) return;
     const obs = await observeForLadder(this.ctx.engine, s, info, EXEC_TIMEOUT_MS);
-    if (obs.table && isHealthy(obs.table.procs.length, obs.pids, s)) return;
+    if (health(figuresOf(obs.table?.procs.length ?? null, obs.pids), policy.policy).verdict !== 'unhealthy') return;
     if (this.stopReason) return;
     this.inAction++;
     try {
@@ -203,11 +226,11 @@ class MonitorLoop {
         engine: this.ctx.engine,
         settings: s,
         log: this.log,
-        restartGate: this.state,
+        memory: this.memory,
         execTimeoutMs: EXEC_TIMEOUT_MS,
         shouldStop: () => this.stopReason !== null,
       };
-      const outcome = await runLadder(env, obs);
+      const outcome = await runLadder(env, obs, policy.policy);
       this.actionsSinceHeartbeat += outcome.stepsRun.length;
       if (outcome.restarted || outcome.gone) this.lister.invalidate(info.id);
     } finally {

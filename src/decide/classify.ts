@@ -1,10 +1,10 @@
 // Pure: from one container's observation to what an operator wants to know at a glance.
 import type { PidsReading, Proc, Status } from '../types.ts';
+import { figuresOf, health, type Thresholds } from './health.ts';
+import { isZombie } from './match.ts';
+import { runawayTrees, type RunawayRules, type RunawayTree } from './runaway.ts';
 
-export interface Thresholds {
-  maxProcs: number;
-  pidsRatio: number;
-}
+export { isZombie, matchesAny } from './match.ts';
 
 export interface DuplicateGroup {
   command: string;
@@ -16,28 +16,18 @@ export interface Assessment {
   status: Status;
   reasons: string[];
   total: number;
-  matching: Proc[];
+  /** Runaway trees (their roots); a runaway process inside another's tree is not counted again. */
+  trees: RunawayTree[];
+  /** Trees whose `npm exec` wrapper is gone. */
+  orphans: number;
   zombies: number;
   duplicates: DuplicateGroup[];
 }
 
-export function isZombie(p: Proc): boolean {
-  return p.state === 'Z';
-}
-
-export function matchesAny(command: string, patterns: RegExp[]): boolean {
-  return patterns.some((re) => re.test(command));
-}
-
-/** Live processes whose command line matches --match (zombies can't be killed, so never match). */
-export function matchingProcs(procs: Proc[], match: RegExp[]): Proc[] {
-  return procs.filter((p) => !isZombie(p) && matchesAny(p.command, match));
-}
-
-/** Identical command lines among the matching processes; groups of 2+, largest first. */
-export function duplicateGroups(matching: Proc[]): DuplicateGroup[] {
+/** Identical command lines among the runaway roots; groups of 2+, largest first. */
+export function duplicateGroups(roots: Proc[]): DuplicateGroup[] {
   const byCommand = new Map<string, number[]>();
-  for (const p of matching) {
+  for (const p of roots) {
     const pids = byCommand.get(p.command);
     if (pids) pids.push(p.pid);
     else byCommand.set(p.command, [p.pid]);
@@ -48,43 +38,20 @@ export function duplicateGroups(matching: Proc[]): DuplicateGroup[] {
     .sort((a, b) => b.count - a.count || a.command.localeCompare(b.command));
 }
 
-/** pids.current at or above ratio × pids.max. Unknown figures never make a container critical. */
-export function pidsPressure(pids: PidsReading, ratio: number): boolean {
-  if (pids.current === null || pids.max === null) return false;
-  // Divide rather than multiply: 0.55 * 100 is 55.00000000000001, so 55 >= 0.55 * 100 is false,
-  // while 55 / 100 rounds to the same double as the literal 0.55. pids.max 0 admits no new task.
-  return pids.max === 0 || pids.current / pids.max >= ratio;
-}
-
-/** The health rule shared by audit (status) and the cleanup ladder (when to stop). */
-export function isHealthy(totalProcs: number | null, pids: PidsReading, t: Thresholds): boolean {
-  return (totalProcs === null || totalProcs <= t.maxProcs) && !pidsPressure(pids, t.pidsRatio);
-}
-
-export function assess(
-  procs: Proc[] | null,
-  pids: PidsReading,
-  t: Thresholds & { match: RegExp[] },
-): Assessment {
-  const reasons: string[] = [];
+export function assess(procs: Proc[] | null, pids: PidsReading, t: Thresholds & RunawayRules): Assessment {
   const list = procs ?? [];
-  const total = list.length;
-  const matching = matchingProcs(list, t.match);
-  const duplicates = duplicateGroups(matching);
+  const trees = runawayTrees(list, t);
+  const duplicates = duplicateGroups(trees.map((tr) => tr.root));
   const zombies = list.filter(isZombie).length;
-
-  let status: Status = 'ok';
-  if (procs !== null && total > t.maxProcs) reasons.push(`${total} processes > max-procs ${t.maxProcs}`);
-  if (pidsPressure(pids, t.pidsRatio)) {
-    reasons.push(`pids.current ${pids.current} >= ${t.pidsRatio} x pids.max ${pids.max}`);
-  }
-  if (reasons.length > 0) status = 'critical';
+  const orphans = trees.filter((tr) => tr.orphan).length;
+  const h = health(figuresOf(procs === null ? null : list.length, pids), t);
 
   const warnings: string[] = [];
   for (const d of duplicates) warnings.push(`${d.count} x duplicate: ${d.command}`);
+  if (orphans > 0) warnings.push(`${orphans} orphaned MCP server${orphans === 1 ? '' : 's'} (npm exec wrapper gone)`);
   if (zombies > 0) warnings.push(`${zombies} zombie${zombies === 1 ? '' : 's'}`);
   if (pids.max === null && pids.source !== 'none') warnings.push('no pids limit');
   if (procs === null) warnings.push('processes unknown');
-  if (status === 'ok' && warnings.length > 0) status = 'warn';
-  return { status, reasons: reasons.concat(warnings), total, matching, zombies, duplicates };
+  const status: Status = h.verdict === 'unhealthy' ? 'critical' : warnings.length > 0 ? 'warn' : 'ok';
+  return { status, reasons: h.reasons.concat(warnings), total: list.length, trees, orphans, zombies, duplicates };
 }

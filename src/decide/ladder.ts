@@ -4,15 +4,15 @@
 //   3 all     kill every matching process
 //   4 restart restart the container (decided here, rate-limited by restart-policy.ts)
 import type { PidsReading, Proc } from '../types.ts';
-import { isHealthy, isZombie, matchesAny, matchingProcs, type Thresholds } from './classify.ts';
+import { health, type Thresholds } from './health.ts';
+import { isZombie, matchesAny } from './match.ts';
+import { runawayTrees, type RunawayRules } from './runaway.ts';
 import { childrenIndex, subtree } from './tree.ts';
 
 export const STEPS = ['dedupe', 'oldest', 'all', 'restart'] as const;
 export type StepName = (typeof STEPS)[number];
 
-export interface LadderOptions extends Thresholds {
-  match: RegExp[];
-  protect: RegExp[];
+export interface LadderOptions extends Thresholds, RunawayRules {
   keep: number;
 }
 
@@ -48,7 +48,9 @@ export function planKill(
   pids: PidsReading,
   opts: LadderOptions,
 ): KillPlan {
-  const candidates = matchingProcs(procs, opts.match).filter((p) => killable(p, opts.protect));
+  // Roots only: the nested `node` of a kept tree has the same command line as the nested `node`s
+  // of the trees to go, and deduping those on their own could pick the kept tree's server.
+  const candidates = runawayTrees(procs, opts).map((t) => t.root).filter((p) => killable(p, opts.protect));
   let roots: Proc[];
   let reason: string;
   if (step === 'dedupe') {
@@ -56,10 +58,10 @@ export function planKill(
     reason = `duplicate command lines, keeping the newest ${opts.keep} of each`;
   } else if (step === 'oldest') {
     roots = oldestUntilHealthy(candidates, procs, pids, opts);
-    reason = `oldest matching processes until at most ${opts.maxProcs} processes`;
+    reason = `oldest runaway trees until at most ${opts.maxProcs} processes`;
   } else {
     roots = candidates;
-    reason = 'every matching process';
+    reason = 'every runaway tree';
   }
   return { step, victims: toVictims(roots, procs, opts.protect), reason };
 }
@@ -87,8 +89,7 @@ function oldestUntilHealthy(candidates: Proc[], procs: Proc[], pids: PidsReading
   let procsLeft = procs.length;
   let tasksLeft = pids.current;
   for (const p of [...candidates].sort(olderFirst)) {
-    const projected = { ...pids, current: tasksLeft };
-    if (isHealthy(procsLeft, projected, opts)) break;
+    if (health({ processes: procsLeft, tasks: tasksLeft, pidsMax: pids.max }, opts).verdict !== 'unhealthy') break;
     if (gone.has(p.pid)) continue; // already inside an earlier victim's tree
     chosen.push(p);
     for (const member of subtree(p, children)) {

@@ -24,6 +24,8 @@ export interface ContainerInfo {
   initPid: number;
   /** Whether restarting is allowed to be attempted (a running container). */
   running: boolean;
+  /** Config.StopTimeout in seconds, when the container sets one (`--stop-timeout`, compose `stop_grace_period`). */
+  stopTimeout?: number;
 }
 
 export async function selectContainers(engine: Engine, sel: Selection): Promise<ContainerInfo[]> {
@@ -80,7 +82,13 @@ function toInfo(i: Docker.ContainerInspectInfo): ContainerInfo {
     labels: i.Config?.Labels ?? {},
     initPid: i.State?.Pid ?? 0,
     running: i.State?.Running === true,
+    ...stopTimeoutField(i.Config as unknown as { StopTimeout?: unknown } | undefined),
   };
+}
+
+function stopTimeoutField(config: { StopTimeout?: unknown } | undefined): { stopTimeout?: number } {
+  const t = config?.StopTimeout;
+  return typeof t === 'number' && Number.isSafeInteger(t) ? { stopTimeout: t } : {};
 }
 
 export function matchesLabels(labels: Record<string, string>, wanted: string[]): boolean {
@@ -91,14 +99,25 @@ export function matchesLabels(labels: Record<string, string>, wanted: string[]):
   });
 }
 
-/** The API's t is whole seconds; round up so a 0.5 s grace still gives SIGTERM a chance. */
-export function stopTimeoutFor(graceSeconds: number): number {
-  return Math.max(0, Math.ceil(graceSeconds));
+/** Docker's and Podman's stop timeout when neither the container nor the caller sets one. */
+export const ENGINE_DEFAULT_STOP_TIMEOUT_S = 10;
+
+export interface StopTimeout {
+  seconds: number;
+  /** --stop-timeout, the container's own StopTimeout, or the engine's default. */
+  from: 'flag' | 'container' | 'engine default';
 }
 
-export async function restartContainer(engine: Engine, id: string, stopTimeoutSeconds: number): Promise<void> {
-  const t = stopTimeoutFor(stopTimeoutSeconds);
-  await engineCall(engine, () => engine.docker.getContainer(id).restart({ t }));
+/** The API's t is whole seconds; round up so a 0.5 s timeout still gives SIGTERM a chance. */
+export function stopTimeoutOf(info: ContainerInfo, flagSeconds: number | undefined): StopTimeout {
+  if (flagSeconds !== undefined) return { seconds: Math.max(0, Math.ceil(flagSeconds)), from: 'flag' };
+  if (info.stopTimeout !== undefined && info.stopTimeout >= 0) return { seconds: info.stopTimeout, from: 'container' };
+  return { seconds: ENGINE_DEFAULT_STOP_TIMEOUT_S, from: 'engine default' };
+}
+
+/** Without a flag no `t` is sent: the engine applies the container's own timeout, as `docker restart` does. */
+export async function restartContainer(engine: Engine, id: string, timeout: StopTimeout): Promise<void> {
+  await engineCall(engine, () => engine.docker.getContainer(id).restart(timeout.from === 'flag' ? { t: timeout.seconds } : {}));
 }
 
 export { engineMessage };

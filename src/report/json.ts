@@ -6,6 +6,8 @@ import type { ContainerObservation } from '../observe/observation.ts';
 export interface AuditedContainer {
   obs: ContainerObservation;
   assessment: Assessment;
+  /** The effective policy with each value's origin, or the malformed label that leaves it unknown. */
+  policy: Record<string, { value: unknown; from: string }> | { error: string };
 }
 
 export function auditDocument(time: Date, host: HostFigures, containers: AuditedContainer[]) {
@@ -17,7 +19,7 @@ export function auditDocument(time: Date, host: HostFigures, containers: Audited
       load: host.load,
       memory: host.memory,
     },
-    containers: containers.map(({ obs, assessment: a }) => ({
+    containers: containers.map(({ obs, assessment: a, policy }) => ({
       id: obs.info.id,
       name: obs.info.name,
       image: obs.info.image,
@@ -27,7 +29,9 @@ export function auditDocument(time: Date, host: HostFigures, containers: Audited
       pids: { current: obs.pids.current, max: obs.pids.max, source: obs.pids.source },
       processes: {
         total: obs.table ? a.total : null,
-        matching: obs.table ? a.matching.length : null,
+        // Runaway trees: a runaway process inside another's tree is part of it, not a second one.
+        matching: obs.table ? a.trees.length : null,
+        orphans: obs.table ? a.orphans : null,
         zombies: obs.table ? a.zombies : null,
         source: obs.table?.source ?? 'none',
         ...(obs.table?.flavor ? { flavor: obs.table.flavor } : {}),
@@ -38,6 +42,7 @@ export function auditDocument(time: Date, host: HostFigures, containers: Audited
       memoryBytes: obs.stats?.memoryBytes ?? null,
       memoryLimitBytes: obs.stats?.memoryLimitBytes ?? null,
       labels: obs.info.labels,
+      policy,
       problems: obs.problems,
     })),
   };

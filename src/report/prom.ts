@@ -16,7 +16,8 @@ const STATUS_VALUE = { ok: 0, warn: 1, critical: 2 } as const;
 const METRICS: Metric[] = [
   { name: 'pidwarden_container_status', help: 'Container status: 0 ok, 1 warn, 2 critical.', type: 'gauge', value: (c) => STATUS_VALUE[c.assessment.status] },
   { name: 'pidwarden_container_processes', help: 'Processes in the container.', type: 'gauge', value: (c) => (c.obs.table ? c.assessment.total : null) },
-  { name: 'pidwarden_container_matching_processes', help: 'Processes matching --match.', type: 'gauge', value: (c) => (c.obs.table ? c.assessment.matching.length : null) },
+  { name: 'pidwarden_container_matching_processes', help: 'Runaway trees: processes matching --match or running from the npx cache, nested ones counted with their tree.', type: 'gauge', value: (c) => (c.obs.table ? c.assessment.trees.length : null) },
+  { name: 'pidwarden_container_orphaned_servers', help: 'Runaway trees whose npm exec wrapper is gone.', type: 'gauge', value: (c) => (c.obs.table ? c.assessment.orphans : null) },
   { name: 'pidwarden_container_duplicate_processes', help: 'Matching processes beyond the first of each identical command line.', type: 'gauge', value: (c) => (c.obs.table ? c.assessment.duplicates.reduce((n, d) => n + d.count - 1, 0) : null) },
   { name: 'pidwarden_container_zombies', help: 'Zombie processes in the container.', type: 'gauge', value: (c) => (c.obs.table ? c.assessment.zombies : null) },
   { name: 'pidwarden_container_pids_current', help: 'pids.current of the container cgroup (tasks: threads and zombies included).', type: 'gauge', value: (c) => c.obs.pids.current },

@@ -16,7 +16,7 @@ export function auditTable(rows: AuditedContainer[]): string {
       a.status.toUpperCase(),
       obs.info.name,
       known ? String(a.total) : '-',
-      known ? String(a.matching.length) : '-',
+      known ? String(a.trees.length) : '-',
       known ? String(a.duplicates.reduce((n, d) => n + d.count - 1, 0)) : '-',
       known ? String(a.zombies) : '-',
       `${obs.pids.current ?? '?'}/${obs.pids.max ?? 'max'}`,

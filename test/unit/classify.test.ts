@@ -1,18 +1,17 @@
 import { describe, expect, test } from 'bun:test';
-import {
-  assess,
-  duplicateGroups,
-  isHealthy,
-  isZombie,
-  matchesAny,
-  matchingProcs,
-  pidsPressure,
-} from '../../src/decide/classify.ts';
-import type { PidsReading } from '../../src/types.ts';
+import { assess, duplicateGroups, isZombie, matchesAny } from '../../src/decide/classify.ts';
+import { figuresOf, health, pidsPressure as pressure } from '../../src/decide/health.ts';
+import { runawayTrees } from '../../src/decide/runaway.ts';
+import type { PidsReading, Proc } from '../../src/types.ts';
 import { MAGIC, metamcpProcs, pidsOf, proc, totalTasks } from './helpers/procs.ts';
 
 const NPM_EXEC = [/^npm exec /u];
-const thresholds = { maxProcs: 15, pidsRatio: 0.8, match: NPM_EXEC };
+const thresholds = { maxProcs: 15, pidsRatio: 0.8, match: NPM_EXEC, npxOrphans: true, protect: [] };
+/** The runaway tree roots under a match list (npx-cache orphans off, as the landed rule had it). */
+const matchingProcs = (procs: Proc[], match: RegExp[]) => runawayTrees(procs, { match, npxOrphans: false, protect: [] }).map((t) => t.root);
+const pidsPressure = (p: PidsReading, ratio: number) => pressure(p.current, p.max, ratio);
+const isHealthy = (processes: number | null, p: PidsReading, t: { maxProcs: number; pidsRatio: number }) =>
+  health(figuresOf(processes, p), t).verdict !== 'unhealthy';
 const pidsOk: PidsReading = { current: 10, max: 100, source: 'cgroup-v1' };
 
 describe('the MetaMCP table itself', () => {
@@ -119,7 +118,9 @@ describe('assess', () => {
     expect(a.status).toBe('critical');
     expect(a.total).toBe(33);
     expect(a.zombies).toBe(1);
-    expect(pidsOf(a.matching)).toEqual([16, 27, 46, 65, 133, 152, 177, 196, 215]);
+    // nine npm exec trees, and PID 93: claude-flow run from the npx cache, parent PID 1, no wrapper
+    expect(pidsOf(a.trees.map((t) => t.root))).toEqual([16, 27, 46, 65, 93, 133, 152, 177, 196, 215]);
+    expect(a.trees.filter((t) => t.orphan).map((t) => t.root.pid)).toEqual([93]);
     expect(a.duplicates).toHaveLength(4);
     expect(a.reasons).toEqual([
       '33 processes > max-procs 15',
@@ -127,6 +128,7 @@ describe('assess', () => {
       '2 x duplicate: npm exec claude-flow@alpha mcp start',
       '2 x duplicate: npm exec figma-mcp',
       '2 x duplicate: npm exec ruv-swarm mcp start',
+      '1 orphaned MCP server (npm exec wrapper gone)',
       '1 zombie',
     ]);
   });
@@ -171,7 +173,7 @@ describe('assess', () => {
 
   test('processes unknown (null table): a warning, counts are zero, never critical for the count', () => {
     const a = assess(null, pidsOk, thresholds);
-    expect(a).toMatchObject({ status: 'warn', reasons: ['processes unknown'], total: 0, zombies: 0, matching: [], duplicates: [] });
+    expect(a).toMatchObject({ status: 'warn', reasons: ['processes unknown'], total: 0, zombies: 0, trees: [], duplicates: [] });
   });
 
   test('processes unknown but pids pressure: still critical', () => {

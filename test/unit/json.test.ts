@@ -47,11 +47,12 @@ describe('auditDocument field names (a contract: README, issue 2)', () => {
         'memoryBytes',
         'memoryLimitBytes',
         'labels',
+        'policy',
         'problems',
       ].sort(),
     );
     expect(Object.keys(c.pids).sort()).toEqual(['current', 'max', 'source']);
-    expect(Object.keys(c.processes).sort()).toEqual(['flavor', 'matching', 'source', 'total', 'zombies']);
+    expect(Object.keys(c.processes).sort()).toEqual(['flavor', 'matching', 'orphans', 'source', 'total', 'zombies']);
     for (const d of c.duplicates) expect(Object.keys(d).sort()).toEqual(['command', 'count', 'pids']);
   });
 
@@ -64,7 +65,8 @@ describe('auditDocument field names (a contract: README, issue 2)', () => {
       state: 'running',
       status: 'critical',
       pids: { current: 199, max: 250, source: 'cgroup-v1' },
-      processes: { total: 33, matching: 9, zombies: 1, source: 'ps', flavor: 'busybox' },
+      // 9 npm exec trees and the claude-flow server (PID 93) running from the npx cache under PID 1
+      processes: { total: 33, matching: 10, orphans: 1, zombies: 1, source: 'ps', flavor: 'busybox' },
       cpuPercent: 12.5,
       memoryBytes: 708_608,
       memoryLimitBytes: 25_274_793_984,
@@ -79,7 +81,7 @@ describe('auditDocument field names (a contract: README, issue 2)', () => {
   test('unknown figures are null, not missing', () => {
     const [c] = doc([row({ table: null, stats: null, pids: { current: null, max: null, source: 'none' } })]).containers;
     expect(c.pids).toEqual({ current: null, max: null, source: 'none' });
-    expect(c.processes).toEqual({ total: null, matching: null, zombies: null, source: 'none' });
+    expect(c.processes).toEqual({ total: null, matching: null, orphans: null, zombies: null, source: 'none' });
     expect(c.cpuPercent).toBeNull();
     expect(c.memoryBytes).toBeNull();
     expect(c.memoryLimitBytes).toBeNull();
@@ -93,7 +95,7 @@ describe('auditDocument field names (a contract: README, issue 2)', () => {
 
   test('the host /proc fallback reports its source and why', () => {
     const [c] = doc([row({ table: { procs: [], source: 'host-proc', fallbackReason: 'no ps in the image' } })]).containers;
-    expect(c.processes).toEqual({ total: 0, matching: 0, zombies: 0, source: 'host-proc', fallbackReason: 'no ps in the image' });
+    expect(c.processes).toEqual({ total: 0, matching: 0, orphans: 0, zombies: 0, source: 'host-proc', fallbackReason: 'no ps in the image' });
   });
 
   test('the engine\'s internals (initPid, running, cgroupDir, apiPids) are not in the document', () => {

@@ -1,14 +1,17 @@
 import { describe, expect, test } from 'bun:test';
 import { killable, olderFirst, planKill, STEPS, stepsToRun, type KillPlan, type LadderOptions } from '../../src/decide/ladder.ts';
-import { isHealthy } from '../../src/decide/classify.ts';
+import { figuresOf, health } from '../../src/decide/health.ts';
 import type { PidsReading, Proc } from '../../src/types.ts';
 import { MAGIC, descendantsOf, magicTree, metamcpProcs, pidsOf, proc, sortedPids, totalTasks } from './helpers/procs.ts';
 
 const NPM_EXEC = /^npm exec /u;
 
 function opts(over: Partial<LadderOptions> = {}): LadderOptions {
-  return { match: [NPM_EXEC], protect: [], keep: 1, maxProcs: 15, pidsRatio: 0.8, ...over };
+  return { match: [NPM_EXEC], protect: [], keep: 1, maxProcs: 15, pidsRatio: 0.8, npxOrphans: false, ...over };
 }
+
+const isHealthy = (processes: number | null, p: PidsReading, t: { maxProcs: number; pidsRatio: number }) =>
+  health(figuresOf(processes, p), t).verdict !== 'unhealthy';
 
 const NO_PIDS: PidsReading = { current: null, max: null, source: 'none' };
 
@@ -144,7 +147,7 @@ describe('planKill oldest: stops exactly when healthy', () => {
     const procs = metamcpProcs();
     const plan = planKill('oldest', procs, NO_PIDS, opts({ maxProcs: 18 }));
     expect(roots(plan)).toEqual([16, 27, 46, 65, 133]);
-    expect(plan.reason).toBe('oldest matching processes until at most 18 processes');
+    expect(plan.reason).toBe('oldest runaway trees until at most 18 processes');
     const left = after(procs, plan);
     expect(left).toHaveLength(18);
     expect(isHealthy(left.length, NO_PIDS, opts({ maxProcs: 18 }))).toBe(true);
@@ -219,7 +222,7 @@ describe('planKill all', () => {
   test('every matching process, each with its tree', () => {
     const procs = metamcpProcs();
     const plan = planKill('all', procs, NO_PIDS, opts());
-    expect(plan.reason).toBe('every matching process');
+    expect(plan.reason).toBe('every runaway tree');
     expect(roots(plan)).toEqual([16, 27, 46, 65, 133, 152, 177, 196, 215]);
     expect(members(plan)).toHaveLength(27);
     expectNoDoubleKill(plan);
@@ -232,7 +235,8 @@ describe('planKill all', () => {
   test('never PID 1, never a zombie, never a protected process, even when matching everything', () => {
     const procs = metamcpProcs();
     const protect = [/wörker/u];
-    const plan = planKill('all', procs, NO_PIDS, opts({ match: [/./u, /^\[/u], protect }));
+    // Everything but PID 1 matches (a PID 1 that matches holds its whole table: its own workload)
+    const plan = planKill('all', procs, NO_PIDS, opts({ match: [/^(?!node dist\/index\.js$)/u, /^\[/u], protect }));
     const killed = members(plan);
     expect(killed).not.toContain(1); // node dist/index.js
     expect(killed).not.toContain(119); // the zombie [sh]

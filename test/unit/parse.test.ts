@@ -58,14 +58,17 @@ describe('--help and --version', () => {
   test('`audit --help` shows audit\'s options and not the acting ones', async () => {
     const text = await printed(['audit', '--help']);
     for (const flag of ['--max-procs', '--pids-ratio', '--match', '--json', '--prom-file', '--container', '--config']) expect(text).toContain(flag);
-    for (const flag of ['--keep', '--emergency', '--restart-limit']) expect(text).not.toContain(flag);
+    for (const flag of ['--keep', '--emergency', '--restart-limit', '--all', '--state-file']) expect(text).not.toContain(flag);
     expect(text).toContain('[default: 15]');
   });
 
   test('`cleanup --help` and `monitor --help` show the ladder options', async () => {
     const cleanup = await printed(['cleanup', '--help']);
-    for (const flag of ['--keep', '--protect', '--steps', '--emergency', '--dry-run', '--grace']) expect(cleanup).toContain(flag);
-    expect(cleanup).not.toContain('--restart-limit');
+    for (const flag of ['--keep', '--protect', '--steps', '--emergency', '--dry-run', '--grace', '--all', '--exclude', '--restart-limit', '--state-file', '--stop-timeout']) {
+      expect(cleanup).toContain(flag);
+    }
+    // restart history now lives in the state file, so cleanup from cron is limited like the monitor
+    for (const flag of ['--interval', '--pid-file', '--heartbeat']) expect(cleanup).not.toContain(flag);
     const monitor = await printed(['monitor', '--help']);
     for (const flag of ['--interval', '--restart-limit', '--pid-file', '--heartbeat']) expect(monitor).toContain(flag);
   });

@@ -90,7 +90,7 @@ describe('the exposition reader used by these tests', () => {
 describe('promText', () => {
   test('valid exposition: every family has HELP and TYPE gauge, samples follow them', () => {
     const { help, types, samples } = parseExposition(promText([row(), quietRow('other')], NOW_MS));
-    expect(types.size).toBe(11);
+    expect(types.size).toBe(12);
     for (const [name, type] of types) {
       expect(type).toBe('gauge');
       expect(help.get(name)).toBeTruthy();
@@ -102,7 +102,7 @@ describe('promText', () => {
     const { samples } = parseExposition(promText([row()], NOW_MS));
     expect(valueOf(samples, 'pidwarden_container_status')).toBe(2); // critical
     expect(valueOf(samples, 'pidwarden_container_processes')).toBe(33);
-    expect(valueOf(samples, 'pidwarden_container_matching_processes')).toBe(9);
+    expect(valueOf(samples, 'pidwarden_container_matching_processes')).toBe(10);
     // beyond the first of each command line: magic 2 extra, three packages 1 extra each
     expect(valueOf(samples, 'pidwarden_container_duplicate_processes')).toBe(5);
     expect(valueOf(samples, 'pidwarden_container_zombies')).toBe(1);

@@ -291,6 +291,7 @@ describe('config keys in kebab or camel case', () => {
       if (flag === 'steps') return 'all,restart';
       if (flag === 'restart-limit') return '1/1h';
       if (flag === 'proc-source') return 'host';
+      if (flag === 'restart') return 'never';
       if (kind === 'list') return ['x'];
       if (kind === 'int') return 2;
       if (kind === 'number') return 0.5;

@@ -14,7 +14,7 @@ export const HOST: HostFigures = {
   memory: { totalBytes: 25_274_793_984, availableBytes: 20_000_000_000 },
 };
 
-export const THRESHOLDS = { maxProcs: 15, pidsRatio: 0.8, match: [/^npm exec /u] };
+export const THRESHOLDS = { maxProcs: 15, pidsRatio: 0.8, match: [/^npm exec /u], npxOrphans: true, protect: [] };
 
 export function info(over: Partial<ContainerInfo> = {}): ContainerInfo {
   return {
@@ -51,7 +51,7 @@ export function row(o: RowOptions = {}): AuditedContainer {
         : o.stats,
     problems: o.problems ?? [],
   };
-  return { obs, assessment: assess(table?.procs ?? null, pids, THRESHOLDS) };
+  return { obs, assessment: assess(table?.procs ?? null, pids, THRESHOLDS), policy: {} };
 }
 
 /** A small healthy container: PID 1 and one npm exec. */

@@ -1,0 +1,140 @@
+// Pure: THE ladder decision. Given what was just observed, what this run has done so far, the
+// container's restart history, the time and its effective policy, say what comes next: a kill step
+// with its victims, a restart, or stop (and with what verdict). No I/O, no clock: src/act/ only
+// carries the answer out, observes again, and asks again (moby's restartmanager and earlyoom's
+// main loop work the same way).
+import type { PidsReading, Proc } from '../types.ts';
+import { figuresOf, health, type Health, type HealthVerdict } from './health.ts';
+import { planKill, stepsToRun, type KillPlan, type StepName } from './ladder.ts';
+import { isZombie } from './match.ts';
+import type { ContainerPolicy } from './policy.ts';
+import { decideRestart } from './restart-policy.ts';
+import { runawayTrees } from './runaway.ts';
+
+/** What the ladder saw when it started: the only ground a restart may stand on. */
+export interface Evidence {
+  processes: number | null;
+  tasks: number | null;
+  runawayTrees: number;
+  orphans: number;
+  zombies: number;
+  /**
+   * The zombies are what keeps it over a threshold (a PID 1 that never reaps: only a restart
+   * clears them): unhealthy with them, not without them, or more of them than max-procs allows.
+   */
+  zombiesAlone: boolean;
+}
+
+export interface LadderProgress {
+  /** Steps taken or passed over (nothing to do), in ladder order. */
+  passed: StepName[];
+  restartAttempted: boolean;
+}
+
+export interface NextStepInput {
+  procs: Proc[] | null;
+  pids: PidsReading;
+  policy: ContainerPolicy;
+  emergency: boolean;
+  evidence: Evidence;
+  progress: LadderProgress;
+  /** Restart attempts of this container (ms since the epoch), from the state file. */
+  restartHistory: readonly number[];
+  nowMs: number;
+}
+
+export type StopEvent = 'restart-suppressed' | 'restart-skipped';
+
+export type NextStep =
+  | { kind: 'kill'; plan: KillPlan; passed: StepName[] }
+  | { kind: 'restart'; reason: string; recent: number; passed: StepName[] }
+  | {
+      kind: 'stop';
+      verdict: HealthVerdict;
+      reason: string;
+      /** A restart was due but is not done: the log says why, at warn level. */
+      event?: StopEvent;
+      retryAtMs?: number;
+      passed: StepName[];
+    };
+
+export function evidenceOf(procs: Proc[] | null, pids: PidsReading, policy: ContainerPolicy): Evidence {
+  if (procs === null) {
+    return { processes: null, tasks: pids.current, runawayTrees: 0, orphans: 0, zombies: 0, zombiesAlone: false };
+  }
+  const trees = runawayTrees(procs, policy);
+  const zombies = procs.filter(isZombie).length;
+  const withThem = health(figuresOf(procs.length, pids), policy).verdict === 'unhealthy';
+  const withoutThem = health(
+    { processes: procs.length - zombies, tasks: pids.current === null ? null : pids.current - zombies, pidsMax: pids.max },
+    policy,
+  ).verdict === 'unhealthy';
+  return {
+    processes: procs.length,
+    tasks: pids.current,
+    runawayTrees: trees.length,
+    orphans: trees.filter((t) => t.orphan).length,
+    zombies,
+    zombiesAlone: zombies > 0 && ((withThem && !withoutThem) || zombies > policy.maxProcs),
+  };
+}
+
+export function hasEvidence(e: Evidence): boolean {
+  return e.runawayTrees > 0 || e.zombiesAlone;
+}
+
+export function nextStep(input: NextStepInput): NextStep {
+  const { procs, pids, policy } = input;
+  const now = health(figuresOf(procs?.length ?? null, pids), policy);
+  const passed: StepName[] = [];
+  if (now.verdict !== 'unhealthy') {
+    return { kind: 'stop', verdict: now.verdict, reason: now.verdict === 'healthy' ? 'healthy' : 'process count unknown and no pids pressure', passed };
+  }
+  for (const step of stepsToRun(policy.steps, input.emergency)) {
+    if (input.progress.passed.includes(step)) continue;
+    if (step === 'restart') return restartOrStop(input, now, passed);
+    // Without a process table there is nothing to choose victims from.
+    const plan = procs === null ? null : planKill(step, procs, pids, policy);
+    if (plan && plan.victims.length > 0) return { kind: 'kill', plan, passed };
+    passed.push(step);
+  }
+  return { kind: 'stop', verdict: 'unhealthy', reason: `${now.reasons.join('; ')}; no allowed step left (steps ${policy.steps.join(',')})`, passed };
+}
+
+function restartOrStop(input: NextStepInput, now: Health, passed: StepName[]): NextStep {
+  const { policy, evidence } = input;
+  const stop = (reason: string, event?: StopEvent, retryAtMs?: number): NextStep => ({
+    kind: 'stop',
+    verdict: 'unhealthy',
+    reason,
+    passed: [...passed, 'restart'],
+    ...(event ? { event } : {}),
+    ...(retryAtMs === undefined ? {} : { retryAtMs }),
+  });
+  // One restart per ladder: a container still unhealthy right after one is not helped by a second.
+  if (input.progress.restartAttempted) return stop(`${now.reasons.join('; ')}; still unhealthy after a restart`);
+  if (policy.restart === 'never') return stop(`${now.reasons.join('; ')}; restarts are off for this container (restart rule "never")`, 'restart-skipped');
+  if (policy.restart === 'evidence' && !hasEvidence(evidence)) return stop(noEvidenceReason(evidence, now), 'restart-skipped');
+  const gate = decideRestart(input.restartHistory, input.nowMs, policy.restartLimit);
+  if (!gate.allowed) {
+    const limit = `${policy.restartLimit.count} per ${Math.round(policy.restartLimit.windowMs / 60_000)} min`;
+    return stop(`restart limit reached: ${gate.recent} restart attempts in the window (limit ${limit})`, 'restart-suppressed', gate.retryAtMs);
+  }
+  const why = evidence.runawayTrees > 0
+    ? `still unhealthy after the kill steps; ${evidence.runawayTrees} runaway tree${evidence.runawayTrees === 1 ? '' : 's'} when the ladder started`
+    : policy.restart === 'always' && !hasEvidence(evidence)
+      ? 'still unhealthy; restart rule "always"'
+      : `${evidence.zombies} zombies keep it unhealthy and only a restart clears them (PID 1 does not reap)`;
+  return { kind: 'restart', reason: why, recent: gate.recent, passed };
+}
+
+/** Says what was seen and the way out, e.g. "21 processes, none runaway: raise pidwarden.max-procs ...". */
+function noEvidenceReason(e: Evidence, now: Health): string {
+  const seen = e.processes === null
+    ? `process table unreadable (${now.reasons.join('; ')})`
+    : `${now.reasons.join('; ')}, none runaway (no process matches --match or runs from the npx cache)${e.zombies > 0 ? `, ${e.zombies} zombies are not what puts it over` : ''}`;
+  const way = now.reasons.some((r) => r.startsWith('pids.current'))
+    ? 'raise pidwarden.pids-ratio or its pids limit, or widen --match'
+    : 'raise pidwarden.max-procs on this container or widen --match';
+  return `no evidence that a restart would help: ${seen}; ${way} (or label it pidwarden.restart=always)`;
+}

@@ -1,0 +1,178 @@
+// Pure: one container's effective policy, from the global settings and its `pidwarden.*` labels.
+// A label is more specific than a flag and wins for its container, except that the command line
+// can only narrow what a label allows: `--steps` given on the command line intersects a label's
+// steps, and a `--restart` given there can make a label's rule stricter, never looser. (--dry-run
+// and --emergency have no label: nothing can widen them.) A malformed label value makes the
+// container an error, reported by name and value; it never falls back silently to the global value.
+import type { Origin, RestartRule, Settings } from '../cli/settings.ts';
+import { RESTART_RULES } from '../cli/settings.ts';
+import type { StepName } from './ladder.ts';
+import { STEPS } from './ladder.ts';
+import { parseRestartLimit, type RestartLimit } from './restart-policy.ts';
+
+export const LABEL_PREFIX = 'pidwarden.';
+/** autoheal's convention: with no --container, --label or --all, only these containers are acted on. */
+export const ENABLE_LABEL = 'pidwarden.enable';
+
+export interface ContainerPolicy {
+  maxProcs: number;
+  pidsRatio: number;
+  keep: number;
+  steps: StepName[];
+  match: RegExp[];
+  protect: RegExp[];
+  npxOrphans: boolean;
+  restart: RestartRule;
+  restartLimit: RestartLimit;
+}
+
+export type PolicySource = Origin | 'label';
+export type PolicySources = Record<keyof ContainerPolicy, PolicySource>;
+
+export type PolicyResult =
+  | { ok: true; policy: ContainerPolicy; from: PolicySources }
+  | { ok: false; label: string; value: string; error: string };
+
+/** A parsed value, or why the text is not one. */
+type Parser<T> = (value: string) => T | Invalid;
+
+class Invalid {
+  constructor(readonly why: string) {}
+}
+const invalid = (why: string) => new Invalid(why);
+
+const LABELS: { [K in keyof ContainerPolicy]?: { label: string; parse: Parser<ContainerPolicy[K]> } } = {
+  maxProcs: { label: 'pidwarden.max-procs', parse: (v) => wholeAtLeast(v, 1) },
+  pidsRatio: {
+    label: 'pidwarden.pids-ratio',
+    parse: (v) => {
+      const n = /^\s*(\d+\.?\d*|\.\d+)\s*$/.test(v) ? Number(v) : NaN;
+      return n > 0 && n <= 1 ? n : invalid('expected a number in (0, 1]');
+    },
+  },
+  keep: { label: 'pidwarden.keep', parse: (v) => wholeAtLeast(v, 0) },
+  steps: { label: 'pidwarden.steps', parse: parseSteps },
+  match: { label: 'pidwarden.match', parse: parseRegex },
+  protect: { label: 'pidwarden.protect', parse: parseRegex },
+  restart: {
+    label: 'pidwarden.restart',
+    parse: (v) => ((RESTART_RULES as readonly string[]).includes(v.trim()) ? (v.trim() as RestartRule) : invalid(`expected ${RESTART_RULES.join(', ')}`)),
+  },
+  restartLimit: { label: 'pidwarden.restart-limit', parse: (v) => parseRestartLimit(v) ?? invalid('expected N/WINDOW such as 3/1h') },
+};
+
+/** The label names pidwarden reads, for the README and --help. */
+export const POLICY_LABELS = Object.values(LABELS).map((l) => l!.label);
+
+function wholeAtLeast(v: string, min: number): number | Invalid {
+  if (!/^\s*\d+\s*$/.test(v)) return invalid('expected a whole number');
+  const n = Number(v);
+  return Number.isSafeInteger(n) && n >= min ? n : invalid(`expected a whole number of at least ${min}`);
+}
+
+function parseSteps(v: string): StepName[] | Invalid {
+  const steps = v.split(',').map((s) => s.trim()).filter(Boolean);
+  if (steps.length === 0) return invalid('expected a list of steps');
+  const bad = steps.find((s) => !(STEPS as readonly string[]).includes(s));
+  return bad === undefined ? (steps as StepName[]) : invalid(`unknown step "${bad}" (use ${STEPS.join(',')})`);
+}
+
+function parseRegex(v: string): RegExp[] | Invalid {
+  try {
+    return [new RegExp(v, 'u')];
+  } catch {
+    return invalid('not a valid regular expression');
+  }
+}
+
+const STRICTNESS: Record<RestartRule, number> = { never: 0, evidence: 1, always: 2 };
+
+export function globalPolicy(s: Settings): ContainerPolicy {
+  return {
+    maxProcs: s.maxProcs,
+    pidsRatio: s.pidsRatio,
+    keep: s.keep,
+    steps: s.steps,
+    match: s.match,
+    protect: s.protect,
+    npxOrphans: s.npxOrphans,
+    restart: s.restartRule,
+    restartLimit: s.restartLimit,
+  };
+}
+
+const SETTING_OF: Record<keyof ContainerPolicy, string> = {
+  maxProcs: 'max-procs',
+  pidsRatio: 'pids-ratio',
+  keep: 'keep',
+  steps: 'steps',
+  match: 'match',
+  protect: 'protect',
+  npxOrphans: 'npx-orphans',
+  restart: 'restart',
+  restartLimit: 'restart-limit',
+};
+
+export function containerPolicy(s: Settings, labels: Record<string, string>): PolicyResult {
+  const policy = globalPolicy(s);
+  const from = {} as PolicySources;
+  for (const key of Object.keys(SETTING_OF) as (keyof ContainerPolicy)[]) from[key] = s.origins[SETTING_OF[key]] ?? 'default';
+  for (const key of Object.keys(LABELS) as (keyof ContainerPolicy)[]) {
+    const spec = LABELS[key]!;
+    const raw = labels[spec.label];
+    if (raw === undefined) continue;
+    const parsed = (spec.parse as Parser<unknown>)(raw);
+    if (parsed instanceof Invalid) return { ok: false, label: spec.label, value: raw, error: parsed.why };
+    (policy as unknown as Record<string, unknown>)[key] = parsed;
+    from[key] = 'label';
+  }
+  // The command line narrows what a label allows; it never widens it.
+  if (from.steps === 'label' && s.origins['steps'] === 'flag') {
+    const narrowed = policy.steps.filter((st) => s.steps.includes(st));
+    if (narrowed.length !== policy.steps.length) from.steps = 'flag';
+    policy.steps = narrowed;
+  }
+  if (from.restart === 'label' && s.origins['restart'] === 'flag' && STRICTNESS[s.restartRule] < STRICTNESS[policy.restart]) {
+    policy.restart = s.restartRule;
+    from.restart = 'flag';
+  }
+  return { ok: true, policy, from };
+}
+
+export type Enablement = 'enabled' | 'disabled' | 'unset' | { malformed: string };
+
+/** The opt-in label: `true` or `false`; anything else is a malformed value, not a silent "no". */
+export function enablement(labels: Record<string, string>): Enablement {
+  const v = labels[ENABLE_LABEL];
+  if (v === undefined) return 'unset';
+  const t = v.trim().toLowerCase();
+  if (t === 'true') return 'enabled';
+  if (t === 'false') return 'disabled';
+  return { malformed: v };
+}
+
+/** The policy as the audit's JSON shows it: each value with where it came from. */
+export function describePolicy(r: PolicyResult & { ok: true }): Record<string, { value: unknown; from: PolicySource }> {
+  const p = r.policy;
+  const show: Record<keyof ContainerPolicy, unknown> = {
+    maxProcs: p.maxProcs,
+    pidsRatio: p.pidsRatio,
+    keep: p.keep,
+    steps: p.steps,
+    match: p.match.map((re) => re.source),
+    protect: p.protect.map((re) => re.source),
+    npxOrphans: p.npxOrphans,
+    restart: p.restart,
+    restartLimit: `${p.restartLimit.count}/${formatWindow(p.restartLimit.windowMs)}`,
+  };
+  const out: Record<string, { value: unknown; from: PolicySource }> = {};
+  for (const key of Object.keys(show) as (keyof ContainerPolicy)[]) out[key] = { value: show[key], from: r.from[key] };
+  return out;
+}
+
+function formatWindow(ms: number): string {
+  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000]] as const) {
+    if (ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${ms / 1000}s`;
+}

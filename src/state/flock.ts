@@ -1,0 +1,64 @@
+// flock(2) through libc: Bun and Node have no file-lock API. An flock lock belongs to the open file
+// and dies with the process (kill -9 included), so a crashed pidwarden never leaves a stale lock
+// behind, unlike a lock file that is only a name. Used for the state file and per-container ladders.
+import { dlopen, FFIType } from 'bun:ffi';
+import { closeSync, openSync } from 'node:fs';
+
+const LOCK_SH = 1;
+const LOCK_EX = 2;
+const LOCK_NB = 4;
+
+/** glibc hosts, then Alpine's musl (x86_64 and aarch64), whose libc has another name. */
+const LIBC_NAMES = ['libc.so.6', 'libc.musl-x86_64.so.1', 'libc.musl-aarch64.so.1'];
+
+type FlockFn = (fd: number, op: number) => number;
+let flockFn: FlockFn | null | undefined;
+
+function libcFlock(): FlockFn | null {
+  if (flockFn !== undefined) return flockFn;
+  flockFn = null;
+  for (const name of LIBC_NAMES) {
+    try {
+      const lib = dlopen(name, { flock: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 } });
+      flockFn = (fd, op) => lib.symbols.flock(fd, op) as number;
+      break;
+    } catch {
+      // not this libc: try the next name
+    }
+  }
+  return flockFn;
+}
+
+export class LockUnavailableError extends Error {}
+
+/**
+ * Opens (creating, mode 0600) and locks `path`. Returns the release function, or null when another
+ * process holds the lock and `wait` is false. Throws LockUnavailableError when the file cannot be
+ * opened or the host has no usable flock.
+ */
+export function lockFile(path: string, opts: { exclusive: boolean; wait: boolean }): (() => void) | null {
+  const flock = libcFlock();
+  if (!flock) throw new LockUnavailableError('flock is not available (no libc found)');
+  let fd: number;
+  try {
+    fd = openSync(path, 'a', 0o600);
+  } catch (e) {
+    throw new LockUnavailableError(`cannot open ${path} (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  }
+  const op = (opts.exclusive ? LOCK_EX : LOCK_SH) | (opts.wait ? 0 : LOCK_NB);
+  if (flock(fd, op) !== 0) {
+    closeSync(fd);
+    if (!opts.wait) return null;
+    throw new LockUnavailableError(`cannot lock ${path}`);
+  }
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    try {
+      closeSync(fd); // closing the last descriptor releases the flock
+    } catch {
+      // already closed
+    }
+  };
+}

@@ -1,0 +1,188 @@
+// What cleanup and monitor remember across runs, in one JSON file (--state-file, default
+// /var/lib/pidwarden/state.json): each container's restart attempts, so that `--restart-limit`
+// holds for a cleanup run from cron every 5 minutes as it does inside one monitor. Format
+// (versioned; the README documents it):
+//   { "version": 1,
+//     "containers": { "<full container ID>": { "name": "metamcp", "restarts": [<ms since epoch>, ...] } } }
+// Every read-modify-write happens under an exclusive flock of "<file>.lock" and ends with an
+// atomic rename, so two pidwardens never lose each other's records. Alongside, per-container
+// ladder locks ("<dir>/locks/<id>.lock") keep two pidwardens from running a ladder on the same
+// container at the same time. A file that is unreadable or corrupt is moved aside with a warning
+// and started afresh; a state directory that cannot be created leaves pidwarden working from
+// memory, with a warning: neither ever stops a cleanup.
+import { mkdirSync, readFileSync, renameSync, writeFileSync, unlinkSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { lockFile, LockUnavailableError } from './flock.ts';
+
+export const STATE_VERSION = 1;
+/** Restart attempts older than this are dropped: longer than any sensible --restart-limit window. */
+export const KEEP_RESTARTS_MS = 7 * 86_400_000;
+/** And never more than this many per container (a limit of 100/1d is already absurd). */
+export const MAX_RESTARTS_KEPT = 100;
+
+export interface ContainerRecord {
+  name: string;
+  restarts: number[];
+}
+
+export interface StateDoc {
+  version: typeof STATE_VERSION;
+  containers: Record<string, ContainerRecord>;
+}
+
+export const emptyState = (): StateDoc => ({ version: STATE_VERSION, containers: {} });
+
+/** Pure: the document, or null when the text is not a state file of this version. */
+export function parseState(text: string): StateDoc | null {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  const d = data as Partial<StateDoc>;
+  if (typeof d !== 'object' || d === null || d.version !== STATE_VERSION) return null;
+  if (typeof d.containers !== 'object' || d.containers === null || Array.isArray(d.containers)) return null;
+  const out = emptyState();
+  for (const [id, rec] of Object.entries(d.containers)) {
+    if (!/^[0-9a-f]{64}$/.test(id)) return null;
+    const r = rec as Partial<ContainerRecord>;
+    if (typeof r !== 'object' || r === null || !Array.isArray(r.restarts)) return null;
+    if (!r.restarts.every((t) => Number.isSafeInteger(t) && t > 0)) return null;
+    out.containers[id] = { name: typeof r.name === 'string' ? r.name : '', restarts: [...r.restarts] };
+  }
+  return out;
+}
+
+/** Pure: drop what can no longer matter, so the file stays small for a host's whole life. */
+export function pruneState(doc: StateDoc, nowMs: number): StateDoc {
+  const out = emptyState();
+  for (const [id, rec] of Object.entries(doc.containers)) {
+    const restarts = rec.restarts.filter((t) => t > nowMs - KEEP_RESTARTS_MS).sort((a, b) => a - b).slice(-MAX_RESTARTS_KEPT);
+    if (restarts.length > 0) out.containers[id] = { name: rec.name, restarts };
+  }
+  return out;
+}
+
+export class StateStore {
+  /** Set when the file cannot be used: pidwarden then remembers in memory only. */
+  private memory: StateDoc | null = null;
+  private warned = new Set<string>();
+
+  constructor(
+    readonly path: string,
+    private readonly warn: (message: string) => void,
+  ) {}
+
+  private warnOnce(message: string): void {
+    if (this.warned.has(message)) return;
+    this.warned.add(message);
+    this.warn(message);
+  }
+
+  private ensureDir(): boolean {
+    if (this.memory) return false;
+    try {
+      mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
+      return true;
+    } catch (e) {
+      this.memory = emptyState();
+      this.warnOnce(`state file ${this.path}: cannot create its directory (${(e as NodeJS.ErrnoException).code ?? String(e)}); restart limits hold within this run only`);
+      return false;
+    }
+  }
+
+  /** Reads the file; moves an unreadable or corrupt one aside (with a warning) and starts afresh. */
+  private readDoc(): StateDoc {
+    let text: string;
+    try {
+      text = readFileSync(this.path, 'utf8');
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return emptyState();
+      this.moveAside(`unreadable (${code ?? String(e)})`);
+      return emptyState();
+    }
+    const doc = parseState(text);
+    if (doc) return doc;
+    this.moveAside('corrupt or of another version');
+    return emptyState();
+  }
+
+  private moveAside(why: string): void {
+    const aside = `${this.path}.bad-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+    try {
+      renameSync(this.path, aside);
+      this.warn(`state file ${this.path}: ${why}; moved to ${aside}, starting afresh`);
+    } catch (e) {
+      this.warn(`state file ${this.path}: ${why}, and cannot be moved aside (${(e as NodeJS.ErrnoException).code ?? String(e)}); starting afresh`);
+    }
+  }
+
+  /** Runs `fn` on the current document under the state lock; writes it back when fn says so. */
+  private withDoc<T>(write: boolean, fn: (doc: StateDoc) => T): T {
+    if (!this.ensureDir()) return fn(this.memory!);
+    let release: (() => void) | null;
+    try {
+      release = lockFile(`${this.path}.lock`, { exclusive: write, wait: true });
+    } catch (e) {
+      this.memory = emptyState();
+      this.warnOnce(`state file ${this.path}: ${e instanceof LockUnavailableError ? e.message : String(e)}; restart limits hold within this run only`);
+      return fn(this.memory);
+    }
+    try {
+      const doc = this.readDoc();
+      const result = fn(doc);
+      if (write) this.writeDoc(doc);
+      return result;
+    } finally {
+      release?.();
+    }
+  }
+
+  private writeDoc(doc: StateDoc): void {
+    const tmp = `${this.path}.${process.pid}.tmp`;
+    try {
+      writeFileSync(tmp, JSON.stringify(pruneState(doc, Date.now())) + '\n', { mode: 0o600 });
+      renameSync(tmp, this.path);
+    } catch (e) {
+      try {
+        unlinkSync(tmp);
+      } catch {
+        // never written
+      }
+      this.warnOnce(`state file ${this.path}: cannot write (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+    }
+  }
+
+  restartHistory(id: string): number[] {
+    return this.withDoc(false, (doc) => [...(doc.containers[id]?.restarts ?? [])]);
+  }
+
+  /** Counts an attempt, whatever its outcome: a restart that fails still used up the budget. */
+  recordRestart(id: string, name: string, nowMs: number): void {
+    this.withDoc(true, (doc) => {
+      const rec = doc.containers[id] ?? { name, restarts: [] };
+      rec.name = name;
+      rec.restarts.push(nowMs);
+      doc.containers[id] = rec;
+    });
+  }
+
+  /**
+   * The ladder lock of one container: the release function, or null when another pidwarden holds
+   * it. Without a usable state directory there is no lock to take, and the ladder runs (warned once).
+   */
+  tryLockContainer(id: string): (() => void) | null {
+    if (!/^[0-9a-f]{64}$/.test(id)) throw new Error(`not a container ID: ${id}`);
+    const dir = join(dirname(this.path), 'locks');
+    try {
+      if (this.memory) throw new LockUnavailableError('no state directory');
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      return lockFile(join(dir, `${id}.lock`), { exclusive: true, wait: false });
+    } catch (e) {
+      this.warnOnce(`ladder locks in ${dir} unavailable (${e instanceof Error ? e.message : String(e)}); two pidwardens could act on one container at once`);
+      return () => {};
+    }
+  }
+}

@@ -1,0 +1,95 @@
+import { describe, expect, test } from 'bun:test';
+import { resolveSettings, type Settings } from '../../src/cli/settings.ts';
+import { containerPolicy, describePolicy, enablement } from '../../src/decide/policy.ts';
+
+const settings = (flags: Record<string, unknown> = {}, env: Record<string, string> = {}, config: Record<string, unknown> = {}): Settings =>
+  resolveSettings('cleanup', flags, env, config);
+
+function ok(s: Settings, labels: Record<string, string>) {
+  const r = containerPolicy(s, labels);
+  if (!r.ok) throw new Error(`unexpected error: ${r.label}: ${r.error}`);
+  return r;
+}
+
+describe('labels override the global settings for their container alone', () => {
+  test('postgres with pidwarden.max-procs=120: 120 from the label, the rest from defaults', () => {
+    const r = ok(settings(), { 'pidwarden.max-procs': '120' });
+    expect(r.policy.maxProcs).toBe(120);
+    expect(r.from.maxProcs).toBe('label');
+    expect(r.from.pidsRatio).toBe('default');
+  });
+
+  test('a label wins over flag, env and config for its container', () => {
+    const s = settings({ 'max-procs': '20', keep: '3' }, { PIDWARDEN_PIDS_RATIO: '0.5' }, { match: ['^npx '] });
+    const r = ok(s, { 'pidwarden.max-procs': '40', 'pidwarden.pids-ratio': '0.9', 'pidwarden.match': '^uvx ', 'pidwarden.keep': '0' });
+    expect([r.policy.maxProcs, r.policy.pidsRatio, r.policy.keep, r.policy.match.map(String)]).toEqual([40, 0.9, 0, ['/^uvx /u']]);
+    expect(ok(s, {}).from).toMatchObject({ maxProcs: 'flag', keep: 'flag', pidsRatio: 'env', match: 'config', protect: 'default' });
+  });
+
+  test('protect, restart-limit and restart from labels', () => {
+    const r = ok(settings(), { 'pidwarden.protect': 'keep-me', 'pidwarden.restart-limit': '1/1d', 'pidwarden.restart': 'always' });
+    expect(r.policy.protect.map(String)).toEqual(['/keep-me/u']);
+    expect(r.policy.restartLimit).toEqual({ count: 1, windowMs: 86_400_000 });
+    expect(r.policy.restart).toBe('always');
+  });
+});
+
+describe('the command line only narrows what a label allows', () => {
+  test('--steps dedupe on the command line intersects the label steps', () => {
+    const r = ok(settings({ steps: 'dedupe' }), { 'pidwarden.steps': 'dedupe,oldest,restart' });
+    expect(r.policy.steps).toEqual(['dedupe']);
+    expect(r.from.steps).toBe('flag');
+  });
+
+  test('--steps from env or config does not narrow a label (only the operator at the command line does)', () => {
+    const r = ok(settings({}, { PIDWARDEN_STEPS: 'dedupe' }), { 'pidwarden.steps': 'dedupe,oldest' });
+    expect(r.policy.steps).toEqual(['dedupe', 'oldest']);
+    expect(r.from.steps).toBe('label');
+  });
+
+  test('a label can narrow the steps the flags allow', () => {
+    expect(ok(settings({ steps: 'dedupe,oldest,all,restart' }), { 'pidwarden.steps': 'dedupe' }).policy.steps).toEqual(['dedupe']);
+  });
+
+  test('--restart never beats a label always; --restart always never widens a label never', () => {
+    expect(ok(settings({ restart: 'never' }), { 'pidwarden.restart': 'always' }).policy.restart).toBe('never');
+    expect(ok(settings({ restart: 'always' }), { 'pidwarden.restart': 'never' }).policy.restart).toBe('never');
+    expect(ok(settings({ restart: 'always' }), { 'pidwarden.restart': 'evidence' }).policy.restart).toBe('evidence');
+    expect(ok(settings({ restart: 'evidence' }), { 'pidwarden.restart': 'always' }).policy.restart).toBe('evidence');
+  });
+});
+
+describe('a malformed label is an error that names the label and the value, never a silent fallback', () => {
+  const rows: [string, string, string][] = [
+    ['pidwarden.max-procs', 'lots', 'expected a whole number'],
+    ['pidwarden.max-procs', '0', 'expected a whole number of at least 1'],
+    ['pidwarden.pids-ratio', '1.5', 'expected a number in (0, 1]'],
+    ['pidwarden.keep', '-1', 'expected a whole number'],
+    ['pidwarden.steps', 'dedupe,nuke', 'unknown step "nuke" (use dedupe,oldest,all,restart)'],
+    ['pidwarden.match', '(', 'not a valid regular expression'],
+    ['pidwarden.restart', 'sometimes', 'expected never, evidence, always'],
+    ['pidwarden.restart-limit', 'often', 'expected N/WINDOW such as 3/1h'],
+  ];
+  for (const [label, value, error] of rows) {
+    test(`${label}=${value}`, () => {
+      expect(containerPolicy(settings(), { [label]: value })).toEqual({ ok: false, label, value, error });
+    });
+  }
+});
+
+describe('pidwarden.enable', () => {
+  test('true, false, absent, and anything else is malformed (not a silent no)', () => {
+    expect(enablement({ 'pidwarden.enable': 'true' })).toBe('enabled');
+    expect(enablement({ 'pidwarden.enable': 'False' })).toBe('disabled');
+    expect(enablement({})).toBe('unset');
+    expect(enablement({ 'pidwarden.enable': 'yes' })).toEqual({ malformed: 'yes' });
+  });
+});
+
+test('describePolicy: each value beside its origin, regexes as their source', () => {
+  const d = describePolicy(ok(settings({ 'max-procs': '20' }), { 'pidwarden.protect': 'db' }));
+  expect(d.maxProcs).toEqual({ value: 20, from: 'flag' });
+  expect(d.protect).toEqual({ value: ['db'], from: 'label' });
+  expect(d.restartLimit).toEqual({ value: '3/1h', from: 'default' });
+  expect(d.restart).toEqual({ value: 'evidence', from: 'default' });
+});

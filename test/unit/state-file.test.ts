@@ -1,0 +1,133 @@
+import { afterAll, describe, expect, test } from 'bun:test';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KEEP_RESTARTS_MS, MAX_RESTARTS_KEPT, parseState, pruneState, StateStore } from '../../src/state/state-file.ts';
+
+const ID = 'a'.repeat(64);
+const ID2 = 'b'.repeat(64);
+const NOW = 1_800_000_000_000;
+const dirs: string[] = [];
+const tmp = () => {
+  const d = mkdtempSync(join(tmpdir(), 'pw-state-'));
+  dirs.push(d);
+  return d;
+};
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+describe('parseState', () => {
+  test('a version 1 document', () => {
+    const text = JSON.stringify({ version: 1, containers: { [ID]: { name: 'metamcp', restarts: [NOW] } } });
+    expect(parseState(text)).toEqual({ version: 1, containers: { [ID]: { name: 'metamcp', restarts: [NOW] } } });
+  });
+  const bad: [string, string][] = [
+    ['not JSON', '{"version":1,'],
+    ['another version', JSON.stringify({ version: 2, containers: {} })],
+    ['containers not an object', JSON.stringify({ version: 1, containers: [] })],
+    ['a key that is no container ID', JSON.stringify({ version: 1, containers: { metamcp: { name: 'x', restarts: [] } } })],
+    ['restarts not whole numbers', JSON.stringify({ version: 1, containers: { [ID]: { name: 'x', restarts: ['soon'] } } })],
+  ];
+  for (const [name, text] of bad) test(`rejects ${name}`, () => expect(parseState(text)).toBeNull());
+});
+
+test('pruneState: restarts older than the keep time and containers left without any go; at most MAX per container', () => {
+  const many = Array.from({ length: MAX_RESTARTS_KEPT + 5 }, (_, i) => NOW - i * 1000);
+  const doc = {
+    version: 1 as const,
+    containers: { [ID]: { name: 'a', restarts: [NOW - KEEP_RESTARTS_MS - 1, NOW - 10] }, [ID2]: { name: 'b', restarts: many } },
+  };
+  const out = pruneState(doc, NOW);
+  expect(out.containers[ID]).toEqual({ name: 'a', restarts: [NOW - 10] });
+  expect(out.containers[ID2]!.restarts).toHaveLength(MAX_RESTARTS_KEPT);
+  expect(out.containers[ID2]!.restarts.at(-1)).toBe(NOW);
+  expect(pruneState({ version: 1, containers: { [ID]: { name: 'a', restarts: [1] } } }, NOW).containers).toEqual({});
+});
+
+describe('StateStore on a real directory', () => {
+  test('records survive a new store (a new run); directory 0700, file 0600, written by rename', () => {
+    const path = join(tmp(), 'sub', 'state.json');
+    const warnings: string[] = [];
+    const a = new StateStore(path, (m) => warnings.push(m));
+    a.recordRestart(ID, 'metamcp', Date.now());
+    a.recordRestart(ID, 'metamcp', Date.now());
+    expect(new StateStore(path, (m) => warnings.push(m)).restartHistory(ID)).toHaveLength(2);
+    expect(statSync(join(path, '..')).mode & 0o777).toBe(0o700);
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    expect(readdirSync(join(path, '..')).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    expect(warnings).toEqual([]);
+  });
+
+  test('a corrupt file is moved aside with a warning and started afresh', () => {
+    const dir = tmp();
+    const path = join(dir, 'state.json');
+    writeFileSync(path, '{"version":1, "containers": {');
+    const warnings: string[] = [];
+    const store = new StateStore(path, (m) => warnings.push(m));
+    expect(store.restartHistory(ID)).toEqual([]);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('corrupt');
+    const aside = readdirSync(dir).filter((f) => f.startsWith('state.json.bad-'));
+    expect(aside).toHaveLength(1);
+    expect(readFileSync(join(dir, aside[0]!), 'utf8')).toBe('{"version":1, "containers": {');
+    store.recordRestart(ID, 'x', Date.now());
+    expect(parseState(readFileSync(path, 'utf8'))?.containers[ID]?.restarts).toHaveLength(1);
+  });
+
+  test('a directory that cannot be created: memory only, one warning, the run goes on', () => {
+    const dir = tmp();
+    writeFileSync(join(dir, 'file'), '');
+    const warnings: string[] = [];
+    const store = new StateStore(join(dir, 'file', 'state.json'), (m) => warnings.push(m));
+    store.recordRestart(ID, 'x', NOW);
+    store.recordRestart(ID, 'x', NOW + 1);
+    expect(store.restartHistory(ID)).toEqual([NOW, NOW + 1]);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('restart limits hold within this run only');
+  });
+
+  test('an unreadable file (mode 000, not root) or a directory in its place is moved aside', () => {
+    const dir = tmp();
+    const path = join(dir, 'state.json');
+    writeFileSync(path, '{}');
+    chmodSync(path, 0);
+    const warnings: string[] = [];
+    const store = new StateStore(path, (m) => warnings.push(m));
+    store.restartHistory(ID);
+    // root reads a mode-000 file anyway; then it is "another version" ({}): moved aside either way
+    expect(warnings).toHaveLength(1);
+    expect(existsSync(path)).toBe(false);
+  });
+
+  test('the ladder lock: a second holder is refused until the first releases it', () => {
+    const path = join(tmp(), 'state.json');
+    const one = new StateStore(path, () => {});
+    const two = new StateStore(path, () => {});
+    const release = one.tryLockContainer(ID);
+    expect(release).not.toBeNull();
+    expect(two.tryLockContainer(ID)).toBeNull();
+    expect(two.tryLockContainer(ID2)).not.toBeNull(); // another container is free
+    release!();
+    const again = two.tryLockContainer(ID);
+    expect(again).not.toBeNull();
+    again!();
+  });
+
+  test('a lock is an flock: it dies with its process (no stale lock after kill -9)', async () => {
+    const path = join(tmp(), 'state.json');
+    const script = `import { StateStore } from ${JSON.stringify(join(import.meta.dir, '../../src/state/state-file.ts'))};
+      const r = new StateStore(${JSON.stringify(path)}, () => {}).tryLockContainer('${ID}');
+      console.log(r ? 'locked' : 'busy'); setInterval(() => {}, 1000);`;
+    const child = Bun.spawn([process.execPath, '-e', script], { stdout: 'pipe' });
+    const reader = child.stdout.getReader();
+    const first = new TextDecoder().decode((await reader.read()).value);
+    expect(first.trim()).toBe('locked');
+    expect(new StateStore(path, () => {}).tryLockContainer(ID)).toBeNull();
+    child.kill('SIGKILL');
+    await child.exited;
+    const mine = new StateStore(path, () => {}).tryLockContainer(ID);
+    expect(mine).not.toBeNull();
+    mine!();
+  });
+});
