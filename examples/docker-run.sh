@@ -6,5 +6,7 @@ docker run -d --name pidwarden --restart unless-stopped --pid host --cgroupns ho
   -v /var/run/docker.sock:/var/run/docker.sock \
   -v /sys/fs/cgroup:/host/sys/fs/cgroup:ro \
   -v /var/log/pidwarden:/var/log/pidwarden \
-  pidwarden:local monitor --interval=30 --cgroup-root=/host/sys/fs/cgroup \
-  --log-file=/var/log/pidwarden/pidwarden.jsonl --pid-file=/var/log/pidwarden/pidwarden.pid
+  -v /var/lib/pidwarden:/var/lib/pidwarden \
+  pidwarden:local monitor --label=pidwarden.enable=true --interval=30 --cgroup-root=/host/sys/fs/cgroup \
+  --log-file=/var/log/pidwarden/pidwarden.jsonl --pid-file=/var/log/pidwarden/pidwarden.pid \
+  --state-file=/var/lib/pidwarden/state.json

@@ -22,9 +22,16 @@ export interface RunawayRules {
 
 export interface RunawayTree {
   root: Proc;
-  /** Matched only through the npx cache: its `npm exec` wrapper is gone. */
+  /**
+   * Matched only through the npx cache, with no npm process above it: its `npm exec` wrapper is
+   * gone. (An npx-cache server below a live `npm x ...` that --match does not name is runaway but
+   * not an orphan.)
+   */
   orphan: boolean;
 }
+
+/** npm retitles itself `npm exec <pkg>`, `npm x <pkg>` (fixtures: _host-real-npm-exec). */
+const NPM_TITLE = /^npm /;
 
 function looksRunaway(p: Proc, rules: RunawayRules): boolean {
   return matchesAny(p.command, rules.match) || (rules.npxOrphans && NPX_CACHE.test(p.command));
@@ -37,20 +44,29 @@ export function isRunaway(p: Proc, rules: RunawayRules): boolean {
 
 /**
  * The roots of the runaway trees, in table order: runaway processes with no runaway ancestor.
- * A PID 1 that itself looks runaway (a container whose CMD is `npx -y some-mcp`) holds everything
- * below it: those are the container's own workload, not leftovers. A protected ancestor holds
- * nothing and is no tree itself (it is never killed, so what runs below it is judged on its own).
+ * A protected ancestor holds nothing and is no tree itself (it is never killed, so what runs below
+ * it is judged on its own). A PID 1 that is itself a wrapper (a container whose CMD is
+ * `npx -y some-mcp`: PID 1 `npm exec some-mcp`, its `node .../_npx/...` server below) vouches for
+ * the npx-cache processes below it: they are its own server, not orphans. Processes matching
+ * --match below it are still runaway.
  * Linear: each process's "held" answer is computed once and memoised; cycles (bad data) stop.
  */
 export function runawayTrees(procs: Proc[], rules: RunawayRules): RunawayTree[] {
   const byPid = new Map(procs.map((p) => [p.pid, p]));
-  const holds = (p: Proc) =>
-    (p.pid === 1 && looksRunaway(p, rules)) || (isRunaway(p, rules) && !matchesAny(p.command, rules.protect));
+  const pid1 = byPid.get(1);
+  const pid1IsWrapper = pid1 !== undefined && looksRunaway(pid1, rules);
+  const holds = (p: Proc) => isRunaway(p, rules) && !matchesAny(p.command, rules.protect);
   const held = new Map<number, boolean>();
+  const underNpm = (p: Proc): boolean => {
+    for (let q = byPid.get(p.ppid), n = 0; q && q.pid !== 1 && n < 4096; q = byPid.get(q.ppid), n++) {
+      if (NPM_TITLE.test(q.command)) return true;
+    }
+    return false;
+  };
   const isHeld = (start: Proc): boolean => {
     const path: Proc[] = [];
     let answer = false;
-    let p: Proc | undefined = start;
+    let p: Proc = start;
     for (let steps = 0; steps < 4096; steps++) {
       const parent: Proc | undefined = p.ppid > 0 && p.ppid !== p.pid ? byPid.get(p.ppid) : undefined;
       if (!parent) break;
@@ -75,7 +91,9 @@ export function runawayTrees(procs: Proc[], rules: RunawayRules): RunawayTree[] 
   for (const p of procs) {
     // A protected process is kept on purpose: never a runaway tree of its own.
     if (!isRunaway(p, rules) || matchesAny(p.command, rules.protect) || isHeld(p)) continue;
-    trees.push({ root: p, orphan: !matchesAny(p.command, rules.match) });
+    const byNpxOnly = !matchesAny(p.command, rules.match);
+    if (byNpxOnly && pid1IsWrapper) continue;
+    trees.push({ root: p, orphan: byNpxOnly && !underNpm(p) });
   }
   return trees;
 }

@@ -19,6 +19,7 @@ import { existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync
 import os from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { orphanRoots, runawayRoots } from './runaway-truth.ts';
 import {
   describeEngine,
   docker,
@@ -74,8 +75,10 @@ interface Truth {
   /** live processes + zombies */
   total: number;
   zombies: number;
-  /** live processes whose command line (argv joined by spaces) matches */
+  /** roots of the runaway trees (see runaway-truth.ts) */
   matching: HostProc[];
+  /** roots run from the npx cache whose npm wrapper is gone */
+  orphans: number;
   duplicates: Group[];
   pids: { current: number; max: number | null };
   /** what must not change while pidwarden runs */
@@ -92,16 +95,18 @@ function groups(procs: HostProc[]): Group[] {
     .map(([command, pids]) => ({ command, count: pids.length, pids: pids.sort((a, b) => a - b) }));
 }
 
-function truthOf(w: Workload, match: RegExp[] = DEFAULT_MATCH): Truth {
+function truthOf(w: Workload, match: RegExp[] = DEFAULT_MATCH, npxOrphans = true): Truth {
   const procs = hostProcsOfContainer(w);
   const f = pidsFiles(w);
   const live = procs.filter((p) => p.state !== 'Z');
-  const matching = live.filter((p) => match.some((re) => re.test(commandOf(p))));
+  // runaway tree roots: a matching (or npx-cache) process inside another's tree is not counted again
+  const matching = runawayRoots(procs, match, npxOrphans);
   return {
     procs,
     total: procs.length,
     zombies: procs.length - live.length,
     matching,
+    orphans: orphanRoots(procs, matching, match).length,
     duplicates: groups(matching),
     pids: { current: f.current, max: f.max === 'max' ? null : f.max },
     // R/S/D flicker as processes wake up; what the counts depend on is live, stopped or zombie
@@ -131,7 +136,7 @@ function expectedStatus(t: Truth, maxProcs = DEFAULT_MAX_PROCS, ratio = DEFAULT_
   const overProcs = t.total > maxProcs;
   const pressure = t.pids.max !== null && t.pids.current >= ratio * t.pids.max;
   if (overProcs || pressure) return 'critical';
-  if (t.duplicates.length > 0 || t.zombies > 0 || t.pids.max === null) return 'warn';
+  if (t.duplicates.length > 0 || t.orphans > 0 || t.zombies > 0 || t.pids.max === null) return 'warn';
   return 'ok';
 }
 
@@ -145,7 +150,7 @@ interface AuditContainer {
   status: 'ok' | 'warn' | 'critical';
   reasons: string[];
   pids: { current: number | null; max: number | null; source: string };
-  processes: { total: number | null; matching: number | null; zombies: number | null; source: string; flavor?: string };
+  processes: { total: number | null; matching: number | null; orphans?: number | null; zombies: number | null; source: string; flavor?: string };
   duplicates: Group[];
   cpuPercent: number | null;
   memoryBytes: number | null;
@@ -228,6 +233,7 @@ function expectMatchesKernel(
   expect(c.processes).toMatchObject({
     total: t.total,
     matching: t.matching.length,
+    orphans: t.orphans,
     zombies: t.zombies,
     source: opts.source ?? (image === 'nops' ? 'host-proc' : 'ps'),
   });
@@ -435,7 +441,11 @@ describeEngine('audit vs the kernel: busybox, toybox, procps and ps-less contain
       );
       expect(t.zombies).toBe(reap === 'none' ? 2 : 1);
       expect(live.length).toBe(1 + 6 * 3 + 6 + 1);
-      expect(t.matching).toHaveLength(5);
+      // runaway trees: the 5 npm exec wrappers, the `npm x sleepy-mcp` server and the odd
+      // catalogue's claude-flow server (both run from the npx cache; only the latter has no npm above it)
+      expect(t.matching.filter((p) => DEFAULT_MATCH.some((re) => re.test(commandOf(p))))).toHaveLength(5);
+      expect(t.matching).toHaveLength(7);
+      expect(t.orphans).toBe(1);
       expect(t.duplicates.map((d) => [d.command, d.count]).sort()).toEqual([[MAGIC_TITLE, 2], [RUV_TITLE, 3]]);
       expect(t.procs.some((p) => p.state === 'T')).toBe(true);
       expect(Math.max(...t.procs.map((p) => p.threads))).toBe(11);
@@ -457,8 +467,11 @@ describeEngine('audit vs the kernel: busybox, toybox, procps and ps-less contain
       const t = o.truth.get(w().id)!;
       expect(t.duplicates).toHaveLength(1);
       expect(t.duplicates[0]!.command).toBe('node /app/dist/multi\nline.js --msg=hello\nworld');
-      // PID 1 (its command line holds the plan, 'multi' included), the 2 copies, `npm x sleepy-mcp`
-      expect(t.matching).toHaveLength(4);
+      // the 2 copies and `npm x sleepy-mcp`. PID 1's command line holds the plan, 'multi' included:
+      // PID 1 is never runaway, and a PID 1 that matches vouches for the npx-cache servers below it
+      // (the claude-flow one of the odd catalogue)
+      expect(t.matching).toHaveLength(3);
+      expect(t.orphans).toBe(0);
       expect(c.processes.matching).toBe(t.matching.length);
       expect(c.duplicates.map((d) => ({ count: d.count, pids: d.pids }))).toEqual([{ count: 2, pids: t.duplicates[0]!.pids }]);
       // ps prints a newline as ' ' (BusyBox, procps) or '?' (toybox); on a local engine the
@@ -530,7 +543,8 @@ describeEngine('twins and same-titled host processes', () => {
     }
     for (const w of all()) {
       const first = twins.busybox[0] === w || twins.nops[0] === w;
-      await settle(w, (t) => t.matching.length === (first ? 3 : 4) && t.zombies === (first ? 1 : 0), 'twins settled');
+      // the first twin's killed npm left its server orphaned: still a runaway tree (4 either way)
+      await settle(w, (t) => t.matching.length === 4 && t.orphans === (first ? 1 : 0) && t.zombies === (first ? 1 : 0), 'twins settled');
     }
   });
 
@@ -542,8 +556,9 @@ describeEngine('twins and same-titled host processes', () => {
       const [a, b] = twins[image].map((w) => expectMatchesKernel(o, w, image, { maxProcs: 100 }));
       // same plan, same names and titles (and mostly the same in-container PIDs), different
       // figures: nothing leaks from one twin into the other
-      expect(a!.processes).toMatchObject({ matching: 3, zombies: 1 });
-      expect(b!.processes).toMatchObject({ matching: 4, zombies: 0 });
+      // a: 2 magic trees, ruv, and the orphaned server of the magic tree whose npm was killed
+      expect(a!.processes).toMatchObject({ matching: 4, orphans: 1, zombies: 1 });
+      expect(b!.processes).toMatchObject({ matching: 4, orphans: 0, zombies: 0 });
       expect(a!.duplicates.find((d) => d.command === MAGIC_TITLE)!.count).toBe(2);
       expect(b!.duplicates.find((d) => d.command === MAGIC_TITLE)!.count).toBe(3);
     }
@@ -673,9 +688,11 @@ describeEngine('selection, precedence, exit codes, --prom-file', () => {
       { args: ['--config', conf], match: [/^npm exec figma/u] },
       { args: ['--config', conf, '--match', '^sh '], env: { PIDWARDEN_MATCH: '^node ' }, match: [/^sh /u] },
     ];
-    const results = await runAll(cases.map((c) => ({ args: ['--container', alpha.id, ...c.args], env: c.env })));
+    // --npx-orphans off: the count then depends on --match alone (the servers below the trees that
+    // a narrower --match leaves out run from the npx cache)
+    const results = await runAll(cases.map((c) => ({ args: ['--container', alpha.id, '--npx-orphans', 'false', ...c.args], env: c.env })));
     const got = results.map((r) => parseDoc(r).containers[0]!.processes.matching);
-    expect(got).toEqual(cases.map((c) => truthOf(alpha, c.match).matching.length));
+    expect(got).toEqual(cases.map((c) => truthOf(alpha, c.match, false).matching.length));
     expect(got).toEqual([2, 1, 1, 2]);
     const viaEnv = await runPidwarden(['audit', '--container', alpha.id], { env: { PIDWARDEN_JSON: 'true' } });
     expect(ids(parseDoc(viaEnv))).toEqual([alpha.id]);

@@ -5,12 +5,13 @@
  *   /usr/local/bin/pidwarden           -> dist/pidwarden
  *   /var/log/pidwarden                 -> <tmp>/log
  *   /run/pidwarden.pid                 -> <tmp>/run/pidwarden.pid
+ *   /var/lib/pidwarden                 -> <tmp>/state
  *   /var/lib/prometheus/node-exporter  -> <tmp>/prom
  * and DOCKER_HOST points at the private engine (the examples use the default socket).  The
- * compose file takes its host paths from HOST_DOCKER_SOCK / HOST_LOG_DIR, so it runs unchanged.
+ * compose file takes its host paths from HOST_DOCKER_SOCK / HOST_LOG_DIR / HOST_STATE_DIR, so it runs unchanged.
  *
- * Each example's monitor watches ALL running containers (no --label), like on a real host: the
- * private engine only holds this file's containers while it runs.  Default thresholds
+ * Each example's monitor acts on the containers labelled pidwarden.enable=true, as every example
+ * selects explicitly; the storm carries that label.  Default thresholds
  * (--max-procs 15): a 6-tree storm (19 processes) is critical, and the first cycle, right at
  * start, cleans it, so --interval 30 needs no waiting.
  */
@@ -57,6 +58,7 @@ function localize(text: string): string {
     .replaceAll('/usr/local/bin/pidwarden', PIDWARDEN_BIN)
     .replaceAll('/var/log/pidwarden', join(tmp, 'log'))
     .replaceAll('/run/pidwarden.pid', join(tmp, 'run', 'pidwarden.pid'))
+    .replaceAll('/var/lib/pidwarden', join(tmp, 'state'))
     .replaceAll('/var/lib/prometheus/node-exporter', join(tmp, 'prom'));
 }
 
@@ -87,9 +89,16 @@ const aliveProc = (pid: number) => {
   }
 };
 
-/** A 6-tree storm (19 processes), complete before the example starts. */
+/** A 6-tree storm (19 processes), opted in as the examples select, complete before the example starts. */
 async function storm(name: string): Promise<Workload> {
-  const w = await startWorkload({ image: 'busybox', name, reap: true, interval: 0.05, trees: [{ npx: MAGIC, copies: 6 }] });
+  const w = await startWorkload({
+    image: 'busybox',
+    name,
+    reap: true,
+    interval: 0.05,
+    trees: [{ npx: MAGIC, copies: 6 }],
+    labels: { 'pidwarden.enable': 'true' },
+  });
   await waitForChains(w, 6);
   return w;
 }
@@ -252,7 +261,8 @@ describeEngine('examples/ run as shown', () => {
     const script = readFileSync(join(EX, 'docker-run.sh'), 'utf8')
       .replace('--name pidwarden ', `--name ${name} `)
       .replace('-v /var/run/docker.sock:', `-v ${SOCK()}:`)
-      .replace('-v /var/log/pidwarden:', `-v ${logDir}:`);
+      .replace('-v /var/log/pidwarden:', `-v ${logDir}:`)
+      .replace('-v /var/lib/pidwarden:', `-v ${join(tmp, 'dstate')}:`);
     expect(script).toContain(`--name ${name} `);
     const w = await storm('docker-run');
     try {
@@ -316,5 +326,5 @@ describeEngine('examples/ run as shown', () => {
 });
 
 function composeEnv(extra: Record<string, string> = {}): Record<string, string> {
-  return plainEnv({ HOST_DOCKER_SOCK: SOCK(), HOST_LOG_DIR: join(tmp || '/tmp', 'clog'), ...extra });
+  return plainEnv({ HOST_DOCKER_SOCK: SOCK(), HOST_LOG_DIR: join(tmp || '/tmp', 'clog'), HOST_STATE_DIR: join(tmp || '/tmp', 'cstate'), ...extra });
 }

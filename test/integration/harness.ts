@@ -538,6 +538,12 @@ process.on('exit', () => killHostTrees());
 
 // -------------------------------------------------------------- pidwarden
 
+/**
+ * The state file of this test process (restart history, ladder locks): never the host's
+ * /var/lib/pidwarden. A test that is about the state file passes its own --state-file.
+ */
+export const TEST_STATE_FILE = join(REPO_ROOT, '.tmp', 'state', RUN_ID, 'state.json');
+
 /** Runs dist/pidwarden with DOCKER_HOST set to the private engine. */
 export async function runPidwarden(
   args: string[],
@@ -546,7 +552,7 @@ export async function runPidwarden(
   if (!existsSync(PIDWARDEN_BIN)) throw new Error(`${PIDWARDEN_BIN} missing: run \`npm run build\``);
   const proc = Bun.spawn([PIDWARDEN_BIN, ...args], {
     cwd: REPO_ROOT,
-    env: dockerEnv(opts.env),
+    env: dockerEnv({ PIDWARDEN_STATE_FILE: TEST_STATE_FILE, ...opts.env }),
     stdin: 'ignore',
     stdout: 'pipe',
     stderr: 'pipe',

@@ -45,9 +45,14 @@ describe('orphaned servers: the npm exec wrapper died, sh -c and node were re-pa
 });
 
 describe('who holds whom', () => {
-  test('a PID 1 that itself runs npm exec (CMD npx -y some-mcp) holds its whole table: no runaway trees', () => {
-    const procs = [proc(1, 0, MAGIC.npm), proc(2, 1, MAGIC.sh), proc(3, 2, MAGIC.node), ...magicTree(10, 1000)];
+  test('a PID 1 that itself runs npm exec (CMD npx -y some-mcp): its npx server is its own, not an orphan', () => {
+    const procs = [proc(1, 0, MAGIC.npm), proc(2, 1, MAGIC.sh), proc(3, 2, MAGIC.node), proc(4, 1, MAGIC.node)];
     expect(rootsOf(procs)).toEqual([]);
+  });
+
+  test('... but npm exec trees it spawns are still runaway', () => {
+    const procs = [proc(1, 0, MAGIC.npm), proc(2, 1, MAGIC.sh), proc(3, 2, MAGIC.node), ...magicTree(10, 1000)];
+    expect(rootsOf(procs)).toEqual([10]);
   });
 
   test('PID 1 itself is never a runaway', () => {
