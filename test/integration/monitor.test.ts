@@ -31,6 +31,7 @@ import {
   initPidOf,
   liveChains,
   PIDWARDEN_BIN,
+  TEST_STATE_FILE,
   REPO_ROOT,
   RUN_ID,
   runPidwarden,
@@ -97,7 +98,8 @@ function pidwardenEnv(): Record<string, string> {
     if (v === undefined || k.startsWith('PIDWARDEN_') || ['DOCKER_CONTEXT', 'DOCKER_TLS_VERIFY', 'DOCKER_CERT_PATH'].includes(k)) continue;
     env[k] = v;
   }
-  return { ...env, DOCKER_HOST: engine.host ?? '' };
+  // the test process's own state file (restart history), never the host's /var/lib/pidwarden
+  return { ...env, DOCKER_HOST: engine.host ?? '', PIDWARDEN_STATE_FILE: TEST_STATE_FILE };
 }
 
 interface Monitor {

@@ -18,6 +18,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   describeEngine,
+  engine,
+  PIDWARDEN_BIN,
+  TEST_STATE_FILE,
   docker,
   dockerOk,
   hostProcsOfContainer,
@@ -242,6 +245,56 @@ describeEngine('restart limits across runs, one ladder per container, the contai
     const r2 = await runPidwarden(['cleanup', '--container', w.name, '--steps', 'restart', '--max-procs', '3', '--stop-timeout', '1', '--state-file', join(tmp, 'st2', 'state.json')]);
     expect(parse(r2.stdout).find((l) => l.event === 'restart')).toMatchObject({ stopTimeout: 1, stopTimeoutFrom: 'flag' });
     expect(await killGap(w, since2)).toBeGreaterThanOrEqual(0.9);
+  });
+});
+
+describeEngine('monitor without a selection: the opt-in label', () => {
+  /** A monitor of this test (SIGTERMed at the end); its JSONL log file is read as it grows. */
+  function monitor(name: string, args: string[]) {
+    const log = join(tmp, `${name}.jsonl`);
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('PIDWARDEN_')) env[k] = v;
+    const proc = Bun.spawn([PIDWARDEN_BIN, 'monitor', '--interval', '0.5', '--grace', '1', '--log-file', log, ...args], {
+      env: { ...env, DOCKER_HOST: engine.host ?? '', PIDWARDEN_STATE_FILE: TEST_STATE_FILE },
+      stdin: 'ignore',
+      stdout: 'pipe',
+      stderr: 'pipe',
+    });
+    const lines = () => (existsSync(log) ? parse(readFileSync(log, 'utf8')) : []);
+    const stop = async () => {
+      proc.kill('SIGTERM');
+      return { code: await proc.exited, stderr: await new Response(proc.stderr).text() };
+    };
+    return { lines, stop };
+  }
+
+  test('no container opted in: the monitor says so once, at start, and keeps watching', async () => {
+    const m = monitor('none-opted-in', []);
+    await waitFor(() => m.lines().some((l) => l.event === 'notice'), 20_000, 100, 'the notice line');
+    const { code, stderr } = await m.stop();
+    expect(code).toBe(0);
+    const notices = m.lines().filter((l) => l.event === 'notice');
+    expect(notices).toHaveLength(1);
+    expect(notices[0]!.reason).toContain('no running container carries pidwarden.enable=true yet');
+    expect(stderr).toContain('pidwarden.enable=true');
+  });
+
+  test('a storm labelled pidwarden.enable=true is cleaned; an unlabelled storm beside it is left alone', async () => {
+    const spec = { image: 'busybox', reap: 'all' as const, interval: 0.05, trees: [{ npx: MAGIC, copies: 5 }] };
+    const [mine, other] = await Promise.all([
+      startWorkload({ ...spec, name: 'opted-in', labels: { 'pidwarden.enable': 'true' } }),
+      startWorkload({ ...spec, name: 'not-opted-in' }),
+    ]);
+    await Promise.all([waitForChains(mine, 5), waitForChains(other, 5)]);
+    const otherBefore = identities(hostProcsOfContainer(other));
+    const m = monitor('opt-in', []);
+    await waitFor(() => m.lines().some((l) => l.event === 'result' && l.container === mine.name && l.healthy === true), 30_000, 100, 'the opted-in storm cleaned');
+    const { code } = await m.stop();
+    expect(code).toBe(0);
+    expect(m.lines().some((l) => l.container === other.name)).toBe(false);
+    expect(m.lines().some((l) => l.event === 'notice')).toBe(false);
+    expect(liveChains(hostProcsOfContainer(mine))).toHaveLength(1);
+    expect(identities(hostProcsOfContainer(other))).toEqual(otherBefore);
   });
 });
 
