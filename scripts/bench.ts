@@ -30,7 +30,8 @@ if (!DOCKER_HOST) {
   process.exit(2);
 }
 mkdirSync(OUT, { recursive: true });
-const env = { ...process.env, DOCKER_HOST } as Record<string, string>;
+// The bench's own state file (restart history, ladder locks), never the host's /var/lib/pidwarden.
+const env = { ...process.env, DOCKER_HOST, PIDWARDEN_STATE_FILE: join(ROOT, '.tmp', 'bench', 'state', 'state.json') } as Record<string, string>;
 
 function run(argv: string[], opts: { timeoutMs?: number } = {}) {
   const t0 = performance.now();

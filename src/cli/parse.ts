@@ -13,7 +13,7 @@ export type ParsedCli =
 
 const COMMANDS: Record<CommandName, string> = {
   audit: 'Report processes, pids and limits of each container (cron-friendly)',
-  cleanup: 'One-shot emergency: bring unhealthy containers back under their limits',
+  cleanup: 'One-shot emergency: bring the selected unhealthy containers back under their limits',
   monitor: 'Long-running loop: observe every --interval seconds and clean up (nohup/systemd)',
 };
 
@@ -32,7 +32,11 @@ export async function parseCli(argv: string[], env: Record<string, string | unde
     .epilogue(
       'Every option can also come from the environment as PIDWARDEN_<OPTION> (e.g. PIDWARDEN_MAX_PROCS=20)\n' +
         'or from the --config file (keys as the option names); flags win over env, env over the file.\n' +
-        'Exit codes: 0 ok, 1 a container critical/unhealthy, 2 usage or config error, 3 engine unreachable.',
+        'cleanup and monitor act only on --container, --label or --all, or else on the containers labelled\n' +
+        'pidwarden.enable=true; --exclude and pidwarden.enable=false always win. pidwarden.* labels set a\n' +
+        "container's own policy (README: Per-container policy); a restart needs evidence (--restart).\n" +
+        'Exit codes: 0 ok, 1 a container critical/unhealthy, 2 usage or config error or nothing selected,\n' +
+        '3 engine unreachable.',
     )
     .fail((msg, err) => {
       throw new UsageError(msg || err?.message || 'bad usage');
