@@ -52,7 +52,8 @@ export const SETTINGS: readonly SettingSpec[] = [
   { flag: 'log-file', kind: 'string', commands: ACTING, describe: 'append JSONL here (default: stdout)' },
   { flag: 'interval', kind: 'number', commands: ['monitor'], default: 30, describe: 'seconds between cycles' },
   { flag: 'restart-limit', kind: 'string', commands: ACTING, default: '3/1h', describe: 'at most N restart attempts per container per window, N/WINDOW (s,m,h,d), counted across runs in --state-file' },
-  { flag: 'state-file', kind: 'string', commands: ACTING, default: DEFAULT_STATE_FILE, describe: 'restart history and locks shared by cleanup and monitor' },
+  { flag: 'state-file', kind: 'string', commands: ALL, default: DEFAULT_STATE_FILE, describe: 'restart history, growth samples and locks, shared by audit, cleanup and monitor' },
+  { flag: 'warn-within', kind: 'string', commands: ALL, default: '6h', describe: 'warn when the growth forecast reaches a limit within this time (s, m, h, d)' },
   { flag: 'pid-file', kind: 'string', commands: ['monitor'], describe: 'write our PID here; refuse to start if another monitor holds it' },
   { flag: 'heartbeat', kind: 'number', commands: ['monitor'], default: 300, describe: 'seconds between heartbeat lines' },
 ];
@@ -99,6 +100,7 @@ export interface Settings {
   pidFile?: string;
   heartbeatSeconds: number;
   stateFile: string;
+  warnWithinSeconds: number;
   /** Per setting (flag name), where its value came from. */
   origins: Record<string, Origin>;
 }
@@ -192,6 +194,14 @@ function coerce(spec: SettingSpec, v0: unknown, where: string): unknown {
   }
 }
 
+/** "6h", "90m", "45s", "2d" -> seconds; null when malformed. */
+export function parseDurationSeconds(text: string): number | null {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$/.exec(text);
+  if (!m) return null;
+  const n = Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[m[2] as 's' | 'm' | 'h' | 'd'];
+  return Number.isFinite(n) && n > 0 ? n : null;
+}
+
 function regexes(list: string[], where: string): RegExp[] {
   return list.map((src) => {
     try {
@@ -242,6 +252,8 @@ function validate(
   if (v['proc-source'] !== 'ps' && v['proc-source'] !== 'host') {
     throw new UsageError(`--proc-source: expected ps or host, got "${v['proc-source']}"`);
   }
+  const warnWithin = parseDurationSeconds(String(v['warn-within']));
+  if (warnWithin === null) throw new UsageError(`--warn-within: expected a duration such as 6h or 90m, got "${v['warn-within']}"`);
   const restartLimit = parseRestartLimit(String(v['restart-limit']));
   if (!restartLimit) throw new UsageError(`--restart-limit: expected N/WINDOW such as 3/1h, got "${v['restart-limit']}"`);
 
@@ -283,6 +295,7 @@ function validate(
     pidFile: str('pid-file'),
     heartbeatSeconds: num('heartbeat'),
     stateFile: str('state-file')!,
+    warnWithinSeconds: warnWithin,
     origins,
   };
 }

@@ -1,8 +1,11 @@
 // `pidwarden audit`: observe every running container once (less --exclude) and report, each with
 // its own effective policy. Exit 1 when any is critical.
 import { assess } from '../decide/classify.ts';
+import { insightOf } from '../decide/insight.ts';
 import { containerPolicy, describePolicy, globalPolicy } from '../decide/policy.ts';
 import { selectContainers } from '../engine/containers.ts';
+import { engineEnforcesPidsLimits } from '../engine/info.ts';
+import { StateStore } from '../state/state-file.ts';
 import { observeContainer } from '../observe/container.ts';
 import { readHost } from '../observe/host.ts';
 import { auditDocument, type AuditedContainer } from '../report/json.ts';
@@ -17,8 +20,9 @@ export async function runAudit(ctx: CommandContext): Promise<number> {
   const s = ctx.settings;
   const started = new Date();
   const infos = (await selectContainers(ctx.engine, { containers: s.containers, labels: s.labels })).filter((i) => !excludedBy(i, s.exclude));
-  const [host, observations] = await Promise.all([
+  const [host, enforceable, observations] = await Promise.all([
     readHost(),
+    engineEnforcesPidsLimits(ctx.engine),
     Promise.all(
       infos.map((info) =>
         observeContainer(ctx.engine, info, {
@@ -32,21 +36,47 @@ export async function runAudit(ctx: CommandContext): Promise<number> {
       ),
     ),
   ]);
+  // Growth samples and the last forks-refused count: one read before, one write after.
+  const store = new StateStore(s.stateFile, (m) => ctx.io.err(`pidwarden: ${m}\n`));
+  const state = store.snapshot();
+  const nowMs = started.getTime();
   const rows: AuditedContainer[] = observations.map((obs) => {
     const policy = containerPolicy(s, obs.info.labels);
+    const effective = policy.ok ? policy.policy : globalPolicy(s);
+    const a = assess(obs.table?.procs ?? null, obs.pids, effective);
+    const insight = insightOf({
+      procs: obs.table?.procs ?? null,
+      pids: obs.pids,
+      limits: obs.limits,
+      configured: obs.info.pidsLimit ?? null,
+      init: obs.info.init === true,
+      enforceable,
+      maxProcs: effective.maxProcs,
+      trees: obs.table ? a.trees.length : null,
+      zombies: a.zombies,
+      record: state.containers[obs.info.id],
+      nowMs,
+      warnWithinS: s.warnWithinSeconds,
+    });
+    const assessment = insight.warnings.length > 0
+      ? { ...a, reasons: [...a.reasons, ...insight.warnings], status: a.status === 'ok' ? ('warn' as const) : a.status }
+      : a;
     if (!policy.ok) {
-      // Reported, never silently replaced: the figures below use the global thresholds only so
-      // that the row still says something; cleanup and monitor skip this container.
+      // Reported, never silently replaced: the figures use the global thresholds only so that
+      // the row still says something; cleanup and monitor skip this container.
       const error = `label ${policy.label}=${JSON.stringify(policy.value)}: ${policy.error}; cleanup and monitor skip this container`;
-      const a = assess(obs.table?.procs ?? null, obs.pids, globalPolicy(s));
       return {
         obs: { ...obs, problems: [...obs.problems, error] },
-        assessment: { ...a, status: a.status === 'ok' ? 'warn' : a.status },
+        assessment: { ...assessment, status: assessment.status === 'ok' ? 'warn' : assessment.status },
         policy: { error },
+        insight,
       };
     }
-    return { obs, assessment: assess(obs.table?.procs ?? null, obs.pids, policy.policy), policy: describePolicy(policy) };
+    return { obs, assessment, policy: describePolicy(policy), insight };
   });
+  store.recordSamples(
+    rows.filter((r) => r.insight).map((r) => ({ id: r.obs.info.id, name: r.obs.info.name, row: r.insight!.sample, forksRefused: r.insight!.limit.forksRefused })),
+  );
 
   if (s.json) ctx.io.out(JSON.stringify(auditDocument(started, host, rows), null, 2) + '\n');
   else ctx.io.out(auditTable(rows));

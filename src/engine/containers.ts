@@ -5,6 +5,7 @@ import { UsageError } from '../errors.ts';
 import { engineCall, negotiateApi, type Engine } from './client.ts';
 import { engineGetJson } from './http.ts';
 import { engineMessage } from './exec.ts';
+import { configuredLimit } from '../decide/limits.ts';
 
 export interface Selection {
   /** Names or IDs (full or unique prefix). Empty: every running container. */
@@ -26,6 +27,10 @@ export interface ContainerInfo {
   running: boolean;
   /** Config.StopTimeout in seconds, when the container sets one (`--stop-timeout`, compose `stop_grace_period`). */
   stopTimeout?: number;
+  /** HostConfig.PidsLimit as configured: null, 0 and -1 all mean none (null here). */
+  pidsLimit?: number | null;
+  /** HostConfig.Init: an init (docker-init, tini) runs as PID 1 and reaps every orphan. */
+  init?: boolean;
 }
 
 export async function selectContainers(engine: Engine, sel: Selection): Promise<ContainerInfo[]> {
@@ -83,6 +88,8 @@ function toInfo(i: Docker.ContainerInspectInfo): ContainerInfo {
     initPid: i.State?.Pid ?? 0,
     running: i.State?.Running === true,
     ...stopTimeoutField(i.Config as unknown as { StopTimeout?: unknown } | undefined),
+    pidsLimit: configuredLimit((i.HostConfig as { PidsLimit?: unknown } | undefined)?.PidsLimit),
+    init: (i.HostConfig as { Init?: unknown } | undefined)?.Init === true,
   };
 }
 

@@ -5,6 +5,7 @@ import type { ContainerInfo } from '../engine/containers.ts';
 import type { PidsReading } from '../types.ts';
 import { findPidsCgroup, readCpuUsageNs, readMemory } from './cgroup.ts';
 import type { ContainerObservation } from './observation.ts';
+import { readPidsLimits } from './pids-limits.ts';
 import { readProcesses } from './processes.ts';
 import { readStats, type StatsReading } from './stats.ts';
 
@@ -57,5 +58,6 @@ export async function observeContainer(engine: Engine, info: ContainerInfo, opts
   else if (stats && stats.apiPids.current !== null) pids = { ...stats.apiPids, source: 'api' };
   else pids = { current: null, max: null, source: 'none' };
 
-  return { info, pids, cgroupDir: cgroup?.dir ?? null, table, stats, problems };
+  const limits = cgroup ? readPidsLimits(cgroup.dir) : null;
+  return { info, pids, cgroupDir: cgroup?.dir ?? null, table, stats, problems, limits };
 }

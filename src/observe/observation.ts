@@ -1,6 +1,7 @@
 // What one observation of one container holds: the input of decide/ and of every report.
 import type { ContainerInfo } from '../engine/containers.ts';
 import type { PidsReading, ProcessTable } from '../types.ts';
+import type { PidsLimitReading } from './pids-limits.ts';
 import type { StatsReading } from './stats.ts';
 
 export interface ContainerObservation {
@@ -11,6 +12,8 @@ export interface ContainerObservation {
   /** null when processes were not read (the monitor's cheap path found the container healthy). */
   table: ProcessTable | null;
   stats: StatsReading | null;
+  /** The limit in force up the cgroup tree and the kernel's pids counters (null when not readable here). */
+  limits?: PidsLimitReading | null;
   /** Collectors that failed: each is reported, none fails the run (node_exporter's rule). */
   problems: string[];
 }

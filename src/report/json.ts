@@ -1,5 +1,6 @@
 // The `audit --json` document. Field names are a contract (README, issue 2): change with care.
 import type { Assessment } from '../decide/classify.ts';
+import type { Insight } from '../decide/insight.ts';
 import type { HostFigures } from '../observe/host.ts';
 import type { ContainerObservation } from '../observe/observation.ts';
 
@@ -8,6 +9,8 @@ export interface AuditedContainer {
   assessment: Assessment;
   /** The effective policy with each value's origin, or the malformed label that leaves it unknown. */
   policy: Record<string, { value: unknown; from: string }> | { error: string };
+  /** Limit verdict, growth, notes: absent where not computed (unit fixtures). */
+  insight?: Insight;
 }
 
 export function auditDocument(time: Date, host: HostFigures, containers: AuditedContainer[]) {
@@ -19,7 +22,7 @@ export function auditDocument(time: Date, host: HostFigures, containers: Audited
       load: host.load,
       memory: host.memory,
     },
-    containers: containers.map(({ obs, assessment: a, policy }) => ({
+    containers: containers.map(({ obs, assessment: a, policy, insight }) => ({
       id: obs.info.id,
       name: obs.info.name,
       image: obs.info.image,
@@ -43,7 +46,33 @@ export function auditDocument(time: Date, host: HostFigures, containers: Audited
       memoryLimitBytes: obs.stats?.memoryLimitBytes ?? null,
       labels: obs.info.labels,
       policy,
+      ...(insight ? { limit: limitJson(insight), growth: growthJson(insight), notes: insight.notes } : {}),
       problems: obs.problems,
     })),
+  };
+}
+
+function limitJson(i: Insight) {
+  const l = i.limit;
+  return {
+    configured: l.configured,
+    inForce: l.inForce,
+    heldBy: l.heldBy,
+    enforceable: l.enforceable,
+    forksRefused: l.forksRefused,
+    peak: l.peak,
+    verdict: l.verdict,
+    line: l.line,
+  };
+}
+
+function growthJson(i: Insight) {
+  const g = i.growth;
+  return {
+    perHour: g.perHour,
+    windowSeconds: g.windowSeconds,
+    samples: g.samples,
+    toMaxProcsSeconds: g.toMaxProcsSeconds,
+    toPidsMaxSeconds: g.toPidsMaxSeconds,
   };
 }

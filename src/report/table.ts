@@ -8,7 +8,8 @@ export function auditTable(rows: AuditedContainer[]): string {
   const sorted = [...rows].sort(
     (a, b) => STATUS_ORDER[a.assessment.status] - STATUS_ORDER[b.assessment.status] || a.obs.info.name.localeCompare(b.obs.info.name),
   );
-  const header = ['STATUS', 'CONTAINER', 'PROCS', 'MATCH', 'DUPS', 'ZOMB', 'PIDS', 'CPU%', 'MEM', 'SOURCE'];
+  // TASKS is pids.current/pids.max: threads and zombies count there, not only processes.
+  const header = ['STATUS', 'CONTAINER', 'PROCS', 'MATCH', 'DUPS', 'ZOMB', 'TASKS', 'CPU%', 'MEM', 'SOURCE'];
   const lines: string[][] = [header];
   for (const { obs, assessment: a } of sorted) {
     const known = obs.table !== null;
@@ -30,8 +31,9 @@ export function auditTable(rows: AuditedContainer[]): string {
   lines.forEach((cells, row) => {
     out.push(cells.map((c, i) => (i === cells.length - 1 ? c : c + ' '.repeat(widths[i]! - displayWidth(c)))).join('  '));
     if (row === 0) return;
-    const { obs, assessment } = sorted[row - 1]!;
+    const { obs, assessment, insight } = sorted[row - 1]!;
     for (const r of assessment.reasons) out.push(`    - ${oneLine(r)}`);
+    for (const n of insight?.notes ?? []) out.push(`    . ${oneLine(n)}`);
     for (const p of obs.problems) out.push(`    ! ${oneLine(p)}`);
   });
   return out.join('\n') + '\n';

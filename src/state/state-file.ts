@@ -1,9 +1,11 @@
 // What cleanup and monitor remember across runs, in one JSON file (--state-file, default
 // /var/lib/pidwarden/state.json): each container's restart attempts, so that `--restart-limit`
-// holds for a cleanup run from cron every 5 minutes as it does inside one monitor. Format
-// (versioned; the README documents it):
+// holds for a cleanup run from cron every 5 minutes as it does inside one monitor, and the samples
+// (processes, runaway trees, tasks) that audit and monitor take, from which growth is forecast.
+// Format (versioned; the README documents it; keys added within a version are optional):
 //   { "version": 1,
-//     "containers": { "<full container ID>": { "name": "metamcp", "restarts": [<ms since epoch>, ...] } } }
+//     "containers": { "<full container ID>": { "name": "metamcp", "restarts": [<ms since epoch>, ...],
+//                     "samples": [[<ms>, <processes>, <trees>, <tasks>], ...], "forksRefused": 12 } } }
 // Every read-modify-write happens under an exclusive flock of "<file>.lock" and ends with an
 // atomic rename, so two pidwardens never lose each other's records. Alongside, per-container
 // ladder locks ("<dir>/locks/<id>.lock") keep two pidwardens from running a ladder on the same
@@ -20,10 +22,24 @@ export const KEEP_RESTARTS_MS = 7 * 86_400_000;
 /** And never more than this many per container (a limit of 100/1d is already absurd). */
 export const MAX_RESTARTS_KEPT = 100;
 
+/** [ms since the epoch, processes, runaway trees, tasks]; a figure not read is null. */
+export type SampleRow = [number, number | null, number | null, number | null];
+
 export interface ContainerRecord {
   name: string;
   restarts: number[];
+  samples?: SampleRow[];
+  /** pids.events `max` at the last sample: "forks refused since the previous sample". */
+  forksRefused?: number;
 }
+
+/** One sample a minute (a little less, so a cron audit every minute always lands one)... */
+export const SAMPLE_EVERY_MS = 55_000;
+/** ... for the last 6 hours, the longest growth window; */
+export const FINE_SAMPLES_MS = 6 * 3_600_000;
+/** then one per 15 minutes up to 24 hours; older samples are dropped. At most ~430 a container. */
+export const COARSE_EVERY_MS = 15 * 60_000;
+export const KEEP_SAMPLES_MS = 24 * 3_600_000;
 
 export interface StateDoc {
   version: typeof STATE_VERSION;
@@ -44,12 +60,53 @@ export function parseState(text: string): StateDoc | null {
   if (typeof d !== 'object' || d === null || d.version !== STATE_VERSION) return null;
   if (typeof d.containers !== 'object' || d.containers === null || Array.isArray(d.containers)) return null;
   const out = emptyState();
-  for (const [id, rec] of Object.entries(d.containers)) {
+  for (const [id, raw] of Object.entries(d.containers)) {
     if (!/^[0-9a-f]{64}$/.test(id)) return null;
-    const r = rec as Partial<ContainerRecord>;
+    const r = raw as Partial<ContainerRecord>;
     if (typeof r !== 'object' || r === null || !Array.isArray(r.restarts)) return null;
     if (!r.restarts.every((t) => Number.isSafeInteger(t) && t > 0)) return null;
-    out.containers[id] = { name: typeof r.name === 'string' ? r.name : '', restarts: [...r.restarts] };
+    const rec: ContainerRecord = { name: typeof r.name === 'string' ? r.name : '', restarts: [...r.restarts] };
+    if (r.samples !== undefined) {
+      if (!Array.isArray(r.samples) || !r.samples.every(isSampleRow)) return null;
+      rec.samples = r.samples.map((row) => [...row] as SampleRow);
+    }
+    if (r.forksRefused !== undefined) {
+      if (!Number.isSafeInteger(r.forksRefused) || r.forksRefused < 0) return null;
+      rec.forksRefused = r.forksRefused;
+    }
+    out.containers[id] = rec;
+  }
+  return out;
+}
+
+function isSampleRow(row: unknown): row is SampleRow {
+  if (!Array.isArray(row) || row.length !== 4 || !Number.isSafeInteger(row[0]) || row[0] <= 0) return false;
+  return row.slice(1).every((v) => v === null || (Number.isSafeInteger(v) && v >= 0));
+}
+
+/**
+ * Pure: the samples after adding `row`: not within SAMPLE_EVERY_MS of the previous one (then it is
+ * dropped), fine for FINE_SAMPLES_MS, one per COARSE_EVERY_MS bucket beyond, none past KEEP_SAMPLES_MS.
+ */
+export function addSample(samples: readonly SampleRow[], row: SampleRow): SampleRow[] {
+  const sorted = [...samples].sort((a, b) => a[0] - b[0]);
+  const last = sorted[sorted.length - 1];
+  if (!last || row[0] - last[0] >= SAMPLE_EVERY_MS) sorted.push(row);
+  return downsample(sorted, row[0]);
+}
+
+export function downsample(sorted: SampleRow[], nowMs: number): SampleRow[] {
+  const out: SampleRow[] = [];
+  const buckets = new Set<number>();
+  for (const s of sorted) {
+    const age = nowMs - s[0];
+    if (age > KEEP_SAMPLES_MS) continue;
+    if (age > FINE_SAMPLES_MS) {
+      const bucket = Math.floor(s[0] / COARSE_EVERY_MS);
+      if (buckets.has(bucket)) continue;
+      buckets.add(bucket);
+    }
+    out.push(s);
   }
   return out;
 }
@@ -59,7 +116,11 @@ export function pruneState(doc: StateDoc, nowMs: number): StateDoc {
   const out = emptyState();
   for (const [id, rec] of Object.entries(doc.containers)) {
     const restarts = rec.restarts.filter((t) => t > nowMs - KEEP_RESTARTS_MS).sort((a, b) => a - b).slice(-MAX_RESTARTS_KEPT);
-    if (restarts.length > 0) out.containers[id] = { name: rec.name, restarts };
+    const samples = downsample([...(rec.samples ?? [])].sort((a, b) => a[0] - b[0]), nowMs);
+    if (restarts.length === 0 && samples.length === 0) continue;
+    out.containers[id] = { name: rec.name, restarts };
+    if (samples.length > 0) out.containers[id]!.samples = samples;
+    if (rec.forksRefused !== undefined && samples.length > 0) out.containers[id]!.forksRefused = rec.forksRefused;
   }
   return out;
 }
@@ -153,6 +214,27 @@ export class StateStore {
       }
       this.warnOnce(`state file ${this.path}: cannot write (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
     }
+  }
+
+  /** Everything at once, for a command that looks at many containers (one read, one lock). */
+  snapshot(): StateDoc {
+    return this.withDoc(false, (doc) => structuredClone(doc));
+  }
+
+  /** One write for a whole audit or monitor cycle: a sample per container when one is due. */
+  recordSamples(entries: { id: string; name: string; row: SampleRow; forksRefused: number | null }[]): void {
+    if (entries.length === 0) return;
+    this.withDoc(true, (doc) => {
+      for (const e of entries) {
+        const rec = doc.containers[e.id] ?? { name: e.name, restarts: [] };
+        rec.name = e.name;
+        const before = rec.samples?.length ?? 0;
+        rec.samples = addSample(rec.samples ?? [], e.row);
+        // the refused count moves with the samples: "since the previous sample" means that one
+        if (e.forksRefused !== null && (rec.samples.length !== before || rec.forksRefused === undefined)) rec.forksRefused = e.forksRefused;
+        doc.containers[e.id] = rec;
+      }
+    });
   }
 
   restartHistory(id: string): number[] {

@@ -81,7 +81,7 @@ describe('auditTable', () => {
   test('the MetaMCP row: counts, pids, CPU, memory, sources; reasons indented below', () => {
     const text = auditTable([row()]);
     const [header, line, ...rest] = text.split('\n');
-    expect(header!.split(/\s+/)).toEqual(['STATUS', 'CONTAINER', 'PROCS', 'MATCH', 'DUPS', 'ZOMB', 'PIDS', 'CPU%', 'MEM', 'SOURCE']);
+    expect(header!.split(/\s+/)).toEqual(['STATUS', 'CONTAINER', 'PROCS', 'MATCH', 'DUPS', 'ZOMB', 'TASKS', 'CPU%', 'MEM', 'SOURCE']);
     expect(line!.split(/\s+/)).toEqual(['CRITICAL', 'metamcp', '33', '10', '5', '1', '199/250', '12.5', '692KiB', 'ps/cgroup-v1']);
     expect(rest[0]).toBe('    - 33 processes > max-procs 15');
     expect(text.endsWith('\n')).toBe(true);

@@ -1,0 +1,71 @@
+// Pure: why a pids limit did (or did nothing) for a container, in the same words everywhere
+// (audit table and JSON, explain, Prometheus). The founding case wrote "pids_limit: 25 — NOT
+// BEING ENFORCED" after reading `docker inspect … PidsLimit`, pids.max and pids.current by hand;
+// these are those readings, and the verdict they add up to.
+
+export type LimitVerdict = 'none' | 'not-in-force' | 'below-current' | 'hit' | 'ok';
+
+export interface LimitFigures {
+  /** HostConfig.PidsLimit: null, 0 and -1 all mean none (normalised to null by the caller). */
+  configured: number | null;
+  /** The effective pids.max: the smallest on the way up the cgroup tree; null = no limit. */
+  inForce: number | null;
+  /** The cgroup directory that holds the effective limit. */
+  heldBy: string | null;
+  /** GET /info → PidsLimit: whether the engine can enforce limits at all (null when not asked). */
+  enforceable: boolean | null;
+  /** pids.events `max`: forks refused since the cgroup was made (null when not read). */
+  forksRefused: number | null;
+  /** pids.peak, where the kernel has it (cgroup v2, Linux 6.1+). */
+  peak: number | null;
+  /** pids.current. */
+  current: number | null;
+}
+
+export interface Limit extends LimitFigures {
+  verdict: LimitVerdict;
+  /** Forks refused since the previous sample (or since the container started, with none). */
+  refusedRecently: number | null;
+  /** One plain sentence for a person. */
+  line: string;
+}
+
+/** HostConfig.PidsLimit as the engine reports it: null, 0 and -1 (and any negative) mean none. */
+export function configuredLimit(raw: unknown): number | null {
+  return typeof raw === 'number' && Number.isSafeInteger(raw) && raw > 0 ? raw : null;
+}
+
+/**
+ * `previousForksRefused`: pids.events `max` at the previous sample of this container (state file),
+ * or undefined when there is none: then everything since the container started counts.
+ */
+export function judgeLimit(f: LimitFigures, previousForksRefused?: number): Limit {
+  const refusedRecently = f.forksRefused === null
+    ? null
+    : previousForksRefused === undefined || previousForksRefused > f.forksRefused // counter reset: new cgroup
+      ? f.forksRefused
+      : f.forksRefused - previousForksRefused;
+  const held = f.heldBy ? ` (held by ${f.heldBy})` : '';
+  let verdict: LimitVerdict;
+  let line: string;
+  if (refusedRecently !== null && refusedRecently > 0) {
+    verdict = 'hit';
+    line = `limit hit: ${refusedRecently} fork${refusedRecently === 1 ? '' : 's'} refused ${previousForksRefused === undefined ? 'since the container started' : 'since the previous sample'}; the app is failing to start processes (pids.max ${f.inForce ?? 'max'}${held})`;
+  } else if (f.inForce !== null && f.current !== null && f.inForce < f.current) {
+    verdict = 'below-current';
+    line = `limit below the current count: pids.max ${f.inForce}${held} < pids.current ${f.current}; it was lowered on a running container, existing processes are kept and only new forks fail`;
+  } else if (f.configured !== null && f.inForce === null) {
+    verdict = 'not-in-force';
+    line = f.enforceable === false
+      ? `limit not in force: configured ${f.configured}, but the engine cannot enforce pids limits (no pids cgroup controller)`
+      : `limit not in force: configured ${f.configured}, but the cgroup has none (pids.max is max): the engine discarded it, or it was changed behind the engine's back`;
+  } else if (f.inForce === null) {
+    verdict = 'none';
+    line = 'no pids limit: nothing stops this container from filling the host (set pids_limit, --pids-limit)';
+  } else {
+    verdict = 'ok';
+    const source = f.configured === null ? `set above the container${held}` : f.configured === f.inForce ? 'as configured' : `configured ${f.configured}, in force ${f.inForce}${held}`;
+    line = `limit ok: ${f.current ?? '?'} of ${f.inForce} tasks (${source})`;
+  }
+  return { ...f, verdict, refusedRecently, line };
+}
