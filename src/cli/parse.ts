@@ -54,7 +54,7 @@ export async function parseCli(argv: string[], env: Record<string, string | unde
     });
   }
   y.command(`${COMPLETION_COMMAND.name} <shell>`, COMPLETION_COMMAND.describe, (sub) =>
-    sub.positional('shell', { choices: [...COMPLETION_COMMAND.shells], describe: 'the shell to complete for' }),
+    sub.positional('shell', { type: 'string', describe: `the shell to complete for: ${COMPLETION_COMMAND.shells.join(' or ')}` }),
   );
   y.demandCommand(1, 'name a command: audit, cleanup or monitor');
   // yargs writes help/version through console.log; capture it so main decides where output goes.
@@ -71,7 +71,11 @@ export async function parseCli(argv: string[], env: Record<string, string | unde
   if (parsed['help'] || parsed['version']) return { kind: 'print', text: printed };
   if ((parsed['_'] as unknown[])[0] === COMPLETION_COMMAND.name) {
     if ((parsed['_'] as unknown[]).length > 1) throw new UsageError(`unexpected argument "${(parsed['_'] as unknown[])[1]}"`);
-    return { kind: 'print', text: completionScript(parsed['shell'] as Shell) };
+    const shell = String(parsed['shell']);
+    if (!(COMPLETION_COMMAND.shells as readonly string[]).includes(shell)) {
+      throw new UsageError(`completion: unknown shell "${shell}" (use ${COMPLETION_COMMAND.shells.join(' or ')})`);
+    }
+    return { kind: 'print', text: completionScript(shell as Shell) };
   }
   const command = String((parsed['_'] as unknown[])[0]) as CommandName;
   if (!(command in COMMANDS)) throw new UsageError(`unknown command "${command}": use audit, cleanup or monitor`);

@@ -11,7 +11,7 @@ import { COMMAND_NAMES, COMPLETION_COMMAND } from '../../src/cli/commands.ts';
 import { completionScript } from '../../src/cli/completion.ts';
 import { manPage } from '../../src/cli/man-page.ts';
 import { envName, SETTINGS, type CommandName } from '../../src/cli/settings.ts';
-import { EXIT_MEANINGS } from '../../src/errors.ts';
+import { EXIT_MEANINGS, UsageError } from '../../src/errors.ts';
 import { VERSION } from '../../src/version.ts';
 
 let tmp = '';
@@ -144,6 +144,22 @@ describe('zsh completion', () => {
     for (const command of COMMAND_NAMES) {
       const block = text.slice(text.indexOf(`(${command})\n`), text.indexOf(';;', text.indexOf(`(${command})\n`)));
       for (const flag of await helpOptions(command)) expect(block).toMatch(new RegExp(`'(\\([^)]*\\)|\\*)?--${flag}[=[]`));
+    }
+  });
+});
+
+describe('pidwarden completion', () => {
+  test('prints the script of the shell named; another shell, none or more is a one-line usage error', async () => {
+    expect(await parseCli(['completion', 'bash'], {})).toEqual({ kind: 'print', text: completionScript('bash') });
+    expect(await parseCli(['completion', 'zsh'], {})).toEqual({ kind: 'print', text: completionScript('zsh') });
+    for (const [argv, message] of [
+      [['completion', 'fish'], 'completion: unknown shell "fish" (use bash or zsh)'],
+      [['completion'], 'Not enough non-option arguments: got 0, need at least 1'],
+      [['completion', 'bash', 'zsh'], 'Unknown argument: zsh'],
+    ] as const) {
+      const e = await parseCli([...argv], {}).then(() => null, (err: unknown) => err);
+      expect(e).toBeInstanceOf(UsageError);
+      expect((e as Error).message).toBe(message);
     }
   });
 });
