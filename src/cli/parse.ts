@@ -3,11 +3,10 @@
 // No yargs defaults: a flag that is absent must stay absent, or it would hide env and config.
 import yargs from 'yargs';
 import { readFileSync } from 'node:fs';
-import { UsageError } from '../errors.ts';
+import { EXIT_MEANINGS, UsageError } from '../errors.ts';
 import { SETTINGS, envName, resolveSettings, type CommandName, type Settings } from './settings.ts';
 import { COMMANDS, COMPLETION_COMMAND, GLOBAL_OPTIONS, formatDefault, type Shell } from './commands.ts';
 import { completionScript } from './completion.ts';
-import { EXIT_MEANINGS } from '../errors.ts';
 import { VERSION_LINE } from '../version.ts';
 
 export type ParsedCli =
@@ -22,7 +21,7 @@ export async function parseCli(argv: string[], env: Record<string, string | unde
     .exitProcess(false)
     .strict()
     .parserConfiguration({ 'camel-case-expansion': false, 'boolean-negation': false, 'duplicate-arguments-array': true })
-    .option('config', { type: 'string', describe: `${GLOBAL_OPTIONS[0]!.describe} (env ${envName('config')})`, global: true })
+    .option('config', { type: 'string', describe: `${GLOBAL_OPTIONS.find((o) => o.flag === 'config')!.describe} (env ${envName('config')})`, global: true })
     .version(VERSION_LINE)
     .help()
     .wrap(Math.min(110, process.stdout.columns || 100))
