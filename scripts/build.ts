@@ -3,8 +3,12 @@
 // ssh2 (for ssh:// engines). pidwarden uses neither: it builds no image, and it must run on the
 // engine's host anyway to read /proc and the cgroup fs. Stubs that throw if ever called take their
 // place: --version went from 67.7 to 54.5 MiB of RSS (measured with /usr/bin/time).
-// Also used by the benchmark (scripts/bench.ts) to build its floor binaries the same way.
+// Also used by the benchmark (scripts/bench.ts) to build its floor binaries the same way, and by
+// `npm run release` (scripts/release.ts) for the other hosts: `target` is a Bun compile target
+// (bun-linux-arm64, bun-linux-x64-musl); Bun fetches that runtime from the npm registry
+// (@oven/bun-linux-aarch64 and so on, ~2 s each, then cached in ~/.bun/install/cache).
 import { join, resolve } from 'node:path';
+import { buildCommit } from './git-commit.ts';
 
 const ROOT = resolve(import.meta.dir, '..');
 const STUBBED = /^(ssh2|@grpc\/grpc-js|@grpc\/proto-loader)$/;
@@ -13,11 +17,23 @@ const refuse = () => { throw new Error('not available in pidwarden: no ssh:// en
 module.exports = new Proxy({}, { get: (_, key) => (key === '__esModule' ? false : refuse) });
 `;
 
-export async function compile(entry: string, outfile: string): Promise<void> {
+export interface CompileOptions {
+  /** a Bun compile target; default: this machine's */
+  target?: Bun.Build.CompileTarget;
+}
+
+export async function compile(entry: string, outfile: string, options: CompileOptions = {}): Promise<void> {
+  const platform = options.target ? options.target.replace(/^bun-/, '') : `${process.platform}-${process.arch}`;
   const result = await Bun.build({
     entrypoints: [entry],
+    // src/version.ts: `--version` names the commit and the platform it was built for.
+    define: {
+      PIDWARDEN_BUILD_COMMIT: JSON.stringify(buildCommit(ROOT)),
+      PIDWARDEN_BUILD_PLATFORM: JSON.stringify(platform),
+    },
     compile: {
       outfile,
+      ...(options.target ? { target: options.target } : {}),
       // An operator's binary must not change behaviour with the directory it is started from:
       // no .env (it could set PIDWARDEN_*), no bunfig.toml, tsconfig or package.json read at run time.
       autoloadDotenv: false,

@@ -27,6 +27,15 @@ export const EXIT = {
   internal: 70, // EX_SOFTWARE from sysexits.h: a bug, not the user's fault
 } as const;
 
+/** What each exit code means, for --help and the man page (README "Exit codes" has the long form). */
+export const EXIT_MEANINGS: readonly (readonly [code: number, meaning: string])[] = [
+  [EXIT.ok, 'ok: nothing critical (audit), every selected container healthy (cleanup), stopped by SIGTERM/SIGINT (monitor)'],
+  [EXIT.unhealthy, 'a container is critical (audit) or still unhealthy after the allowed steps, skipped for a malformed label, or busy in another pidwarden (cleanup)'],
+  [EXIT.usage, 'usage or config error, a named container that does not exist, nothing selected (cleanup), another monitor holds --pid-file'],
+  [EXIT.engineUnreachable, 'engine unreachable (audit, cleanup; the monitor waits for it instead)'],
+  [EXIT.internal, 'internal error: a bug in pidwarden'],
+];
+
 export function exitCodeFor(err: unknown): number {
   if (err instanceof PidwardenError) return err.exitCode;
   return EXIT.internal;

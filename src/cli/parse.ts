@@ -3,19 +3,15 @@
 // No yargs defaults: a flag that is absent must stay absent, or it would hide env and config.
 import yargs from 'yargs';
 import { readFileSync } from 'node:fs';
-import { UsageError } from '../errors.ts';
+import { EXIT_MEANINGS, UsageError } from '../errors.ts';
 import { SETTINGS, envName, resolveSettings, type CommandName, type Settings } from './settings.ts';
-import { VERSION } from '../version.ts';
+import { COMMANDS, COMPLETION_COMMAND, GLOBAL_OPTIONS, formatDefault, type Shell } from './commands.ts';
+import { completionScript } from './completion.ts';
+import { VERSION_LINE } from '../version.ts';
 
 export type ParsedCli =
   | { kind: 'run'; command: CommandName; settings: Settings }
   | { kind: 'print'; text: string };
-
-const COMMANDS: Record<CommandName, string> = {
-  audit: 'Report processes, pids and limits of each container (cron-friendly)',
-  cleanup: 'One-shot emergency: bring the selected unhealthy containers back under their limits',
-  monitor: 'Long-running loop: observe every --interval seconds and clean up (nohup/systemd)',
-};
 
 export async function parseCli(argv: string[], env: Record<string, string | undefined>): Promise<ParsedCli> {
   let printed = '';
@@ -25,8 +21,8 @@ export async function parseCli(argv: string[], env: Record<string, string | unde
     .exitProcess(false)
     .strict()
     .parserConfiguration({ 'camel-case-expansion': false, 'boolean-negation': false, 'duplicate-arguments-array': true })
-    .option('config', { type: 'string', describe: `JSON file with settings (env ${envName('config')})`, global: true })
-    .version(VERSION)
+    .option('config', { type: 'string', describe: `${GLOBAL_OPTIONS.find((o) => o.flag === 'config')!.describe} (env ${envName('config')})`, global: true })
+    .version(VERSION_LINE)
     .help()
     .wrap(Math.min(110, process.stdout.columns || 100))
     .epilogue(
@@ -35,8 +31,8 @@ export async function parseCli(argv: string[], env: Record<string, string | unde
         'cleanup and monitor act only on --container, --label or --all, or else on the containers labelled\n' +
         'pidwarden.enable=true; --exclude and pidwarden.enable=false always win. pidwarden.* labels set a\n' +
         "container's own policy (README: Per-container policy); a restart needs evidence (--restart).\n" +
-        'Exit codes: 0 ok, 1 a container critical/unhealthy, 2 usage or config error or nothing selected,\n' +
-        '3 engine unreachable.',
+        'Exit codes:\n' +
+        EXIT_MEANINGS.map(([code, meaning]) => `  ${code}  ${meaning}`).join('\n'),
     )
     .fail((msg, err) => {
       throw new UsageError(msg || err?.message || 'bad usage');
@@ -47,7 +43,8 @@ export async function parseCli(argv: string[], env: Record<string, string | unde
   for (const name of Object.keys(COMMANDS) as CommandName[]) {
     y.command(name, COMMANDS[name], (sub) => {
       for (const spec of SETTINGS.filter((s) => s.commands.includes(name))) {
-        const def = spec.default === undefined || (Array.isArray(spec.default) && spec.default.length === 0) ? '' : ` [default: ${fmtDefault(spec.default)}]`;
+        const shown = formatDefault(spec.default);
+        const def = shown === undefined ? '' : ` [default: ${shown}]`;
         sub.option(spec.flag, {
           type: spec.kind === 'bool' ? 'boolean' : spec.kind === 'list' ? 'array' : 'string',
           describe: spec.describe + def,
@@ -58,6 +55,9 @@ export async function parseCli(argv: string[], env: Record<string, string | unde
       return sub;
     });
   }
+  y.command(`${COMPLETION_COMMAND.name} <shell>`, COMPLETION_COMMAND.describe, (sub) =>
+    sub.positional('shell', { type: 'string', describe: `the shell to complete for: ${COMPLETION_COMMAND.shells.join(' or ')}` }),
+  );
   y.demandCommand(1, 'name a command: audit, cleanup or monitor');
   // yargs writes help/version through console.log; capture it so main decides where output goes.
   const origLog = console.log;
@@ -71,6 +71,14 @@ export async function parseCli(argv: string[], env: Record<string, string | unde
     console.log = origLog;
   }
   if (parsed['help'] || parsed['version']) return { kind: 'print', text: printed };
+  if ((parsed['_'] as unknown[])[0] === COMPLETION_COMMAND.name) {
+    if ((parsed['_'] as unknown[]).length > 1) throw new UsageError(`unexpected argument "${(parsed['_'] as unknown[])[1]}"`);
+    const shell = String(parsed['shell']);
+    if (!(COMPLETION_COMMAND.shells as readonly string[]).includes(shell)) {
+      throw new UsageError(`completion: unknown shell "${shell}" (use ${COMPLETION_COMMAND.shells.join(' or ')})`);
+    }
+    return { kind: 'print', text: completionScript(shell as Shell) };
+  }
   const command = String((parsed['_'] as unknown[])[0]) as CommandName;
   if (!(command in COMMANDS)) throw new UsageError(`unknown command "${command}": use audit, cleanup or monitor`);
   if ((parsed['_'] as unknown[]).length > 1) throw new UsageError(`unexpected argument "${(parsed['_'] as unknown[])[1]}"`);
@@ -79,10 +87,6 @@ export async function parseCli(argv: string[], env: Record<string, string | unde
   const flags: Record<string, unknown> = {};
   for (const spec of SETTINGS) if (parsed[spec.flag] !== undefined) flags[spec.flag] = parsed[spec.flag];
   return { kind: 'run', command, settings: resolveSettings(command, flags, env, config) };
-}
-
-function fmtDefault(v: unknown): string {
-  return Array.isArray(v) ? v.map((x) => JSON.stringify(x)).join(' ') : String(v);
 }
 
 const KNOWN_KEYS = new Set(SETTINGS.flatMap((s) => [s.flag, s.flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())]));

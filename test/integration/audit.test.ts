@@ -762,12 +762,13 @@ describeEngine('selection, precedence, exit codes, --prom-file', () => {
     });
   });
 
-  test('--help lists audit, cleanup and monitor; --version prints the package version (exit 0)', async () => {
+  test('--help lists audit, cleanup and monitor; --version prints the package version and the commit (exit 0)', async () => {
     const [help, version] = await Promise.all([runPidwarden(['--help']), runPidwarden(['--version'])]);
     expect(help.code).toBe(0);
     for (const cmd of ['audit', 'cleanup', 'monitor']) expect(help.stdout).toMatch(new RegExp(`^\\s+pidwarden ${cmd}\\s`, 'm'));
     expect(version.code).toBe(0);
-    expect(version.stdout).toBe(`${JSON.parse(readFileSync(join(import.meta.dir, '..', '..', 'package.json'), 'utf8')).version}\n`);
+    // the commit comes from git at build time (scripts/git-commit.ts; release.test.ts checks which)
+    expect(version.stdout).toMatch(new RegExp(`^${JSON.parse(readFileSync(join(import.meta.dir, '..', '..', 'package.json'), 'utf8')).version.replaceAll('.', '\\.')} \\(commit [0-9a-f]{12}(\\+dirty)?, ${process.platform}-${process.arch}\\)\n$`));
   });
 
   test('--cgroup-root /sys/fs/cgroup and --proc-root <a link to /proc> read the same; without a readable /proc, pids come from the API', async () => {

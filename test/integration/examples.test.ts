@@ -103,6 +103,41 @@ async function storm(name: string): Promise<Workload> {
   return w;
 }
 
+/**
+ * The same storm run by uid 1000 in an image without `kill` (nor ps): pidwarden must signal it by
+ * host PID, a process of another user, which takes CAP_KILL.
+ */
+async function stormOfAnotherUser(name: string): Promise<Workload> {
+  const w = await startWorkload({
+    image: 'nops',
+    name,
+    reap: true,
+    interval: 0.05,
+    trees: [{ npx: MAGIC, copies: 6 }],
+    runArgs: ['--user', '1000:1000'],
+    labels: { 'pidwarden.enable': 'true' },
+  });
+  await waitForChains(w, 6);
+  return w;
+}
+
+/**
+ * Two trees of uid 1000 in an image without ps, whose PID 1 reaps nothing, and one zombie: its first
+ * `npm exec` killed from here. Only the host /proc scan of the container's PID namespace finds that
+ * zombie (it has left cgroup.procs), and reading /proc/<pid>/ns/pid of another container's process
+ * takes CAP_SYS_PTRACE.
+ */
+async function containerWithZombie(name: string): Promise<Workload> {
+  const w = await startWorkload({ image: 'nops', name, reap: false, interval: 0.05, trees: [{ npx: MAGIC, copies: 2 }], runArgs: ['--user', '1000:1000'] });
+  const procs = await waitForChains(w, 2);
+  const npm = procs.find((p) => p.argv[0]?.startsWith('npm exec'))!;
+  process.kill(npm.hostPid, 'SIGKILL');
+  await waitFor(() => hostProcsOfContainer(w).some((p) => p.state === 'Z'), 10_000, 50, 'a zombie');
+  return w;
+}
+
+const zombiesOf = (w: Workload) => hostProcsOfContainer(w).filter((p) => p.state === 'Z').length;
+
 /** The example's monitor brought the storm back under the default limit (log and kernel agree). */
 async function cleaned(logPath: string, w: Workload, timeoutMs = 30_000): Promise<LogLine> {
   const result = await waitFor(() => readLog(logPath).find((e) => e.event === 'result' && e.containerId === w.id && e.healthy === true), timeoutMs, 100, `a healthy result for ${w.name}`);
@@ -294,6 +329,8 @@ describeEngine('examples/ run as shown', () => {
     const logDir = join(tmp, 'clog');
     mkdirSync(logDir);
     const w = await storm('compose');
+    const other = await stormOfAnotherUser('compose-uid1000');
+    const zombie = await containerWithZombie('compose-zombie');
     const env = composeEnv({ HOST_LOG_DIR: logDir });
     const project = PROJECT;
     const up = run(['docker-compose', '-f', join(EX, 'compose.yaml'), '-p', project, 'up', '-d'], env);
@@ -305,10 +342,24 @@ describeEngine('examples/ run as shown', () => {
     const start = await waitFor(() => readLog(log).find((e) => e.event === 'start'), 20_000, 100, 'start line from the container');
     // pid: host: the PID it logs and writes is a host PID, the container's init
     expect(start.pid).toBe(Number(dockerOk('inspect', '-f', '{{.State.Pid}}', id)));
+    // least privilege as stated in compose.yaml, applied
+    expect(JSON.parse(dockerOk('inspect', '-f', '{{json .HostConfig.CapDrop}} {{json .HostConfig.CapAdd}}', id).replace(' ', ',').replace(/^/, '[').replace(/$/, ']'))).toEqual([['ALL'], ['KILL', 'SYS_PTRACE']]);
     const result = await cleaned(log, w);
     // the cgroup fs mount works: pids.current came from the cgroup, not the API
     expect(result.before!.pidsCurrent!).toBeGreaterThan(19);
+    // uid 1000 without kill in its image: signalled by host PID (CAP_KILL)
+    await cleaned(log, other);
+    const hostKills = readLog(log).filter((e) => e.event === 'kill' && e.containerId === other.id);
+    expect(hostKills.length).toBeGreaterThan(0);
+    expect(hostKills.every((e) => e.via === 'host')).toBe(true);
     expect(readLog(log).some((e) => e.event === 'error')).toBe(false);
+    // audit from the same service (`docker-compose run`): the zombie of another user's container is
+    // found (CAP_SYS_PTRACE), as the kernel counts it
+    const audit = run(['docker-compose', '-f', join(EX, 'compose.yaml'), '-p', project, 'run', '--rm', '-T', 'pidwarden', 'audit', '--json', '--cgroup-root=/host/sys/fs/cgroup', '--container', zombie.id], env);
+    expect(audit.code).toBe(0);
+    const doc = JSON.parse(audit.stdout) as { containers: { processes: { zombies: number; total: number; source: string } }[] };
+    expect(doc.containers[0]!.processes).toMatchObject({ zombies: zombiesOf(zombie), total: hostProcsOfContainer(zombie).length, source: 'host-proc' });
+    expect(zombiesOf(zombie)).toBe(1);
 
     // logrotate for compose (README): move the log, `docker kill --signal HUP`: a new file
     renameSync(log, `${log}.1`);
@@ -322,6 +373,32 @@ describeEngine('examples/ run as shown', () => {
     expect(readLog(log).map((e) => e.event)).toEqual(['stop']);
     expect(existsSync(join(logDir, 'pidwarden.pid'))).toBe(false);
     expect(run(['docker-compose', '-f', join(EX, 'compose.yaml'), '-p', project, 'down'], env).code).toBe(0);
+  });
+
+  test('compose.yaml keeps KILL and SYS_PTRACE because each is used: without KILL another user\'s storm stays, without SYS_PTRACE its zombie is missed', async () => {
+    expect(run(['bash', join(EX, 'build-image.sh')]).code).toBe(0);
+    const other = await stormOfAnotherUser('caps-uid1000');
+    const zombie = await containerWithZombie('caps-zombie');
+    // the compose service's options as `docker run`, with one capability less each time
+    const inContainer = (caps: string[], args: string[]) =>
+      docker('run', '--rm', '--pid', 'host', '--network', 'none', '--read-only', '--cap-drop', 'ALL', ...caps.flatMap((c) => ['--cap-add', c]),
+        '-v', `${SOCK()}:/var/run/docker.sock`, '-v', '/sys/fs/cgroup:/host/sys/fs/cgroup:ro', 'pidwarden:local', ...args, '--cgroup-root=/host/sys/fs/cgroup');
+    const zombiesSeen = (caps: string[]) => {
+      const r = inContainer(caps, ['audit', '--json', '--container', zombie.id]);
+      expect(r.code).toBe(0);
+      return (JSON.parse(r.stdout) as { containers: { processes: { zombies: number } }[] }).containers[0]!.processes.zombies;
+    };
+    expect(zombiesOf(zombie)).toBe(1);
+    expect(zombiesSeen(['KILL'])).toBe(0);
+    expect(zombiesSeen(['KILL', 'SYS_PTRACE'])).toBe(1);
+
+    const before = hostProcsOfContainer(other).length;
+    const denied = inContainer(['SYS_PTRACE'], ['cleanup', '--container', other.id, '--grace', '0.5', '--steps', 'dedupe']);
+    expect(denied.code).toBe(1); // still unhealthy: every signal refused (EPERM)
+    expect(hostProcsOfContainer(other).length).toBe(before);
+    const allowed = inContainer(['KILL', 'SYS_PTRACE'], ['cleanup', '--container', other.id, '--grace', '0.5', '--steps', 'dedupe']);
+    expect(allowed.code).toBe(0);
+    expect(hostProcsOfContainer(other).filter((p) => p.state !== 'Z').length).toBeLessThanOrEqual(DEFAULT_MAX_PROCS);
   });
 });
 

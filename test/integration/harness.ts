@@ -544,13 +544,17 @@ process.on('exit', () => killHostTrees());
  */
 export const TEST_STATE_FILE = join(REPO_ROOT, '.tmp', 'state', RUN_ID, 'state.json');
 
-/** Runs dist/pidwarden with DOCKER_HOST set to the private engine. */
+/**
+ * Runs dist/pidwarden with DOCKER_HOST set to the private engine. `command` runs another binary
+ * instead (a release binary, or an emulator and its arguments before one).
+ */
 export async function runPidwarden(
   args: string[],
-  opts: { env?: Record<string, string>; timeoutMs?: number } = {},
+  opts: { env?: Record<string, string>; timeoutMs?: number; command?: string[] } = {},
 ): Promise<RunResult> {
-  if (!existsSync(PIDWARDEN_BIN)) throw new Error(`${PIDWARDEN_BIN} missing: run \`npm run build\``);
-  const proc = Bun.spawn([PIDWARDEN_BIN, ...args], {
+  const command = opts.command ?? [PIDWARDEN_BIN];
+  if (!existsSync(command.at(-1)!)) throw new Error(`${command.at(-1)} missing: run \`npm run build\``);
+  const proc = Bun.spawn([...command, ...args], {
     cwd: REPO_ROOT,
     env: dockerEnv({ PIDWARDEN_STATE_FILE: TEST_STATE_FILE, ...opts.env }),
     stdin: 'ignore',

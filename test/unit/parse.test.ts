@@ -75,8 +75,8 @@ describe('--help and --version', () => {
     for (const flag of ['--interval', '--restart-limit', '--pid-file', '--heartbeat']) expect(monitor).toContain(flag);
   });
 
-  test('--version prints the version', async () => {
-    expect(await printed(['--version'])).toBe(`${VERSION}\n`);
+  test('--version prints the version, the commit (unknown from source) and the platform', async () => {
+    expect(await printed(['--version'])).toBe(`${VERSION} (commit unknown, ${process.platform}-${process.arch})\n`);
   });
 
   test('help text is returned, not written: console.log is restored afterwards', async () => {
