@@ -6,6 +6,7 @@ import type { Settings } from '../cli/settings.ts';
 import { figuresOf, health } from '../decide/health.ts';
 import type { KillPlan, StepName } from '../decide/ladder.ts';
 import { evidenceOf, nextStep, type LadderProgress, type NextStep } from '../decide/next-step.ts';
+import { subtract } from '../decide/plan.ts';
 import type { ContainerPolicy } from '../decide/policy.ts';
 import { depthsBelow } from '../decide/tree.ts';
 import type { Engine } from '../engine/client.ts';
@@ -292,15 +293,6 @@ async function carryOutKill(
 
 function figures(procs: Proc[] | null, pids: PidsReading): Figures {
   return { processes: procs?.length ?? null, pidsCurrent: pids.current };
-}
-
-function subtract(procs: Proc[], pids: PidsReading, members: Proc[]): { procs: Proc[]; pids: PidsReading } {
-  const gone = new Set(members.map((m) => m.pid));
-  const tasks = members.reduce((n, m) => n + (m.threads ?? 1), 0);
-  return {
-    procs: procs.filter((p) => !gone.has(p.pid)),
-    pids: { ...pids, current: pids.current === null ? null : Math.max(0, pids.current - tasks) },
-  };
 }
 
 function logKill(env: LadderEnv, ids: { container: string; containerId: string }, plan: KillPlan, batch: SignalBatch, dryRun: boolean): void {

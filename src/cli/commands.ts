@@ -5,9 +5,13 @@ import { SETTINGS, envName, type CommandName, type SettingSpec } from './setting
 
 export const COMMANDS: Record<CommandName, string> = {
   audit: 'Report processes, pids and limits of each container (cron-friendly)',
-  cleanup: 'One-shot emergency: bring unhealthy containers back under their limits',
+  cleanup: 'One-shot emergency: bring the selected unhealthy containers back under their limits',
   monitor: 'Long-running loop: observe every --interval seconds and clean up (nohup/systemd)',
+  explain: 'One container for a person: its process tree, limits, growth, and what cleanup would do now',
 };
+
+/** Commands that name their one container as an argument instead of --container. */
+export const CONTAINER_ARGUMENT: Partial<Record<CommandName, string>> = { explain: 'container' };
 
 /** Prints a completion script; runs nothing. */
 export const COMPLETION_COMMAND = { name: 'completion', describe: 'Print the shell completion script: completion bash|zsh', shells: ['bash', 'zsh'] } as const;

@@ -5,7 +5,7 @@ import yargs from 'yargs';
 import { readFileSync } from 'node:fs';
 import { EXIT_MEANINGS, UsageError } from '../errors.ts';
 import { SETTINGS, envName, resolveSettings, type CommandName, type Settings } from './settings.ts';
-import { COMMANDS, COMPLETION_COMMAND, GLOBAL_OPTIONS, formatDefault, type Shell } from './commands.ts';
+import { COMMANDS, COMMAND_NAMES, COMPLETION_COMMAND, CONTAINER_ARGUMENT, GLOBAL_OPTIONS, formatDefault, type Shell } from './commands.ts';
 import { completionScript } from './completion.ts';
 import { VERSION_LINE } from '../version.ts';
 
@@ -41,7 +41,9 @@ export async function parseCli(argv: string[], env: Record<string, string | unde
   // only mislead. (yargs 17.7+ has usageConfiguration; @types/yargs does not know it yet.)
   (y as unknown as { usageConfiguration(c: Record<string, boolean>): unknown }).usageConfiguration({ 'hide-types': true });
   for (const name of Object.keys(COMMANDS) as CommandName[]) {
-    y.command(name, COMMANDS[name], (sub) => {
+    const argument = CONTAINER_ARGUMENT[name];
+    y.command(argument ? `${name} <${argument}>` : name, COMMANDS[name], (sub) => {
+      if (argument) sub.positional(argument, { type: 'string', describe: 'container name or ID' });
       for (const spec of SETTINGS.filter((s) => s.commands.includes(name))) {
         const shown = formatDefault(spec.default);
         const def = shown === undefined ? '' : ` [default: ${shown}]`;
@@ -58,7 +60,7 @@ export async function parseCli(argv: string[], env: Record<string, string | unde
   y.command(`${COMPLETION_COMMAND.name} <shell>`, COMPLETION_COMMAND.describe, (sub) =>
     sub.positional('shell', { type: 'string', describe: `the shell to complete for: ${COMPLETION_COMMAND.shells.join(' or ')}` }),
   );
-  y.demandCommand(1, 'name a command: audit, cleanup or monitor');
+  y.demandCommand(1, `name a command: ${COMMAND_NAMES.join(', ')}`);
   // yargs writes help/version through console.log; capture it so main decides where output goes.
   const origLog = console.log;
   console.log = (...args: unknown[]) => {
@@ -80,12 +82,14 @@ export async function parseCli(argv: string[], env: Record<string, string | unde
     return { kind: 'print', text: completionScript(shell as Shell) };
   }
   const command = String((parsed['_'] as unknown[])[0]) as CommandName;
-  if (!(command in COMMANDS)) throw new UsageError(`unknown command "${command}": use audit, cleanup or monitor`);
+  if (!(command in COMMANDS)) throw new UsageError(`unknown command "${command}": use ${COMMAND_NAMES.join(', ')}`);
   if ((parsed['_'] as unknown[]).length > 1) throw new UsageError(`unexpected argument "${(parsed['_'] as unknown[])[1]}"`);
   const configPath = (parsed['config'] as string | undefined) ?? env[envName('config')];
   const config = configPath ? readConfig(configPath) : {};
   const flags: Record<string, unknown> = {};
   for (const spec of SETTINGS) if (parsed[spec.flag] !== undefined) flags[spec.flag] = parsed[spec.flag];
+  const argument = CONTAINER_ARGUMENT[command];
+  if (argument) flags['container'] = [String(parsed[argument])];
   return { kind: 'run', command, settings: resolveSettings(command, flags, env, config) };
 }
 

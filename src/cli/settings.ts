@@ -7,7 +7,7 @@ import { STEPS, type StepName } from '../decide/ladder.ts';
 import { parseRestartLimit, type RestartLimit } from '../decide/restart-policy.ts';
 import { DEFAULT_DOCKER_HOST } from '../engine/client.ts';
 
-export type CommandName = 'audit' | 'cleanup' | 'monitor';
+export type CommandName = 'audit' | 'cleanup' | 'monitor' | 'explain';
 type Kind = 'int' | 'number' | 'string' | 'bool' | 'list';
 
 export interface SettingSpec {
@@ -20,6 +20,10 @@ export interface SettingSpec {
 
 const ALL: readonly CommandName[] = ['audit', 'cleanup', 'monitor'];
 const ACTING: readonly CommandName[] = ['cleanup', 'monitor'];
+/** Everything that observes and judges: explain too (it names its one container itself). */
+const JUDGING: readonly CommandName[] = ['audit', 'cleanup', 'monitor', 'explain'];
+/** The ladder's policy: explain computes the plan cleanup would follow, so it takes these too. */
+const PLANNING: readonly CommandName[] = ['cleanup', 'monitor', 'explain'];
 
 /** Where cleanup and monitor keep what must outlive one run: restart history, locks. */
 export const DEFAULT_STATE_FILE = '/var/lib/pidwarden/state.json';
@@ -31,29 +35,29 @@ export const SETTINGS: readonly SettingSpec[] = [
   { flag: 'label', kind: 'list', commands: ALL, describe: 'only containers with this label, KEY or KEY=VALUE (repeatable)' },
   { flag: 'all', kind: 'bool', commands: ACTING, default: false, describe: 'act on every running container (default: only those labelled pidwarden.enable=true)' },
   { flag: 'exclude', kind: 'list', commands: ALL, default: [], describe: 'never look at or act on this container, NAME or ID (repeatable; always wins)' },
-  { flag: 'max-procs', kind: 'int', commands: ALL, default: 15, describe: 'critical above this many processes in a container' },
-  { flag: 'pids-ratio', kind: 'number', commands: ALL, default: 0.8, describe: 'critical when pids.current >= ratio x pids.max (0-1]' },
-  { flag: 'match', kind: 'list', commands: ALL, default: ['^npm exec '], describe: 'regex for the runaway processes (repeatable)' },
-  { flag: 'npx-orphans', kind: 'bool', commands: ALL, default: true, describe: "also count as runaway a process running a package from npm's npx cache (/_npx/), such as a server whose npm exec died" },
-  { flag: 'docker-host', kind: 'string', commands: ALL, describe: `engine address (default: DOCKER_HOST, else ${DEFAULT_DOCKER_HOST})` },
-  { flag: 'cgroup-root', kind: 'string', commands: ALL, describe: 'where the host cgroup fs is mounted (default: from /proc/self/mountinfo)' },
-  { flag: 'proc-root', kind: 'string', commands: ALL, default: '/proc', describe: "the host's /proc" },
-  { flag: 'proc-source', kind: 'string', commands: ALL, default: 'ps', describe: 'process tables from "ps" in the container (host /proc as fallback) or straight from the "host" /proc (local engine; no exec)' },
-  { flag: 'json', kind: 'bool', commands: ['audit'], default: false, describe: 'print one JSON document instead of the table' },
+  { flag: 'max-procs', kind: 'int', commands: JUDGING, default: 15, describe: 'critical above this many processes in a container' },
+  { flag: 'pids-ratio', kind: 'number', commands: JUDGING, default: 0.8, describe: 'critical when pids.current >= ratio x pids.max (0-1]' },
+  { flag: 'match', kind: 'list', commands: JUDGING, default: ['^npm exec '], describe: 'regex for the runaway processes (repeatable)' },
+  { flag: 'npx-orphans', kind: 'bool', commands: JUDGING, default: true, describe: "also count as runaway a process running a package from npm's npx cache (/_npx/), such as a server whose npm exec died" },
+  { flag: 'docker-host', kind: 'string', commands: JUDGING, describe: `engine address (default: DOCKER_HOST, else ${DEFAULT_DOCKER_HOST})` },
+  { flag: 'cgroup-root', kind: 'string', commands: JUDGING, describe: 'where the host cgroup fs is mounted (default: from /proc/self/mountinfo)' },
+  { flag: 'proc-root', kind: 'string', commands: JUDGING, default: '/proc', describe: "the host's /proc" },
+  { flag: 'proc-source', kind: 'string', commands: JUDGING, default: 'ps', describe: 'process tables from "ps" in the container (host /proc as fallback) or straight from the "host" /proc (local engine; no exec)' },
+  { flag: 'json', kind: 'bool', commands: ['audit', 'explain'], default: false, describe: 'print one JSON document instead of the table' },
   { flag: 'prom-file', kind: 'string', commands: ['audit'], describe: 'also write Prometheus text to PATH (atomically)' },
-  { flag: 'keep', kind: 'int', commands: ACTING, default: 1, describe: 'dedupe keeps the newest N of each duplicate command line' },
-  { flag: 'protect', kind: 'list', commands: ACTING, default: [], describe: 'regex of processes never to kill (repeatable)' },
+  { flag: 'keep', kind: 'int', commands: PLANNING, default: 1, describe: 'dedupe keeps the newest N of each duplicate command line' },
+  { flag: 'protect', kind: 'list', commands: PLANNING, default: [], describe: 'regex of processes never to kill (repeatable)' },
   { flag: 'grace', kind: 'number', commands: ACTING, default: 5, describe: 'seconds between SIGTERM and SIGKILL of killed processes' },
-  { flag: 'stop-timeout', kind: 'number', commands: ACTING, describe: "seconds a restart waits for the container to stop (default: the container's StopTimeout, else the engine's)" },
-  { flag: 'restart', kind: 'string', commands: ACTING, default: 'evidence', describe: 'when the restart step may run: evidence (runaway trees or zombies put it over), always, never' },
-  { flag: 'steps', kind: 'string', commands: ACTING, default: STEPS.join(','), describe: 'ladder steps allowed, in order: dedupe,oldest,all,restart' },
-  { flag: 'emergency', kind: 'bool', commands: ACTING, default: false, describe: 'start the ladder at "all"' },
+  { flag: 'stop-timeout', kind: 'number', commands: PLANNING, describe: "seconds a restart waits for the container to stop (default: the container's StopTimeout, else the engine's)" },
+  { flag: 'restart', kind: 'string', commands: PLANNING, default: 'evidence', describe: 'when the restart step may run: evidence (runaway trees or zombies put it over), always, never' },
+  { flag: 'steps', kind: 'string', commands: PLANNING, default: STEPS.join(','), describe: 'ladder steps allowed, in order: dedupe,oldest,all,restart' },
+  { flag: 'emergency', kind: 'bool', commands: PLANNING, default: false, describe: 'start the ladder at "all"' },
   { flag: 'dry-run', kind: 'bool', commands: ACTING, default: false, describe: 'decide and log, signal nothing' },
   { flag: 'log-file', kind: 'string', commands: ACTING, describe: 'append JSONL here (default: stdout)' },
   { flag: 'interval', kind: 'number', commands: ['monitor'], default: 30, describe: 'seconds between cycles' },
-  { flag: 'restart-limit', kind: 'string', commands: ACTING, default: '3/1h', describe: 'at most N restart attempts per container per window, N/WINDOW (s,m,h,d), counted across runs in --state-file' },
-  { flag: 'state-file', kind: 'string', commands: ALL, default: DEFAULT_STATE_FILE, describe: 'restart history, growth samples and locks, shared by audit, cleanup and monitor' },
-  { flag: 'warn-within', kind: 'string', commands: ALL, default: '6h', describe: 'warn when the growth forecast reaches a limit within this time (s, m, h, d)' },
+  { flag: 'restart-limit', kind: 'string', commands: PLANNING, default: '3/1h', describe: 'at most N restart attempts per container per window, N/WINDOW (s,m,h,d), counted across runs in --state-file' },
+  { flag: 'state-file', kind: 'string', commands: JUDGING, default: DEFAULT_STATE_FILE, describe: 'restart history, growth samples and locks, shared by audit, cleanup and monitor' },
+  { flag: 'warn-within', kind: 'string', commands: JUDGING, default: '6h', describe: 'warn when the growth forecast reaches a limit within this time (s, m, h, d)' },
   { flag: 'pid-file', kind: 'string', commands: ['monitor'], describe: 'write our PID here; refuse to start if another monitor holds it' },
   { flag: 'heartbeat', kind: 'number', commands: ['monitor'], default: 300, describe: 'seconds between heartbeat lines' },
 ];

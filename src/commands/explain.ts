@@ -1,0 +1,100 @@
+// `pidwarden explain CONTAINER`: one container for a person at a terminal. It observes exactly as
+// the audit does (one `ps`, or the host's /proc), judges with the container's own policy, and
+// computes the plan with the same decision cleanup uses (decide/plan.ts: a dry run). It reads the
+// state file for growth and the restart history, and writes nothing anywhere.
+import { readFileSync } from 'node:fs';
+import { assess } from '../decide/classify.ts';
+import { insightOf } from '../decide/insight.ts';
+import { evidenceOf } from '../decide/next-step.ts';
+import { planLadder } from '../decide/plan.ts';
+import { containerPolicy } from '../decide/policy.ts';
+import { selectContainers } from '../engine/containers.ts';
+import { engineEnforcesPidsLimits } from '../engine/info.ts';
+import { EXIT, UsageError } from '../errors.ts';
+import { observeContainer } from '../observe/container.ts';
+import { explainDocument, explainText } from '../report/explain.ts';
+import { StateStore } from '../state/state-file.ts';
+import { EXEC_TIMEOUT_MS, type CommandContext } from './context.ts';
+
+/** Not a terminal: 80 columns, the width every log viewer and mail client shows whole. */
+export const DEFAULT_WIDTH = 80;
+
+export async function runExplain(ctx: CommandContext, tty: { isTTY: boolean; columns?: number }): Promise<number> {
+  const s = ctx.settings;
+  const [info] = await selectContainers(ctx.engine, { containers: s.containers, labels: [] });
+  if (!info) throw new UsageError(`no such container: ${s.containers[0]}`);
+  if (!info.running) throw new UsageError(`${info.name} is not running (${info.state}): nothing to explain`);
+  const policy = containerPolicy(s, info.labels);
+  if (!policy.ok) throw new UsageError(`${info.name}: label ${policy.label}=${JSON.stringify(policy.value)}: ${policy.error}`);
+  const [obs, enforceable] = await Promise.all([
+    observeContainer(ctx.engine, info, {
+      procRoot: s.procRoot,
+      cgroupRoot: s.cgroupRoot,
+      processes: true,
+      stats: false,
+      execTimeoutMs: EXEC_TIMEOUT_MS,
+      preferHost: s.procSource === 'host',
+    }),
+    engineEnforcesPidsLimits(ctx.engine),
+  ]);
+  const procs = obs.table?.procs ?? null;
+  const assessment = assess(procs, obs.pids, policy.policy);
+  const store = new StateStore(s.stateFile, (m) => ctx.io.err(`pidwarden: ${m}\n`));
+  const record = store.snapshot().containers[info.id];
+  const nowMs = Date.now();
+  const insight = insightOf({
+    procs,
+    pids: obs.pids,
+    limits: obs.limits,
+    configured: info.pidsLimit ?? null,
+    init: info.init === true,
+    enforceable,
+    maxProcs: policy.policy.maxProcs,
+    trees: procs ? assessment.trees.length : null,
+    zombies: assessment.zombies,
+    record,
+    nowMs,
+    warnWithinS: s.warnWithinSeconds,
+  });
+  if (insight.warnings.length > 0) {
+    assessment.reasons.push(...insight.warnings);
+    if (assessment.status === 'ok') assessment.status = 'warn';
+  }
+  const plan = planLadder({
+    procs,
+    pids: obs.pids,
+    policy: policy.policy,
+    emergency: s.emergency,
+    evidence: evidenceOf(procs, obs.pids, policy.policy),
+    restartHistory: record?.restarts ?? [],
+    nowMs,
+  });
+  const input = {
+    container: { id: info.id, name: info.name, image: info.image, state: info.state },
+    assessment,
+    insight,
+    plan,
+    procs,
+    tasks: obs.pids.current,
+    source: `${obs.table?.source ?? 'none'}/${obs.pids.source}`,
+    uptimeSeconds: ctx.engine.local ? uptime(s.procRoot) : null,
+    problems: obs.problems,
+  };
+  if (s.json) ctx.io.out(JSON.stringify(explainDocument(input), null, 2) + '\n');
+  else {
+    const width = tty.isTTY && tty.columns && tty.columns > 0 ? tty.columns : DEFAULT_WIDTH;
+    ctx.io.out(explainText(input, { width, colour: tty.isTTY && !process.env['NO_COLOR'] }));
+  }
+  return assessment.status === 'critical' ? EXIT.unhealthy : EXIT.ok;
+}
+
+/** Seconds since boot, from /proc/uptime ("350735.47 1234.56"). */
+function uptime(procRoot: string): number | null {
+  try {
+    const first = readFileSync(`${procRoot}/uptime`, 'utf8').split(/\s+/)[0];
+    const n = Number(first);
+    return Number.isFinite(n) ? n : null;
+  } catch {
+    return null;
+  }
+}
