@@ -31,6 +31,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   { flag: 'cgroup-root', kind: 'string', commands: ALL, describe: 'where the host cgroup fs is mounted (default: from /proc/self/mountinfo)' },
   { flag: 'proc-root', kind: 'string', commands: ALL, default: '/proc', describe: "the host's /proc" },
   { flag: 'proc-source', kind: 'string', commands: ALL, default: 'ps', describe: 'process tables from "ps" in the container (host /proc as fallback) or straight from the "host" /proc (local engine; no exec)' },
+  { flag: 'timeout', kind: 'number', commands: ALL, default: 10, describe: 'seconds any one engine call or probe in a container may take before it counts as failed' },
   { flag: 'json', kind: 'bool', commands: ['audit'], default: false, describe: 'print one JSON document instead of the table' },
   { flag: 'prom-file', kind: 'string', commands: ['audit'], describe: 'also write Prometheus text to PATH (atomically)' },
   { flag: 'keep', kind: 'int', commands: ACTING, default: 1, describe: 'dedupe keeps the newest N of each duplicate command line' },
@@ -64,6 +65,7 @@ export interface Settings {
   cgroupRoot?: string;
   procRoot: string;
   procSource: 'ps' | 'host';
+  timeoutSeconds: number;
   json: boolean;
   promFile?: string;
   keep: number;
@@ -205,6 +207,7 @@ function validate(
   if (v['proc-source'] !== 'ps' && v['proc-source'] !== 'host') {
     throw new UsageError(`--proc-source: expected ps or host, got "${v['proc-source']}"`);
   }
+  if (!(num('timeout') > 0 && num('timeout') <= 3600)) throw new UsageError('--timeout: must be more than 0 and at most 3600 seconds');
   const restartLimit = parseRestartLimit(String(v['restart-limit']));
   if (!restartLimit) throw new UsageError(`--restart-limit: expected N/WINDOW such as 3/1h, got "${v['restart-limit']}"`);
 
@@ -227,6 +230,7 @@ function validate(
     cgroupRoot,
     procRoot,
     procSource: v['proc-source'] as 'ps' | 'host',
+    timeoutSeconds: num('timeout'),
     json: v['json'] as boolean,
     promFile: str('prom-file'),
     keep: int('keep'),

@@ -1,12 +1,12 @@
 // `pidwarden audit`: observe every selected container once and report. Exit 1 when any is critical.
-import { assess } from '../decide/classify.ts';
-import { selectContainers } from '../engine/containers.ts';
+import { assess, type Assessment } from '../decide/classify.ts';
+import { notActingReason, selectContainers, type ContainerInfo } from '../engine/containers.ts';
 import { observeContainer } from '../observe/container.ts';
 import { readHost } from '../observe/host.ts';
 import { auditDocument, type AuditedContainer } from '../report/json.ts';
 import { promText, writeFileAtomic } from '../report/prom.ts';
 import { auditTable } from '../report/table.ts';
-import { EXEC_TIMEOUT_MS, type CommandContext } from './context.ts';
+import type { CommandContext } from './context.ts';
 import { EXIT } from '../errors.ts';
 import { UsageError } from '../errors.ts';
 
@@ -23,7 +23,7 @@ export async function runAudit(ctx: CommandContext): Promise<number> {
           cgroupRoot: s.cgroupRoot,
           processes: true,
           stats: true,
-          execTimeoutMs: EXEC_TIMEOUT_MS,
+          execTimeoutMs: ctx.timeoutMs,
           preferHost: s.procSource === 'host',
         }),
       ),
@@ -31,7 +31,7 @@ export async function runAudit(ctx: CommandContext): Promise<number> {
   ]);
   const rows: AuditedContainer[] = observations.map((obs) => ({
     obs,
-    assessment: assess(obs.table?.procs ?? null, obs.pids, s),
+    assessment: notRunning(obs.info, assess(obs.table?.procs ?? null, obs.pids, s)),
   }));
 
   if (s.json) ctx.io.out(JSON.stringify(auditDocument(started, host, rows), null, 2) + '\n');
@@ -45,4 +45,14 @@ export async function runAudit(ctx: CommandContext): Promise<number> {
     }
   }
   return rows.some((r) => r.assessment.status === 'critical') ? EXIT.unhealthy : EXIT.ok;
+}
+
+/**
+ * A selected container that does not run is not observed (a paused one's processes are frozen,
+ * exec into it is refused): paused is its own status, any other state a warning with the reason.
+ */
+function notRunning(info: ContainerInfo, a: Assessment): Assessment {
+  const reason = notActingReason(info);
+  if (!reason) return a;
+  return { ...a, status: info.state === 'paused' ? 'paused' : 'warn', reasons: [reason] };
 }

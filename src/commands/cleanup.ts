@@ -2,10 +2,10 @@
 // ladder until healthy. Exit 0 when all end healthy; 1 when one is still unhealthy (or would be: a
 // dry run changes nothing, so an unhealthy container stays unhealthy).
 import { observeForLadder, runLadder, type LadderOutcome, type RestartGate } from '../act/ladder-run.ts';
-import { selectContainers } from '../engine/containers.ts';
+import { notActingReason, selectContainers } from '../engine/containers.ts';
 import { EXIT } from '../errors.ts';
 import { createActionLog } from '../log/logger.ts';
-import { EXEC_TIMEOUT_MS, type CommandContext } from './context.ts';
+import type { CommandContext } from './context.ts';
 
 /** One run of cleanup may restart each container once; the monitor keeps a real history. */
 const oneRestartEach: () => RestartGate = () => {
@@ -21,14 +21,20 @@ export async function runCleanup(ctx: CommandContext): Promise<number> {
   const log = createActionLog(s.logFile);
   const infos = await selectContainers(ctx.engine, { containers: s.containers, labels: s.labels });
   const gate = oneRestartEach();
+  for (const info of infos) {
+    const reason = notActingReason(info);
+    if (!reason) continue;
+    log.info({ event: 'skipped', container: info.name, containerId: info.id, reason, dryRun: s.dryRun });
+    ctx.io.err(`${info.name}: ${reason}; left alone\n`);
+  }
   const outcomes = await Promise.all(
     infos
       .filter((i) => i.running)
       .map(async (info): Promise<LadderOutcome | null> => {
         try {
-          const obs = await observeForLadder(ctx.engine, s, info, EXEC_TIMEOUT_MS);
+          const obs = await observeForLadder(ctx.engine, s, info, ctx.timeoutMs);
           for (const p of obs.problems) log.warn({ event: 'error', container: info.name, containerId: info.id, reason: p, dryRun: s.dryRun });
-          return await runLadder({ engine: ctx.engine, settings: s, log, restartGate: gate, execTimeoutMs: EXEC_TIMEOUT_MS }, obs);
+          return await runLadder({ engine: ctx.engine, settings: s, log, restartGate: gate, execTimeoutMs: ctx.timeoutMs }, obs);
         } catch (e) {
           log.error({ event: 'error', container: info.name, containerId: info.id, reason: e instanceof Error ? e.message : String(e), dryRun: s.dryRun });
           return null;
@@ -39,7 +45,9 @@ export async function runCleanup(ctx: CommandContext): Promise<number> {
   for (const o of outcomes) if (o) ctx.io.err(summaryLine(o, s.dryRun) + '\n');
   if (infos.length === 0) ctx.io.err('no containers selected\n');
   const allHealthy = outcomes.every((o) => o !== null && o.healthy);
-  return allHealthy ? EXIT.ok : EXIT.unhealthy;
+  // Still unhealthy is what cron must hear first; a clean run whose log lost lines says that instead.
+  if (!allHealthy) return EXIT.unhealthy;
+  return log.lost > 0 ? EXIT.logIncomplete : EXIT.ok;
 }
 
 function summaryLine(o: LadderOutcome, dryRun: boolean): string {

@@ -13,11 +13,15 @@ export interface CommandContext {
   settings: Settings;
   engine: Engine;
   io: Output;
+  /**
+   * --timeout in ms: the one deadline of every engine call (engineCall) and of every probe or
+   * kill exec in a container. An exec into a healthy container takes ~50 ms, an engine call a few
+   * ms; the default 10 s means the engine or runc is stuck (e.g. a container at its pids limit).
+   */
+  timeoutMs: number;
 }
 
-/** Exec into a healthy container takes ~50 ms; 5 s means runc is stuck (e.g. at the pids limit). */
-export const EXEC_TIMEOUT_MS = 5000;
-
 export function makeContext(settings: Settings, io: Output): CommandContext {
-  return { settings, engine: connectEngine(settings.dockerHost), io };
+  const timeoutMs = Math.round(settings.timeoutSeconds * 1000);
+  return { settings, engine: connectEngine(settings.dockerHost, { timeoutMs, procRoot: settings.procRoot }), io, timeoutMs };
 }

@@ -11,10 +11,10 @@ interface Metric {
   value: (c: AuditedContainer) => number | null;
 }
 
-const STATUS_VALUE = { ok: 0, warn: 1, critical: 2 } as const;
+const STATUS_VALUE = { ok: 0, warn: 1, critical: 2, paused: 3 } as const;
 
 const METRICS: Metric[] = [
-  { name: 'pidwarden_container_status', help: 'Container status: 0 ok, 1 warn, 2 critical.', type: 'gauge', value: (c) => STATUS_VALUE[c.assessment.status] },
+  { name: 'pidwarden_container_status', help: 'Container status: 0 ok, 1 warn, 2 critical, 3 paused (never acted on).', type: 'gauge', value: (c) => STATUS_VALUE[c.assessment.status] },
   { name: 'pidwarden_container_processes', help: 'Processes in the container.', type: 'gauge', value: (c) => (c.obs.table ? c.assessment.total : null) },
   { name: 'pidwarden_container_matching_processes', help: 'Processes matching --match.', type: 'gauge', value: (c) => (c.obs.table ? c.assessment.matching.length : null) },
   { name: 'pidwarden_container_duplicate_processes', help: 'Matching processes beyond the first of each identical command line.', type: 'gauge', value: (c) => (c.obs.table ? c.assessment.duplicates.reduce((n, d) => n + d.count - 1, 0) : null) },
