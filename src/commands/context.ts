@@ -1,6 +1,7 @@
 // What every command gets: its settings, the engine connection, and where the host's kernel is.
 import type { Settings } from '../cli/settings.ts';
 import { connectEngine, type Engine } from '../engine/client.ts';
+import { stopTimeoutFor } from '../engine/containers.ts';
 
 export interface Output {
   /** The command's main output (report, or JSONL when no --log-file). */
@@ -23,5 +24,7 @@ export interface CommandContext {
 
 export function makeContext(settings: Settings, io: Output): CommandContext {
   const timeoutMs = Math.round(settings.timeoutSeconds * 1000);
-  return { settings, engine: connectEngine(settings.dockerHost, { timeoutMs, procRoot: settings.procRoot }), io, timeoutMs };
+  const restartStopMs = stopTimeoutFor(settings.graceSeconds) * 1000;
+  const engine = connectEngine(settings.dockerHost, { timeoutMs, procRoot: settings.procRoot, longestExtraMs: restartStopMs });
+  return { settings, engine, io, timeoutMs };
 }

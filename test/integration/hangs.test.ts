@@ -238,6 +238,37 @@ describeEngine('a --log-file on a full tmpfs during a cleanup', () => {
   });
 });
 
+describeEngine('a monitor whose stdout reader went away (EPIPE)', () => {
+  test('it keeps cleaning; the failure is said once; the lines it could not write are on stderr at the stop', async () => {
+    const w = await startWorkload({ image: 'busybox', name: 'epipe', ...STORM });
+    await waitForChains(w, 4);
+    // `| true`: the reader exits at once, so every write to stdout fails with EPIPE. A constant
+    // shell line; the binary and its arguments are passed as arguments, never spliced in.
+    const proc = Bun.spawn(
+      ['sh', '-c', '"$0" "$@" | true', PIDWARDEN_BIN, 'monitor', '--container', w.name, '--interval', '0.3', ...UNHEALTHY, ...KILL_STEPS],
+      { cwd: REPO_ROOT, env: { ...process.env, DOCKER_HOST: engine.host ?? '' }, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' },
+    );
+    const stderr = new Response(proc.stderr).text();
+    try {
+      const monitorPid = await waitFor(() => {
+        const children = readFileSync(`/proc/${proc.pid}/task/${proc.pid}/children`, 'utf8').trim().split(/\s+/).map(Number);
+        return children.find((c) => readHostProc(c)?.argv[1] === 'monitor') ?? null;
+      }, 10_000, 50, 'the monitor under sh');
+      await waitFor(() => liveChains(hostProcsOfContainer(w)).length === 0, 30_000, 100, 'the storm cleaned');
+      expect(readHostProc(monitorPid)?.argv[1]).toBe('monitor'); // still running
+      process.kill(monitorPid, 'SIGTERM');
+      expect(await proc.exited).toBe(0);
+      const err = await stderr;
+      expect(err.match(/cannot write the log to stdout \(EPIPE\)/g)).toHaveLength(1);
+      const held = jsonl(err.split('\n').filter((l) => l.startsWith('{')).join('\n'));
+      expect(held.some((l) => l.event === 'kill' && l.containerId === w.id)).toBe(true);
+      expect(held.at(-1)?.event).toBe('stop');
+    } finally {
+      proc.kill('SIGKILL');
+    }
+  });
+});
+
 describeEngine('a paused container', () => {
   let w: Workload;
   let frozen: string[] = [];
