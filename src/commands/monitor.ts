@@ -223,14 +223,15 @@ class MonitorLoop {
   /**
    * A probe of this watch hit --timeout: the container is stuck (e.g. at its pids limit). Said
    * once per streak with an `error` line; its next watches read the host's /proc instead of
-   * exec'ing into it (a remote engine: skip it) until its backoff delay is over.
+   * exec'ing into it (a remote engine: skip it) until its backoff delay is over. Returns whether
+   * a probe timed out.
    */
-  private noteProbeTimeout(info: ContainerInfo, obs: ContainerObservation, hostOnly: boolean): void {
-    if (hostOnly) return;
+  private noteProbeTimeout(info: ContainerInfo, obs: ContainerObservation, hostOnly: boolean): boolean {
+    if (hostOnly) return false;
     const reason = [obs.table?.fallbackReason, ...obs.problems].find((r) => saysExecTimedOut(r));
     if (!reason) {
       this.backoff.succeeded(info.id);
-      return;
+      return false;
     }
     const retryInMs = this.backoff.failed(info.id, Date.now());
     this.log.error({
@@ -241,6 +242,7 @@ class MonitorLoop {
       retryInMs,
       dryRun: this.ctx.settings.dryRun,
     });
+    return true;
   }
 
   /** Cheap first: the cgroup's pids.current (tasks) or cgroup.procs (processes) under the limit means healthy. */
@@ -264,13 +266,15 @@ class MonitorLoop {
 
   private async watch(info: ContainerInfo, hostOnly: boolean): Promise<void> {
     // A container in backoff is read from the host's /proc only: no exec into a stuck container.
-    const s = hostOnly ? { ...this.ctx.settings, procSource: 'host' as const } : this.ctx.settings;
+    const hostSettings = { ...this.ctx.settings, procSource: 'host' as const };
+    let s = hostOnly ? hostSettings : this.ctx.settings;
     if (await this.cheapHealthy(info)) {
       if (!hostOnly) this.backoff.succeeded(info.id);
       return;
     }
     const obs = await observeForLadder(this.ctx.engine, s, info, this.ctx.timeoutMs);
-    this.noteProbeTimeout(info, obs, hostOnly);
+    // Its ladder's observations after each step too: each would wait --timeout for ps again.
+    if (this.noteProbeTimeout(info, obs, hostOnly) && this.ctx.engine.local) s = hostSettings;
     this.noteProblems(info, obs);
     if (obs.table && isHealthy(obs.table.procs.length, obs.pids, s)) return;
     if (this.stopReason) return;
