@@ -10,6 +10,8 @@
 #                           dash as /bin/sh, coreutils cat/env/sleep/ls, terminfo,
 #                           C.utf8 locale; usr-merged layout (/bin -> usr/bin)
 #   pidwarden-test/nops     no ps, no kill, no cat, no shell: only the workload
+#   pidwarden-test/hangps   the BusyBox image whose `ps` never returns (a script that sleeps),
+#                           like a ps stuck in a container at its pids limit
 #
 # Every image: the workload as /usr/local/bin/node (+ /usr/local/lib/fakeproc/{dash,sh}),
 # /app (WORKDIR) with dist/index.js and a /app/fakenode symlink, /etc/passwd with
@@ -160,6 +162,14 @@ rootfs_nops() {
   common "$1"
 }
 
+rootfs_hangps() {
+  local r="$1"
+  rootfs_busybox "$r"
+  rm -f "$r/bin/ps"
+  printf '#!/bin/sh\n# a ps that never answers: it sleeps until it is killed\nexec sleep 86400\n' >"$r/bin/ps"
+  chmod 755 "$r/bin/ps"
+}
+
 build_one() { # name
   local name="$1" tag="pidwarden-test/$1" dir="$WORK/$1" sum have
   rm -rf "$dir"
@@ -186,10 +196,10 @@ build_one() { # name
 }
 
 names=("$@")
-[[ ${#names[@]} -gt 0 ]] || names=(busybox toybox procps nops)
+[[ ${#names[@]} -gt 0 ]] || names=(busybox toybox procps nops hangps)
 for n in "${names[@]}"; do
   case "$n" in
-    busybox | toybox | procps | nops) build_one "$n" ;;
+    busybox | toybox | procps | nops | hangps) build_one "$n" ;;
     *) log "unknown image $n"; exit 2 ;;
   esac
 done

@@ -24,6 +24,8 @@ export const EXIT = {
   unhealthy: 1,
   usage: 2,
   engineUnreachable: 3,
+  /** cleanup: every action was carried out, but log lines could not be written (stderr has them). */
+  logIncomplete: 4,
   internal: 70, // EX_SOFTWARE from sysexits.h: a bug, not the user's fault
 } as const;
 

@@ -28,7 +28,8 @@ export interface Proc {
 
 export type ProcSource = 'ps' | 'host-proc' | 'none';
 export type PidsSource = 'cgroup-v1' | 'cgroup-v2' | 'api' | 'none';
-export type Status = 'ok' | 'warn' | 'critical';
+/** paused: a paused container (frozen processes), reported as such and never acted on. */
+export type Status = 'ok' | 'warn' | 'critical' | 'paused';
 
 export interface PidsReading {
   current: number | null;

@@ -43,6 +43,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   { flag: 'cgroup-root', kind: 'string', commands: JUDGING, describe: 'where the host cgroup fs is mounted (default: from /proc/self/mountinfo)' },
   { flag: 'proc-root', kind: 'string', commands: JUDGING, default: '/proc', describe: "the host's /proc" },
   { flag: 'proc-source', kind: 'string', commands: JUDGING, default: 'ps', describe: 'process tables from "ps" in the container (host /proc as fallback) or straight from the "host" /proc (local engine; no exec)' },
+  { flag: 'timeout', kind: 'number', commands: JUDGING, default: 10, describe: 'seconds any one engine call or probe in a container may take before it counts as failed' },
   { flag: 'json', kind: 'bool', commands: ['audit', 'explain'], default: false, describe: 'print one JSON document instead of the table' },
   { flag: 'prom-file', kind: 'string', commands: ['audit'], describe: 'also write Prometheus text to PATH (atomically)' },
   { flag: 'keep', kind: 'int', commands: PLANNING, default: 1, describe: 'dedupe keeps the newest N of each duplicate command line' },
@@ -87,6 +88,7 @@ export interface Settings {
   cgroupRoot?: string;
   procRoot: string;
   procSource: 'ps' | 'host';
+  timeoutSeconds: number;
   json: boolean;
   promFile?: string;
   keep: number;
@@ -258,6 +260,7 @@ function validate(
   }
   const warnWithin = parseDurationSeconds(String(v['warn-within']));
   if (warnWithin === null) throw new UsageError(`--warn-within: expected a duration such as 6h or 90m, got "${v['warn-within']}"`);
+  if (!(num('timeout') > 0 && num('timeout') <= 3600)) throw new UsageError('--timeout: must be more than 0 and at most 3600 seconds');
   const restartLimit = parseRestartLimit(String(v['restart-limit']));
   if (!restartLimit) throw new UsageError(`--restart-limit: expected N/WINDOW such as 3/1h, got "${v['restart-limit']}"`);
 
@@ -283,6 +286,7 @@ function validate(
     cgroupRoot,
     procRoot,
     procSource: v['proc-source'] as 'ps' | 'host',
+    timeoutSeconds: num('timeout'),
     json: v['json'] as boolean,
     promFile: str('prom-file'),
     keep: int('keep'),

@@ -1,9 +1,9 @@
 // `pidwarden audit`: observe every running container once (less --exclude) and report, each with
 // its own effective policy. Exit 1 when any is critical.
-import { assess } from '../decide/classify.ts';
+import { assess, type Assessment } from '../decide/classify.ts';
 import { insightOf } from '../decide/insight.ts';
 import { containerPolicy, describePolicy, globalPolicy } from '../decide/policy.ts';
-import { selectContainers } from '../engine/containers.ts';
+import { notActingReason, selectContainers, type ContainerInfo } from '../engine/containers.ts';
 import { engineEnforcesPidsLimits } from '../engine/info.ts';
 import { StateStore } from '../state/state-file.ts';
 import { observeContainer } from '../observe/container.ts';
@@ -11,7 +11,7 @@ import { readHost } from '../observe/host.ts';
 import { auditDocument, type AuditedContainer } from '../report/json.ts';
 import { promText, writeFileAtomic } from '../report/prom.ts';
 import { auditTable } from '../report/table.ts';
-import { EXEC_TIMEOUT_MS, type CommandContext } from './context.ts';
+import type { CommandContext } from './context.ts';
 import { EXIT } from '../errors.ts';
 import { UsageError } from '../errors.ts';
 import { excludedBy } from './select.ts';
@@ -30,7 +30,7 @@ export async function runAudit(ctx: CommandContext): Promise<number> {
           cgroupRoot: s.cgroupRoot,
           processes: true,
           stats: true,
-          execTimeoutMs: EXEC_TIMEOUT_MS,
+          execTimeoutMs: ctx.timeoutMs,
           preferHost: s.procSource === 'host',
         }),
       ),
@@ -43,7 +43,7 @@ export async function runAudit(ctx: CommandContext): Promise<number> {
   const rows: AuditedContainer[] = observations.map((obs) => {
     const policy = containerPolicy(s, obs.info.labels);
     const effective = policy.ok ? policy.policy : globalPolicy(s);
-    const a = assess(obs.table?.procs ?? null, obs.pids, effective);
+    const a = notRunning(obs.info, assess(obs.table?.procs ?? null, obs.pids, effective));
     const insight = insightOf({
       procs: obs.table?.procs ?? null,
       pids: obs.pids,
@@ -58,7 +58,7 @@ export async function runAudit(ctx: CommandContext): Promise<number> {
       nowMs,
       warnWithinS: s.warnWithinSeconds,
     });
-    const assessment = insight.warnings.length > 0
+    const assessment = insight.warnings.length > 0 && a.status !== 'paused'
       ? { ...a, reasons: [...a.reasons, ...insight.warnings], status: a.status === 'ok' ? ('warn' as const) : a.status }
       : a;
     if (!policy.ok) {
@@ -89,4 +89,14 @@ export async function runAudit(ctx: CommandContext): Promise<number> {
     }
   }
   return rows.some((r) => r.assessment.status === 'critical') ? EXIT.unhealthy : EXIT.ok;
+}
+
+/**
+ * A selected container that does not run is not observed (a paused one's processes are frozen,
+ * exec into it is refused): paused is its own status, any other state a warning with the reason.
+ */
+function notRunning(info: ContainerInfo, a: Assessment): Assessment {
+  const reason = notActingReason(info);
+  if (!reason) return a;
+  return { ...a, status: info.state === 'paused' ? 'paused' : 'warn', reasons: [reason] };
 }

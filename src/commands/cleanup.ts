@@ -1,15 +1,15 @@
 // `pidwarden cleanup`: one-shot emergency. Every selected container that is unhealthy goes down the
 // ladder until healthy. Exit 0 when all end healthy; 1 when one is still unhealthy (or would be: a
 // dry run changes nothing), was skipped for a malformed label, or was busy in another pidwarden;
-// 2 when nothing was selected.
+// 2 when nothing was selected; 4 when all ended healthy but log lines were lost.
 import { observeForLadder, runLadder, type LadderMemory, type LadderOutcome } from '../act/ladder-run.ts';
 import { assess } from '../decide/classify.ts';
 import { containerPolicy } from '../decide/policy.ts';
-import { selectContainers, type ContainerInfo } from '../engine/containers.ts';
+import { notActingReason, selectContainers, type ContainerInfo } from '../engine/containers.ts';
 import { EXIT, UsageError } from '../errors.ts';
 import { createActionLog, type ActionLog } from '../log/logger.ts';
 import { StateStore } from '../state/state-file.ts';
-import { EXEC_TIMEOUT_MS, type CommandContext } from './context.ts';
+import type { CommandContext } from './context.ts';
 import { leftOutBecause, selectToAct } from './select.ts';
 
 export async function runCleanup(ctx: CommandContext): Promise<number> {
@@ -18,6 +18,12 @@ export async function runCleanup(ctx: CommandContext): Promise<number> {
   if (sel.implicit && sel.infos.length === 0) throw new UsageError(await nothingSelected(ctx));
   const log = createActionLog(s.logFile);
   for (const { info, why } of sel.excluded) ctx.io.err(`${info.name}: left alone (${why})\n`);
+  for (const info of sel.infos) {
+    const reason = notActingReason(info);
+    if (!reason) continue;
+    log.info({ event: 'skipped', container: info.name, containerId: info.id, reason, dryRun: s.dryRun });
+    ctx.io.err(`${info.name}: ${reason}; left alone\n`);
+  }
   const memory = stateMemory(s.stateFile, log, ctx.io.err);
   const outcomes = await Promise.all(
     sel.infos
@@ -31,9 +37,9 @@ export async function runCleanup(ctx: CommandContext): Promise<number> {
           return `${info.name}: ${reason}`;
         }
         try {
-          const obs = await observeForLadder(ctx.engine, s, info, EXEC_TIMEOUT_MS);
+          const obs = await observeForLadder(ctx.engine, s, info, ctx.timeoutMs);
           for (const p of obs.problems) log.warn({ event: 'error', ...ids, reason: p, dryRun: s.dryRun });
-          return await runLadder({ engine: ctx.engine, settings: s, log, memory, execTimeoutMs: EXEC_TIMEOUT_MS }, obs, policy.policy);
+          return await runLadder({ engine: ctx.engine, settings: s, log, memory, execTimeoutMs: ctx.timeoutMs }, obs, policy.policy);
         } catch (e) {
           const reason = e instanceof Error ? e.message : String(e);
           log.error({ event: 'error', ...ids, reason, dryRun: s.dryRun });
@@ -45,7 +51,9 @@ export async function runCleanup(ctx: CommandContext): Promise<number> {
   for (const o of outcomes) ctx.io.err((typeof o === 'string' ? o : summaryLine(o, s.dryRun)) + '\n');
   if (sel.infos.length === 0) ctx.io.err('no containers selected\n');
   const allHealthy = outcomes.every((o) => typeof o !== 'string' && o.healthy);
-  return allHealthy ? EXIT.ok : EXIT.unhealthy;
+  // Still unhealthy is what cron must hear first; a clean run whose log lost lines says that instead.
+  if (!allHealthy) return EXIT.unhealthy;
+  return log.lost > 0 ? EXIT.logIncomplete : EXIT.ok;
 }
 
 /** The ladder's memory across runs: the state file, its warnings logged and said on stderr. */
@@ -73,7 +81,7 @@ async function nothingSelected(ctx: CommandContext): Promise<string> {
     running.map(async (info) => {
       const policy = containerPolicy(s, info.labels);
       if (!policy.ok) return;
-      const obs = await observeForLadder(ctx.engine, s, info, EXEC_TIMEOUT_MS).catch(() => null);
+      const obs = await observeForLadder(ctx.engine, s, info, ctx.timeoutMs).catch(() => null);
       if (!obs) return;
       const a = assess(obs.table?.procs ?? null, obs.pids, policy.policy);
       if (a.status === 'critical') unhealthy.push({ info, processes: obs.table ? a.total : null, trees: a.trees.length });

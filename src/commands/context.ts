@@ -13,11 +13,23 @@ export interface CommandContext {
   settings: Settings;
   engine: Engine;
   io: Output;
+  /**
+   * --timeout in ms: the one deadline of every engine call (engineCall) and of every probe or
+   * kill exec in a container. An exec into a healthy container takes ~50 ms, an engine call a few
+   * ms; the default 10 s means the engine or runc is stuck (e.g. a container at its pids limit).
+   */
+  timeoutMs: number;
 }
 
-/** Exec into a healthy container takes ~50 ms; 5 s means runc is stuck (e.g. at the pids limit). */
-export const EXEC_TIMEOUT_MS = 5000;
+/** How long a restart may keep the engine's socket silent when --stop-timeout is not given. */
+export const RESTART_SILENCE_S = 120;
 
 export function makeContext(settings: Settings, io: Output): CommandContext {
-  return { settings, engine: connectEngine(settings.dockerHost), io };
+  const timeoutMs = Math.round(settings.timeoutSeconds * 1000);
+  // A restart stays silent for the container's stop timeout: --stop-timeout when given, else its own
+  // StopTimeout, unknown here; 120 s covers compose's and Docker's usual values (10 s default) while
+  // an abandoned socket of a hung engine is still freed within minutes, not hours.
+  const restartStopMs = Math.ceil(settings.stopTimeoutSeconds ?? RESTART_SILENCE_S) * 1000;
+  const engine = connectEngine(settings.dockerHost, { timeoutMs, procRoot: settings.procRoot, longestExtraMs: restartStopMs });
+  return { settings, engine, io, timeoutMs };
 }

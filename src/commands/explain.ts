@@ -14,7 +14,7 @@ import { EXIT, UsageError } from '../errors.ts';
 import { observeContainer } from '../observe/container.ts';
 import { explainDocument, explainText } from '../report/explain.ts';
 import { StateStore } from '../state/state-file.ts';
-import { EXEC_TIMEOUT_MS, type CommandContext } from './context.ts';
+import type { CommandContext } from './context.ts';
 
 /** Not a terminal: 80 columns, the width every log viewer and mail client shows whole. */
 export const DEFAULT_WIDTH = 80;
@@ -32,7 +32,7 @@ export async function runExplain(ctx: CommandContext, tty: { isTTY: boolean; col
       cgroupRoot: s.cgroupRoot,
       processes: true,
       stats: false,
-      execTimeoutMs: EXEC_TIMEOUT_MS,
+      execTimeoutMs: ctx.timeoutMs,
       preferHost: s.procSource === 'host',
     }),
     engineEnforcesPidsLimits(ctx.engine),

@@ -5,20 +5,24 @@ import { observeForLadder, runLadder, type LadderEnv, type LadderMemory } from '
 import { figuresOf, health } from '../decide/health.ts';
 import { containerPolicy, ENABLE_LABEL, type ContainerPolicy } from '../decide/policy.ts';
 import { isUnreachable } from '../engine/client.ts';
-import { ContainerLister, selectContainers, type ContainerInfo } from '../engine/containers.ts';
+import { ContainerLister, notActingReason, type ContainerInfo } from '../engine/containers.ts';
 import { EngineUnreachableError, EXIT, UsageError } from '../errors.ts';
 import { createActionLog, type ActionLog } from '../log/logger.ts';
 import { findPidsCgroup, readPidsSnapshotSync } from '../observe/cgroup.ts';
-import { engineMessage } from '../engine/exec.ts';
+import { engineMessage, saysExecTimedOut } from '../engine/exec.ts';
+import type { ContainerObservation } from '../observe/observation.ts';
+import { ContainerBackoff } from './container-backoff.ts';
 import { VERSION } from '../version.ts';
 import { stateMemory } from './cleanup.ts';
-import { EXEC_TIMEOUT_MS, type CommandContext } from './context.ts';
+import type { CommandContext } from './context.ts';
 import { MonitorState } from './monitor-state.ts';
 import { acquirePidFile } from './pidfile.ts';
 import { actSelection, isExplicit, leftOutBecause } from './select.ts';
 
 /** Engine retry backoff: start at 0.5 s, double, never longer than the interval. */
 export const ENGINE_RETRY_FIRST_MS = 500;
+/** A stuck container is probed again after 1 interval, then 2, 4, ... at most 10 minutes apart. */
+const CONTAINER_BACKOFF_MAX_MS = 600_000;
 
 export async function runMonitor(ctx: CommandContext): Promise<number> {
   const s = ctx.settings;
@@ -70,6 +74,11 @@ class MonitorLoop {
   private readonly memory: LadderMemory;
   /** Containers whose malformed label was already reported: once per container, not every cycle. */
   private readonly reportedBadLabels = new Set<string>();
+  private readonly backoff: ContainerBackoff;
+  /** Watches still running from an earlier cycle (a stuck probe): their container waits for them. */
+  private readonly inFlight = new Map<string, Promise<void>>();
+  /** The observation problems last logged per container: each is said when it appears, not every cycle. */
+  private readonly problemsSaid = new Map<string, string>();
   /** Cycles run so far; the heartbeat reports it (the benchmark divides CPU time by it). */
   private cycles = 0;
   private wake: (() => void) | null = null;
@@ -89,6 +98,8 @@ class MonitorLoop {
     this.state = new MonitorState();
     this.lister = new ContainerLister(ctx.engine, actSelection(ctx.settings), ctx.settings.procRoot);
     this.memory = stateMemory(ctx.settings.stateFile, log, ctx.io.err);
+    const intervalMs = ctx.settings.intervalSeconds * 1000;
+    this.backoff = new ContainerBackoff({ firstMs: intervalMs, maxMs: Math.max(intervalMs, CONTAINER_BACKOFF_MAX_MS) });
   }
 
   stop(reason: string): void {
@@ -133,6 +144,7 @@ class MonitorLoop {
       if (this.stopReason) break;
       await this.sleep(Math.max(0, delayMs - (Date.now() - started)));
     }
+    await this.stopped; // a kill or restart still in flight (a watch left running by its cycle) ends first
   }
 
   private heartbeatIfDue(): void {
@@ -165,25 +177,86 @@ class MonitorLoop {
 
   private async cycle(): Promise<void> {
     const s = this.ctx.settings;
-    // The first cycle checks that named containers exist (exit 2 if not); later ones list cheaply.
-    const listed = this.cycles === 0 ? await selectContainers(this.ctx.engine, actSelection(s)) : await this.lister.list();
-    const infos = listed.filter((i) => !leftOutBecause(i, s));
-    if (this.cycles === 0 && !isExplicit(s) && infos.length === 0) {
-      const reason = `no running container carries ${ENABLE_LABEL}=true yet: label the containers to watch, or start the monitor with --container, --label or --all`;
-      this.log.warn({ event: 'notice', reason });
-      this.ctx.io.err(`pidwarden: ${reason}
-`);
+    // The first list resolves --container references (exit 2 for one that does not exist) and
+    // returns the selected containers that are not running too, to say once why they are left alone.
+    const infos = (await this.lister.list()).filter((i) => !leftOutBecause(i, s));
+    if (this.cycles === 0) {
+      for (const info of infos) {
+        const reason = notActingReason(info);
+        if (reason) this.log.info({ event: 'skipped', container: info.name, containerId: info.id, reason, dryRun: s.dryRun });
+      }
+      if (!isExplicit(s) && !infos.some((i) => i.running)) {
+        const reason = `no running container carries ${ENABLE_LABEL}=true yet: label the containers to watch, or start the monitor with --container, --label or --all`;
+        this.log.warn({ event: 'notice', reason });
+        this.ctx.io.err(`pidwarden: ${reason}\n`);
+      }
     }
     this.cycles++;
-    this.state.retain(new Set(infos.map((i) => i.id)));
-    await Promise.all(
-      infos.filter((i) => i.running).map((info) =>
-        this.watch(info).catch((e: unknown) => {
-          if (isUnreachable(e) || e instanceof EngineUnreachableError) throw e;
-          this.log.error({ event: 'error', container: info.name, containerId: info.id, reason: e instanceof Error ? e.message : String(e), dryRun: s.dryRun });
-        }),
-      ),
-    );
+    const running = infos.filter((i) => i.running);
+    this.state.retain(new Set(running.map((i) => i.id)));
+    this.backoff.retain(new Set(running.map((i) => i.id)));
+    for (const id of this.problemsSaid.keys()) if (!running.some((i) => i.id === id)) this.problemsSaid.delete(id);
+    const now = Date.now();
+    const watches = running
+      .filter((info) => !this.inFlight.has(info.id))
+      .filter((info) => this.backoff.ready(info.id, now) || this.ctx.engine.local)
+      .map((info) => this.startWatch(info, !this.backoff.ready(info.id, now)));
+    // One stuck container must not hold up the others: the cycle waits for its watches at most
+    // one interval; a watch still running then goes on alone, and its container is skipped until
+    // it ends. Engine failures still end the cycle (the engine-down backoff in run()).
+    const settled = await Promise.race([Promise.allSettled(watches), this.delay(s.intervalSeconds * 1000)]);
+    for (const r of settled ?? []) if (r.status === 'rejected') throw r.reason;
+  }
+
+  private startWatch(info: ContainerInfo, hostOnly: boolean): Promise<void> {
+    const s = this.ctx.settings;
+    const watch = this.watch(info, hostOnly)
+      .catch((e: unknown) => {
+        if (isUnreachable(e) || e instanceof EngineUnreachableError) throw e;
+        const retryInMs = this.backoff.failed(info.id, Date.now());
+        this.log.error({ event: 'error', container: info.name, containerId: info.id, reason: e instanceof Error ? e.message : String(e), retryInMs, dryRun: s.dryRun });
+      })
+      .finally(() => this.inFlight.delete(info.id));
+    this.inFlight.set(info.id, watch.catch(() => {}));
+    return watch;
+  }
+
+  private delay(ms: number): Promise<undefined> {
+    return new Promise((resolve) => setTimeout(resolve, ms));
+  }
+
+  /** A collector that failed (e.g. no cgroup in a private cgroup namespace) is said once, with its fix. */
+  private noteProblems(info: ContainerInfo, obs: ContainerObservation): void {
+    const problems = obs.problems.filter((p) => !saysExecTimedOut(p));
+    const key = problems.join('\n');
+    if ((this.problemsSaid.get(info.id) ?? '') === key) return;
+    this.problemsSaid.set(info.id, key);
+    for (const reason of problems) this.log.warn({ event: 'error', container: info.name, containerId: info.id, reason, dryRun: this.ctx.settings.dryRun });
+  }
+
+  /**
+   * A probe of this watch hit --timeout: the container is stuck (e.g. at its pids limit). Said
+   * once per streak with an `error` line; its next watches read the host's /proc instead of
+   * exec'ing into it (a remote engine: skip it) until its backoff delay is over. Returns whether
+   * a probe timed out.
+   */
+  private noteProbeTimeout(info: ContainerInfo, obs: ContainerObservation, hostOnly: boolean): boolean {
+    if (hostOnly) return false;
+    const reason = [obs.table?.fallbackReason, ...obs.problems].find((r) => saysExecTimedOut(r));
+    if (!reason) {
+      this.backoff.succeeded(info.id);
+      return false;
+    }
+    const retryInMs = this.backoff.failed(info.id, Date.now());
+    this.log.error({
+      event: 'error',
+      container: info.name,
+      containerId: info.id,
+      reason: `${reason}; ${this.ctx.engine.local ? "reading the host's /proc instead" : 'not watched'} for the next ${retryInMs / 1000} s`,
+      retryInMs,
+      dryRun: this.ctx.settings.dryRun,
+    });
+    return true;
   }
 
   /**
@@ -206,18 +279,26 @@ class MonitorLoop {
     return health({ processes: snap.processes, tasks: snap.current, pidsMax: snap.max }, policy).verdict === 'healthy';
   }
 
-  private async watch(info: ContainerInfo): Promise<void> {
-    const s = this.ctx.settings;
-    const policy = containerPolicy(s, info.labels);
+  private async watch(info: ContainerInfo, hostOnly: boolean): Promise<void> {
+    const policy = containerPolicy(this.ctx.settings, info.labels);
     if (!policy.ok) {
       if (this.reportedBadLabels.has(info.id)) return;
       this.reportedBadLabels.add(info.id);
       const reason = `label ${policy.label}=${JSON.stringify(policy.value)}: ${policy.error}; container skipped`;
-      this.log.error({ event: 'error', container: info.name, containerId: info.id, reason, dryRun: s.dryRun });
+      this.log.error({ event: 'error', container: info.name, containerId: info.id, reason, dryRun: this.ctx.settings.dryRun });
       return;
     }
-    if (await this.cheapHealthy(info, policy.policy)) return;
-    const obs = await observeForLadder(this.ctx.engine, s, info, EXEC_TIMEOUT_MS);
+    // A container in backoff is read from the host's /proc only: no exec into a stuck container.
+    const hostSettings = { ...this.ctx.settings, procSource: 'host' as const };
+    let s = hostOnly ? hostSettings : this.ctx.settings;
+    if (await this.cheapHealthy(info, policy.policy)) {
+      if (!hostOnly) this.backoff.succeeded(info.id);
+      return;
+    }
+    const obs = await observeForLadder(this.ctx.engine, s, info, this.ctx.timeoutMs);
+    // Its ladder's observations after each step too: each would wait --timeout for ps again.
+    if (this.noteProbeTimeout(info, obs, hostOnly) && this.ctx.engine.local) s = hostSettings;
+    this.noteProblems(info, obs);
     if (health(figuresOf(obs.table?.procs.length ?? null, obs.pids), policy.policy).verdict !== 'unhealthy') return;
     if (this.stopReason) return;
     this.inAction++;
@@ -227,7 +308,7 @@ class MonitorLoop {
         settings: s,
         log: this.log,
         memory: this.memory,
-        execTimeoutMs: EXEC_TIMEOUT_MS,
+        execTimeoutMs: this.ctx.timeoutMs,
         shouldStop: () => this.stopReason !== null,
       };
       const outcome = await runLadder(env, obs, policy.policy);

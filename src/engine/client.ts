@@ -14,13 +14,49 @@ export interface Engine {
   local: boolean;
   /** The API version agreed with the engine, once asked (see negotiateApi). */
   apiVersion?: string;
+  /** --timeout: how long one engine call or one probe in a container may take. */
+  timeoutMs: number;
+  /** The host's /proc (--proc-root), to kill a timed-out exec's process; null for a remote engine. */
+  hostProcRoot: string | null;
 }
 
-export function connectEngine(address: string): Engine {
+export interface ConnectOptions {
+  timeoutMs: number;
+  procRoot: string;
+  /** The longest an engine call may legitimately stay silent beyond timeoutMs: a restart's stop timeout. */
+  longestExtraMs?: number;
+}
+
+/** Without options (tests, scripts): 10 s, the --timeout default, and the host's /proc. */
+const DEFAULT_CONNECT: ConnectOptions = { timeoutMs: 10_000, procRoot: '/proc' };
+
+/** The Engine a Docker client belongs to, so exec (which is handed only the client) knows its deadline and host. */
+const engineOfDocker = new WeakMap<Docker, Engine>();
+
+export function engineOf(docker: Docker): Engine | undefined {
+  return engineOfDocker.get(docker);
+}
+
+export function connectEngine(address: string, opts: ConnectOptions = DEFAULT_CONNECT): Engine {
+  const engine = makeEngine(address, opts);
+  engineOfDocker.set(engine.docker, engine);
+  return engine;
+}
+
+// docker-modem's own timeout destroys a request's socket after that long without a byte. It is
+// set a second past the longest deadline of ours (engineCall's, which decides and says what
+// happened; a restart's is --timeout plus the stop timeout, and the engine is silent until the
+// container runs again), so that a request abandoned because the engine never answered does not
+// keep its socket: a monitor retrying a hung engine every few seconds for days would otherwise
+// hold one more socket each time.
+const SOCKET_GRACE_MS = 1000;
+
+function makeEngine(address: string, opts: ConnectOptions): Engine {
+  const timeout = opts.timeoutMs + (opts.longestExtraMs ?? 0) + SOCKET_GRACE_MS;
   if (address.startsWith('unix://')) {
     const socketPath = address.slice('unix://'.length);
     if (!socketPath.startsWith('/')) throw new UsageError(`--docker-host ${address}: expected unix:///absolute/path`);
-    return { docker: new Docker({ socketPath }), address, local: true };
+    return { docker: new Docker({ socketPath, timeout }), address, local: true, timeoutMs: opts.timeoutMs, hostProcRoot: opts.procRoot };
   }
   if (address.startsWith('tcp://') || address.startsWith('http://')) {
     let url: URL;
@@ -30,7 +66,7 @@ export function connectEngine(address: string): Engine {
       throw new UsageError(`--docker-host ${address}: not a valid tcp://HOST:PORT address`);
     }
     const port = Number(url.port || 2375);
-    return { docker: new Docker({ host: url.hostname, port, protocol: 'http' }), address, local: false };
+    return { docker: new Docker({ host: url.hostname, port, protocol: 'http', timeout }), address, local: false, timeoutMs: opts.timeoutMs, hostProcRoot: null };
   }
   throw new UsageError(`--docker-host ${address}: use unix:///path/to/docker.sock or tcp://HOST:PORT`);
 }
@@ -49,20 +85,38 @@ export function unreachable(engine: Engine, e: unknown): EngineUnreachableError 
   return new EngineUnreachableError(`cannot reach the Docker engine at ${engine.address}: ${engineMessage(e)}`);
 }
 
+/** An engine that accepted the connection but did not answer in time. */
+export class EngineTimeoutError extends Error {}
+
 /**
  * Wraps an engine call: socket failures become EngineUnreachableError (exit 3), and the agreed API
  * version is forgotten, so the next call asks again (an engine that comes back may be another one).
+ * The call has a deadline, --timeout plus `extraMs` (a restart also waits for the stop timeout):
+ * an engine that accepts the connection and never answers is as unreachable as one that refuses it.
  */
-export async function engineCall<T>(engine: Engine, call: () => Promise<T>): Promise<T> {
+export async function engineCall<T>(engine: Engine, call: () => Promise<T>, extraMs = 0): Promise<T> {
+  const limitMs = engine.timeoutMs + extraMs;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new EngineTimeoutError(`no answer within ${formatSeconds(limitMs)} (--timeout)`)), limitMs);
+  });
+  const work = call();
   try {
-    return await call();
+    return await Promise.race([work, deadline]);
   } catch (e) {
-    if (isUnreachable(e)) {
+    if (e instanceof EngineTimeoutError || isUnreachable(e)) {
       engine.apiVersion = undefined;
       throw unreachable(engine, e);
     }
     throw e;
+  } finally {
+    clearTimeout(timer);
+    work.catch(() => {}); // the loser of the race must not become an unhandled rejection
   }
+}
+
+export function formatSeconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(3))} s`;
 }
 
 /**

@@ -36,16 +36,40 @@ export interface ContainerInfo {
 export async function selectContainers(engine: Engine, sel: Selection): Promise<ContainerInfo[]> {
   await negotiateApi(engine);
   if (sel.containers.length > 0) {
-    const infos = await Promise.all(sel.containers.map((ref) => inspectByRef(engine, ref)));
-    // Named twice (name and ID) is still one container.
-    const unique = [...new Map(infos.map((i) => [i.id, i])).values()];
-    return unique.filter((i) => matchesLabels(i.labels, sel.labels));
+    const resolved = await Promise.all(sel.containers.map((ref) => resolveReference(engine, ref)));
+    return selectedByReference(resolved, sel.labels);
   }
   const list = await engineCall(engine, () =>
-    engine.docker.listContainers({ filters: { status: ['running'], ...(sel.labels.length ? { label: sel.labels } : {}) } }),
+    engine.docker.listContainers({ filters: { status: [...LISTED_STATES], ...(sel.labels.length ? { label: sel.labels } : {}) } }),
   );
   const infos = await Promise.all(list.map((c) => inspectById(engine, c.Id)));
   return infos.filter((i): i is ContainerInfo => i !== null);
+}
+
+/**
+ * What a listing without --container shows: running containers, and the paused and restarting
+ * ones, so that an audit reports them as such and cleanup/monitor can say why they are left alone
+ * (a stopped container has no processes to report).
+ */
+const LISTED_STATES = ['running', 'paused', 'restarting'] as const;
+
+/** One --container reference, resolved: a name follows whatever container has that name; an ID (or prefix) stays that one container. */
+export interface ResolvedReference {
+  ref: string;
+  info: ContainerInfo;
+  /** True when the reference is the container's name, false when it is (a prefix of) its ID. */
+  byName: boolean;
+}
+
+export async function resolveReference(engine: Engine, ref: string): Promise<ResolvedReference> {
+  const info = await inspectByRef(engine, ref);
+  return { ref, info, byName: info.name === ref.replace(/^\//, '') };
+}
+
+/** Named twice (name and ID) is still one container. */
+function selectedByReference(resolved: ResolvedReference[], labels: string[]): ContainerInfo[] {
+  const unique = [...new Map(resolved.map((r) => [r.info.id, r.info])).values()];
+  return unique.filter((i) => matchesLabels(i.labels, labels));
 }
 
 /** Docker's rule for names (plus hex IDs and their prefixes, which it also satisfies). */
@@ -86,7 +110,9 @@ function toInfo(i: Docker.ContainerInspectInfo): ContainerInfo {
     state: i.State?.Status ?? 'unknown',
     labels: i.Config?.Labels ?? {},
     initPid: i.State?.Pid ?? 0,
-    running: i.State?.Running === true,
+    // The engine says Running for a paused container (its processes are frozen) and for one it is
+    // restarting: neither is observed or acted on (see notActingReason).
+    running: i.State?.Running === true && i.State.Paused !== true && i.State.Restarting !== true,
     ...stopTimeoutField(i.Config as unknown as { StopTimeout?: unknown } | undefined),
     pidsLimit: configuredLimit((i.HostConfig as { PidsLimit?: unknown } | undefined)?.PidsLimit),
     init: (i.HostConfig as { Init?: unknown } | undefined)?.Init === true,
@@ -96,6 +122,21 @@ function toInfo(i: Docker.ContainerInspectInfo): ContainerInfo {
 function stopTimeoutField(config: { StopTimeout?: unknown } | undefined): { stopTimeout?: number } {
   const t = config?.StopTimeout;
   return typeof t === 'number' && Number.isSafeInteger(t) ? { stopTimeout: t } : {};
+}
+
+/** Why cleanup and monitor leave a selected container alone; null when it is running and may be acted on. */
+export function notActingReason(info: ContainerInfo): string | null {
+  if (info.running) return null;
+  switch (info.state) {
+    case 'paused':
+      return 'paused: its processes are frozen; pidwarden never acts on a paused container (docker unpause first)';
+    case 'restarting':
+      return 'restarting: the engine is restarting it; looked at again once it runs';
+    case 'dead':
+      return 'dead: the engine could not stop or remove it cleanly; nothing runs to clean up';
+    default:
+      return `${info.state}: not running; nothing to clean up`;
+  }
 }
 
 export function matchesLabels(labels: Record<string, string>, wanted: string[]): boolean {
@@ -122,9 +163,12 @@ export function stopTimeoutOf(info: ContainerInfo, flagSeconds: number | undefin
   return { seconds: ENGINE_DEFAULT_STOP_TIMEOUT_S, from: 'engine default' };
 }
 
-/** Without a flag no `t` is sent: the engine applies the container's own timeout, as `docker restart` does. */
+/**
+ * Without a flag no `t` is sent: the engine applies the container's own timeout, as `docker
+ * restart` does. The engine answers after stopping (up to that timeout) and starting it again.
+ */
 export async function restartContainer(engine: Engine, id: string, timeout: StopTimeout): Promise<void> {
-  await engineCall(engine, () => engine.docker.getContainer(id).restart(timeout.from === 'flag' ? { t: timeout.seconds } : {}));
+  await engineCall(engine, () => engine.docker.getContainer(id).restart(timeout.from === 'flag' ? { t: timeout.seconds } : {}), timeout.seconds * 1000);
 }
 
 export { engineMessage };
@@ -133,9 +177,15 @@ export { engineMessage };
  * The monitor's per-cycle listing: ONE list call, with init PIDs from a cache of earlier inspects.
  * An inspect per container per cycle would be 30 requests every 0.25 s on a 30-container host;
  * the init PID only changes when the container (re)starts, which `invalidate` is told about.
+ * --container references are resolved once, at the first list: an ID or ID prefix is pinned to
+ * the full ID it meant then (a container created later whose ID starts with the same characters
+ * is never picked up), a name is looked up again each cycle (a container recreated under that
+ * name, e.g. by compose, is followed).
  */
 export class ContainerLister {
   private readonly inspected = new Map<string, ContainerInfo>();
+  /** Resolved --container references; null until the first list. */
+  private pins: ResolvedReference[] | null = null;
 
   constructor(
     private readonly engine: Engine,
@@ -144,13 +194,26 @@ export class ContainerLister {
     private readonly procRoot: string,
   ) {}
 
+  /**
+   * The running selected containers. The first call resolves the references (a name that does
+   * not exist: UsageError) and returns every selected container, running or not, so the caller
+   * can say why one is left alone.
+   */
   async list(): Promise<ContainerInfo[]> {
     await negotiateApi(this.engine);
+    if (this.pins === null && this.sel.containers.length > 0) {
+      const resolved = await Promise.all(this.sel.containers.map((ref) => resolveReference(this.engine, ref)));
+      this.pins = resolved;
+      const infos = selectedByReference(resolved, this.sel.labels);
+      for (const i of infos) if (i.running) this.inspected.set(i.id, i);
+      return infos;
+    }
     const filters = JSON.stringify({ status: ['running'], ...(this.sel.labels.length ? { label: this.sel.labels } : {}) });
     const listed = await engineCall(this.engine, () =>
       engineGetJson<Docker.ContainerInfo[]>(this.engine, `/containers/json?filters=${encodeURIComponent(filters)}`),
     );
-    const wanted = listed.filter((c) => this.sel.containers.length === 0 || this.sel.containers.some((ref) => refersTo(ref, c)));
+    const pins = this.pins ?? [];
+    const wanted = listed.filter((c) => this.sel.containers.length === 0 || pins.some((p) => refersTo(p, c)));
     const live = new Set(wanted.map((c) => c.Id));
     for (const id of this.inspected.keys()) if (!live.has(id)) this.inspected.delete(id);
     const infos = await Promise.all(
@@ -171,7 +234,8 @@ export class ContainerLister {
   }
 }
 
-function refersTo(ref: string, c: Docker.ContainerInfo): boolean {
-  if (ref.length >= 4 && c.Id.startsWith(ref)) return true;
-  return c.Names.some((n) => n.replace(/^\//, '') === ref.replace(/^\//, ''));
+/** Whether a listed container is the one a resolved reference means (exported for the unit tests). */
+export function refersTo(pin: ResolvedReference, c: Pick<Docker.ContainerInfo, 'Id' | 'Names'>): boolean {
+  if (!pin.byName) return c.Id === pin.info.id;
+  return c.Names.some((n) => n.replace(/^\//, '') === pin.info.name);
 }

@@ -2,9 +2,15 @@
 // Why hijack without stdin: under Bun, dockerode's exec.start({hijack:true, stdin:true}) hangs
 // (oven-sh/bun#29012); with stdin:false the engine closes the stream when the program exits.
 // Why a timeout: a container at its pids limit can leave an exec hanging in runc; we'd rather
-// fall back to reading /proc from the host than wait.
+// fall back to reading /proc from the host than wait. A timed-out exec's process is then killed
+// through the host where the engine is local (exec-reaper.ts).
 import type Docker from 'dockerode';
 import { PassThrough } from 'node:stream';
+import { engineOf } from './client.ts';
+import { killExecProcess, ticksSinceBoot } from './exec-reaper.ts';
+
+/** Exec inspect normally answers in a few ms; a timed-out exec's Pid is not worth waiting longer for. */
+const INSPECT_AFTER_TIMEOUT_MS = 2000;
 
 export interface ExecResult {
   exitCode: number | null;
@@ -14,6 +20,13 @@ export interface ExecResult {
 
 export class ExecFailedError extends Error {}
 
+const TIMED_OUT = 'timed out after';
+
+/** Whether a failure text (an observation's fallback reason or problem) says an exec hit its deadline. */
+export function saysExecTimedOut(reason: string | undefined): boolean {
+  return reason !== undefined && reason.includes(`exec of `) && reason.includes(TIMED_OUT);
+}
+
 export async function execInContainer(
   docker: Docker,
   containerId: string,
@@ -21,8 +34,12 @@ export async function execInContainer(
   opts: { timeoutMs: number; env?: string[] },
 ): Promise<ExecResult> {
   const container = docker.getContainer(containerId);
+  const hostProcRoot = engineOf(docker)?.hostProcRoot ?? null;
+  const createdTicks = hostProcRoot ? ticksSinceBoot(hostProcRoot) : null;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let stream: NodeJS.ReadWriteStream | undefined;
+  let started: Docker.Exec | undefined;
+  let timedOut = false;
   const work = (async () => {
     const exec = await container.exec({
       Cmd: argv,
@@ -32,6 +49,7 @@ export async function execInContainer(
       Tty: false,
       Env: opts.env,
     });
+    started = exec;
     stream = await exec.start({ hijack: true, stdin: false });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
@@ -54,14 +72,18 @@ export async function execInContainer(
     };
   })();
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new ExecFailedError(`exec of ${argv[0]} timed out after ${opts.timeoutMs} ms`)),
-      opts.timeoutMs,
-    );
+    timer = setTimeout(() => {
+      timedOut = true;
+      reject(new ExecFailedError(`exec of ${argv[0]} ${TIMED_OUT} ${opts.timeoutMs} ms (--timeout)`));
+    }, opts.timeoutMs);
   });
   try {
     return await Promise.race([work, timeout]);
   } catch (e) {
+    if (timedOut && started && hostProcRoot && createdTicks !== null) {
+      const killed = await killTimedOut(started, hostProcRoot, containerId, createdTicks);
+      if (killed) throw new ExecFailedError(`exec of ${argv[0]} ${TIMED_OUT} ${opts.timeoutMs} ms (--timeout); its process (host PID ${killed}) was killed`);
+    }
     if (e instanceof ExecFailedError) throw e;
     throw new ExecFailedError(`exec of ${argv[0]} failed: ${engineMessage(e)}`);
   } finally {
@@ -69,6 +91,25 @@ export async function execInContainer(
     work.catch(() => {}); // the loser of the race must not become an unhandled rejection
     // A timed-out exec must not keep its socket: a monitor would leak one per stuck container.
     (stream as unknown as { destroy?: () => void } | undefined)?.destroy?.();
+  }
+}
+
+/** Host PID of the timed-out exec's process, killed; null when unknown, gone or not verifiably the exec's. */
+async function killTimedOut(exec: Docker.Exec, procRoot: string, containerId: string, createdTicks: number): Promise<number | null> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const inspect = exec.inspect();
+  try {
+    const info = await Promise.race([
+      inspect,
+      new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), INSPECT_AFTER_TIMEOUT_MS))),
+    ]);
+    const pid = info?.Running ? info.Pid : 0;
+    return pid > 0 && killExecProcess(procRoot, pid, containerId, createdTicks) ? pid : null;
+  } catch {
+    return null;
+  } finally {
+    clearTimeout(timer);
+    inspect.catch(() => {});
   }
 }
 

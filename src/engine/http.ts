@@ -13,7 +13,11 @@ export class EngineHttpError extends Error {
   }
 }
 
-export async function engineGetJson<T>(engine: Engine, path: string, timeoutMs = 10_000): Promise<T> {
+/**
+ * Callers wrap this in engineCall, whose deadline (--timeout) decides and says what happened; the
+ * abort a second later only makes sure an abandoned request does not keep its socket.
+ */
+export async function engineGetJson<T>(engine: Engine, path: string, timeoutMs = engine.timeoutMs + 1000): Promise<T> {
   const versioned = engine.apiVersion ? `/v${engine.apiVersion}${path}` : path;
   let url: string;
   let init: RequestInit & { unix?: string };

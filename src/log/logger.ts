@@ -1,8 +1,10 @@
 // Every action is one JSONL line. pino without transports: transports run in worker threads that
-// crash compiled Bun binaries. Writes are synchronous and the file is opened with O_APPEND, so each
-// line lands whole, even with logrotate's copytruncate or two writers on one file.
+// crash compiled Bun binaries. pino formats; LineSink writes (synchronously, O_APPEND, and never
+// throwing: a full disk must not stop a ladder half-way; see line-sink.ts).
 import pino from 'pino';
+import { writeSync } from 'node:fs';
 import { UsageError } from '../errors.ts';
+import { LineSink } from './line-sink.ts';
 
 export type EventName =
   | 'step'
@@ -18,7 +20,8 @@ export type EventName =
   | 'stop'
   | 'heartbeat'
   | 'engine-down'
-  | 'engine-up';
+  | 'engine-up'
+  | 'skipped';
 
 export interface ActionFields {
   event: EventName;
@@ -40,15 +43,25 @@ export interface ActionLog {
   error(fields: ActionFields, msg?: string): void;
   /** SIGHUP: reopen the file (logrotate moved it away). */
   reopen(): void;
+  /** Write what is held; at the end of a run, print on stderr what still could not be written. */
   flush(): void;
+  /** Lines that never reached the log (after flush: the run's log is incomplete). */
+  readonly lost: number;
 }
 
-export function createActionLog(logFile?: string): ActionLog {
-  let dest: ReturnType<typeof pino.destination>;
+/** stderr, best effort: the one thing left to say a log problem on. */
+function sayOnStderr(text: string): void {
   try {
-    dest = logFile
-      ? pino.destination({ dest: logFile, append: true, sync: true, mkdir: false })
-      : pino.destination({ dest: 1, sync: true });
+    writeSync(2, text);
+  } catch {
+    // stderr gone too: nothing left to tell
+  }
+}
+
+export function createActionLog(logFile?: string, say: (text: string) => void = sayOnStderr): ActionLog {
+  let dest: LineSink;
+  try {
+    dest = new LineSink({ path: logFile, say });
   } catch (e) {
     // A missing directory or no permission is the operator's path, not a bug: one line, exit 2
     // (it was exit 70, "internal error", with the bare "ENOENT: no such file or directory, open ...").
@@ -67,15 +80,10 @@ export function createActionLog(logFile?: string): ActionLog {
     info: (f, msg) => logger.info(f, msg),
     warn: (f, msg) => logger.warn(f, msg),
     error: (f, msg) => logger.error(f, msg),
-    reopen: () => {
-      if (logFile) dest.reopen();
-    },
-    flush: () => {
-      try {
-        dest.flushSync();
-      } catch {
-        // nothing buffered in sync mode; flushSync throws when the fd is not ready yet
-      }
+    reopen: () => dest.reopen(),
+    flush: () => dest.close(),
+    get lost() {
+      return dest.lost;
     },
   };
 }

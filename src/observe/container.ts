@@ -4,6 +4,7 @@ import type { Engine } from '../engine/client.ts';
 import type { ContainerInfo } from '../engine/containers.ts';
 import type { PidsReading } from '../types.ts';
 import { findPidsCgroup, readCpuUsageNs, readMemory } from './cgroup.ts';
+import { cgroupNotFoundReason } from './cgroup-namespace.ts';
 import type { ContainerObservation } from './observation.ts';
 import { readPidsLimits } from './pids-limits.ts';
 import { readProcesses } from './processes.ts';
@@ -23,7 +24,7 @@ export async function observeContainer(engine: Engine, info: ContainerInfo, opts
   const cgroup = engine.local && info.initPid > 0
     ? await findPidsCgroup(info.initPid, { procRoot: opts.procRoot, cgroupRoot: opts.cgroupRoot }).catch(() => null)
     : null;
-  if (engine.local && info.running && !cgroup) problems.push('pids cgroup not found through /proc/<init pid>/cgroup');
+  if (engine.local && info.running && !cgroup) problems.push(cgroupNotFoundReason(opts.procRoot, info.initPid));
 
   // Stats first, then processes: our own ps and cat run inside the container's cgroup and would
   // show up in its CPU % (measured: an idle container read 16 % while being probed).

@@ -11,10 +11,10 @@ interface Metric {
   value: (c: AuditedContainer) => number | null;
 }
 
-const STATUS_VALUE = { ok: 0, warn: 1, critical: 2 } as const;
+const STATUS_VALUE = { ok: 0, warn: 1, critical: 2, paused: 3 } as const;
 
 const METRICS: Metric[] = [
-  { name: 'pidwarden_container_status', help: 'Container status: 0 ok, 1 warn, 2 critical.', type: 'gauge', value: (c) => STATUS_VALUE[c.assessment.status] },
+  { name: 'pidwarden_container_status', help: 'Container status: 0 ok, 1 warn, 2 critical, 3 paused (never acted on).', type: 'gauge', value: (c) => STATUS_VALUE[c.assessment.status] },
   { name: 'pidwarden_container_processes', help: 'Processes in the container.', type: 'gauge', value: (c) => (c.obs.table ? c.assessment.total : null) },
   { name: 'pidwarden_container_matching_processes', help: 'Runaway trees: processes matching --match or running from the npx cache, nested ones counted with their tree.', type: 'gauge', value: (c) => (c.obs.table ? c.assessment.trees.length : null) },
   { name: 'pidwarden_container_orphaned_servers', help: 'Runaway trees whose npm exec wrapper is gone.', type: 'gauge', value: (c) => (c.obs.table ? c.assessment.orphans : null) },

@@ -1,7 +1,7 @@
 // The human report: one line a container, worst first, then the reasons indented below it.
 import type { AuditedContainer } from './json.ts';
 
-const STATUS_ORDER = { critical: 0, warn: 1, ok: 2 } as const;
+const STATUS_ORDER = { critical: 0, warn: 1, ok: 2, paused: 3 } as const;
 
 export function auditTable(rows: AuditedContainer[]): string {
   if (rows.length === 0) return 'no containers selected\n';

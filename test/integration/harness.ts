@@ -7,7 +7,7 @@
  * the host's /proc and the container's cgroup files, so tests can compare
  * pidwarden's numbers with the truth.
  *
- * Images (built by scripts/test-images.sh): IMAGES.busybox / toybox / procps / nops.
+ * Images (built by scripts/test-images.sh): IMAGES.busybox / toybox / procps / nops, and HANGPS_IMAGE.
  * Workload: test/workload/fakenode.c (plan syntax in its header comment).
  */
 import { afterAll, describe, test } from 'bun:test';
@@ -29,6 +29,8 @@ export const IMAGES = {
   procps: 'pidwarden-test/procps',
   nops: 'pidwarden-test/nops',
 } as const;
+/** BusyBox, but `ps` blocks forever (scripts/test-images.sh); not in IMAGES: no ps test can run on it. */
+export const HANGPS_IMAGE = 'pidwarden-test/hangps';
 export type ImageName = keyof typeof IMAGES;
 
 /** Unique per test process: prefix of container names, value of the run label. */
