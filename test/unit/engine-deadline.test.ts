@@ -1,6 +1,6 @@
 // engineCall's deadline against a real unix socket that accepts connections and never answers
 // (what a wedged dockerd looks like from a client).
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from 'bun:test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,6 +34,8 @@ async function elapsed(p: Promise<unknown>): Promise<{ ms: number; error: unknow
   }
 }
 
+setDefaultTimeout(20_000);
+
 describe('an engine that accepts and never answers', () => {
   test('dockerode path: EngineUnreachableError (exit 3) at the deadline, naming --timeout', async () => {
     const engine = connectEngine(`unix://${socket}`, { timeoutMs: 300, procRoot: '/proc' });
@@ -41,14 +43,14 @@ describe('an engine that accepts and never answers', () => {
     expect(error).toBeInstanceOf(EngineUnreachableError);
     expect((error as Error).message).toBe(`cannot reach the Docker engine at unix://${socket}: no answer within 0.3 s (--timeout)`);
     expect(ms).toBeGreaterThanOrEqual(290);
-    expect(ms).toBeLessThan(300 + 2000); // the deadline, not a hang; generous for a loaded machine
+    expect(ms).toBeLessThan(300 + 8000); // the deadline, not a hang (the call never returns otherwise); loose: CI shares 2 cores
   });
 
   test('fetch path (the monitor list): the same error at the same deadline', async () => {
     const engine = connectEngine(`unix://${socket}`, { timeoutMs: 300, procRoot: '/proc' });
     const { ms, error } = await elapsed(engineCall(engine, () => engineGetJson(engine, '/containers/json')));
     expect(error).toBeInstanceOf(EngineUnreachableError);
-    expect(ms).toBeLessThan(300 + 2000);
+    expect(ms).toBeLessThan(300 + 8000);
   });
 
   test('a restart gets the stop timeout on top of the deadline', async () => {
