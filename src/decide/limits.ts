@@ -48,12 +48,16 @@ export function judgeLimit(f: LimitFigures, previousForksRefused?: number): Limi
   const held = f.heldBy ? ` (held by ${f.heldBy})` : '';
   let verdict: LimitVerdict;
   let line: string;
-  if (refusedRecently !== null && refusedRecently > 0) {
-    verdict = 'hit';
-    line = `limit hit: ${refusedRecently} fork${refusedRecently === 1 ? '' : 's'} refused ${previousForksRefused === undefined ? 'since the container started' : 'since the previous sample'}; the app is failing to start processes (pids.max ${f.inForce ?? 'max'}${held})`;
-  } else if (f.inForce !== null && f.current !== null && f.inForce < f.current) {
+  const refused = refusedRecently !== null && refusedRecently > 0
+    ? `${refusedRecently} fork${refusedRecently === 1 ? '' : 's'} refused ${previousForksRefused === undefined ? 'since the container started' : 'since the previous sample'}`
+    : null;
+  // Below the count comes first: it is the cause, and every fork then fails (refusals follow).
+  if (f.inForce !== null && f.current !== null && f.inForce < f.current) {
     verdict = 'below-current';
-    line = `limit below the current count: pids.max ${f.inForce}${held} < pids.current ${f.current}; it was lowered on a running container, existing processes are kept and only new forks fail`;
+    line = `limit below the current count: pids.max ${f.inForce}${held} < pids.current ${f.current}; it was lowered on a running container, existing processes are kept and only new forks fail${refused ? ` (${refused})` : ''}`;
+  } else if (refused) {
+    verdict = 'hit';
+    line = `limit hit: ${refused}; the app is failing to start processes (pids.max ${f.inForce ?? 'max'}${held})`;
   } else if (f.configured !== null && f.inForce === null) {
     verdict = 'not-in-force';
     line = f.enforceable === false

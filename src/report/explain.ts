@@ -138,7 +138,9 @@ export function explainText(input: ExplainInput, opts: { width: number; colour: 
   const a = input.assessment;
   const statusColour = a.status === 'critical' ? 'red' : a.status === 'warn' ? 'yellow' : 'green';
   line(`${input.container.name} (${input.container.id.slice(0, 12)}, image ${input.container.image}): ${a.status.toUpperCase()}`, statusColour);
-  for (const r of a.reasons) if (r !== input.insight.limit.line) line(`  - ${r}`);
+  // the limit has its own line below: its verdict is not repeated among the reasons
+  const limitWords = new Set([input.insight.limit.line, 'no pids limit']);
+  for (const r of a.reasons) if (!limitWords.has(r)) line(`  - ${r}`);
   for (const p of input.problems) line(`  ! ${p}`);
   line(`limit: ${input.insight.limit.line}`);
   const g = input.insight.growth;

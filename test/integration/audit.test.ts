@@ -501,7 +501,7 @@ function expectTableWellFormed(stdout: string, rows: Array<{ name: string; statu
   expect(stdout.endsWith('\n')).toBe(true);
   const lines = stdout.slice(0, -1).split('\n');
   expect(lines[0]).toMatch(/^STATUS\s+CONTAINER\s/);
-  for (const l of lines.slice(1)) expect(l).toMatch(/^(OK|WARN|CRITICAL) +\S+ |^ {4}[-!] \S/);
+  for (const l of lines.slice(1)) expect(l).toMatch(/^(OK|WARN|CRITICAL|PAUSED) +\S+ |^ {4}[-!.] \S/);
   for (const { name, status } of rows) {
     const mine = lines.filter((l) => l.split(/ +/)[1] === name);
     expect(mine).toHaveLength(1);

@@ -19,6 +19,7 @@ describe('the limit verdict', () => {
     ['counter lower than before: a new cgroup (restart), counted afresh', f({ inForce: 25, current: 20, forksRefused: 3 }), 60, 'hit'],
     ['a slice above holds a limit the container never configured', f({ inForce: 500, heldBy: '/sys/fs/cgroup/system.slice' }), undefined, 'ok'],
     ['configured and in force', f({ configured: 25, inForce: 25, current: 9 }), undefined, 'ok'],
+    ['below the count and refusing forks: the cause (below-current) is named', f({ configured: 25, inForce: 5, current: 12, forksRefused: 40 }), undefined, 'below-current'],
   ];
   for (const [name, figures, previous, verdict] of rows) test(name, () => expect(judgeLimit(figures, previous).verdict).toBe(verdict));
 
