@@ -88,9 +88,11 @@ export async function parseCli(argv: string[], env: Record<string, string | unde
   const config = configPath ? readConfig(configPath) : {};
   const flags: Record<string, unknown> = {};
   for (const spec of SETTINGS) if (parsed[spec.flag] !== undefined) flags[spec.flag] = parsed[spec.flag];
+  const settings = resolveSettings(command, flags, env, config);
+  // The command's one container, named as its argument: never from env or a config file.
   const argument = CONTAINER_ARGUMENT[command];
-  if (argument) flags['container'] = [String(parsed[argument])];
-  return { kind: 'run', command, settings: resolveSettings(command, flags, env, config) };
+  if (argument) settings.containers = [String(parsed[argument])];
+  return { kind: 'run', command, settings };
 }
 
 const KNOWN_KEYS = new Set(SETTINGS.flatMap((s) => [s.flag, s.flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())]));

@@ -21,6 +21,8 @@ export const DEFAULT_WIDTH = 80;
 
 export async function runExplain(ctx: CommandContext, tty: { isTTY: boolean; columns?: number }): Promise<number> {
   const s = ctx.settings;
+  // Exactly the one container named: an empty list would mean "every container" to selectContainers.
+  if (s.containers.length !== 1) throw new UsageError('explain: name one container: pidwarden explain NAME|ID');
   const [info] = await selectContainers(ctx.engine, { containers: s.containers, labels: [] });
   if (!info) throw new UsageError(`no such container: ${s.containers[0]}`);
   if (!info.running) throw new UsageError(`${info.name} is not running (${info.state}): nothing to explain`);

@@ -178,3 +178,23 @@ describeEngine('explain on a 300-process storm', () => {
     expect(liveChains(hostProcsOfContainer(w))).toHaveLength(1);
   });
 });
+
+describeEngine('explain names one container', () => {
+  test('exactly the container asked for, among several; a missing one is a usage error', async () => {
+    const [a, b] = await Promise.all([
+      startWorkload({ image: 'busybox', name: 'explain-a', interval: 0.05, trees: [MAGIC] }),
+      startWorkload({ image: 'busybox', name: 'explain-b', interval: 0.05, trees: [RUV] }),
+    ]);
+    await Promise.all([waitForChains(a, 1), waitForChains(b, 1)]);
+    for (const w of [b, a]) {
+      const r = await runPidwarden(['explain', w.name, '--json', '--state-file', join(tmp, 'one.json')]);
+      expect((JSON.parse(r.stdout) as { container: { id: string } }).container.id).toBe(w.id);
+    }
+    const missing = await runPidwarden(['explain', 'no-such-container-here']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toBe('pidwarden: no such container: no-such-container-here\n');
+    const none = await runPidwarden(['explain']);
+    expect(none.code).toBe(2);
+  });
+});
+
