@@ -24,7 +24,7 @@ export async function runCleanup(ctx: CommandContext): Promise<number> {
     log.info({ event: 'skipped', container: info.name, containerId: info.id, reason, dryRun: s.dryRun });
     ctx.io.err(`${info.name}: ${reason}; left alone\n`);
   }
-  const memory = stateMemory(s.stateFile, log, ctx.io.err);
+  const memory = ladderMemory(openStateStore(s.stateFile, log, ctx.io.err));
   const outcomes = await Promise.all(
     sel.infos
       .filter((i) => i.running)
@@ -56,12 +56,16 @@ export async function runCleanup(ctx: CommandContext): Promise<number> {
   return log.lost > 0 ? EXIT.logIncomplete : EXIT.ok;
 }
 
-/** The ladder's memory across runs: the state file, its warnings logged and said on stderr. */
-export function stateMemory(path: string, log: ActionLog, err: (text: string) => void): LadderMemory {
-  const store = new StateStore(path, (message) => {
+/** The state file, its warnings logged and said on stderr. */
+export function openStateStore(path: string, log: ActionLog, err: (text: string) => void): StateStore {
+  return new StateStore(path, (message) => {
     log.warn({ event: 'notice', reason: message });
     err(`pidwarden: ${message}\n`);
   });
+}
+
+/** The ladder's memory across runs: restart history and ladder locks, in the state file. */
+export function ladderMemory(store: StateStore): LadderMemory {
   return {
     restartHistory: (id) => store.restartHistory(id),
     recordRestart: (id, name, nowMs) => store.recordRestart(id, name, nowMs),

@@ -13,7 +13,10 @@ import { engineMessage, saysExecTimedOut } from '../engine/exec.ts';
 import type { ContainerObservation } from '../observe/observation.ts';
 import { ContainerBackoff } from './container-backoff.ts';
 import { VERSION } from '../version.ts';
-import { stateMemory } from './cleanup.ts';
+import { ladderMemory, openStateStore } from './cleanup.ts';
+import { GrowthSampler } from './monitor-samples.ts';
+import { assess } from '../decide/classify.ts';
+import { readPidsLimits } from '../observe/pids-limits.ts';
 import type { CommandContext } from './context.ts';
 import { MonitorState } from './monitor-state.ts';
 import { acquirePidFile } from './pidfile.ts';
@@ -72,6 +75,7 @@ class MonitorLoop {
   private readonly state: MonitorState;
   private readonly lister: ContainerLister;
   private readonly memory: LadderMemory;
+  private readonly samples: GrowthSampler;
   /** Containers whose malformed label was already reported: once per container, not every cycle. */
   private readonly reportedBadLabels = new Set<string>();
   private readonly backoff: ContainerBackoff;
@@ -97,7 +101,9 @@ class MonitorLoop {
   ) {
     this.state = new MonitorState();
     this.lister = new ContainerLister(ctx.engine, actSelection(ctx.settings), ctx.settings.procRoot);
-    this.memory = stateMemory(ctx.settings.stateFile, log, ctx.io.err);
+    const store = openStateStore(ctx.settings.stateFile, log, ctx.io.err);
+    this.memory = ladderMemory(store);
+    this.samples = new GrowthSampler(store);
     const intervalMs = ctx.settings.intervalSeconds * 1000;
     this.backoff = new ContainerBackoff({ firstMs: intervalMs, maxMs: Math.max(intervalMs, CONTAINER_BACKOFF_MAX_MS) });
   }
@@ -195,6 +201,7 @@ class MonitorLoop {
     const running = infos.filter((i) => i.running);
     this.state.retain(new Set(running.map((i) => i.id)));
     this.backoff.retain(new Set(running.map((i) => i.id)));
+    this.samples.retain(new Set(running.map((i) => i.id)));
     for (const id of this.problemsSaid.keys()) if (!running.some((i) => i.id === id)) this.problemsSaid.delete(id);
     const now = Date.now();
     const watches = running
@@ -205,6 +212,7 @@ class MonitorLoop {
     // one interval; a watch still running then goes on alone, and its container is skipped until
     // it ends. Engine failures still end the cycle (the engine-down backoff in run()).
     const settled = await Promise.race([Promise.allSettled(watches), this.delay(s.intervalSeconds * 1000)]);
+    this.samples.flush();
     for (const r of settled ?? []) if (r.status === 'rejected') throw r.reason;
   }
 
@@ -267,6 +275,7 @@ class MonitorLoop {
   private async cheapHealthy(info: ContainerInfo, policy: ContainerPolicy): Promise<boolean> {
     const s = this.ctx.settings;
     if (!this.ctx.engine.local) return false;
+    const now = Date.now();
     let cg = this.state.cgroupFor(info.id, info.initPid);
     if (cg === undefined) {
       const found = await findPidsCgroup(info.initPid, { procRoot: s.procRoot, cgroupRoot: s.cgroupRoot });
@@ -276,7 +285,12 @@ class MonitorLoop {
     if (cg === null) return false;
     const snap = readPidsSnapshotSync(cg.dir);
     if (snap === null || snap.current === null) return false;
-    return health({ processes: snap.processes, tasks: snap.current, pidsMax: snap.max }, policy).verdict === 'healthy';
+    const healthy = health({ processes: snap.processes, tasks: snap.current, pidsMax: snap.max }, policy).verdict === 'healthy';
+    // A healthy container's sample from the same cheap figures (cgroup.procs leaves zombies out).
+    if (healthy && this.samples.due(info.id, now)) {
+      this.samples.add(info.id, info.name, [now, snap.processes, null, snap.current], readPidsLimits(cg.dir).forksRefused);
+    }
+    return healthy;
   }
 
   private async watch(info: ContainerInfo, hostOnly: boolean): Promise<void> {
@@ -299,6 +313,11 @@ class MonitorLoop {
     // Its ladder's observations after each step too: each would wait --timeout for ps again.
     if (this.noteProbeTimeout(info, obs, hostOnly) && this.ctx.engine.local) s = hostSettings;
     this.noteProblems(info, obs);
+    const now = Date.now();
+    if (this.samples.due(info.id, now)) {
+      const trees = obs.table ? assess(obs.table.procs, obs.pids, policy.policy).trees.length : null;
+      this.samples.add(info.id, info.name, [now, obs.table?.procs.length ?? null, trees, obs.pids.current], obs.limits?.forksRefused ?? null);
+    }
     if (health(figuresOf(obs.table?.procs.length ?? null, obs.pids), policy.policy).verdict !== 'unhealthy') return;
     if (this.stopReason) return;
     this.inAction++;

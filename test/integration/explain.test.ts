@@ -6,11 +6,13 @@
  * Every figure is compared with the kernel's (the cgroup files, host /proc).
  */
 import { afterAll, expect, setDefaultTimeout, test } from 'bun:test';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   describeEngine,
+  engine,
+  PIDWARDEN_BIN,
   hostProcsOfContainer,
   isNpm,
   liveChains,
@@ -195,6 +197,37 @@ describeEngine('explain names one container', () => {
     expect(missing.stderr).toBe('pidwarden: no such container: no-such-container-here\n');
     const none = await runPidwarden(['explain']);
     expect(none.code).toBe(2);
+  });
+});
+
+describeEngine('the monitor samples growth too', () => {
+  test('one sample a container a minute, not one a cycle, in its state file', async () => {
+    const w = await startWorkload({ image: 'busybox', name: 'sampled', interval: 0.05, trees: [MAGIC], labels: { 'pidwarden.enable': 'true' } });
+    await waitForChains(w, 1);
+    const state = join(tmp, 'monitor-state.json');
+    const log = join(tmp, 'monitor-samples.jsonl');
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('PIDWARDEN_')) env[k] = v;
+    const proc = Bun.spawn([PIDWARDEN_BIN, 'monitor', '--container', w.name, '--interval', '0.3', '--heartbeat', '0.5', '--state-file', state, '--log-file', log], {
+      env: { ...env, DOCKER_HOST: engine.host ?? '' },
+      stdin: 'ignore',
+      stdout: 'ignore',
+      stderr: 'pipe',
+    });
+    try {
+      const samples = () => (existsSync(state) ? ((JSON.parse(readFileSync(state, 'utf8')) as { containers: Record<string, { samples?: unknown[] }> }).containers[w.id]?.samples ?? []) : []);
+      await waitFor(() => samples().length === 1, 20_000, 100, 'the first sample');
+      // several cycles later (heartbeats count them), still one: the next is due a minute on
+      await waitFor(() => readFileSync(log, 'utf8').split('\n').filter(Boolean).some((l) => (JSON.parse(l) as { cycles?: number }).cycles! >= 5), 20_000, 100, '5 cycles');
+      expect(samples()).toHaveLength(1);
+      const [t, processes, , tasks] = samples()[0] as [number, number, number | null, number];
+      expect(t).toBeGreaterThan(Date.now() - 60_000);
+      expect(processes).toBe(4); // PID 1 and one npm exec tree (the healthy container's cheap figures)
+      expect(tasks).toBeGreaterThanOrEqual(4);
+    } finally {
+      proc.kill('SIGTERM');
+      await proc.exited;
+    }
   });
 });
 
