@@ -119,7 +119,13 @@ export async function runLadder(env: LadderEnv, first: ContainerObservation, pol
 async function climb(env: LadderEnv, first: ContainerObservation, policy: ContainerPolicy): Promise<LadderOutcome> {
   const s = env.settings;
   const ids = { container: first.info.name, containerId: first.info.id };
-  let obs: ContainerObservation = first.table ? first : ((await observeForAction(env, first)) ?? first);
+  // Look again before the first action too: the observation handed in may be seconds old, and a
+  // container paused, stopped or removed since then is left alone (a paused one's processes are
+  // frozen; an operator's stop is their decision). Later steps re-inspect in observeForAction.
+  const stillRunning = first.table ? await inspectById(env.engine, first.info.id) : null;
+  const reObserved = first.table ? null : await observeForAction(env, first);
+  let obs: ContainerObservation = reObserved ?? first;
+  const goneAtStart = first.table ? !stillRunning || !stillRunning.running : reObserved === null;
   const before = figures(obs.table?.procs ?? null, obs.pids);
   const verdictOf = (procs: Proc[] | null, pids: PidsReading) => health(figuresOf(procs?.length ?? null, pids), policy).verdict;
   const healthyBefore = verdictOf(obs.table?.procs ?? null, obs.pids) === 'healthy';
@@ -129,13 +135,13 @@ async function climb(env: LadderEnv, first: ContainerObservation, policy: Contai
   let killed = 0;
   let restarted = false;
   /** Stopped or removed under us (by an operator): the ladder ends, nothing more is done to it. */
-  let gone = false;
+  let gone = goneAtStart;
   let stop: (NextStep & { kind: 'stop' }) | null = null;
   // Dry run: the would-be victims are subtracted from a simulated view, so the next step is
   // decided as it would be after the real kill, and a dry run shows where the ladder would stop.
   let simulated: { procs: Proc[]; pids: PidsReading } | null = null;
 
-  for (let round = 0; round < MAX_DECISIONS && !env.shouldStop?.(); round++) {
+  for (let round = 0; round < MAX_DECISIONS && !gone && !env.shouldStop?.(); round++) {
     const procs = simulated?.procs ?? obs.table?.procs ?? null;
     const pids = simulated?.pids ?? obs.pids;
     const next = nextStep({
@@ -218,7 +224,9 @@ async function climb(env: LadderEnv, first: ContainerObservation, policy: Contai
   // A container stopped or removed under us runs nothing away any more: healthy, and said so.
   const healthyAfter = gone || (s.dryRun ? healthyBefore : verdictOf(obs.table?.procs ?? null, obs.pids) === 'healthy');
   const wouldBeHealthy = s.dryRun ? verdictOf(finalProcs, finalPids) === 'healthy' : undefined;
-  const stopReason = gone ? 'the container stopped or went away during cleanup; nothing more done to it' : (stop?.reason ?? 'interrupted');
+  const stopReason = gone
+    ? 'the container stopped, paused or went away during cleanup; nothing more done to it'
+    : (stop?.reason ?? 'interrupted');
   env.log.info({
     event: 'result',
     ...ids,
