@@ -15,6 +15,7 @@ const COMMANDS: Record<CommandName, string> = {
   audit: 'Report processes, pids and limits of each container (cron-friendly)',
   cleanup: 'One-shot emergency: bring the selected unhealthy containers back under their limits',
   monitor: 'Long-running loop: observe every --interval seconds and clean up (nohup/systemd)',
+  reap: 'Stop the selected containers that are orphaned, too old, idle or piled up (README: Container floods)',
 };
 
 export async function parseCli(argv: string[], env: Record<string, string | undefined>): Promise<ParsedCli> {
@@ -58,7 +59,7 @@ export async function parseCli(argv: string[], env: Record<string, string | unde
       return sub;
     });
   }
-  y.demandCommand(1, 'name a command: audit, cleanup or monitor');
+  y.demandCommand(1, 'name a command: audit, cleanup, monitor or reap');
   // yargs writes help/version through console.log; capture it so main decides where output goes.
   const origLog = console.log;
   console.log = (...args: unknown[]) => {
@@ -72,7 +73,7 @@ export async function parseCli(argv: string[], env: Record<string, string | unde
   }
   if (parsed['help'] || parsed['version']) return { kind: 'print', text: printed };
   const command = String((parsed['_'] as unknown[])[0]) as CommandName;
-  if (!(command in COMMANDS)) throw new UsageError(`unknown command "${command}": use audit, cleanup or monitor`);
+  if (!(command in COMMANDS)) throw new UsageError(`unknown command "${command}": use audit, cleanup, monitor or reap`);
   if ((parsed['_'] as unknown[]).length > 1) throw new UsageError(`unexpected argument "${(parsed['_'] as unknown[])[1]}"`);
   const configPath = (parsed['config'] as string | undefined) ?? env[envName('config')];
   const config = configPath ? readConfig(configPath) : {};

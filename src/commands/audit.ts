@@ -12,6 +12,8 @@ import { EXEC_TIMEOUT_MS, type CommandContext } from './context.ts';
 import { EXIT } from '../errors.ts';
 import { UsageError } from '../errors.ts';
 import { excludedBy } from './select.ts';
+import { auditFloods } from './audit-floods.ts';
+import { floodsDocument, floodsText } from '../report/floods.ts';
 
 export async function runAudit(ctx: CommandContext): Promise<number> {
   const s = ctx.settings;
@@ -48,8 +50,9 @@ export async function runAudit(ctx: CommandContext): Promise<number> {
     return { obs, assessment: assess(obs.table?.procs ?? null, obs.pids, policy.policy), policy: describePolicy(policy) };
   });
 
-  if (s.json) ctx.io.out(JSON.stringify(auditDocument(started, host, rows), null, 2) + '\n');
-  else ctx.io.out(auditTable(rows));
+  const floods = await auditFloods(ctx, infos);
+  if (s.json) ctx.io.out(JSON.stringify({ ...auditDocument(started, host, rows), ...(floods ? { floods: floodsDocument(floods) } : {}) }, null, 2) + '\n');
+  else ctx.io.out(auditTable(rows) + (floods ? floodsText(floods) : ''));
 
   if (s.promFile) {
     try {

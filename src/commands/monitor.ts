@@ -15,6 +15,8 @@ import { stateMemory } from './cleanup.ts';
 import { EXEC_TIMEOUT_MS, type CommandContext } from './context.ts';
 import { MonitorState } from './monitor-state.ts';
 import { acquirePidFile } from './pidfile.ts';
+import { Reaper } from './reap-pass.ts';
+import { StateStore } from '../state/state-file.ts';
 import { actSelection, isExplicit, leftOutBecause } from './select.ts';
 
 /** Engine retry backoff: start at 0.5 s, double, never longer than the interval. */
@@ -49,6 +51,7 @@ export async function runMonitor(ctx: CommandContext): Promise<number> {
         labels: s.labels,
         all: s.all,
         exclude: s.exclude,
+        reap: s.reap,
         ...(isExplicit(s) ? {} : { optIn: `${ENABLE_LABEL}=true` }),
       },
       'monitor started',
@@ -68,6 +71,8 @@ class MonitorLoop {
   private readonly state: MonitorState;
   private readonly lister: ContainerLister;
   private readonly memory: LadderMemory;
+  /** --reap: the container-flood rules, once per cycle after the process ladders. */
+  private readonly reaper: Reaper | null;
   /** Containers whose malformed label was already reported: once per container, not every cycle. */
   private readonly reportedBadLabels = new Set<string>();
   /** Cycles run so far; the heartbeat reports it (the benchmark divides CPU time by it). */
@@ -89,6 +94,8 @@ class MonitorLoop {
     this.state = new MonitorState();
     this.lister = new ContainerLister(ctx.engine, actSelection(ctx.settings), ctx.settings.procRoot);
     this.memory = stateMemory(ctx.settings.stateFile, log, ctx.io.err);
+    const store = () => new StateStore(ctx.settings.stateFile, (reason) => log.warn({ event: 'notice', reason }));
+    this.reaper = ctx.settings.reap ? new Reaper(ctx.engine, ctx.settings, store()) : null;
   }
 
   stop(reason: string): void {
@@ -184,6 +191,19 @@ class MonitorLoop {
         }),
       ),
     );
+    if (this.reaper && !this.stopReason) await this.reap(infos, this.reaper);
+  }
+
+  private async reap(infos: ContainerInfo[], reaper: Reaper): Promise<void> {
+    this.inAction++;
+    try {
+      const r = await reaper.pass(infos, this.log);
+      this.actionsSinceHeartbeat += r.outcomes.length;
+      for (const o of r.outcomes) this.lister.invalidate(o.info.id);
+    } finally {
+      this.inAction--;
+      this.maybeReleaseStop();
+    }
   }
 
   /**

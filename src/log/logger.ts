@@ -13,6 +13,7 @@ export type EventName =
   | 'busy'
   | 'notice'
   | 'result'
+  | 'reap'
   | 'error'
   | 'start'
   | 'stop'

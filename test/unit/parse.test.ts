@@ -58,7 +58,8 @@ describe('--help and --version', () => {
   test('`audit --help` shows audit\'s options and not the acting ones', async () => {
     const text = await printed(['audit', '--help']);
     for (const flag of ['--max-procs', '--pids-ratio', '--match', '--json', '--prom-file', '--container', '--config']) expect(text).toContain(flag);
-    for (const flag of ['--keep', '--emergency', '--restart-limit', '--all', '--state-file']) expect(text).not.toContain(flag);
+    // --state-file: audit reads (never writes) the idle samples of reap there, for --idle-for.
+    for (const flag of ['--keep', '--emergency', '--restart-limit', '--all', '--remove']) expect(text).not.toContain(flag);
     expect(text).toContain('[default: 15]');
   });
 
@@ -106,7 +107,7 @@ describe('usage errors', () => {
   });
 
   test('no command', async () => {
-    expect((await usageError([])).message).toBe('name a command: audit, cleanup or monitor');
+    expect((await usageError([])).message).toBe('name a command: audit, cleanup, monitor or reap');
   });
 
   test('an unknown command', async () => {

@@ -292,6 +292,7 @@ describe('config keys in kebab or camel case', () => {
       if (flag === 'restart-limit') return '1/1h';
       if (flag === 'proc-source') return 'host';
       if (flag === 'restart') return 'never';
+      if (flag === 'max-age' || flag === 'idle-for') return '1h';
       if (kind === 'list') return ['x'];
       if (kind === 'int') return 2;
       if (kind === 'number') return 0.5;
