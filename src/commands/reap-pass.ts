@@ -123,7 +123,8 @@ export class Reaper {
       log.info({ event: 'reap', ...lineOf(k, o.info), action: 'none', result: 'kept', reason: `${k.reason}; kept: label pidwarden.reap=false`, dryRun: s.dryRun });
     }
     const outcomes: ReapOutcome[] = [];
-    const queue = [...plan.stop];
+    // A dry-run monitor would otherwise say the same "would stop" every cycle.
+    const queue = plan.stop.filter((d) => !s.dryRun || this.once(`${d.id} would ${d.rule}`));
     const worker = async () => {
       for (let d = queue.shift(); d; d = queue.shift()) {
         const o = observed.get(d.id)!;
