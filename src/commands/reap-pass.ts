@@ -10,7 +10,8 @@ import { engineCall, isUnreachable, type Engine } from '../engine/client.ts';
 import type { ContainerInfo } from '../engine/containers.ts';
 import { EngineUnreachableError } from '../errors.ts';
 import type { ActionLog } from '../log/logger.ts';
-import { observeReapSubject, readBootTimeMs, ReapFactsCache, type Observed } from '../observe/reap-subject.ts';
+import { observeReapSubject, ReapFactsCache, type Observed } from '../observe/reap-subject.ts';
+import { readBootTimeMs } from '../observe/owner-process.ts';
 import type { StateStore } from '../state/state-file.ts';
 
 /** Stops run side by side, this many at once: a PID 1 that ignores SIGTERM holds its stop for the whole timeout (10 s by default). */

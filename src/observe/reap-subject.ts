@@ -9,7 +9,7 @@ import type { UsageSample } from '../decide/idle.ts';
 import { ownerPidsOf, type OwnerProcess, type ReapRules, type ReapSubject } from '../decide/reap.ts';
 import type { HostPaths } from './cgroup.ts';
 import { readApiUsage, readLocalUsage } from './io-counters.ts';
-import { readBootTimeMs, readOwnerProcess } from './owner-process.ts';
+import { readOwnerProcess } from './owner-process.ts';
 import { existsSync } from 'node:fs';
 
 export interface ReapFacts {
@@ -94,4 +94,3 @@ export async function observeReapSubject(
   return { info, facts, subject, sample };
 }
 
-export { readBootTimeMs };

@@ -4,6 +4,8 @@
 // (versioned; the README documents it):
 //   { "version": 1,
 //     "containers": { "<full container ID>": { "name": "metamcp", "restarts": [<ms since epoch>, ...] } } }
+// plus, when `reap` measures idleness, a top-level "usage" key (usage-samples.ts) that version-1
+// readers ignore.
 // Every read-modify-write happens under an exclusive flock of "<file>.lock" and ends with an
 // atomic rename, so two pidwardens never lose each other's records. Alongside, per-container
 // ladder locks ("<dir>/locks/<id>.lock") keep two pidwardens from running a ladder on the same

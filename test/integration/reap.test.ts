@@ -141,7 +141,7 @@ describeEngine('pidwarden reap', () => {
   });
 
   test('per-call wrapper: killed with its docker CLI, its --rm container leaks; reap stops it as an orphan and the engine removes it', async () => {
-    // The wrapper of the issue, as a user wrote it: one `docker run --rm -i` per call, labelled with
+    // The wrapper of README's "Container floods", as its user wrote it: one `docker run --rm -i` per call, labelled with
     // the session ({PPID}-{PID}-{time}) and the start time.
     const wrapper = join(tmp, 'postgres-mcp-wrapper.sh');
     writeFileSync(
@@ -379,6 +379,27 @@ describeEngine('pidwarden reap', () => {
     expect(stateOf(plain).exists).toBe(false);
     expect(stateOf(kept).running).toBe(true);
     expect(r.stderr).toContain('kept, label pidwarden.reap=false');
+  });
+
+  test('no orphan by PID where the PID cannot be checked: a remote engine, a /proc that is not the engine host\'s', async () => {
+    const id = runContainer('unverifiable', { reaptest: 'unverifiable', 'mcpmon.pid': String(await deadPid()) });
+    const sel = ['reap', '--label', 'reaptest=unverifiable'];
+    const notices = (text: string) => lines(text).filter((l) => l.event === 'notice').map((l) => String(l.reason));
+
+    const remote = await runPidwarden([...sel, '--docker-host', process.env.PIDWARDEN_TEST_DOCKER_TCP ?? '']);
+    expect(remote.code).toBe(0);
+    expect(reapLines(remote.stdout)).toEqual([]);
+    expect(notices(remote.stdout)).toEqual([expect.stringContaining('the engine is remote')]);
+
+    const foreign = mkdtempSync(join(tmp, 'proc-'));
+    const elsewhere = await runPidwarden([...sel, '--proc-root', foreign]);
+    expect(elsewhere.code).toBe(0);
+    expect(reapLines(elsewhere.stdout)).toEqual([]);
+    expect(notices(elsewhere.stdout)).toEqual([expect.stringContaining('init PID is not in this /proc')]);
+    expect(stateOf(id).running).toBe(true);
+
+    const local = await runPidwarden(sel);
+    expect(reapLines(local.stdout).map((l) => [l.containerId, l.rule, l.result])).toEqual([[id, 'orphan', 'stopped']]);
   });
 
   test('the bystander (dead owner, never selected) was never touched', () => {
