@@ -45,7 +45,7 @@ const BASE_SETTINGS: readonly SettingSpec[] = [
   { flag: 'keep', kind: 'int', commands: ACTING, default: 1, describe: 'dedupe keeps the newest N of each duplicate command line' },
   { flag: 'protect', kind: 'list', commands: ACTING, default: [], describe: 'regex of processes never to kill (repeatable)' },
   { flag: 'grace', kind: 'number', commands: ACTING, default: 5, describe: 'seconds between SIGTERM and SIGKILL of killed processes' },
-  { flag: 'stop-timeout', kind: 'number', commands: ACTING, describe: "seconds a restart waits for the container to stop (default: the container's StopTimeout, else the engine's)" },
+  { flag: 'stop-timeout', kind: 'number', commands: ACTING, describe: "seconds a restart (or reap's stop) waits for the container to stop (default: the container's StopTimeout, else the engine's)" },
   { flag: 'restart', kind: 'string', commands: ACTING, default: 'evidence', describe: 'when the restart step may run: evidence (runaway trees or zombies put it over), always, never' },
   { flag: 'steps', kind: 'string', commands: ACTING, default: STEPS.join(','), describe: 'ladder steps allowed, in order: dedupe,oldest,all,restart' },
   { flag: 'emergency', kind: 'bool', commands: ACTING, default: false, describe: 'start the ladder at "all"' },

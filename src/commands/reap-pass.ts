@@ -174,6 +174,8 @@ function lineOf(d: ReapDecision, info: ContainerInfo): Record<string, unknown> {
     rule: d.rule,
     reason: d.reason,
     ...(first ? { ownerPid: first.pid, ownerAlive: false, ownerLabel: first.label } : {}),
+    // Every line says how old the container is (from its start label or start), whatever the rule.
+    ageSeconds: Math.max(0, Math.round((Date.now() - d.startMs) / 1000)),
     ...d.figures,
   };
 }
