@@ -7,6 +7,7 @@ import { runAudit } from './commands/audit.ts';
 import { runCleanup } from './commands/cleanup.ts';
 import { runMonitor } from './commands/monitor.ts';
 import { runExplain } from './commands/explain.ts';
+import { runReap } from './commands/reap.ts';
 import { writeSync } from 'node:fs';
 
 // docker-modem parses tcp:// addresses with url.parse(); Bun then prints a DEP0169 warning on
@@ -48,6 +49,8 @@ async function main(argv: string[]): Promise<number> {
         return await runMonitor(ctx);
       case 'explain':
         return await runExplain(ctx, { isTTY: process.stdout.isTTY === true, columns: process.stdout.columns });
+      case 'reap':
+        return await runReap(ctx);
     }
   } catch (e) {
     io.err(`pidwarden: ${describeError(e)}\n`);

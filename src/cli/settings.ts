@@ -6,8 +6,9 @@ import { UsageError } from '../errors.ts';
 import { STEPS, type StepName } from '../decide/ladder.ts';
 import { parseRestartLimit, type RestartLimit } from '../decide/restart-policy.ts';
 import { DEFAULT_DOCKER_HOST } from '../engine/client.ts';
+import { REAP_SETTINGS, reapSettings, SHARED_WITH_AUDIT, SHARED_WITH_REAP, type ReapSettings } from './reap-settings.ts';
 
-export type CommandName = 'audit' | 'cleanup' | 'monitor' | 'explain';
+export type CommandName = 'audit' | 'cleanup' | 'monitor' | 'explain' | 'reap';
 type Kind = 'int' | 'number' | 'string' | 'bool' | 'list';
 
 export interface SettingSpec {
@@ -30,7 +31,7 @@ export const DEFAULT_STATE_FILE = '/var/lib/pidwarden/state.json';
 export const RESTART_RULES = ['never', 'evidence', 'always'] as const;
 export type RestartRule = (typeof RESTART_RULES)[number];
 
-export const SETTINGS: readonly SettingSpec[] = [
+const BASE_SETTINGS: readonly SettingSpec[] = [
   { flag: 'container', kind: 'list', commands: ALL, describe: 'container name or ID to act on (repeatable); audit default: all running' },
   { flag: 'label', kind: 'list', commands: ALL, describe: 'only containers with this label, KEY or KEY=VALUE (repeatable)' },
   { flag: 'all', kind: 'bool', commands: ACTING, default: false, describe: 'act on every running container (default: only those labelled pidwarden.enable=true)' },
@@ -49,7 +50,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   { flag: 'keep', kind: 'int', commands: PLANNING, default: 1, describe: 'dedupe keeps the newest N of each duplicate command line' },
   { flag: 'protect', kind: 'list', commands: PLANNING, default: [], describe: 'regex of processes never to kill (repeatable)' },
   { flag: 'grace', kind: 'number', commands: ACTING, default: 5, describe: 'seconds between SIGTERM and SIGKILL of killed processes' },
-  { flag: 'stop-timeout', kind: 'number', commands: PLANNING, describe: "seconds a restart waits for the container to stop (default: the container's StopTimeout, else the engine's)" },
+  { flag: 'stop-timeout', kind: 'number', commands: PLANNING, describe: "seconds a restart (or reap's stop) waits for the container to stop (default: the container's StopTimeout, else the engine's)" },
   { flag: 'restart', kind: 'string', commands: PLANNING, default: 'evidence', describe: 'when the restart step may run: evidence (runaway trees or zombies put it over), always, never' },
   { flag: 'steps', kind: 'string', commands: PLANNING, default: STEPS.join(','), describe: 'ladder steps allowed, in order: dedupe,oldest,all,restart' },
   { flag: 'emergency', kind: 'bool', commands: PLANNING, default: false, describe: 'start the ladder at "all"' },
@@ -63,6 +64,15 @@ export const SETTINGS: readonly SettingSpec[] = [
   { flag: 'heartbeat', kind: 'number', commands: ['monitor'], default: 300, describe: 'seconds between heartbeat lines' },
 ];
 
+/** The table above, with `reap` (and audit's idle samples) added to what they share, and reap's own. */
+export const SETTINGS: readonly SettingSpec[] = [
+  ...BASE_SETTINGS.map((spec) => {
+    const extra: CommandName[] = [...(SHARED_WITH_REAP.has(spec.flag) ? ['reap' as const] : []), ...(SHARED_WITH_AUDIT.has(spec.flag) ? ['audit' as const] : [])];
+    return extra.length ? { ...spec, commands: [...spec.commands, ...extra] } : spec;
+  }),
+  ...REAP_SETTINGS,
+];
+
 export function envName(flag: string): string {
   return 'PIDWARDEN_' + flag.toUpperCase().replace(/-/g, '_');
 }
@@ -74,7 +84,7 @@ function camel(flag: string): string {
 /** Where a setting's value came from: the audit shows it beside each container's policy. */
 export type Origin = 'flag' | 'env' | 'config' | 'default';
 
-export interface Settings {
+export interface Settings extends ReapSettings {
   containers: string[];
   labels: string[];
   /** --all: every running container (cleanup, monitor). */
@@ -304,6 +314,7 @@ function validate(
     heartbeatSeconds: num('heartbeat'),
     stateFile: str('state-file')!,
     warnWithinSeconds: warnWithin,
+    ...reapSettings(v),
     origins,
   };
 }

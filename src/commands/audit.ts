@@ -15,6 +15,8 @@ import type { CommandContext } from './context.ts';
 import { EXIT } from '../errors.ts';
 import { UsageError } from '../errors.ts';
 import { excludedBy } from './select.ts';
+import { auditFloods } from './audit-floods.ts';
+import { floodsDocument, floodsText } from '../report/floods.ts';
 
 export async function runAudit(ctx: CommandContext): Promise<number> {
   const s = ctx.settings;
@@ -78,8 +80,9 @@ export async function runAudit(ctx: CommandContext): Promise<number> {
     rows.filter((r) => r.insight).map((r) => ({ id: r.obs.info.id, name: r.obs.info.name, row: r.insight!.sample, forksRefused: r.insight!.limit.forksRefused })),
   );
 
-  if (s.json) ctx.io.out(JSON.stringify(auditDocument(started, host, rows), null, 2) + '\n');
-  else ctx.io.out(auditTable(rows));
+  const floods = await auditFloods(ctx, infos);
+  if (s.json) ctx.io.out(JSON.stringify({ ...auditDocument(started, host, rows), ...(floods ? { floods: floodsDocument(floods) } : {}) }, null, 2) + '\n');
+  else ctx.io.out(auditTable(rows) + (floods ? floodsText(floods) : ''));
 
   if (s.promFile) {
     try {

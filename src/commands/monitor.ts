@@ -20,6 +20,8 @@ import { readPidsLimits } from '../observe/pids-limits.ts';
 import type { CommandContext } from './context.ts';
 import { MonitorState } from './monitor-state.ts';
 import { acquirePidFile } from './pidfile.ts';
+import { Reaper } from './reap-pass.ts';
+import { StateStore } from '../state/state-file.ts';
 import { actSelection, isExplicit, leftOutBecause } from './select.ts';
 
 /** Engine retry backoff: start at 0.5 s, double, never longer than the interval. */
@@ -56,6 +58,7 @@ export async function runMonitor(ctx: CommandContext): Promise<number> {
         labels: s.labels,
         all: s.all,
         exclude: s.exclude,
+        reap: s.reap,
         ...(isExplicit(s) ? {} : { optIn: `${ENABLE_LABEL}=true` }),
       },
       'monitor started',
@@ -76,6 +79,8 @@ class MonitorLoop {
   private readonly lister: ContainerLister;
   private readonly memory: LadderMemory;
   private readonly samples: GrowthSampler;
+  /** --reap: the container-flood rules, once per cycle after the process ladders. */
+  private readonly reaper: Reaper | null;
   /** Containers whose malformed label was already reported: once per container, not every cycle. */
   private readonly reportedBadLabels = new Set<string>();
   private readonly backoff: ContainerBackoff;
@@ -106,6 +111,7 @@ class MonitorLoop {
     this.samples = new GrowthSampler(store);
     const intervalMs = ctx.settings.intervalSeconds * 1000;
     this.backoff = new ContainerBackoff({ firstMs: intervalMs, maxMs: Math.max(intervalMs, CONTAINER_BACKOFF_MAX_MS) });
+    this.reaper = ctx.settings.reap ? new Reaper(ctx.engine, ctx.settings, store) : null;
   }
 
   stop(reason: string): void {
@@ -214,6 +220,19 @@ class MonitorLoop {
     const settled = await Promise.race([Promise.allSettled(watches), this.delay(s.intervalSeconds * 1000)]);
     this.samples.flush();
     for (const r of settled ?? []) if (r.status === 'rejected') throw r.reason;
+    if (this.reaper && !this.stopReason) await this.reap(infos, this.reaper);
+  }
+
+  private async reap(infos: ContainerInfo[], reaper: Reaper): Promise<void> {
+    this.inAction++;
+    try {
+      const r = await reaper.pass(infos, this.log);
+      this.actionsSinceHeartbeat += r.outcomes.length;
+      for (const o of r.outcomes) this.lister.invalidate(o.info.id);
+    } finally {
+      this.inAction--;
+      this.maybeReleaseStop();
+    }
   }
 
   private startWatch(info: ContainerInfo, hostOnly: boolean): Promise<void> {

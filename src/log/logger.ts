@@ -15,6 +15,7 @@ export type EventName =
   | 'busy'
   | 'notice'
   | 'result'
+  | 'reap'
   | 'error'
   | 'start'
   | 'stop'

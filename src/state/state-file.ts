@@ -6,6 +6,8 @@
 //   { "version": 1,
 //     "containers": { "<full container ID>": { "name": "metamcp", "restarts": [<ms since epoch>, ...],
 //                     "samples": [[<ms>, <processes>, <trees>, <tasks>], ...], "forksRefused": 12 } } }
+// plus, when `reap` measures idleness, a top-level "usage" key (usage-samples.ts) that version-1
+// readers ignore.
 // Every read-modify-write happens under an exclusive flock of "<file>.lock" and ends with an
 // atomic rename, so two pidwardens never lose each other's records. Alongside, per-container
 // ladder locks ("<dir>/locks/<id>.lock") keep two pidwardens from running a ladder on the same
@@ -15,6 +17,9 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync, unlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { lockFile, LockUnavailableError } from './flock.ts';
+import type { UsageSample } from '../decide/idle.ts';
+import { keepSamples } from '../decide/idle.ts';
+import { parseUsageSection, pruneUsageSection, serializeUsageSection, type UsageSection } from './usage-samples.ts';
 
 export const STATE_VERSION = 1;
 /** Restart attempts older than this are dropped: longer than any sensible --restart-limit window. */
@@ -44,6 +49,8 @@ export const KEEP_SAMPLES_MS = 24 * 3_600_000;
 export interface StateDoc {
   version: typeof STATE_VERSION;
   containers: Record<string, ContainerRecord>;
+  /** The reap idle rule's samples (usage-samples.ts); version-1 readers ignore the key. */
+  usage?: UsageSection;
 }
 
 export const emptyState = (): StateDoc => ({ version: STATE_VERSION, containers: {} });
@@ -76,6 +83,8 @@ export function parseState(text: string): StateDoc | null {
     }
     out.containers[id] = rec;
   }
+  const usage = parseUsageSection((d as { usage?: unknown }).usage);
+  if (Object.keys(usage).length > 0) out.usage = usage;
   return out;
 }
 
@@ -122,6 +131,8 @@ export function pruneState(doc: StateDoc, nowMs: number): StateDoc {
     if (samples.length > 0) out.containers[id]!.samples = samples;
     if (rec.forksRefused !== undefined && samples.length > 0) out.containers[id]!.forksRefused = rec.forksRefused;
   }
+  const usage = pruneUsageSection(doc.usage ?? {}, nowMs);
+  if (Object.keys(usage).length > 0) out.usage = usage;
   return out;
 }
 
@@ -204,7 +215,9 @@ export class StateStore {
   private writeDoc(doc: StateDoc): void {
     const tmp = `${this.path}.${process.pid}.tmp`;
     try {
-      writeFileSync(tmp, JSON.stringify(pruneState(doc, Date.now())) + '\n', { mode: 0o600 });
+      const pruned = pruneState(doc, Date.now());
+      const text = JSON.stringify(pruned.usage ? { ...pruned, usage: serializeUsageSection(pruned.usage) } : pruned);
+      writeFileSync(tmp, text + '\n', { mode: 0o600 });
       renameSync(tmp, this.path);
     } catch (e) {
       try {
@@ -248,6 +261,35 @@ export class StateStore {
       rec.name = name;
       rec.restarts.push(nowMs);
       doc.containers[id] = rec;
+    });
+  }
+
+  /** The idle rule's stored samples of these containers, for a container that started at startedAt. */
+  usageSamples(wanted: { id: string; startedAt: number }[]): Map<string, UsageSample[]> {
+    return this.withDoc(false, (doc) => {
+      const out = new Map<string, UsageSample[]>();
+      for (const w of wanted) {
+        const rec = doc.usage?.[w.id];
+        out.set(w.id, rec && rec.startedAt === w.startedAt ? [...rec.samples] : []);
+      }
+      return out;
+    });
+  }
+
+  /**
+   * Adds this pass's samples (thinned to what a window of windowMs needs) and forgets the
+   * containers that are no longer running (`running`: every running container's ID).
+   */
+  recordUsage(added: { id: string; name: string; startedAt: number; sample: UsageSample }[], running: Set<string>, windowMs: number): void {
+    this.withDoc(true, (doc) => {
+      const usage: UsageSection = {};
+      for (const [id, rec] of Object.entries(doc.usage ?? {})) if (running.has(id)) usage[id] = rec;
+      for (const a of added) {
+        const prev = usage[a.id];
+        const samples = prev && prev.startedAt === a.startedAt ? prev.samples : [];
+        usage[a.id] = { name: a.name, startedAt: a.startedAt, samples: keepSamples(samples, a.sample, windowMs) };
+      }
+      doc.usage = usage;
     });
   }
 

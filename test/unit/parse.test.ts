@@ -58,8 +58,8 @@ describe('--help and --version', () => {
   test('`audit --help` shows audit\'s options and not the acting ones', async () => {
     const text = await printed(['audit', '--help']);
     for (const flag of ['--max-procs', '--pids-ratio', '--match', '--json', '--prom-file', '--container', '--config']) expect(text).toContain(flag);
-    for (const flag of ['--keep', '--emergency', '--restart-limit', '--all']) expect(text).not.toContain(flag);
-    // audit keeps growth samples in the state file too
+    for (const flag of ['--keep', '--emergency', '--restart-limit', '--all', '--remove']) expect(text).not.toContain(flag);
+    // audit keeps growth samples in the state file too (and reads reap's idle samples there)
     for (const flag of ['--state-file', '--warn-within', '--exclude']) expect(text).toContain(flag);
     expect(text).toContain('[default: 15]');
   });
@@ -108,7 +108,7 @@ describe('usage errors', () => {
   });
 
   test('no command', async () => {
-    expect((await usageError([])).message).toBe('name a command: audit, cleanup, monitor, explain');
+    expect((await usageError([])).message).toBe('name a command: audit, cleanup, monitor, explain, reap');
   });
 
   test('an unknown command', async () => {

@@ -293,6 +293,7 @@ describe('config keys in kebab or camel case', () => {
       if (flag === 'proc-source') return 'host';
       if (flag === 'restart') return 'never';
       if (flag === 'warn-within') return '2h';
+      if (flag === 'max-age' || flag === 'idle-for') return '1h';
       if (kind === 'list') return ['x'];
       if (kind === 'int') return 2;
       if (kind === 'number') return 0.5;

@@ -1,0 +1,69 @@
+// Carries out one reap decision: look again (the container must still run the same start, or the
+// decision is about another life of it), stop it with its own StopTimeout (or --stop-timeout),
+// then remove it only when asked and when nobody else owns that: AutoRemove containers go by
+// themselves, compose-managed ones belong to compose (only stopped). Volumes are never removed.
+import { engineCall, type Engine } from '../engine/client.ts';
+import { stopTimeoutOf, type ContainerInfo, type StopTimeout } from '../engine/containers.ts';
+import { engineMessage } from '../engine/exec.ts';
+import { COMPOSE_PROJECT_LABEL } from '../decide/reap.ts';
+
+export type ReapResult = 'stopped' | 'removed' | 'gone' | 'restarted-meanwhile' | 'failed' | 'dry-run';
+
+export interface ReapAction {
+  /** What the decision asks for: stop, and remove when allowed. */
+  action: 'stop' | 'stop+remove';
+  result: ReapResult;
+  stopTimeout: StopTimeout;
+  autoRemove: boolean;
+  compose: boolean;
+  error?: string;
+}
+
+export interface ReapActOptions {
+  dryRun: boolean;
+  remove: boolean;
+  stopTimeoutSeconds?: number;
+}
+
+export function plannedAction(info: ContainerInfo, autoRemove: boolean, o: ReapActOptions): Omit<ReapAction, 'result'> {
+  const compose = info.labels[COMPOSE_PROJECT_LABEL] !== undefined;
+  return {
+    action: o.remove && !autoRemove && !compose ? 'stop+remove' : 'stop',
+    stopTimeout: stopTimeoutOf(info, o.stopTimeoutSeconds),
+    autoRemove,
+    compose,
+  };
+}
+
+const statusOf = (e: unknown) => (e as { statusCode?: number }).statusCode;
+
+export async function reapContainer(engine: Engine, info: ContainerInfo, startedAtMs: number, autoRemove: boolean, o: ReapActOptions): Promise<ReapAction> {
+  const plan = plannedAction(info, autoRemove, o);
+  if (o.dryRun) return { ...plan, result: 'dry-run' };
+  const c = engine.docker.getContainer(info.id);
+  try {
+    const now = (await engineCall(engine, () => c.inspect())) as { State?: { Running?: boolean; StartedAt?: string } };
+    if (now.State?.Running !== true) return { ...plan, result: 'gone' };
+    if (Date.parse(now.State.StartedAt ?? '') !== startedAtMs) return { ...plan, result: 'restarted-meanwhile' };
+  } catch (e) {
+    if (statusOf(e) === 404) return { ...plan, result: 'gone' };
+    return { ...plan, result: 'failed', error: engineMessage(e) };
+  }
+  try {
+    // Without --stop-timeout no t is sent: the engine applies the container's own, as `docker stop` does.
+    await engineCall(engine, () => c.stop(plan.stopTimeout.from === 'flag' ? { t: plan.stopTimeout.seconds } : {}));
+  } catch (e) {
+    // 304: already stopped; 404: already removed (an AutoRemove container that exited meanwhile).
+    if (statusOf(e) === 404) return { ...plan, result: 'gone' };
+    if (statusOf(e) !== 304) return { ...plan, result: 'failed', error: engineMessage(e) };
+  }
+  if (plan.action !== 'stop+remove') return { ...plan, result: 'stopped' };
+  try {
+    await engineCall(engine, () => c.remove({ v: false }));
+    return { ...plan, result: 'removed' };
+  } catch (e) {
+    // 404 gone, 409 "removal already in progress": someone else is removing it; still a success.
+    if (statusOf(e) === 404 || (statusOf(e) === 409 && /in progress/i.test(engineMessage(e)))) return { ...plan, result: 'removed' };
+    return { ...plan, result: 'failed', error: `stopped, but not removed: ${engineMessage(e)}` };
+  }
+}

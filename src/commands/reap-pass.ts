@@ -1,0 +1,200 @@
+// One reap pass over a set of containers, shared by `reap`, `monitor --reap` and audit's flood
+// lines: observe what the rules need, decide (decide/reap.ts), and, unless only planning, act
+// (act/reap.ts) and log one `reap` line per decision. Idle samples live in the state file, so
+// one-shot runs from cron measure idleness across runs exactly as the monitor does across cycles.
+import type { Settings } from '../cli/settings.ts';
+import { decideReap, type ReapDecision, type ReapPlan, type ReapRules } from '../decide/reap.ts';
+import type { UsageSample } from '../decide/idle.ts';
+import { reapContainer, plannedAction, type ReapAction } from '../act/reap.ts';
+import { engineCall, isUnreachable, type Engine } from '../engine/client.ts';
+import type { ContainerInfo } from '../engine/containers.ts';
+import { EngineUnreachableError } from '../errors.ts';
+import type { ActionLog } from '../log/logger.ts';
+import { observeReapSubject, ReapFactsCache, type Observed } from '../observe/reap-subject.ts';
+import { readBootTimeMs } from '../observe/owner-process.ts';
+import type { StateStore } from '../state/state-file.ts';
+
+/** Stops run side by side, this many at once: a PID 1 that ignores SIGTERM holds its stop for the whole timeout (10 s by default). */
+export const STOP_CONCURRENCY = 8;
+
+export function reapRules(s: Settings, local: boolean): ReapRules {
+  return {
+    ownerLabels: s.ownerLabels,
+    orphanUnlabelled: s.orphanUnlabelled,
+    idleCpuPercent: s.idleCpuPercent,
+    localEngine: local,
+    ...(s.maxAgeMs === undefined ? {} : { maxAgeMs: s.maxAgeMs }),
+    ...(s.startedLabel === undefined ? {} : { startedLabel: s.startedLabel }),
+    ...(s.idleForMs === undefined ? {} : { idleForMs: s.idleForMs }),
+    ...(s.maxPerGroup === undefined ? {} : { maxPerGroup: s.maxPerGroup }),
+    ...(s.groupLabel === undefined ? {} : { groupLabel: s.groupLabel }),
+  };
+}
+
+export interface ReapOutcome {
+  decision: ReapDecision;
+  info: ContainerInfo;
+  action: ReapAction;
+}
+
+export interface PassResult {
+  plan: ReapPlan;
+  outcomes: ReapOutcome[];
+  /** Containers that could not be observed, and why. */
+  failures: { info: ContainerInfo; reason: string }[];
+  checked: number;
+}
+
+export class Reaper {
+  private readonly facts: ReapFactsCache;
+  /** Problems and kept containers are logged once per container and reason, not every cycle. */
+  private readonly said = new Set<string>();
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly s: Settings,
+    private readonly store: StateStore | null,
+  ) {
+    this.facts = new ReapFactsCache(engine);
+  }
+
+  /** Observe and decide; `record` stores this pass's idle samples in the state file. */
+  async plan(infos: ContainerInfo[], record: boolean): Promise<{ plan: ReapPlan; observed: Map<string, Observed>; failures: PassResult['failures'] }> {
+    const s = this.s;
+    const nowMs = Date.now();
+    const rules = reapRules(s, this.engine.local);
+    const running = infos.filter((i) => i.running);
+    this.facts.retain(new Set(running.map((i) => i.id)));
+    const paths = { procRoot: s.procRoot, cgroupRoot: s.cgroupRoot };
+    const bootMs = this.engine.local ? await readBootTimeMs(s.procRoot) : null;
+    const failures: PassResult['failures'] = [];
+    const withFacts = (
+      await Promise.all(
+        running.map(async (info) => {
+          try {
+            const facts = await this.facts.of(info);
+            return facts ? { info, facts } : null;
+          } catch (e) {
+            if (isUnreachable(e) || e instanceof EngineUnreachableError) throw e;
+            failures.push({ info, reason: e instanceof Error ? e.message : String(e) });
+            return null;
+          }
+        }),
+      )
+    ).filter((x): x is NonNullable<typeof x> => x !== null);
+    const wantUsage = s.idleForMs !== undefined;
+    const stored = wantUsage && this.store ? this.store.usageSamples(withFacts.map((w) => ({ id: w.info.id, startedAt: w.facts.startedAtMs }))) : new Map<string, UsageSample[]>();
+    const observed = new Map<string, Observed>();
+    await Promise.all(
+      withFacts.map(async ({ info, facts }) => {
+        try {
+          observed.set(info.id, await observeReapSubject(this.engine, info, facts, rules, paths, bootMs, stored.get(info.id) ?? [], wantUsage, nowMs));
+        } catch (e) {
+          if (isUnreachable(e) || e instanceof EngineUnreachableError) throw e;
+          failures.push({ info, reason: e instanceof Error ? e.message : String(e) });
+        }
+      }),
+    );
+    if (record && wantUsage && this.store) {
+      const added = [...observed.values()].filter((o) => o.sample).map((o) => ({ id: o.info.id, name: o.info.name, startedAt: o.facts.startedAtMs, sample: o.sample! }));
+      const all = await engineCall(this.engine, () => this.engine.docker.listContainers());
+      this.store.recordUsage(added, new Set(all.map((c) => c.Id)), s.idleForMs!);
+    }
+    // The order of the input does not matter to the decision; sort for stable logs.
+    const subjects = [...observed.values()].map((o) => o.subject).sort((a, b) => a.id.localeCompare(b.id));
+    return { plan: decideReap(subjects, rules, nowMs), observed, failures };
+  }
+
+  /** Plan, act, log. */
+  async pass(infos: ContainerInfo[], log: ActionLog): Promise<PassResult> {
+    const s = this.s;
+    const { plan, observed, failures } = await this.plan(infos, true);
+    for (const f of failures) log.error({ event: 'error', container: f.info.name, containerId: f.info.id, reason: `reap: ${f.reason}`, dryRun: s.dryRun });
+    for (const p of plan.problems) {
+      if (this.once(`${p.id} ${p.reason}`)) {
+        const fields = { event: p.skipped ? ('error' as const) : ('notice' as const), container: p.name, containerId: p.id, reason: `reap: ${p.reason}`, dryRun: s.dryRun };
+        if (p.skipped) log.error(fields);
+        else log.warn(fields);
+      }
+    }
+    const opts = { dryRun: s.dryRun, remove: s.remove, ...(s.stopTimeoutSeconds === undefined ? {} : { stopTimeoutSeconds: s.stopTimeoutSeconds }) };
+    for (const k of plan.kept) {
+      if (!this.once(`${k.id} kept ${k.rule}`)) continue;
+      const o = observed.get(k.id)!;
+      log.info({ event: 'reap', ...lineOf(k, o.info), action: 'none', result: 'kept', reason: `${k.reason}; kept: label pidwarden.reap=false`, dryRun: s.dryRun });
+    }
+    const outcomes: ReapOutcome[] = [];
+    // A dry-run monitor would otherwise say the same "would stop" every cycle.
+    const queue = plan.stop.filter((d) => !s.dryRun || this.once(`${d.id} would ${d.rule}`));
+    const worker = async () => {
+      for (let d = queue.shift(); d; d = queue.shift()) {
+        const o = observed.get(d.id)!;
+        let action: ReapAction;
+        try {
+          action = await reapContainer(this.engine, o.info, o.facts.startedAtMs, o.facts.autoRemove, opts);
+        } catch (e) {
+          if (isUnreachable(e) || e instanceof EngineUnreachableError) throw e;
+          action = { ...plannedAction(o.info, o.facts.autoRemove, opts), result: 'failed', error: e instanceof Error ? e.message : String(e) };
+        }
+        outcomes.push({ decision: d, info: o.info, action });
+        const fields = {
+          event: 'reap' as const,
+          ...lineOf(d, o.info),
+          action: action.action,
+          result: action.result,
+          stopTimeout: action.stopTimeout.seconds,
+          stopTimeoutFrom: action.stopTimeout.from,
+          autoRemove: action.autoRemove,
+          compose: action.compose,
+          ...(action.error ? { error: action.error } : {}),
+          dryRun: s.dryRun,
+        };
+        if (action.result === 'failed') log.error(fields);
+        else log.info(fields);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(STOP_CONCURRENCY, queue.length) }, worker));
+    return { plan, outcomes, failures, checked: observed.size };
+  }
+
+  private once(key: string): boolean {
+    if (this.said.has(key)) return false;
+    this.said.add(key);
+    return true;
+  }
+}
+
+/** The decision's fields for its JSONL line: rule, reason, figures (owner PID and that it is dead, age, CPU, group size). */
+function lineOf(d: ReapDecision, info: ContainerInfo): Record<string, unknown> {
+  const first = d.figures.owners?.[0];
+  return {
+    container: info.name,
+    containerId: info.id,
+    image: info.image,
+    rule: d.rule,
+    reason: d.reason,
+    ...(first ? { ownerPid: first.pid, ownerAlive: false, ownerLabel: first.label } : {}),
+    // Every line says how old the container is (from its start label or start), whatever the rule.
+    ageSeconds: Math.max(0, Math.round((Date.now() - d.startMs) / 1000)),
+    ...d.figures,
+  };
+}
+
+/** One line for stderr per decision. */
+export function reapSummaryLine(o: ReapOutcome): string {
+  const why = `${o.decision.rule}: ${o.decision.reason}`;
+  switch (o.action.result) {
+    case 'dry-run':
+      return `${o.info.name}: [dry run] would ${o.action.action === 'stop+remove' ? 'stop and remove' : 'stop'} (${why})`;
+    case 'stopped':
+      return `${o.info.name}: stopped${o.action.autoRemove ? ' (removed by the engine: --rm)' : o.action.compose ? ' (compose-managed: not removed)' : ''} (${why})`;
+    case 'removed':
+      return `${o.info.name}: stopped and removed (${why})`;
+    case 'gone':
+      return `${o.info.name}: already stopped or removed, nothing done (${why})`;
+    case 'restarted-meanwhile':
+      return `${o.info.name}: restarted since it was observed, left alone (${why})`;
+    case 'failed':
+      return `${o.info.name}: STOP FAILED: ${o.action.error} (${why})`;
+  }
+}

@@ -1,0 +1,295 @@
+// Pure: which containers `reap` stops, by which rule, in which order. One function of what was
+// observed (labels, times, owner processes, usage samples), the rules and the clock; it does no
+// I/O and reads no clock, so every case is a row in test/unit/reap.test.ts.
+//
+// Rules, the first that applies names the reason:
+//   orphan: every owner label on the container names a PID that is not alive on this host: no such
+//           process, a zombie (it exited; only its parent has not reaped it), or a process that
+//           started after the container was created (its PID was reused: the owner created the
+//           container, so it existed before). Local engine only: the PID must be this host's.
+//   age:    running longer than --max-age (or its pidwarden.max-age label), from the start label
+//           (--started-label, seconds or ms since the epoch) or else the container's start time.
+//   idle:   under --idle-cpu with no block or network I/O growth for --idle-for (see idle.ts).
+//   pile:   more than --max-per-group running containers of one group (image or --group-label)
+//           among those that stay: the oldest beyond N go.
+// A container labelled pidwarden.reap=false is never stopped (it still counts in its group).
+import { parseDuration } from './duration.ts';
+import { judgeIdle, type UsageSample } from './idle.ts';
+
+export type ReapRule = 'orphan' | 'age' | 'idle' | 'pile';
+export const REAP_RULES: readonly ReapRule[] = ['orphan', 'age', 'idle', 'pile'];
+
+export const REAP_LABEL = 'pidwarden.reap';
+export const MAX_AGE_LABEL = 'pidwarden.max-age';
+/** mcpmon's label: the PID of the process that started the container. */
+export const DEFAULT_OWNER_LABELS = ['mcpmon.pid'];
+/** docker compose marks its containers so; compose owns their lifecycle: stop, never remove. */
+export const COMPOSE_PROJECT_LABEL = 'com.docker.compose.project';
+
+/**
+ * /proc start times are boot time (whole seconds in /proc/stat) plus ticks: up to ~1 s early.
+ * A process counts as started after the container only beyond this margin, so a clock step or
+ * rounding can make pidwarden miss a reused PID (a missed cleanup), never stop a live owner's container.
+ */
+export const OWNER_START_MARGIN_MS = 2000;
+
+export interface OwnerLabel {
+  key: string;
+  /** The PID is the first group; without a pattern the whole value is the PID. */
+  pattern?: RegExp;
+}
+
+/** A host process as /proc shows it; null in ReapSubject.owners: no such process. */
+export interface OwnerProcess {
+  startMs: number;
+  zombie: boolean;
+}
+
+export interface ReapSubject {
+  id: string;
+  name: string;
+  image: string;
+  labels: Record<string, string>;
+  createdMs: number;
+  startedAtMs: number;
+  /** Host PID -> what /proc says; only the PIDs the owner labels name. */
+  owners: Map<number, OwnerProcess | null>;
+  /** False when /proc here cannot be the engine's host (the container's init PID is not in it). */
+  hostProcVisible: boolean;
+  /** Stored samples plus one taken now; null when the counters cannot be read. */
+  usage: UsageSample[] | null;
+}
+
+export interface ReapRules {
+  ownerLabels: OwnerLabel[];
+  orphanUnlabelled: boolean;
+  maxAgeMs?: number;
+  startedLabel?: string;
+  idleCpuPercent: number;
+  idleForMs?: number;
+  maxPerGroup?: number;
+  groupLabel?: string;
+  /** The PIDs in owner labels are this host's only when the engine is. */
+  localEngine: boolean;
+}
+
+export interface OwnerFigures {
+  label: string;
+  pid: number;
+  alive: false;
+  why: 'no such process' | 'zombie' | 'started after the container';
+  ownerStartedAt?: string;
+}
+
+export interface ReapFigures {
+  owners?: OwnerFigures[];
+  unlabelled?: true;
+  ageSeconds?: number;
+  maxAgeSeconds?: number;
+  startedFrom?: string;
+  cpuPercent?: number;
+  idleForSeconds?: number;
+  group?: string;
+  groupSize?: number;
+  maxPerGroup?: number;
+}
+
+export interface ReapDecision {
+  id: string;
+  name: string;
+  rule: ReapRule;
+  reason: string;
+  figures: ReapFigures;
+  /** Start used for ordering and age (ms). */
+  startMs: number;
+}
+
+export interface ReapPlan {
+  /** In the order to act: orphan, age, idle, pile; oldest first within a rule. */
+  stop: ReapDecision[];
+  /** pidwarden.reap=false containers that a rule would have stopped. */
+  kept: ReapDecision[];
+  /** A container that cannot be judged by one rule (or at all), and why. */
+  problems: { id: string; name: string; reason: string; skipped: boolean }[];
+  /** Every group over --max-per-group, as counted before any stop. */
+  floods: { group: string; size: number; max: number }[];
+}
+
+/** The PID named by one owner label's value, or a reason it names none. */
+export function ownerPidOf(value: string, spec: OwnerLabel): number | string {
+  let text = value.trim();
+  if (spec.pattern) {
+    const m = spec.pattern.exec(value);
+    if (!m || m[1] === undefined) return `does not match ${spec.pattern.source}`;
+    text = m[1];
+  }
+  if (!/^\d{1,7}$/.test(text)) return `not a PID: ${JSON.stringify(text)}`;
+  const pid = Number(text);
+  // PID_MAX_LIMIT on 64-bit is 4194304.
+  return pid >= 1 && pid <= 4_194_304 ? pid : `not a PID: ${pid}`;
+}
+
+/** Every (label, PID) a container's owner labels name, for the observer to look up in /proc. */
+export function ownerPidsOf(labels: Record<string, string>, specs: OwnerLabel[]): number[] {
+  const out = new Set<number>();
+  for (const spec of specs) {
+    const v = labels[spec.key];
+    if (v === undefined) continue;
+    const pid = ownerPidOf(v, spec);
+    if (typeof pid === 'number') out.add(pid);
+  }
+  return [...out];
+}
+
+/** Start label: seconds or ms since the epoch; 1e11 s lies in the year 5138, 1e11 ms in 1973. */
+export function parseStartLabel(value: string): number | null {
+  if (!/^\s*\d+(\.\d+)?\s*$/.test(value)) return null;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) return null;
+  return n >= 1e11 ? Math.round(n) : Math.round(n * 1000);
+}
+
+type Judged<T> = { ok: true; value: T } | { ok: false; reason: string } | null;
+
+function judgeOrphan(s: ReapSubject, rules: ReapRules): Judged<{ reason: string; figures: ReapFigures }> {
+  const present = rules.ownerLabels.filter((spec) => s.labels[spec.key] !== undefined);
+  if (present.length === 0) {
+    if (!rules.orphanUnlabelled) return null;
+    const keys = rules.ownerLabels.map((l) => l.key).join(', ');
+    return { ok: true, value: { reason: `no owner label (${keys}) and --orphan-unlabelled`, figures: { unlabelled: true } } };
+  }
+  if (!rules.localEngine) return { ok: false, reason: 'owner labels name PIDs of the engine host; the engine is remote, orphan rule not applied' };
+  if (!s.hostProcVisible) return { ok: false, reason: "the container's init PID is not in this /proc (not the engine host's PIDs?); orphan rule not applied" };
+  const owners: OwnerFigures[] = [];
+  for (const spec of present) {
+    const pid = ownerPidOf(s.labels[spec.key]!, spec);
+    if (typeof pid === 'string') return { ok: false, reason: `owner label ${spec.key}=${JSON.stringify(s.labels[spec.key])}: ${pid}; orphan rule not applied` };
+    if (!s.owners.has(pid)) return { ok: false, reason: `owner PID ${pid} not looked up` };
+    const p = s.owners.get(pid)!;
+    // One live owner is enough to keep the container.
+    if (p && !p.zombie && p.startMs <= s.createdMs + OWNER_START_MARGIN_MS) return null;
+    owners.push({
+      label: spec.key,
+      pid,
+      alive: false,
+      why: p === null ? 'no such process' : p.zombie ? 'zombie' : 'started after the container',
+      ...(p ? { ownerStartedAt: new Date(p.startMs).toISOString() } : {}),
+    });
+  }
+  const said = owners.map((o) => `owner PID ${o.pid} (${o.label}): ${o.why}`).join('; ');
+  return { ok: true, value: { reason: said, figures: { owners } } };
+}
+
+function startOf(s: ReapSubject, rules: ReapRules): { ms: number; from: string } | string {
+  if (rules.startedLabel !== undefined && s.labels[rules.startedLabel] !== undefined) {
+    const ms = parseStartLabel(s.labels[rules.startedLabel]!);
+    if (ms === null) return `start label ${rules.startedLabel}=${JSON.stringify(s.labels[rules.startedLabel])}: expected seconds or ms since the epoch`;
+    return { ms, from: `label ${rules.startedLabel}` };
+  }
+  return { ms: s.startedAtMs, from: 'container start' };
+}
+
+/** The container's own pidwarden.reap / pidwarden.max-age labels; a malformed one skips it. */
+function labelPolicy(labels: Record<string, string>): { exempt: boolean; maxAgeMs?: number } | string {
+  const reap = labels[REAP_LABEL];
+  if (reap !== undefined && !['true', 'false'].includes(reap.trim())) return `label ${REAP_LABEL}=${JSON.stringify(reap)}: expected true or false; container skipped`;
+  const age = labels[MAX_AGE_LABEL];
+  let maxAgeMs: number | undefined;
+  if (age !== undefined) {
+    const ms = parseDuration(age);
+    if (ms === null) return `label ${MAX_AGE_LABEL}=${JSON.stringify(age)}: expected a duration such as 90s, 30m, 1h, 2d; container skipped`;
+    maxAgeMs = ms;
+  }
+  return { exempt: reap?.trim() === 'false', ...(maxAgeMs === undefined ? {} : { maxAgeMs }) };
+}
+
+export function groupOf(s: { image: string; labels: Record<string, string> }, groupLabel?: string): string | null {
+  if (groupLabel === undefined) return `image ${s.image}`;
+  const v = s.labels[groupLabel];
+  return v === undefined ? null : `${groupLabel}=${v}`;
+}
+
+export function decideReap(subjects: readonly ReapSubject[], rules: ReapRules, nowMs: number): ReapPlan {
+  const plan: ReapPlan = { stop: [], kept: [], problems: [], floods: [] };
+  const found: (ReapDecision & { exempt: boolean })[] = [];
+  const staying: { s: ReapSubject; startMs: number; exempt: boolean }[] = [];
+  for (const s of subjects) {
+    const pol = labelPolicy(s.labels);
+    if (typeof pol === 'string') {
+      plan.problems.push({ id: s.id, name: s.name, reason: pol, skipped: true });
+      continue;
+    }
+    const problem = (reason: string) => plan.problems.push({ id: s.id, name: s.name, reason, skipped: false });
+    const start = startOf(s, rules);
+    const startMs = typeof start === 'string' ? s.startedAtMs : start.ms;
+    const hit = (rule: ReapRule, reason: string, figures: ReapFigures) => found.push({ id: s.id, name: s.name, rule, reason, figures, startMs, exempt: pol.exempt });
+
+    const orphan = judgeOrphan(s, rules);
+    if (orphan && !orphan.ok) problem(orphan.reason);
+    if (orphan?.ok) {
+      hit('orphan', orphan.value.reason, orphan.value.figures);
+      continue;
+    }
+    const maxAgeMs = pol.maxAgeMs ?? rules.maxAgeMs;
+    if (maxAgeMs !== undefined) {
+      if (typeof start === 'string') problem(`${start}; age rule not applied`);
+      else if (nowMs - start.ms > maxAgeMs) {
+        const ageSeconds = Math.round((nowMs - start.ms) / 1000);
+        hit('age', `running ${ageSeconds} s > max-age ${Math.round(maxAgeMs / 1000)} s (from ${start.from})`, {
+          ageSeconds,
+          maxAgeSeconds: Math.round(maxAgeMs / 1000),
+          startedFrom: start.from,
+        });
+        continue;
+      }
+    }
+    if (rules.idleForMs !== undefined && s.usage !== null) {
+      const v = judgeIdle(s.usage, nowMs, rules.idleForMs, rules.idleCpuPercent);
+      if (v.idle) {
+        const idleForSeconds = Math.round(v.forMs / 1000);
+        hit('idle', `idle for ${idleForSeconds} s: CPU at most ${v.cpuPercent}% < ${rules.idleCpuPercent}%, no block or network I/O`, {
+          cpuPercent: v.cpuPercent,
+          idleForSeconds,
+        });
+        continue;
+      }
+    }
+    staying.push({ s, startMs, exempt: pol.exempt });
+  }
+
+  if (rules.maxPerGroup !== undefined) {
+    const groups = new Map<string, typeof staying>();
+    for (const m of staying) {
+      const g = groupOf(m.s, rules.groupLabel);
+      if (g !== null) groups.set(g, [...(groups.get(g) ?? []), m]);
+    }
+    const max = rules.maxPerGroup;
+    // The flood as the operator sees it: every running member, also those another rule stops.
+    const sizeOf = (g: string) => subjects.filter((s) => groupOf(s, rules.groupLabel) === g).length;
+    for (const [g, members] of [...groups].sort(([a], [b]) => a.localeCompare(b))) {
+      const size = sizeOf(g);
+      if (size > max) plan.floods.push({ group: g, size, max });
+      if (members.length <= max) continue;
+      const newestFirst = [...members].sort((a, b) => b.startMs - a.startMs || a.s.id.localeCompare(b.s.id));
+      for (const m of newestFirst.slice(max)) {
+        found.push({
+          id: m.s.id,
+          name: m.s.name,
+          rule: 'pile',
+          reason: `${members.length} running containers of ${g} > max-per-group ${max}; among the oldest`,
+          figures: { group: g, groupSize: members.length, maxPerGroup: max },
+          startMs: m.startMs,
+          exempt: m.exempt,
+        });
+      }
+    }
+  }
+
+  const order = (a: ReapDecision, b: ReapDecision) =>
+    REAP_RULES.indexOf(a.rule) - REAP_RULES.indexOf(b.rule) || a.startMs - b.startMs || a.id.localeCompare(b.id);
+  for (const f of found.sort(order)) {
+    const { exempt, ...d } = f;
+    (exempt ? plan.kept : plan.stop).push(d);
+  }
+  return plan;
+}

@@ -1,0 +1,62 @@
+// A container's cumulative CPU, block I/O and network counters, for the idle rule. Local engine:
+// the cgroup files the engine itself reads (v1 blkio, v2 io.stat; CPU as in stats.ts) and
+// /proc/<init pid>/net/dev, which shows the container's network namespace: no API call, no exec.
+// Remote engine: one one-shot stats call (cpu_stats, blkio_stats, networks).
+import { engineCall, type Engine } from '../engine/client.ts';
+import type { UsageSample } from '../decide/idle.ts';
+import { readCpuUsageNs, type HostPaths } from './cgroup.ts';
+import { cgroupCandidates, parseMountinfo, parseProcCgroup } from './cgroup-parse.ts';
+import { readText } from './fs.ts';
+import { parseBlkioServiceBytes, parseIoStat, parseNetDev } from './io-counters-parse.ts';
+
+async function blockBytes(initPid: number, paths: HostPaths): Promise<number | null> {
+  const [cgText, mountText] = await Promise.all([
+    readText(`${paths.procRoot}/${initPid}/cgroup`),
+    paths.cgroupRoot ? Promise.resolve('') : readText(`${paths.procRoot}/self/mountinfo`),
+  ]);
+  if (cgText === null) return null;
+  for (const c of cgroupCandidates(parseProcCgroup(cgText), parseMountinfo(mountText ?? ''), 'blkio', paths.cgroupRoot)) {
+    if (c.version === 1) {
+      const text = await readText(`${c.dir}/blkio.throttle.io_service_bytes_recursive`);
+      const n = text === null ? null : parseBlkioServiceBytes(text);
+      if (n !== null) return n;
+    } else {
+      const text = await readText(`${c.dir}/io.stat`);
+      if (text !== null) return parseIoStat(text);
+    }
+  }
+  return null;
+}
+
+export async function readLocalUsage(initPid: number, paths: HostPaths, nowMs: number): Promise<UsageSample | null> {
+  if (!Number.isSafeInteger(initPid) || initPid <= 0) return null;
+  const [cpuNs, block, net] = await Promise.all([
+    readCpuUsageNs(initPid, paths),
+    blockBytes(initPid, paths),
+    readText(`${paths.procRoot}/${initPid}/net/dev`).then((t) => (t === null ? null : parseNetDev(t))),
+  ]);
+  if (cpuNs === null || block === null || net === null) return null;
+  return { t: nowMs, cpuNs, blockBytes: block, netBytes: net };
+}
+
+interface RawUsage {
+  cpu_stats?: { cpu_usage?: { total_usage?: number } };
+  blkio_stats?: { io_service_bytes_recursive?: { op?: string; value?: number }[] | null };
+  networks?: Record<string, { rx_bytes?: number; tx_bytes?: number }>;
+}
+
+/** Pure: the engine's stats document as a sample; null without a CPU counter. */
+export function usageFromStats(raw: RawUsage, nowMs: number): UsageSample | null {
+  const cpuNs = raw.cpu_stats?.cpu_usage?.total_usage;
+  if (typeof cpuNs !== 'number') return null;
+  const blockBytes = (raw.blkio_stats?.io_service_bytes_recursive ?? [])
+    .filter((e) => /^(read|write)$/i.test(e.op ?? ''))
+    .reduce((sum, e) => sum + (e.value ?? 0), 0);
+  const netBytes = Object.values(raw.networks ?? {}).reduce((sum, n) => sum + (n.rx_bytes ?? 0) + (n.tx_bytes ?? 0), 0);
+  return { t: nowMs, cpuNs, blockBytes, netBytes };
+}
+
+export async function readApiUsage(engine: Engine, id: string, nowMs: number): Promise<UsageSample | null> {
+  const raw = (await engineCall(engine, () => engine.docker.getContainer(id).stats({ stream: false, 'one-shot': true }))) as unknown as RawUsage;
+  return usageFromStats(raw, nowMs);
+}

@@ -1,0 +1,203 @@
+// The reap decision (src/decide/reap.ts), one row per situation: which containers go, by which
+// rule, in which order, and what keeps a container. Pure: times and owner processes are given.
+import { describe, expect, test } from 'bun:test';
+import { decideReap, ownerPidOf, parseStartLabel, OWNER_START_MARGIN_MS, type OwnerProcess, type ReapRules, type ReapSubject } from '../../src/decide/reap.ts';
+import type { UsageSample } from '../../src/decide/idle.ts';
+
+const S = 1000;
+const M = 60 * S;
+const H = 60 * M;
+const NOW = Date.UTC(2026, 11, 1, 12, 0, 0);
+
+let seq = 0;
+type Spec = Partial<Omit<ReapSubject, 'owners'>> & { owners?: [number, OwnerProcess | null][] };
+function subject(o: Spec = {}): ReapSubject {
+  seq++;
+  const hex = seq.toString(16).padStart(2, '0');
+  return {
+    id: hex.repeat(32),
+    name: `c${seq}`,
+    image: 'busybox',
+    labels: {},
+    createdMs: NOW - 10 * M,
+    startedAtMs: NOW - 10 * M,
+    hostProcVisible: true,
+    usage: null,
+    ...o,
+    owners: new Map(o.owners ?? []),
+  };
+}
+
+const RULES: ReapRules = { ownerLabels: [{ key: 'mcpmon.pid' }], orphanUnlabelled: false, idleCpuPercent: 0.5, localEngine: true };
+const alive = (startMs = NOW - H): OwnerProcess => ({ startMs, zombie: false });
+
+describe('orphan rule', () => {
+  const rows: [string, Spec, Partial<ReapRules>, string | null][] = [
+    ['owner PID gone', { labels: { 'mcpmon.pid': '4242' }, owners: [[4242, null]] }, {}, 'orphan'],
+    ['owner alive, started before the container', { labels: { 'mcpmon.pid': '4242' }, owners: [[4242, alive()]] }, {}, null],
+    ['owner is a zombie', { labels: { 'mcpmon.pid': '4242' }, owners: [[4242, { startMs: NOW - H, zombie: true }]] }, {}, 'orphan'],
+    ['PID reused: the process started after the container', { labels: { 'mcpmon.pid': '4242' }, owners: [[4242, alive(NOW - M)]] }, {}, 'orphan'],
+    ['started within the margin after creation: still the owner', { labels: { 'mcpmon.pid': '4242' }, owners: [[4242, alive(NOW - 10 * M + OWNER_START_MARGIN_MS)]] }, {}, null],
+    ['no owner label', {}, {}, null],
+    ['no owner label, --orphan-unlabelled', {}, { orphanUnlabelled: true }, 'orphan'],
+    ['remote engine: never an orphan by PID', { labels: { 'mcpmon.pid': '4242' }, owners: [[4242, null]] }, { localEngine: false }, null],
+    ['this /proc is not the engine host\'s', { labels: { 'mcpmon.pid': '4242' }, owners: [[4242, null]], hostProcVisible: false }, {}, null],
+    ['malformed owner label', { labels: { 'mcpmon.pid': 'abc' } }, {}, null],
+    [
+      'regex owner label, owner gone',
+      { labels: { 'mcp-session': 'mcp-session-100-4242-1764590000' }, owners: [[4242, null]] },
+      { ownerLabels: [{ key: 'mcp-session', pattern: /^mcp-session-\d+-(\d+)-/u }] },
+      'orphan',
+    ],
+    [
+      'two owner labels, one alive: kept',
+      { labels: { 'mcpmon.pid': '4242', 'x.pid': '77' }, owners: [[4242, null], [77, alive()]] },
+      { ownerLabels: [{ key: 'mcpmon.pid' }, { key: 'x.pid' }] },
+      null,
+    ],
+  ];
+  for (const [what, s, rules, rule] of rows) {
+    test(what, () => {
+      const plan = decideReap([subject(s)], { ...RULES, ...rules }, NOW);
+      expect(plan.stop.map((d) => d.rule)).toEqual(rule ? [rule as 'orphan'] : []);
+    });
+  }
+
+  test('figures: owner PID, that it is dead and why', () => {
+    const plan = decideReap([subject({ labels: { 'mcpmon.pid': '4242' }, owners: [[4242, alive(NOW - M)]] })], RULES, NOW);
+    expect(plan.stop[0]!.figures.owners).toEqual([
+      { label: 'mcpmon.pid', pid: 4242, alive: false, why: 'started after the container', ownerStartedAt: new Date(NOW - M).toISOString() },
+    ]);
+  });
+
+  test('a malformed owner label, a remote engine, an invisible /proc are reported, not guessed', () => {
+    const cases: [Spec, Partial<ReapRules>][] = [
+      [{ labels: { 'mcpmon.pid': 'abc' } }, {}],
+      [{ labels: { 'mcpmon.pid': '1' }, owners: [[1, null]] }, { localEngine: false }],
+      [{ labels: { 'mcpmon.pid': '1' }, owners: [[1, null]], hostProcVisible: false }, {}],
+    ];
+    for (const [s, rules] of cases) {
+      const plan = decideReap([subject(s)], { ...RULES, ...rules }, NOW);
+      expect(plan.stop).toEqual([]);
+      expect(plan.problems).toHaveLength(1);
+    }
+  });
+});
+
+describe('age rule', () => {
+  test('off without --max-age', () => {
+    expect(decideReap([subject({ startedAtMs: NOW - 30 * 86_400_000 })], RULES, NOW).stop).toEqual([]);
+  });
+  test('the container start, or the start label in seconds or in ms', () => {
+    const rules = { ...RULES, maxAgeMs: H, startedLabel: 'mcp-started' };
+    const old = subject({ startedAtMs: NOW - 2 * H });
+    const young = subject({ startedAtMs: NOW - 30 * M });
+    const labelSeconds = subject({ labels: { 'mcp-started': String((NOW - 2 * H) / 1000) } });
+    const labelMs = subject({ labels: { 'mcp-started': String(NOW - 2 * H) } });
+    const labelYoung = subject({ startedAtMs: NOW - 5 * H, labels: { 'mcp-started': String((NOW - 5 * M) / 1000) } });
+    const plan = decideReap([old, young, labelSeconds, labelMs, labelYoung], rules, NOW);
+    expect(plan.stop.map((d) => d.name).sort()).toEqual([old.name, labelSeconds.name, labelMs.name].sort());
+    expect(plan.stop.find((d) => d.name === labelMs.name)!.figures).toEqual({ ageSeconds: 7200, maxAgeSeconds: 3600, startedFrom: 'label mcp-started' });
+  });
+  test('label pidwarden.max-age overrides, also without --max-age', () => {
+    const a = subject({ startedAtMs: NOW - 2 * H, labels: { 'pidwarden.max-age': '3h' } });
+    const b = subject({ startedAtMs: NOW - 2 * H, labels: { 'pidwarden.max-age': '1h' } });
+    expect(decideReap([a, b], { ...RULES, maxAgeMs: 30 * M }, NOW).stop.map((d) => d.name)).toEqual([b.name]);
+    expect(decideReap([b], RULES, NOW).stop.map((d) => d.name)).toEqual([b.name]);
+  });
+  test('a malformed start label is a problem, never the container start instead', () => {
+    const plan = decideReap([subject({ startedAtMs: NOW - 5 * H, labels: { 'mcp-started': 'yesterday' } })], { ...RULES, maxAgeMs: H, startedLabel: 'mcp-started' }, NOW);
+    expect(plan.stop).toEqual([]);
+    expect(plan.problems[0]!.reason).toContain('mcp-started');
+  });
+});
+
+describe('labels', () => {
+  test('pidwarden.reap=false keeps a container any rule would stop', () => {
+    const plan = decideReap([subject({ labels: { 'mcpmon.pid': '9', 'pidwarden.reap': 'false' }, owners: [[9, null]] })], RULES, NOW);
+    expect(plan.stop).toEqual([]);
+    expect(plan.kept.map((d) => d.rule)).toEqual(['orphan']);
+  });
+  test('a malformed pidwarden.reap or pidwarden.max-age skips the container', () => {
+    for (const labels of [{ 'pidwarden.reap': 'nope' }, { 'pidwarden.max-age': 'soon' }] as Record<string, string>[]) {
+      const plan = decideReap([subject({ labels: { ...labels, 'mcpmon.pid': '9' }, owners: [[9, null]] })], RULES, NOW);
+      expect(plan.stop).toEqual([]);
+      expect(plan.problems[0]!.skipped).toBe(true);
+    }
+  });
+});
+
+describe('idle rule', () => {
+  const sample = (t: number, cpuNs: number, blockBytes = 0, netBytes = 0): UsageSample => ({ t, cpuNs, blockBytes, netBytes });
+  const idleFor = 5 * M;
+  const rules = { ...RULES, idleForMs: idleFor };
+  test('idle: low CPU, no I/O, measured for the whole window', () => {
+    const s = subject({ usage: [sample(NOW - 6 * M, 1e9), sample(NOW - 3 * M, 1e9 + 1e6), sample(NOW, 1e9 + 2e6)] });
+    const plan = decideReap([s], rules, NOW);
+    expect(plan.stop.map((d) => d.rule)).toEqual(['idle']);
+    expect(plan.stop[0]!.figures.idleForSeconds).toBe(360);
+  });
+  const notIdle: [string, UsageSample[]][] = [
+    ['not measured for the whole window', [sample(NOW - 4 * M, 0), sample(NOW, 0)]],
+    ['busy: 1 % of a core in one interval', [sample(NOW - 6 * M, 0), sample(NOW - 3 * M, 0), sample(NOW, 1.8e9)]],
+    ['block I/O grew', [sample(NOW - 6 * M, 0, 0), sample(NOW, 0, 4096)]],
+    ['network I/O grew', [sample(NOW - 6 * M, 0, 0, 0), sample(NOW, 0, 0, 100)]],
+    ['restarted within the window (counters went down)', [sample(NOW - 10 * M, 5e9), sample(NOW - 2 * M, 1e6), sample(NOW, 1e6)]],
+  ];
+  for (const [what, usage] of notIdle) {
+    test(`not idle: ${what}`, () => expect(decideReap([subject({ usage })], rules, NOW).stop).toEqual([]));
+  }
+  test('off without --idle-for', () => {
+    expect(decideReap([subject({ usage: [sample(NOW - 6 * M, 0), sample(NOW, 0)] })], RULES, NOW).stop).toEqual([]);
+  });
+});
+
+describe('pile rule', () => {
+  test('12 of one image, max 3: the 9 oldest go, oldest first', () => {
+    const subjects = Array.from({ length: 12 }, (_, i) => subject({ startedAtMs: NOW - (i + 1) * M }));
+    const plan = decideReap(subjects, { ...RULES, maxPerGroup: 3 }, NOW);
+    expect(plan.stop.map((d) => d.name)).toEqual(subjects.slice(3).reverse().map((s) => s.name));
+    expect(plan.stop[0]!.figures).toEqual({ group: 'image busybox', groupSize: 12, maxPerGroup: 3 });
+    expect(plan.floods).toEqual([{ group: 'image busybox', size: 12, max: 3 }]);
+  });
+  test('by --group-label; containers without it are in no group', () => {
+    const a = [1, 2, 3].map((i) => subject({ startedAtMs: NOW - i * M, labels: { svc: 'pg' } }));
+    const other = [1, 2, 3].map((i) => subject({ startedAtMs: NOW - i * M }));
+    const plan = decideReap([...a, ...other], { ...RULES, maxPerGroup: 2, groupLabel: 'svc' }, NOW);
+    expect(plan.stop.map((d) => d.name)).toEqual([a[2]!.name]);
+  });
+  test('what other rules stop no longer counts in the pile; an exempt container counts but stays', () => {
+    const orphan = subject({ startedAtMs: NOW - 9 * M, labels: { 'mcpmon.pid': '5' }, owners: [[5, null]] });
+    const exempt = subject({ startedAtMs: NOW - 8 * M, labels: { 'pidwarden.reap': 'false' } });
+    const rest = [1, 2, 3].map((i) => subject({ startedAtMs: NOW - i * M }));
+    const plan = decideReap([orphan, exempt, ...rest], { ...RULES, maxPerGroup: 2 }, NOW);
+    expect(plan.stop.map((d) => `${d.rule} ${d.name}`)).toEqual([`orphan ${orphan.name}`, `pile ${rest[2]!.name}`]);
+    expect(plan.kept.map((d) => d.name)).toEqual([exempt.name]);
+  });
+});
+
+describe('order and one rule per container', () => {
+  test('orphan, age, idle, pile; oldest first within each', () => {
+    const o1 = subject({ startedAtMs: NOW - 2 * M, labels: { 'mcpmon.pid': '5' }, owners: [[5, null]] });
+    const o2 = subject({ startedAtMs: NOW - 3 * M, labels: { 'mcpmon.pid': '6' }, owners: [[6, null]] });
+    const aged = subject({ startedAtMs: NOW - 3 * H, labels: { 'mcpmon.pid': '7' }, owners: [[7, alive(NOW - 4 * H)]] });
+    const plan = decideReap([o1, aged, o2], { ...RULES, maxAgeMs: H }, NOW);
+    expect(plan.stop.map((d) => `${d.rule} ${d.name}`)).toEqual([`orphan ${o2.name}`, `orphan ${o1.name}`, `age ${aged.name}`]);
+  });
+});
+
+describe('parsers', () => {
+  test('ownerPidOf', () => {
+    expect(ownerPidOf(' 123 ', { key: 'k' })).toBe(123);
+    expect(ownerPidOf('0', { key: 'k' })).toBeTypeOf('string');
+    expect(ownerPidOf('99999999', { key: 'k' })).toBeTypeOf('string');
+    expect(ownerPidOf('mcp-session-1-77-1700000000', { key: 'k', pattern: /^mcp-session-\d+-(\d+)-/u })).toBe(77);
+    expect(ownerPidOf('other', { key: 'k', pattern: /^mcp-session-\d+-(\d+)-/u })).toBeTypeOf('string');
+  });
+  test('parseStartLabel: seconds or ms since the epoch', () => {
+    expect(parseStartLabel('1764590000')).toBe(1764590000000);
+    expect(parseStartLabel('1764590000123')).toBe(1764590000123);
+    expect(parseStartLabel('x')).toBeNull();
+    expect(parseStartLabel('-5')).toBeNull();
+  });
+});
