@@ -6,6 +6,7 @@ import { UsageError } from '../errors.ts';
 import { STEPS, type StepName } from '../decide/ladder.ts';
 import { parseRestartLimit, type RestartLimit } from '../decide/restart-policy.ts';
 import { DEFAULT_DOCKER_HOST } from '../engine/client.ts';
+import { defaultConcurrency } from '../commands/bounded.ts';
 import { REAP_SETTINGS, reapSettings, SHARED_WITH_AUDIT, SHARED_WITH_REAP, type ReapSettings } from './reap-settings.ts';
 
 export type CommandName = 'audit' | 'cleanup' | 'monitor' | 'explain' | 'reap';
@@ -44,6 +45,7 @@ const BASE_SETTINGS: readonly SettingSpec[] = [
   { flag: 'cgroup-root', kind: 'string', commands: JUDGING, describe: 'where the host cgroup fs is mounted (default: from /proc/self/mountinfo)' },
   { flag: 'proc-root', kind: 'string', commands: JUDGING, default: '/proc', describe: "the host's /proc" },
   { flag: 'proc-source', kind: 'string', commands: JUDGING, default: 'ps', describe: 'process tables from "ps" in the container (host /proc as fallback) or straight from the "host" /proc (local engine; no exec)' },
+  { flag: 'concurrency', kind: 'int', commands: JUDGING, describe: 'containers observed at once (default: 4 per CPU)' },
   { flag: 'timeout', kind: 'number', commands: JUDGING, default: 10, describe: 'seconds any one engine call or probe in a container may take before it counts as failed' },
   { flag: 'json', kind: 'bool', commands: ['audit', 'explain'], default: false, describe: 'print one JSON document instead of the table' },
   { flag: 'prom-file', kind: 'string', commands: ['audit'], describe: 'also write Prometheus text to PATH (atomically)' },
@@ -99,6 +101,8 @@ export interface Settings extends ReapSettings {
   procRoot: string;
   procSource: 'ps' | 'host';
   timeoutSeconds: number;
+  /** How many containers are observed at once (probes run concurrently, bounded). */
+  concurrency: number;
   json: boolean;
   promFile?: string;
   keep: number;
@@ -270,6 +274,7 @@ function validate(
   }
   const warnWithin = parseDurationSeconds(String(v['warn-within']));
   if (warnWithin === null) throw new UsageError(`--warn-within: expected a duration such as 6h or 90m, got "${v['warn-within']}"`);
+  if (v['concurrency'] !== undefined && !((v['concurrency'] as number) >= 1)) throw new UsageError('--concurrency: must be at least 1');
   if (!(num('timeout') > 0 && num('timeout') <= 3600)) throw new UsageError('--timeout: must be more than 0 and at most 3600 seconds');
   const restartLimit = parseRestartLimit(String(v['restart-limit']));
   if (!restartLimit) throw new UsageError(`--restart-limit: expected N/WINDOW such as 3/1h, got "${v['restart-limit']}"`);
@@ -297,6 +302,7 @@ function validate(
     procRoot,
     procSource: v['proc-source'] as 'ps' | 'host',
     timeoutSeconds: num('timeout'),
+    concurrency: (v['concurrency'] as number | undefined) ?? defaultConcurrency(),
     json: v['json'] as boolean,
     promFile: str('prom-file'),
     keep: int('keep'),

@@ -15,6 +15,7 @@ import type { CommandContext } from './context.ts';
 import { EXIT } from '../errors.ts';
 import { UsageError } from '../errors.ts';
 import { excludedBy } from './select.ts';
+import { mapBounded } from './bounded.ts';
 import { auditFloods } from './audit-floods.ts';
 import { floodsDocument, floodsText } from '../report/floods.ts';
 
@@ -25,17 +26,16 @@ export async function runAudit(ctx: CommandContext): Promise<number> {
   const [host, enforceable, observations] = await Promise.all([
     readHost(),
     engineEnforcesPidsLimits(ctx.engine),
-    Promise.all(
-      infos.map((info) =>
-        observeContainer(ctx.engine, info, {
-          procRoot: s.procRoot,
-          cgroupRoot: s.cgroupRoot,
-          processes: true,
-          stats: true,
-          execTimeoutMs: ctx.timeoutMs,
-          preferHost: s.procSource === 'host',
-        }),
-      ),
+    // Concurrent, bounded (--concurrency), and in the listed order whatever finishes first.
+    mapBounded(infos, s.concurrency, (info) =>
+      observeContainer(ctx.engine, info, {
+        procRoot: s.procRoot,
+        cgroupRoot: s.cgroupRoot,
+        processes: true,
+        stats: true,
+        execTimeoutMs: ctx.timeoutMs,
+        preferHost: s.procSource === 'host',
+      }),
     ),
   ]);
   // Growth samples and the last forks-refused count: one read before, one write after.

@@ -11,6 +11,7 @@ import { createActionLog, type ActionLog } from '../log/logger.ts';
 import { StateStore } from '../state/state-file.ts';
 import type { CommandContext } from './context.ts';
 import { leftOutBecause, selectToAct } from './select.ts';
+import { mapBounded } from './bounded.ts';
 
 export async function runCleanup(ctx: CommandContext): Promise<number> {
   const s = ctx.settings;
@@ -81,16 +82,14 @@ async function nothingSelected(ctx: CommandContext): Promise<string> {
   const s = ctx.settings;
   const running = (await selectContainers(ctx.engine, { containers: [], labels: [] })).filter((i) => i.running && !leftOutBecause(i, s));
   const unhealthy: { info: ContainerInfo; processes: number | null; trees: number }[] = [];
-  await Promise.all(
-    running.map(async (info) => {
-      const policy = containerPolicy(s, info.labels);
-      if (!policy.ok) return;
-      const obs = await observeForLadder(ctx.engine, s, info, ctx.timeoutMs).catch(() => null);
-      if (!obs) return;
-      const a = assess(obs.table?.procs ?? null, obs.pids, policy.policy);
-      if (a.status === 'critical') unhealthy.push({ info, processes: obs.table ? a.total : null, trees: a.trees.length });
-    }),
-  );
+  await mapBounded(running, s.concurrency, async (info) => {
+    const policy = containerPolicy(s, info.labels);
+    if (!policy.ok) return;
+    const obs = await observeForLadder(ctx.engine, s, info, ctx.timeoutMs).catch(() => null);
+    if (!obs) return;
+    const a = assess(obs.table?.procs ?? null, obs.pids, policy.policy);
+    if (a.status === 'critical') unhealthy.push({ info, processes: obs.table ? a.total : null, trees: a.trees.length });
+  });
   unhealthy.sort((a, b) => (b.processes ?? 0) - (a.processes ?? 0) || a.info.name.localeCompare(b.info.name));
   const how = (name: string) => `Use --container ${name}, --label KEY[=VALUE] or --all, or label the containers to clean pidwarden.enable=true`;
   if (unhealthy.length === 0) {

@@ -197,6 +197,10 @@ describeEngine('explain names one container', () => {
     expect(missing.stderr).toBe('pidwarden: no such container: no-such-container-here\n');
     const none = await runPidwarden(['explain']);
     expect(none.code).toBe(2);
+    // the audit's probes run concurrently, bounded: the same answer, in the same order, either way
+    const ids = async (n: string) =>
+      (JSON.parse((await runPidwarden(['audit', '--json', '--concurrency', n, '--container', a.id, '--container', b.id, '--state-file', join(tmp, 'c.json')])).stdout) as { containers: { id: string; processes: { total: number } }[] }).containers.map((c) => `${c.id}:${c.processes.total}`);
+    expect(await ids('1')).toEqual(await ids('8'));
   });
 });
 
