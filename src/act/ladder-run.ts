@@ -12,7 +12,7 @@ import type { ContainerObservation } from '../observe/observation.ts';
 import type { PidsReading, Proc } from '../types.ts';
 import { toTarget } from './identity.ts';
 import { depthsBelow } from '../decide/tree.ts';
-import { killAll, type SignalBatch } from './kill-trees.ts';
+import { killAll, killLineFields, type KillEnv, type SignalBatch } from './kill-trees.ts';
 
 export interface RestartGate {
   check(containerId: string, nowMs: number): RestartDecision;
@@ -89,6 +89,7 @@ export async function runLadder(env: LadderEnv, first: ContainerObservation): Pr
 
   for (const step of stepsToRun(s.steps, s.emergency)) {
     if (env.shouldStop?.()) break;
+    if (obs.layout.refusal) break; // observed from the API only (a shared PID namespace, remote): never acted on
     const procs = simulated?.procs ?? obs.table?.procs ?? null;
     const pids = simulated?.pids ?? obs.pids;
     if (noEvidenceOfTrouble(procs, pids, s)) break;
@@ -136,26 +137,26 @@ export async function runLadder(env: LadderEnv, first: ContainerObservation): Pr
       victims: plan.victims.length,
       processes: members.length,
     });
+    const killEnv: KillEnv = {
+      engine: env.engine,
+      containerId: obs.info.id,
+      cgroupDir: obs.cgroupDir,
+      nsDepth: obs.layout.nsDepth,
+      procRoot: s.procRoot,
+      execAllowed: !obs.layout.sharedPidNamespace,
+      execTimeoutMs: env.execTimeoutMs,
+      dryRun: s.dryRun,
+      shouldStop: env.shouldStop,
+    };
     if (s.dryRun) {
-      logKill(env, ids, plan, { signal: 'SIGTERM', targets: targets, via: 'exec', reused: [] }, true);
+      // The identity checks and the choice of route run; only the signals are skipped.
+      await killAll(killEnv, targets, s.graceSeconds * 1000, (batch) => logKill(env, ids, plan, batch, true));
       simulated = subtract(procs, pids, members);
       killed += members.length;
       continue;
     }
-    const report = await killAll(
-      {
-        engine: env.engine,
-        containerId: obs.info.id,
-        cgroupDir: obs.cgroupDir,
-        procRoot: s.procRoot,
-        execTimeoutMs: env.execTimeoutMs,
-        shouldStop: env.shouldStop,
-      },
-      targets,
-      s.graceSeconds * 1000,
-      (batch) => logKill(env, ids, plan, batch, false),
-    );
-    killed += report.batches.filter((b) => b.signal === 'SIGTERM').reduce((n, b) => n + b.targets.length, 0);
+    const report = await killAll(killEnv, targets, s.graceSeconds * 1000, (batch) => logKill(env, ids, plan, batch, false));
+    killed += report.batches.filter((b) => b.signal === 'SIGTERM').reduce((n, b) => n + b.targets.length + b.gone.length, 0);
     if (report.survivors.length > 0) {
       env.log.error({
         event: 'error',
@@ -224,18 +225,17 @@ function subtract(procs: Proc[], pids: PidsReading, members: Proc[]): { procs: P
 }
 
 function logKill(env: LadderEnv, ids: { container: string; containerId: string }, plan: KillPlan, batch: SignalBatch, dryRun: boolean): void {
-  const hostPids = batch.targets.map((t) => t.hostPid).filter((h): h is number => h !== undefined);
+  if (batch.targets.length === 0 && batch.failed.length > 0) {
+    // Nothing signalled at this level by this route: say which were not, and why.
+    env.log.error({ event: 'error', ...ids, step: plan.step, ...killLineFields(batch), reason: batch.failure ?? 'not signalled', dryRun });
+    return;
+  }
   env.log.info({
     event: 'kill',
     ...ids,
     step: plan.step,
-    signal: batch.signal,
-    pids: batch.targets.map((t) => t.pid),
-    ...(hostPids.length === batch.targets.length ? { hostPids } : {}),
-    commands: batch.targets.map((t) => t.command),
+    ...killLineFields(batch),
     reason: batch.signal === 'SIGKILL' ? 'still alive after the grace period' : plan.reason,
-    via: batch.via,
-    ...(batch.reused.length > 0 ? { skippedReusedPids: batch.reused.map((t) => t.pid) } : {}),
     dryRun,
   });
 }

@@ -178,7 +178,7 @@ class MonitorLoop {
     if (!this.ctx.engine.local) return false;
     let cg = this.state.cgroupFor(info.id, info.initPid);
     if (cg === undefined) {
-      const found = await findPidsCgroup(info.initPid, { procRoot: s.procRoot, cgroupRoot: s.cgroupRoot });
+      const found = await findPidsCgroup(info.initPid, info.id, { procRoot: s.procRoot, cgroupRoot: s.cgroupRoot });
       cg = found ? { dir: found.dir, version: found.version } : null;
       this.state.rememberCgroup(info.id, info.initPid, cg);
     }

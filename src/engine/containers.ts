@@ -24,6 +24,12 @@ export interface ContainerInfo {
   initPid: number;
   /** Whether restarting is allowed to be attempted (a running container). */
   running: boolean;
+  /** HostConfig.PidMode: '' (its own PID namespace), 'host', 'container:<id>'. */
+  pidMode: string;
+  /** State.StartedAt (RFC 3339), to check that the init PID seen here is the engine's. */
+  startedAt: string;
+  /** Config.User: the image's or `--user`'s user ('' = root). */
+  user: string;
 }
 
 export async function selectContainers(engine: Engine, sel: Selection): Promise<ContainerInfo[]> {
@@ -80,6 +86,9 @@ function toInfo(i: Docker.ContainerInspectInfo): ContainerInfo {
     labels: i.Config?.Labels ?? {},
     initPid: i.State?.Pid ?? 0,
     running: i.State?.Running === true,
+    pidMode: i.HostConfig?.PidMode ?? '',
+    startedAt: i.State?.StartedAt ?? '',
+    user: i.Config?.User ?? '',
   };
 }
 

@@ -31,6 +31,9 @@ export async function execInContainer(
       AttachStdin: false,
       Tty: false,
       Env: opts.env,
+      // As root whatever the image's USER: a `kill` as the image's user cannot signal processes
+      // of another uid (EPERM), and a ps as non-root may not read every /proc/<pid>/cmdline.
+      User: '0',
     });
     stream = await exec.start({ hijack: true, stdin: false });
     const out: Buffer[] = [];

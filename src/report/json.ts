@@ -38,6 +38,13 @@ export function auditDocument(time: Date, host: HostFigures, containers: Audited
       memoryBytes: obs.stats?.memoryBytes ?? null,
       memoryLimitBytes: obs.stats?.memoryLimitBytes ?? null,
       labels: obs.info.labels,
+      layout: {
+        local: obs.layout.local,
+        pidMode: obs.layout.pidMode,
+        nsDepth: obs.layout.nsDepth,
+        ...(obs.layout.remoteReason ? { remoteReason: obs.layout.remoteReason } : {}),
+        ...(obs.layout.refusal ? { refusal: obs.layout.refusal } : {}),
+      },
       problems: obs.problems,
     })),
   };

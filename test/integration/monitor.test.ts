@@ -181,6 +181,10 @@ function killedNpm(m: Monitor, w: Workload): Set<number> {
     (e.commands ?? []).forEach((c, i) => {
       if (c.startsWith('npm exec ')) s.add(e.pids![i]!);
     });
+    // one kill line per tree level: an npm that exited once its sh was gone is listed as gone
+    ((e.goneCommands as string[] | undefined) ?? []).forEach((c, i) => {
+      if (c.startsWith('npm exec ')) s.add((e.gonePids as number[])[i]!);
+    });
   }
   return s;
 }
