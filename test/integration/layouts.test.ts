@@ -13,12 +13,13 @@
  *   - a local cleanup signals through the host with a pidfd; a dry run reports that route.
  */
 import { afterAll, expect, setDefaultTimeout, test } from 'bun:test';
-import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   RUN_ID,
   RUN_LABEL,
+  cgroupDir,
   cgroupProcs,
   describeEngine,
   docker,
@@ -26,6 +27,7 @@ import {
   hostProcsOfContainer,
   IMAGES,
   liveChains,
+  pidsFiles,
   readHostProc,
   runPidwarden,
   startHostTree,
@@ -171,9 +173,11 @@ describeEngine('shared PID namespaces: --pid=host and --pid=container:X', () => 
 describeEngine('nested PID namespace inside a container', () => {
   test('cleanup --proc-source host kills the inner trees (by their container-level PIDs, through the host) and none of the outer workers holding the inner numbers', async () => {
     // PID 1: the app with 12 workers; beside it, in a PID namespace of its own, an app with 8 npm trees
+    // the workers first (outer PIDs 4 to 15: one thread each), the nested namespace a second
+    // later: its trees, one thread a process too, get inner PIDs 2 to 25, the same numbers
     const script = [
-      `unshare -fp --mount-proc node dist/index.js --interval=0.05 --reap=all 'tree/x8=${MAGIC}' &`,
-      `exec node dist/index.js --interval=0.05 '--threads=1' 'proc/x12=|node|/app/worker.js'`,
+      `(sleep 1; exec unshare -fp --mount-proc node dist/index.js --interval=0.05 --reap=all --threads=1,1,1 'tree/x8=${MAGIC}') &`,
+      `exec node dist/index.js --interval=0.05 --threads=1 'proc/x12=|node|/app/worker.js'`,
     ].join('\n');
     const w = runContainer(
       'nested',
@@ -335,5 +339,80 @@ describeEngine('locality: an init PID that is not the engine\'s', () => {
     } finally {
       rmSync(fake, { recursive: true, force: true });
     }
+  });
+});
+
+describeEngine('the container\'s cgroup: named after its ID, the effective limit from the way up', () => {
+  test('docker:dind moves PID 1 into <id>/init: the container is still found by its ID, counted whole, cleaned', async () => {
+    const w = await startWorkload({ image: 'busybox', name: 'init-leaf', reap: 'all', interval: 0.05, trees: [{ npx: MAGIC, copies: 3 }] });
+    await waitForChains(w, 3);
+    const dir = cgroupDir(w);
+    const leaf = join(dir, 'init');
+    mkdirSync(leaf);
+    try {
+      writeFileSync(join(leaf, 'cgroup.procs'), String(w.initPid));
+      expect(readFileSync(`/proc/${w.initPid}/cgroup`, 'utf8')).toContain(`pids:/docker/${w.id}/init`);
+      const c = (await auditJson(['--container', w.name])).doc.containers[0];
+      expect(c.layout.local).toBe(true);
+      expect(c.pids.source).toBe('cgroup-v1');
+      // the container's cgroup, not the init's leaf (which holds PID 1's threads alone)
+      expect(c.pids.current).toBe(Number(readFileSync(join(dir, 'pids.current'), 'utf8')));
+      expect(c.pids.current).toBeGreaterThan(Number(readFileSync(join(leaf, 'pids.current'), 'utf8')));
+      expect(c.processes.total).toBe(hostProcsOfContainer(w).length);
+      const r = await cleanup(['--container', w.name, '--max-procs', '5', '--grace', '2']);
+      expect(r.code).toBe(0);
+      for (const l of kills(r.lines)) expect(l.via).toBe('host');
+    } finally {
+      // back into the container's cgroup, so that the engine can remove it as it made it
+      if (existsSync(leaf)) {
+        for (const p of readFileSync(join(leaf, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) writeFileSync(join(dir, 'cgroup.procs'), p);
+        rmdirSync(leaf);
+      }
+    }
+  });
+
+  test('a --cgroup-parent limit bites like the container\'s own: the audit takes the smallest pids.max on the way up', async () => {
+    const parent = `/${RUN_ID}-parent`;
+    const w = await startWorkload({ image: 'busybox', name: 'parent-limit', reap: 'all', interval: 0.05, trees: [{ npx: MAGIC, copies: 2 }], runArgs: ['--cgroup-parent', parent] });
+    await waitForChains(w, 2);
+    const dir = cgroupDir(w);
+    const parentDir = dir.slice(0, dir.lastIndexOf('/'));
+    expect(parentDir.endsWith(parent)).toBe(true);
+    try {
+      writeFileSync(join(parentDir, 'pids.max'), '500');
+      const c = (await auditJson(['--container', w.name])).doc.containers[0];
+      // the container's own pids.max is "max"; its parent's 500 is what holds it
+      expect(pidsFiles(w).max).toBe('max');
+      expect(c.pids.max).toBe(500);
+      expect(c.reasons.join('\n')).not.toContain('no pids limit');
+    } finally {
+      // the engine leaves the parent it created in every hierarchy: remove them once the container is gone
+      docker('rm', '-f', w.id);
+      for (const h of readdirSync('/sys/fs/cgroup')) {
+        try {
+          rmdirSync(join('/sys/fs/cgroup', h, parent));
+        } catch {
+          /* not there, or not a v1 hierarchy */
+        }
+      }
+    }
+  });
+});
+
+describeEngine('at the pids limit: no exec at all, the host route, said so', () => {
+  test('audit and cleanup of a full container read and signal from the host; the fallback reason names the limit', async () => {
+    const limit = 30;
+    const w = await startWorkload({ image: 'busybox', name: 'full', pidsLimit: limit, reap: 'all', interval: 0.1, threads: { app: 3, npm: 5, node: 3 }, trees: [{ npx: MAGIC, copies: 4 }] });
+    await waitFor(() => pidsFiles(w).current === limit && liveChains(hostProcsOfContainer(w)).length === 3, 20_000, 50, `pids.current == ${limit}`);
+    const c = (await auditJson(['--container', w.name])).doc.containers[0];
+    expect(c.processes.source).toBe('host-proc');
+    expect(c.processes.fallbackReason).toContain(`at the pids limit (${limit}/${limit})`);
+    const dry = await cleanup(['--container', w.name, '--dry-run', '--grace', '1']);
+    for (const l of kills(dry.lines)) expect({ via: l.via, dryRun: l.dryRun }).toEqual({ via: 'host', dryRun: true });
+    const r = await cleanup(['--container', w.name, '--grace', '2']);
+    expect(r.code).toBe(0);
+    expect(kills(r.lines).length).toBeGreaterThan(0);
+    for (const l of kills(r.lines)) expect(l.via).toBe('host');
+    expect(r.lines.filter((l) => l.event === 'error')).toEqual([]);
   });
 });
