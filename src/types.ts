@@ -64,6 +64,12 @@ export interface Layout {
    * a process's PID "in the container" is its NSpid entry at this depth. 0 when unknown (remote).
    */
   nsDepth: number;
+  /**
+   * Host PIDs read from --proc-root are valid signal targets here: that /proc's `self` is us, so
+   * its PID numbers are those of our PID namespace. A host /proc mounted into a pidwarden
+   * container without `pid: host` can be read, but its numbers name other processes here.
+   */
+  hostSignals: boolean;
   /** Set when pidwarden will not act on the container at all; says why. */
   refusal?: string;
 }

@@ -54,6 +54,8 @@ export interface KillEnv {
   /** The depth of the container init's PID namespace (Layout.nsDepth). */
   nsDepth: number;
   procRoot: string;
+  /** Whether host PIDs may be signalled from here (Layout.hostSignals); else cgroupDir serves reads only. */
+  hostSignals: boolean;
   /** Whether the container's own `kill` may be used: never in a shared PID namespace. */
   execAllowed: boolean;
   execTimeoutMs: number;
@@ -154,7 +156,7 @@ async function signalLevel(
   const out: SignalBatch[] = [];
   let rest = targets;
   const scope = hostScope(env);
-  if (scope !== null && targets.every(hostCheckable)) {
+  if (scope !== null && env.hostSignals && targets.every(hostCheckable)) {
     const b = viaHost(env, scope, signal, level, targets);
     out.push(b);
     rest = b.failed;
@@ -162,7 +164,7 @@ async function signalLevel(
   if (rest.length === 0) return out;
   if (!env.execAllowed || state.execBroken) {
     const why = !env.execAllowed
-      ? 'shared PID namespace: a kill inside the container would reach other processes'
+      ? `shared PID namespace: a kill inside the container would reach other processes${env.hostSignals ? '' : ", and this host's PIDs are not signalable from pidwarden's PID namespace (run it with pid: host)"}`
       : 'exec refused earlier in this cleanup';
     if (out.length === 0) out.push(emptyBatch(signal, 'exec', level, rest, why));
     else out[out.length - 1]!.failure ??= why;

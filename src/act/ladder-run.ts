@@ -143,6 +143,7 @@ export async function runLadder(env: LadderEnv, first: ContainerObservation): Pr
       cgroupDir: obs.cgroupDir,
       nsDepth: obs.layout.nsDepth,
       procRoot: s.procRoot,
+      hostSignals: obs.layout.hostSignals,
       execAllowed: !obs.layout.sharedPidNamespace,
       execTimeoutMs: env.execTimeoutMs,
       dryRun: s.dryRun,

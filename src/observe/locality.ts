@@ -4,6 +4,7 @@
 // /proc and host signals are used for a container only when all three hold: its init PID is
 // visible here, that process started when the engine says the container started, and it sits in
 // a cgroup named after the container's ID (findPidsCgroup finds none otherwise).
+import { realpath } from 'node:fs/promises';
 import type { Engine } from '../engine/client.ts';
 import type { ContainerInfo } from '../engine/containers.ts';
 import type { Layout } from '../types.ts';
@@ -21,6 +22,7 @@ export async function readLayout(engine: Engine, info: ContainerInfo, procRoot: 
     pidMode,
     sharedPidNamespace: shared,
     nsDepth: 0,
+    hostSignals: false,
     // In a shared namespace `ps` lists, and `kill N` reaches, processes of the host or of the
     // other container; only the cgroup tells the container's own apart, and it is not readable.
     ...(shared && info.running
@@ -45,5 +47,20 @@ export async function readLayout(engine: Engine, info: ContainerInfo, procRoot: 
   if (cgroup === null) return remote(`no cgroup named after the container's ID on this host`);
   const nspids = statusText === null ? null : parseNsPid(statusText);
   if (nspids === null) return remote(`no NSpid line in ${procRoot}/${info.initPid}/status (kernel before 4.1?)`);
-  return { local: true, pidMode, sharedPidNamespace: shared, nsDepth: nspids.length };
+  return { local: true, pidMode, sharedPidNamespace: shared, nsDepth: nspids.length, hostSignals: await procRootIsOurs(procRoot) };
+}
+
+/**
+ * Whether `procRoot`'s PID numbers are our namespace's: its `self` resolves to our own PID. Not
+ * so for a host /proc bind-mounted into a container that has its own PID namespace (`self` there
+ * resolves to our host PID): kill(2) and pidfd_open(2) would take those numbers as PIDs of our
+ * namespace, i.e. other processes.
+ */
+async function procRootIsOurs(procRoot: string): Promise<boolean> {
+  try {
+    const self = await realpath(`${procRoot}/self`);
+    return self.slice(self.lastIndexOf('/') + 1) === String(process.pid);
+  } catch {
+    return false;
+  }
 }

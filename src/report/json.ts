@@ -42,6 +42,7 @@ export function auditDocument(time: Date, host: HostFigures, containers: Audited
         local: obs.layout.local,
         pidMode: obs.layout.pidMode,
         nsDepth: obs.layout.nsDepth,
+        hostSignals: obs.layout.hostSignals,
         ...(obs.layout.remoteReason ? { remoteReason: obs.layout.remoteReason } : {}),
         ...(obs.layout.refusal ? { refusal: obs.layout.refusal } : {}),
       },

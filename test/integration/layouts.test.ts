@@ -416,3 +416,30 @@ describeEngine('at the pids limit: no exec at all, the host route, said so', () 
     expect(r.lines.filter((l) => l.event === 'error')).toEqual([]);
   });
 });
+
+describeEngine('a /proc whose PIDs are not our namespace\'s (pidwarden in a container without pid: host)', () => {
+  test('read from that /proc, but signalled only through the container\'s kill: never a host PID from another namespace', async () => {
+    const w = await startWorkload({ image: 'busybox', name: 'foreign-proc', reap: 'all', interval: 0.05, trees: [{ npx: MAGIC, copies: 3 }] });
+    const before = await waitForChains(w, 3);
+    // every process of this host, and a `self` that is not us: what a host /proc bind-mounted into
+    // a container with its own PID namespace looks like from inside it
+    const fake = mkdtempSync(join(tmpdir(), 'pidwarden-proc-'));
+    try {
+      for (const e of readdirSync('/proc')) if (/^\d+$/.test(e) || e === 'stat') symlinkSync(`/proc/${e}`, join(fake, e));
+      symlinkSync('/proc/1', join(fake, 'self'));
+      const args = ['--container', w.name, '--proc-root', fake, '--cgroup-root', '/sys/fs/cgroup'];
+      const c = (await auditJson(args)).doc.containers[0];
+      expect(c.layout).toMatchObject({ local: true, hostSignals: false });
+      expect(c.processes.total).toBe(before.length);
+      const r = await cleanup([...args, '--max-procs', '5', '--grace', '2']);
+      const ks = kills(r.lines);
+      expect(ks.length).toBeGreaterThan(0);
+      for (const l of ks) expect(l.via).toBe('exec');
+      const magic = liveChains(before).sort((x, y) => x.npm.startTicks - y.npm.startTicks);
+      for (const ch of magic.slice(0, 2)) for (const p of [ch.npm, ch.sh!, ch.node!]) expect(isDead(p)).toBe(true);
+      expect(r.code).toBe(0);
+    } finally {
+      rmSync(fake, { recursive: true, force: true });
+    }
+  });
+});

@@ -45,7 +45,7 @@ export function row(o: RowOptions = {}): AuditedContainer {
   const pids = o.pids ?? { current: 199, max: 250, source: 'cgroup-v1' };
   const obs: ContainerObservation = {
     info: info(o.info),
-    layout: { local: true, pidMode: '', sharedPidNamespace: false, nsDepth: 2 },
+    layout: { local: true, pidMode: '', sharedPidNamespace: false, nsDepth: 2, hostSignals: true },
     pids,
     cgroupDir: '/sys/fs/cgroup/pids/docker/db24ad411a5b17f4ad9518597aba6f5eb141199c3ac219c40da8e3ab04cc41f8',
     table,
