@@ -6,6 +6,8 @@ import type { RestartGate } from '../act/ladder-run.ts';
 export interface KnownCgroup {
   dir: string;
   version: 1 | 2;
+  /** Where the effective pids.max is (a parent's can be smaller than the container's own). */
+  maxDir?: string;
 }
 
 interface Remembered {

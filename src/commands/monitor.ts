@@ -179,11 +179,11 @@ class MonitorLoop {
     let cg = this.state.cgroupFor(info.id, info.initPid);
     if (cg === undefined) {
       const found = await findPidsCgroup(info.initPid, info.id, { procRoot: s.procRoot, cgroupRoot: s.cgroupRoot });
-      cg = found ? { dir: found.dir, version: found.version } : null;
+      cg = found ? { dir: found.dir, version: found.version, maxDir: found.heldBy ?? found.dir } : null;
       this.state.rememberCgroup(info.id, info.initPid, cg);
     }
     if (cg === null) return false;
-    const snap = readPidsSnapshotSync(cg.dir);
+    const snap = readPidsSnapshotSync(cg.dir, cg.maxDir);
     if (snap === null || snap.current === null) return false;
     const pids: PidsReading = { current: snap.current, max: snap.max, source: cg.version === 1 ? 'cgroup-v1' : 'cgroup-v2' };
     // pids.current counts every thread: a Node app alone has ~11, so processes are counted too

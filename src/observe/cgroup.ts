@@ -103,12 +103,13 @@ export async function readCpuUsageNs(initPid: number, containerId: string, paths
 
 /**
  * The monitor's cheap check, synchronous like listCgroupProcs (same measurement).
+ * `maxDir`: the cgroup holding the effective limit (ContainerCgroup.heldBy), when not `dir`.
  * Returns null when the cgroup is gone (container stopped or removed).
  */
-export function readPidsSnapshotSync(dir: string): { current: number | null; max: number | null; processes: number } | null {
+export function readPidsSnapshotSync(dir: string, maxDir = dir): { current: number | null; max: number | null; processes: number } | null {
   try {
     const current = parsePidsValue(readFileSync(`${dir}/pids.current`, 'utf8'));
-    const max = parsePidsValue(readFileSync(`${dir}/pids.max`, 'utf8'));
+    const max = parsePidsValue(readFileSync(`${maxDir}/pids.max`, 'utf8'));
     return { current, max, processes: listCgroupProcs(dir).length };
   } catch {
     return null;

@@ -24,8 +24,11 @@ import {
   describeEngine,
   docker,
   dockerOk,
+  engine,
   hostProcsOfContainer,
   IMAGES,
+  PIDWARDEN_BIN,
+  REPO_ROOT,
   liveChains,
   pidsFiles,
   readHostProc,
@@ -387,6 +390,46 @@ describeEngine('the container\'s cgroup: named after its ID, the effective limit
       expect(c.reasons.join('\n')).not.toContain('no pids limit');
     } finally {
       // the engine leaves the parent it created in every hierarchy: remove them once the container is gone
+      docker('rm', '-f', w.id);
+      for (const h of readdirSync('/sys/fs/cgroup')) {
+        try {
+          rmdirSync(join('/sys/fs/cgroup', h, parent));
+        } catch {
+          /* not there, or not a v1 hierarchy */
+        }
+      }
+    }
+  });
+});
+
+describeEngine('the monitor sees a parent\'s pids limit too', () => {
+  test('a container under --max-procs but near its --cgroup-parent\'s pids.max is cleaned by the monitor', async () => {
+    const parent = `/${RUN_ID}-mparent`;
+    const w = await startWorkload({ image: 'busybox', name: 'monitor-parent', reap: 'all', interval: 0.05, trees: [{ npx: MAGIC, copies: 2 }], runArgs: ['--cgroup-parent', parent] });
+    const before = await waitForChains(w, 2);
+    const dir = cgroupDir(w);
+    const parentDir = dir.slice(0, dir.lastIndexOf('/'));
+    const tmp = mkdtempSync(join(tmpdir(), 'pidwarden-mon-'));
+    const log = join(tmp, 'monitor.jsonl');
+    const readLog = () => (existsSync(log) ? jsonl(readFileSync(log, 'utf8')) : []);
+    let m: ReturnType<typeof Bun.spawn> | null = null;
+    try {
+      // 7 processes (<= --max-procs 15), but the parent's limit leaves 2 tasks of room: pressure
+      writeFileSync(join(parentDir, 'pids.max'), String(pidsFiles(w).current + 2));
+      m = Bun.spawn([PIDWARDEN_BIN, 'monitor', '--container', w.name, '--interval', '0.25', '--grace', '1', '--log-file', log], {
+        cwd: REPO_ROOT,
+        env: { DOCKER_HOST: engine.host! },
+        stdin: 'ignore',
+        stdout: 'ignore',
+        stderr: 'pipe',
+      });
+      const result = await waitFor(() => readLog().find((e) => e.event === 'result' && e.healthy === true), 20_000, 100, 'a healthy result by the monitor');
+      expect((result.before as { processes: number }).processes).toBe(before.length);
+      expect(kills(readLog()).length).toBeGreaterThan(0);
+    } finally {
+      m?.kill('SIGTERM');
+      await m?.exited;
+      rmSync(tmp, { recursive: true, force: true });
       docker('rm', '-f', w.id);
       for (const h of readdirSync('/sys/fs/cgroup')) {
         try {
