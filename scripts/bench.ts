@@ -70,9 +70,10 @@ function startContainer(name: string, trees: number, labels: string[] = [], thre
 
 async function processCount(name: string): Promise<number> {
   const pid = Number(docker('inspect', '-f', '{{.State.Pid}}', name));
-  const cg = await findPidsCgroup(pid, { procRoot: '/proc' });
+  const id = docker('inspect', '-f', '{{.Id}}', name).trim();
+  const cg = await findPidsCgroup(pid, id, { procRoot: '/proc' });
   if (!cg) throw new Error(`no cgroup for ${name}`);
-  return (await containerHostPids(cg.dir, pid, '/proc')).length;
+  return (await containerHostPids(cg.dir, pid, '/proc', false)).length;
 }
 
 async function waitFor(pred: () => Promise<boolean>, timeoutMs: number, what: string) {

@@ -33,9 +33,46 @@ export type Status = 'ok' | 'warn' | 'critical' | 'paused';
 
 export interface PidsReading {
   current: number | null;
-  /** null means no limit ("max" in the cgroup file, 0 or -1 from the API). */
+  /**
+   * The effective limit: the smallest pids.max from the container's cgroup up to the root (a
+   * slice's TasksMax or a --cgroup-parent limit bites the same way). null means no limit ("max"
+   * everywhere, 0 or -1 from the API).
+   */
   max: number | null;
   source: PidsSource;
+  /** The cgroup directory whose pids.max is `max`, when read from the cgroup fs. */
+  heldBy?: string;
+}
+
+/**
+ * How a container sits on this host, as far as identity goes (src/observe/layout.ts decides it).
+ * It says which routes pidwarden may use to read and to signal its processes.
+ */
+export interface Layout {
+  /**
+   * The host's /proc and host signals may be used: the engine is on a unix socket, the init PID
+   * is visible here, started when the engine says, in a cgroup named after the container's ID.
+   */
+  local: boolean;
+  /** Why the host view is not used, when `local` is false. */
+  remoteReason?: string;
+  /** HostConfig.PidMode as the engine gives it: '' (own namespace), 'host', 'container:<id>'. */
+  pidMode: string;
+  /** pid=host or pid=container:X: `ps` and `kill` inside the container see other containers' processes. */
+  sharedPidNamespace: boolean;
+  /**
+   * Entries in the init's NSpid line (1 = the host's namespace, 2 = one container namespace, ...):
+   * a process's PID "in the container" is its NSpid entry at this depth. 0 when unknown (remote).
+   */
+  nsDepth: number;
+  /**
+   * Host PIDs read from --proc-root are valid signal targets here: that /proc's `self` is us, so
+   * its PID numbers are those of our PID namespace. A host /proc mounted into a pidwarden
+   * container without `pid: host` can be read, but its numbers name other processes here.
+   */
+  hostSignals: boolean;
+  /** Set when pidwarden will not act on the container at all; says why. */
+  refusal?: string;
 }
 
 export interface ProcessTable {

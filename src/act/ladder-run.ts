@@ -16,7 +16,7 @@ import { observeContainer } from '../observe/container.ts';
 import type { ContainerObservation } from '../observe/observation.ts';
 import type { PidsReading, Proc } from '../types.ts';
 import { toTarget } from './identity.ts';
-import { killAll, type SignalBatch } from './kill-trees.ts';
+import { killAll, killLineFields, type KillEnv, type SignalBatch } from './kill-trees.ts';
 
 /** What the ladder needs to remember across runs (the state file) and to share (ladder locks). */
 export interface LadderMemory {
@@ -142,6 +142,11 @@ async function climb(env: LadderEnv, first: ContainerObservation, policy: Contai
   let simulated: { procs: Proc[]; pids: PidsReading } | null = null;
 
   for (let round = 0; round < MAX_DECISIONS && !gone && !env.shouldStop?.(); round++) {
+    // observed from the API only (a shared PID namespace on a remote engine): never acted on
+    if (obs.layout.refusal) {
+      stop = { kind: 'stop', verdict: 'unknown', reason: obs.layout.refusal, passed: [] };
+      break;
+    }
     const procs = simulated?.procs ?? obs.table?.procs ?? null;
     const pids = simulated?.pids ?? obs.pids;
     const next = nextStep({
@@ -269,23 +274,21 @@ async function carryOutKill(
     return v.tree.map((p) => toTarget(p, depths.get(p.pid)));
   });
   env.log.info({ event: 'step', ...ids, step: plan.step, reason: plan.reason, dryRun: s.dryRun, victims: plan.victims.length, processes: members.length });
-  if (s.dryRun) {
-    logKill(env, ids, plan, { signal: 'SIGTERM', targets, via: 'exec', reused: [] }, true);
-    return { killed: members.length };
-  }
-  const report = await killAll(
-    {
-      engine: env.engine,
-      containerId: obs.info.id,
-      cgroupDir: obs.cgroupDir,
-      procRoot: s.procRoot,
-      execTimeoutMs: env.execTimeoutMs,
-      shouldStop: env.shouldStop,
-    },
-    targets,
-    s.graceSeconds * 1000,
-    (batch) => logKill(env, ids, plan, batch, false),
-  );
+  const killEnv: KillEnv = {
+    engine: env.engine,
+    containerId: obs.info.id,
+    cgroupDir: obs.cgroupDir,
+    nsDepth: obs.layout.nsDepth,
+    procRoot: s.procRoot,
+    hostSignals: obs.layout.hostSignals,
+    execAllowed: !obs.layout.sharedPidNamespace,
+    execTimeoutMs: env.execTimeoutMs,
+    dryRun: s.dryRun,
+    shouldStop: env.shouldStop,
+  };
+  // A dry run goes through the same identity checks and choice of route; only the signals are skipped.
+  const report = await killAll(killEnv, targets, s.graceSeconds * 1000, (batch) => logKill(env, ids, plan, batch, s.dryRun));
+  if (s.dryRun) return { killed: members.length };
   if (report.survivors.length > 0) {
     env.log.error({
       event: 'error',
@@ -296,7 +299,7 @@ async function carryOutKill(
       dryRun: false,
     });
   }
-  return { killed: report.batches.filter((b) => b.signal === 'SIGTERM').reduce((n, b) => n + b.targets.length, 0) };
+  return { killed: report.batches.filter((b) => b.signal === 'SIGTERM').reduce((n, b) => n + b.targets.length + b.gone.length, 0) };
 }
 
 function figures(procs: Proc[] | null, pids: PidsReading): Figures {
@@ -304,18 +307,17 @@ function figures(procs: Proc[] | null, pids: PidsReading): Figures {
 }
 
 function logKill(env: LadderEnv, ids: { container: string; containerId: string }, plan: KillPlan, batch: SignalBatch, dryRun: boolean): void {
-  const hostPids = batch.targets.map((t) => t.hostPid).filter((h): h is number => h !== undefined);
+  if (batch.targets.length === 0 && batch.failed.length > 0) {
+    // Nothing signalled at this level by this route: say which were not, and why.
+    env.log.error({ event: 'error', ...ids, step: plan.step, ...killLineFields(batch), reason: batch.failure ?? 'not signalled', dryRun });
+    return;
+  }
   env.log.info({
     event: 'kill',
     ...ids,
     step: plan.step,
-    signal: batch.signal,
-    pids: batch.targets.map((t) => t.pid),
-    ...(hostPids.length === batch.targets.length ? { hostPids } : {}),
-    commands: batch.targets.map((t) => t.command),
+    ...killLineFields(batch),
     reason: batch.signal === 'SIGKILL' ? 'still alive after the grace period' : plan.reason,
-    via: batch.via,
-    ...(batch.reused.length > 0 ? { skippedReusedPids: batch.reused.map((t) => t.pid) } : {}),
     dryRun,
   });
 }

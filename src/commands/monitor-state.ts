@@ -5,6 +5,8 @@
 export interface KnownCgroup {
   dir: string;
   version: 1 | 2;
+  /** Where the effective pids.max is (a parent's can be smaller than the container's own). */
+  maxDir?: string;
 }
 
 interface Remembered {

@@ -16,7 +16,7 @@ import { VERSION } from '../version.ts';
 import { ladderMemory, openStateStore } from './cleanup.ts';
 import { GrowthSampler } from './monitor-samples.ts';
 import { assess } from '../decide/classify.ts';
-import { readPidsLimits } from '../observe/pids-limits.ts';
+import { readPidsCounters } from '../observe/pids-limits.ts';
 import type { CommandContext } from './context.ts';
 import { MonitorState } from './monitor-state.ts';
 import { acquirePidFile } from './pidfile.ts';
@@ -297,17 +297,17 @@ class MonitorLoop {
     const now = Date.now();
     let cg = this.state.cgroupFor(info.id, info.initPid);
     if (cg === undefined) {
-      const found = await findPidsCgroup(info.initPid, { procRoot: s.procRoot, cgroupRoot: s.cgroupRoot });
-      cg = found ? { dir: found.dir, version: found.version } : null;
+      const found = await findPidsCgroup(info.initPid, info.id, { procRoot: s.procRoot, cgroupRoot: s.cgroupRoot });
+      cg = found ? { dir: found.dir, version: found.version, maxDir: found.heldBy ?? found.dir } : null;
       this.state.rememberCgroup(info.id, info.initPid, cg);
     }
     if (cg === null) return false;
-    const snap = readPidsSnapshotSync(cg.dir);
+    const snap = readPidsSnapshotSync(cg.dir, cg.maxDir);
     if (snap === null || snap.current === null) return false;
     const healthy = health({ processes: snap.processes, tasks: snap.current, pidsMax: snap.max }, policy).verdict === 'healthy';
     // A healthy container's sample from the same cheap figures (cgroup.procs leaves zombies out).
     if (healthy && this.samples.due(info.id, now)) {
-      this.samples.add(info.id, info.name, [now, snap.processes, null, snap.current], readPidsLimits(cg.dir).forksRefused);
+      this.samples.add(info.id, info.name, [now, snap.processes, null, snap.current], readPidsCounters(cg.dir).forksRefused);
     }
     return healthy;
   }

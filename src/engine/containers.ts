@@ -31,6 +31,12 @@ export interface ContainerInfo {
   pidsLimit?: number | null;
   /** HostConfig.Init: an init (docker-init, tini) runs as PID 1 and reaps every orphan. */
   init?: boolean;
+  /** HostConfig.PidMode: '' (its own PID namespace), 'host', 'container:<id>'. */
+  pidMode: string;
+  /** State.StartedAt (RFC 3339), to check that the init PID seen here is the engine's. */
+  startedAt: string;
+  /** Config.User: the image's or `--user`'s user ('' = root). */
+  user: string;
 }
 
 export async function selectContainers(engine: Engine, sel: Selection): Promise<ContainerInfo[]> {
@@ -116,6 +122,9 @@ function toInfo(i: Docker.ContainerInspectInfo): ContainerInfo {
     ...stopTimeoutField(i.Config as unknown as { StopTimeout?: unknown } | undefined),
     pidsLimit: configuredLimit((i.HostConfig as { PidsLimit?: unknown } | undefined)?.PidsLimit),
     init: (i.HostConfig as { Init?: unknown } | undefined)?.Init === true,
+    pidMode: i.HostConfig?.PidMode ?? '',
+    startedAt: i.State?.StartedAt ?? '',
+    user: i.Config?.User ?? '',
   };
 }
 

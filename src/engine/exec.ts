@@ -48,6 +48,9 @@ export async function execInContainer(
       AttachStdin: false,
       Tty: false,
       Env: opts.env,
+      // As root whatever the image's USER: a `kill` as the image's user cannot signal processes
+      // of another uid (EPERM), and a ps as non-root may not read every /proc/<pid>/cmdline.
+      User: '0',
     });
     started = exec;
     stream = await exec.start({ hijack: true, stdin: false });

@@ -1,5 +1,6 @@
 // Pure parsers for the cgroup side of the kernel: /proc/<pid>/cgroup, /proc/self/mountinfo and
 // the pids controller's files. No I/O here, so every branch is tested on verbatim fixtures.
+import { containerCgroupPath } from './layout.ts';
 
 export interface ProcCgroup {
   /** v1 hierarchies: controller name -> path (e.g. "pids" -> "/docker/<id>"). */
@@ -59,6 +60,8 @@ function unescapeMount(s: string): string {
 export interface PidsCgroupCandidate {
   dir: string;
   version: 1 | 2;
+  /** The hierarchy's top as mounted here (`dir` is at or below it): where a walk up stops. */
+  top: string;
 }
 
 /**
@@ -93,11 +96,13 @@ export function cgroupCandidates(
   if (cgroupRoot) {
     const root = cgroupRoot.replace(/\/+$/, '');
     if (v1Path !== undefined) {
-      for (const name of V1_DIR_NAMES[controller] ?? [controller]) out.push({ dir: joinPath(root, name, v1Path), version: 1 });
+      for (const name of V1_DIR_NAMES[controller] ?? [controller]) {
+        out.push({ dir: joinPath(root, name, v1Path), version: 1, top: joinPath(root, name) });
+      }
     }
     if (cg.v2 !== null) {
-      out.push({ dir: joinPath(root, cg.v2), version: 2 });
-      out.push({ dir: joinPath(root, 'unified', cg.v2), version: 2 });
+      out.push({ dir: joinPath(root, cg.v2), version: 2, top: joinPath(root) });
+      out.push({ dir: joinPath(root, 'unified', cg.v2), version: 2, top: joinPath(root, 'unified') });
     }
     return out;
   }
@@ -105,7 +110,7 @@ export function cgroupCandidates(
     for (const m of mounts) {
       if (m.fsType === 'cgroup' && m.superOptions.includes(controller)) {
         const rel = relativeTo(v1Path, m.root);
-        if (rel !== null) out.push({ dir: joinPath(m.mountPoint, rel), version: 1 });
+        if (rel !== null) out.push({ dir: joinPath(m.mountPoint, rel), version: 1, top: joinPath(m.mountPoint) });
       }
     }
   }
@@ -113,10 +118,34 @@ export function cgroupCandidates(
     for (const m of mounts) {
       if (m.fsType === 'cgroup2') {
         const rel = relativeTo(cg.v2, m.root);
-        if (rel !== null) out.push({ dir: joinPath(m.mountPoint, rel), version: 2 });
+        if (rel !== null) out.push({ dir: joinPath(m.mountPoint, rel), version: 2, top: joinPath(m.mountPoint) });
       }
     }
   }
+  return out;
+}
+
+/**
+ * The same paths, each moved up to the container's own cgroup (layout.ts, containerCgroupPath);
+ * a hierarchy in which no segment names the container is dropped.
+ */
+export function containerPaths(cg: ProcCgroup, containerId: string): ProcCgroup {
+  const v1 = new Map<string, string>();
+  for (const [controller, path] of cg.v1) {
+    const own = containerCgroupPath(path, containerId);
+    if (own !== null) v1.set(controller, own);
+  }
+  return { v1, v2: cg.v2 === null ? null : containerCgroupPath(cg.v2, containerId) };
+}
+
+/**
+ * The directories from `dir` up to, not including, `top`: where a pids.max can bite. Most
+ * specific first. A `dir` outside `top` gives just itself.
+ */
+export function dirsUpTo(dir: string, top: string): string[] {
+  const out = [dir];
+  if (!dir.startsWith(top === '/' ? '/' : top + '/')) return out;
+  for (let d = dir.slice(0, dir.lastIndexOf('/')); d.length > top.length && d !== ''; d = d.slice(0, d.lastIndexOf('/'))) out.push(d);
   return out;
 }
 

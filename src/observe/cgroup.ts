@@ -10,6 +10,8 @@ import {
   parsePidsValue,
   parseProcCgroup,
   cgroupCandidates,
+  containerPaths,
+  dirsUpTo,
   parseCpuUsageNs,
   memoryFromCgroup,
   type PidsCgroupCandidate,
@@ -22,32 +24,51 @@ export interface HostPaths {
 
 export interface ContainerCgroup extends PidsCgroupCandidate {
   current: number | null;
+  /** The effective limit: the smallest pids.max from `dir` up to the top; null when none is set. */
   max: number | null;
+  /** The directory whose pids.max is `max` (null when there is no limit). */
+  heldBy: string | null;
 }
 
 /**
- * Where a controller's files for the process may be, most specific first: from its
- * /proc/<pid>/cgroup and our mount table (or the layouts under --cgroup-root).
+ * Where a controller's files for the container may be, most specific first: from its init's
+ * /proc/<pid>/cgroup, moved up to the cgroup named after the container's ID, and our mount table
+ * (or the layouts under --cgroup-root). Without an ID match there is no candidate: a cgroup not
+ * named after the container may be shared with others (rootless engines without a cgroup per
+ * container) or be another machine's (layout.ts).
  */
-async function candidatesFor(initPid: number, paths: HostPaths, controller: string): Promise<PidsCgroupCandidate[]> {
+async function candidatesFor(initPid: number, containerId: string, paths: HostPaths, controller: string): Promise<PidsCgroupCandidate[]> {
   if (!Number.isSafeInteger(initPid) || initPid <= 0) return [];
   const [cgText, mountText] = await Promise.all([
     readText(`${paths.procRoot}/${initPid}/cgroup`),
     paths.cgroupRoot ? Promise.resolve('') : readText(`${paths.procRoot}/self/mountinfo`),
   ]);
   if (cgText === null) return [];
-  return cgroupCandidates(parseProcCgroup(cgText), parseMountinfo(mountText ?? ''), controller, paths.cgroupRoot);
+  const own = containerPaths(parseProcCgroup(cgText), containerId);
+  return cgroupCandidates(own, parseMountinfo(mountText ?? ''), controller, paths.cgroupRoot);
 }
 
-export async function findPidsCgroup(initPid: number, paths: HostPaths): Promise<ContainerCgroup | null> {
-  for (const c of await candidatesFor(initPid, paths, 'pids')) {
+export async function findPidsCgroup(initPid: number, containerId: string, paths: HostPaths): Promise<ContainerCgroup | null> {
+  for (const c of await candidatesFor(initPid, containerId, paths, 'pids')) {
     // pids.max is absent at a v2 root and in v2 subtrees without the controller enabled.
     const maxText = await readText(`${c.dir}/pids.max`);
     if (maxText === null) continue;
     const currentText = await readText(`${c.dir}/pids.current`);
-    return { ...c, max: parsePidsValue(maxText), current: currentText === null ? null : parsePidsValue(currentText) };
+    const limit = await effectiveLimit(c, parsePidsValue(maxText));
+    return { ...c, ...limit, current: currentText === null ? null : parsePidsValue(currentText) };
   }
   return null;
+}
+
+/** The smallest pids.max on the way up: a parent's limit bites the container's forks just the same. */
+async function effectiveLimit(c: PidsCgroupCandidate, own: number | null): Promise<{ max: number | null; heldBy: string | null }> {
+  let best = { max: own, heldBy: own === null ? null : c.dir };
+  for (const dir of dirsUpTo(c.dir, c.top).slice(1)) {
+    const text = await readText(`${dir}/pids.max`);
+    const max = text === null ? null : parsePidsValue(text);
+    if (max !== null && (best.max === null || max < best.max)) best = { max, heldBy: dir };
+  }
+  return best;
 }
 
 /**
@@ -71,8 +92,8 @@ export function listCgroupProcs(dir: string, depth = 0): number[] {
 }
 
 /** CPU time of the container's cgroup in ns (v1 cpuacct.usage, v2 cpu.stat), for CPU % locally. */
-export async function readCpuUsageNs(initPid: number, paths: HostPaths): Promise<number | null> {
-  for (const c of await candidatesFor(initPid, paths, 'cpuacct')) {
+export async function readCpuUsageNs(initPid: number, containerId: string, paths: HostPaths): Promise<number | null> {
+  for (const c of await candidatesFor(initPid, containerId, paths, 'cpuacct')) {
     const text = await readText(`${c.dir}/${c.version === 1 ? 'cpuacct.usage' : 'cpu.stat'}`);
     const ns = text === null ? null : parseCpuUsageNs(text, c.version);
     if (ns !== null) return ns;
@@ -82,12 +103,13 @@ export async function readCpuUsageNs(initPid: number, paths: HostPaths): Promise
 
 /**
  * The monitor's cheap check, synchronous like listCgroupProcs (same measurement).
+ * `maxDir`: the cgroup holding the effective limit (ContainerCgroup.heldBy), when not `dir`.
  * Returns null when the cgroup is gone (container stopped or removed).
  */
-export function readPidsSnapshotSync(dir: string): { current: number | null; max: number | null; processes: number } | null {
+export function readPidsSnapshotSync(dir: string, maxDir = dir): { current: number | null; max: number | null; processes: number } | null {
   try {
     const current = parsePidsValue(readFileSync(`${dir}/pids.current`, 'utf8'));
-    const max = parsePidsValue(readFileSync(`${dir}/pids.max`, 'utf8'));
+    const max = parsePidsValue(readFileSync(`${maxDir}/pids.max`, 'utf8'));
     return { current, max, processes: listCgroupProcs(dir).length };
   } catch {
     return null;
@@ -95,8 +117,8 @@ export function readPidsSnapshotSync(dir: string): { current: number | null; max
 }
 
 /** Memory of the container's cgroup (v1 memory controller or v2), as `docker stats` computes it. */
-export async function readMemory(initPid: number, paths: HostPaths): Promise<{ usageBytes: number; limitBytes: number } | null> {
-  for (const c of await candidatesFor(initPid, paths, 'memory')) {
+export async function readMemory(initPid: number, containerId: string, paths: HostPaths): Promise<{ usageBytes: number; limitBytes: number } | null> {
+  for (const c of await candidatesFor(initPid, containerId, paths, 'memory')) {
     const [usage, stat, limit] = await Promise.all(
       c.version === 1
         ? [readText(`${c.dir}/memory.usage_in_bytes`), readText(`${c.dir}/memory.stat`), readText(`${c.dir}/memory.limit_in_bytes`)]

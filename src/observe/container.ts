@@ -1,12 +1,13 @@
-// One container, observed: identity (given), pids, processes, stats. Each collector may fail on
-// its own; the failure is recorded in `problems` and the others still report.
+// One container, observed: identity (given), layout, pids, processes, stats. Each collector may
+// fail on its own; the failure is recorded in `problems` and the others still report.
 import type { Engine } from '../engine/client.ts';
 import type { ContainerInfo } from '../engine/containers.ts';
 import type { PidsReading } from '../types.ts';
 import { findPidsCgroup, readCpuUsageNs, readMemory } from './cgroup.ts';
 import { cgroupNotFoundReason } from './cgroup-namespace.ts';
+import { readLayout } from './locality.ts';
 import type { ContainerObservation } from './observation.ts';
-import { readPidsLimits } from './pids-limits.ts';
+import { readPidsCounters } from './pids-limits.ts';
 import { readProcesses } from './processes.ts';
 import { readStats, type StatsReading } from './stats.ts';
 
@@ -21,10 +22,13 @@ export interface ObserveOptions {
 
 export async function observeContainer(engine: Engine, info: ContainerInfo, opts: ObserveOptions): Promise<ContainerObservation> {
   const problems: string[] = [];
-  const cgroup = engine.local && info.initPid > 0
-    ? await findPidsCgroup(info.initPid, { procRoot: opts.procRoot, cgroupRoot: opts.cgroupRoot }).catch(() => null)
-    : null;
-  if (engine.local && info.running && !cgroup) problems.push(cgroupNotFoundReason(opts.procRoot, info.initPid));
+  const paths = { procRoot: opts.procRoot, cgroupRoot: opts.cgroupRoot };
+  const found = engine.local && info.initPid > 0 ? await findPidsCgroup(info.initPid, info.id, paths).catch(() => null) : null;
+  const layout = await readLayout(engine, info, opts.procRoot, found);
+  // Nothing read through the init PID counts unless the layout says that PID is the engine's.
+  const cgroup = layout.local ? found : null;
+  if (engine.local && info.running && !found) problems.push(cgroupNotFoundReason(opts.procRoot, info.initPid));
+  else if (engine.local && info.running && !layout.local) problems.push(`host view not used: ${layout.remoteReason}`);
 
   // Stats first, then processes: our own ps and cat run inside the container's cgroup and would
   // show up in its CPU % (measured: an idle container read 16 % while being probed).
@@ -32,10 +36,10 @@ export async function observeContainer(engine: Engine, info: ContainerInfo, opts
     ? await readStats(
         engine,
         info.id,
-        engine.local
+        cgroup
           ? {
-              cpu: () => readCpuUsageNs(info.initPid, { procRoot: opts.procRoot, cgroupRoot: opts.cgroupRoot }),
-              memory: () => readMemory(info.initPid, { procRoot: opts.procRoot, cgroupRoot: opts.cgroupRoot }),
+              cpu: () => readCpuUsageNs(info.initPid, info.id, paths),
+              memory: () => readMemory(info.initPid, info.id, paths),
             }
           : undefined,
       ).catch((e: unknown): StatsReading | null => {
@@ -43,8 +47,16 @@ export async function observeContainer(engine: Engine, info: ContainerInfo, opts
         return null;
       })
     : null;
-  const table = opts.processes && info.running
-    ? await readProcesses(engine, info.id, info.initPid, cgroup?.dir ?? null, {
+
+  let pids: PidsReading;
+  if (cgroup) {
+    pids = { current: cgroup.current, max: cgroup.max, source: cgroup.version === 1 ? 'cgroup-v1' : 'cgroup-v2' };
+    if (cgroup.heldBy !== null) pids.heldBy = cgroup.heldBy;
+  } else if (stats && stats.apiPids.current !== null) pids = { ...stats.apiPids, source: 'api' };
+  else pids = { current: null, max: null, source: 'none' };
+
+  const table = opts.processes && info.running && !layout.refusal
+    ? await readProcesses(engine, info.id, info.initPid, cgroup ? { cgroupDir: cgroup.dir, layout, pids } : null, {
         execTimeoutMs: opts.execTimeoutMs,
         procRoot: opts.procRoot,
         preferHost: opts.preferHost,
@@ -53,12 +65,10 @@ export async function observeContainer(engine: Engine, info: ContainerInfo, opts
         return null;
       })
     : null;
+  if (layout.refusal) problems.push(layout.refusal);
 
-  let pids: PidsReading;
-  if (cgroup) pids = { current: cgroup.current, max: cgroup.max, source: cgroup.version === 1 ? 'cgroup-v1' : 'cgroup-v2' };
-  else if (stats && stats.apiPids.current !== null) pids = { ...stats.apiPids, source: 'api' };
-  else pids = { current: null, max: null, source: 'none' };
-
-  const limits = cgroup ? readPidsLimits(cgroup.dir) : null;
-  return { info, pids, cgroupDir: cgroup?.dir ?? null, table, stats, problems, limits };
+  // The limit in force (the smallest pids.max up the tree, and which cgroup holds it) is read with
+  // the cgroup; the kernel's counters beside it: forks refused, and the peak where there is one.
+  const limits = cgroup ? { inForce: pids.max, heldBy: pids.heldBy ?? null, ...readPidsCounters(cgroup.dir) } : null;
+  return { info, layout, pids, cgroupDir: cgroup?.dir ?? null, table, stats, problems, limits };
 }

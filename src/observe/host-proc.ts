@@ -5,11 +5,16 @@ import type { Proc } from '../types.ts';
 import { readdir, readlink } from 'node:fs/promises';
 import { readBytes, readText } from './fs.ts';
 import { listCgroupProcs } from './cgroup.ts';
+import { nsPidAtDepth } from './layout.ts';
 import { parseCmdline, parseNsPid, parseProcStats } from './proc-stat.ts';
 
-/** Reads stat, cmdline and status of each host PID; PIDs that vanished meanwhile are skipped. */
-export async function readHostProcs(hostPids: number[], procRoot: string): Promise<Proc[]> {
-  const rows = await Promise.all(hostPids.map((hp) => readOne(hp, procRoot)));
+/**
+ * Reads stat, cmdline and status of each host PID; PIDs that vanished meanwhile are skipped, and
+ * so are processes without a PID at the container's level (`nsDepth`, layout.ts): not in its
+ * namespace. A process in a namespace nested inside the container keeps its container-level PID.
+ */
+export async function readHostProcs(hostPids: number[], procRoot: string, nsDepth: number): Promise<Proc[]> {
+  const rows = await Promise.all(hostPids.map((hp) => readOne(hp, procRoot, nsDepth)));
   const alive = rows.filter((r): r is HostRow => r !== null);
   // Parent PIDs in /proc/<pid>/stat are host PIDs; translate them to the container's namespace.
   // PID 1's parent (containerd-shim) is outside the container: 0, as ps inside prints it.
@@ -37,7 +42,7 @@ interface HostRow {
   threads: number;
 }
 
-async function readOne(hostPid: number, procRoot: string): Promise<HostRow | null> {
+async function readOne(hostPid: number, procRoot: string, nsDepth: number): Promise<HostRow | null> {
   const base = `${procRoot}/${hostPid}`;
   const [statText, cmdline, status] = await Promise.all([
     readText(`${base}/stat`),
@@ -47,8 +52,8 @@ async function readOne(hostPid: number, procRoot: string): Promise<HostRow | nul
   const stat = statText === null ? undefined : parseProcStats(statText)[0];
   if (!stat || stat.pid !== hostPid) return null;
   const nspids = status === null ? null : parseNsPid(status);
-  // Without NSpid (kernels < 4.1) the namespace PID is unknowable; the host PID stands in.
-  const nsPid = nspids && nspids.length > 0 ? nspids[nspids.length - 1]! : hostPid;
+  const nsPid = nspids === null ? null : nsPidAtDepth(nspids, nsDepth);
+  if (nsPid === null) return null;
   let command = cmdline === null ? '' : parseCmdline(cmdline);
   // Zombies and kernel threads have an empty cmdline; ps prints them as [comm], so do we.
   if (command === '') command = `[${stat.comm}]`;
@@ -65,13 +70,18 @@ async function readOne(hostPid: number, procRoot: string): Promise<HostRow | nul
 }
 
 /**
- * Host PIDs of every process in the container: cgroup.procs, plus the processes that share the
- * init process's PID namespace. The second part finds zombies: an exited task leaves cgroup.procs
- * at once but keeps its PID (and one unit of pids.current) until its parent reaps it.
+ * Host PIDs of every process in the container: cgroup.procs, plus the zombies in the init
+ * process's PID namespace. An exited task leaves cgroup.procs at once (and its /proc/<pid>/cgroup
+ * then names the root on cgroup v1: checked on this host) but keeps its PID and one unit of
+ * pids.current until its parent reaps it. Only zombies: a live process of that namespace outside
+ * the cgroup belongs to another container (a `--pid=container:X` sidecar shares X's namespace).
+ * In a shared namespace (`sharedNs`: pid=host, pid=container:X) the namespace is not the
+ * container's at all: the cgroup alone says what is.
  * Cost: one readlink per host process (~500 on a busy host, a few ms).
  */
-export async function containerHostPids(cgroupDir: string, initPid: number, procRoot: string): Promise<number[]> {
+export async function containerHostPids(cgroupDir: string, initPid: number, procRoot: string, sharedNs: boolean): Promise<number[]> {
   const members = new Set(listCgroupProcs(cgroupDir));
+  if (sharedNs) return [...members];
   let ns: string | null = null;
   try {
     ns = await readlink(`${procRoot}/${initPid}/ns/pid`);
@@ -88,7 +98,9 @@ export async function containerHostPids(cgroupDir: string, initPid: number, proc
     entries.map(async (e) => {
       if (!/^[1-9]\d*$/.test(e) || members.has(Number(e))) return;
       try {
-        if ((await readlink(`${procRoot}/${e}/ns/pid`)) === ns) members.add(Number(e));
+        if ((await readlink(`${procRoot}/${e}/ns/pid`)) !== ns) return;
+        const stat = parseProcStats((await readText(`${procRoot}/${e}/stat`)) ?? '')[0];
+        if (stat?.state === 'Z') members.add(Number(e));
       } catch {
         // exited meanwhile, or a kernel thread
       }

@@ -5,17 +5,18 @@
 import { engineCall, type Engine } from '../engine/client.ts';
 import type { UsageSample } from '../decide/idle.ts';
 import { readCpuUsageNs, type HostPaths } from './cgroup.ts';
-import { cgroupCandidates, parseMountinfo, parseProcCgroup } from './cgroup-parse.ts';
+import { cgroupCandidates, containerPaths, parseMountinfo, parseProcCgroup } from './cgroup-parse.ts';
 import { readText } from './fs.ts';
 import { parseBlkioServiceBytes, parseIoStat, parseNetDev } from './io-counters-parse.ts';
 
-async function blockBytes(initPid: number, paths: HostPaths): Promise<number | null> {
+async function blockBytes(initPid: number, containerId: string, paths: HostPaths): Promise<number | null> {
   const [cgText, mountText] = await Promise.all([
     readText(`${paths.procRoot}/${initPid}/cgroup`),
     paths.cgroupRoot ? Promise.resolve('') : readText(`${paths.procRoot}/self/mountinfo`),
   ]);
   if (cgText === null) return null;
-  for (const c of cgroupCandidates(parseProcCgroup(cgText), parseMountinfo(mountText ?? ''), 'blkio', paths.cgroupRoot)) {
+  // the container's own cgroup (named after its ID), not its init's leaf: src/observe/cgroup.ts
+  for (const c of cgroupCandidates(containerPaths(parseProcCgroup(cgText), containerId), parseMountinfo(mountText ?? ''), 'blkio', paths.cgroupRoot)) {
     if (c.version === 1) {
       const text = await readText(`${c.dir}/blkio.throttle.io_service_bytes_recursive`);
       const n = text === null ? null : parseBlkioServiceBytes(text);
@@ -28,11 +29,11 @@ async function blockBytes(initPid: number, paths: HostPaths): Promise<number | n
   return null;
 }
 
-export async function readLocalUsage(initPid: number, paths: HostPaths, nowMs: number): Promise<UsageSample | null> {
+export async function readLocalUsage(initPid: number, containerId: string, paths: HostPaths, nowMs: number): Promise<UsageSample | null> {
   if (!Number.isSafeInteger(initPid) || initPid <= 0) return null;
   const [cpuNs, block, net] = await Promise.all([
-    readCpuUsageNs(initPid, paths),
-    blockBytes(initPid, paths),
+    readCpuUsageNs(initPid, containerId, paths),
+    blockBytes(initPid, containerId, paths),
     readText(`${paths.procRoot}/${initPid}/net/dev`).then((t) => (t === null ? null : parseNetDev(t))),
   ]);
   if (cpuNs === null || block === null || net === null) return null;

@@ -1,13 +1,15 @@
 // What one observation of one container holds: the input of decide/ and of every report.
 import type { ContainerInfo } from '../engine/containers.ts';
-import type { PidsReading, ProcessTable } from '../types.ts';
+import type { Layout, PidsReading, ProcessTable } from '../types.ts';
 import type { PidsLimitReading } from './pids-limits.ts';
 import type { StatsReading } from './stats.ts';
 
 export interface ContainerObservation {
   info: ContainerInfo;
+  /** Which views and routes are sound for this container on this host (locality.ts). */
+  layout: Layout;
   pids: PidsReading;
-  /** The container's pids cgroup directory on this host, when found. */
+  /** The container's pids cgroup directory on this host: set only when layout.local. */
   cgroupDir: string | null;
   /** null when processes were not read (the monitor's cheap path found the container healthy). */
   table: ProcessTable | null;

@@ -1,10 +1,13 @@
 // The container's process table. First choice: `ps` inside the container (the container's own
 // view, and the only one a remote engine allows), then ONE `cat` of every /proc/<pid>/stat for
-// start times, states and thread counts. Fallback: the host's /proc for the PIDs in the container's
-// cgroup, when the container has no ps, exec fails (a full container cannot fork), or times out.
+// start times, states and thread counts. Locally the table is the container's cgroup members read
+// from the host's /proc (ps's rows are kept only where they are one of them, by PID and start
+// time), and it is read from the host alone when the container has no ps, exec fails or is
+// refused (a full container cannot fork runc's init), the container is at its pids limit, or it
+// shares a PID namespace (pid=host, pid=container:X: ps there lists other processes too).
 import type { Engine } from '../engine/client.ts';
-import { execInContainer, ExecFailedError } from '../engine/exec.ts';
-import type { Proc, ProcessTable } from '../types.ts';
+import { execInContainer, ExecFailedError, type ExecResult } from '../engine/exec.ts';
+import type { Layout, PidsReading, Proc, ProcessTable } from '../types.ts';
 import { containerHostPids, readHostProcs } from './host-proc.ts';
 import { parseProcStats, type StatRecord } from './proc-stat.ts';
 import { PS_ATTEMPTS, PS_EXEC_ENV, assessPsAttempt } from './ps/argv.ts';
@@ -14,6 +17,19 @@ import { mergeProcesses } from './ps/merge.ts';
 /** Exit statuses from runc when the program is not there or can't be run (Docker's 126/127). */
 const PROGRAM_MISSING = new Set([126, 127]);
 
+/**
+ * The engine's words when it cannot start an exec's process at all, whatever the program: runc
+ * forks its init inside the container's cgroup, and at pids.max the fork fails. Measured on
+ * Docker 26 with runc (cgroup v2): exit 126, "OCI runtime exec failed: ... read init-p:
+ * connection reset by peer"; older runc says "resource temporarily unavailable" (EAGAIN from
+ * fork) or "fork/exec". Every further exec then fails the same way and costs a failed fork.
+ */
+const EXEC_REFUSED = /read init-p|resource temporarily unavailable|fork\/exec|cannot fork|connection reset by peer/i;
+
+export function execRefused(r: ExecResult): boolean {
+  return r.exitCode === 126 && EXEC_REFUSED.test(r.stdout + r.stderr);
+}
+
 export interface ProbeOptions {
   execTimeoutMs: number;
   procRoot: string;
@@ -21,33 +37,48 @@ export interface ProbeOptions {
   preferHost?: boolean;
 }
 
+/** Where the host view is: set only when layout.local (locality.ts). */
+export interface HostView {
+  cgroupDir: string;
+  layout: Layout;
+  pids: PidsReading;
+}
+
 export async function readProcesses(
   engine: Engine,
   containerId: string,
   initPid: number,
-  cgroupDir: string | null,
+  host: HostView | null,
   opts: ProbeOptions,
 ): Promise<ProcessTable> {
-  let reason: string | undefined;
-  if (!opts.preferHost || !cgroupDir) {
-    try {
-      // Locally the host's /proc gives start times, states and host PIDs for free, which saves
-      // the `cat` exec (~50 ms of runc CPU each: the dominant cost of an audit).
-      const hostView = cgroupDir
-        ? async () => readHostProcs(await containerHostPids(cgroupDir, initPid, opts.procRoot), opts.procRoot)
-        : null;
-      const viaPs = await readViaPs(engine, containerId, opts.execTimeoutMs, hostView);
-      if (viaPs) return viaPs;
-      reason = 'no usable ps in the container';
-    } catch (e) {
-      reason = e instanceof Error ? e.message : String(e);
-    }
+  const hostProcs = host
+    ? async () =>
+        readHostProcs(
+          await containerHostPids(host.cgroupDir, initPid, opts.procRoot, host.layout.sharedPidNamespace),
+          opts.procRoot,
+          host.layout.nsDepth,
+        )
+    : null;
+  let reason = host ? hostFirstReason(host) : undefined;
+  if (reason === undefined && !(opts.preferHost && host)) {
+    const viaPs = await readViaPs(engine, containerId, opts.execTimeoutMs, hostProcs);
+    if ('table' in viaPs) return viaPs.table;
+    reason = viaPs.reason;
   }
-  if (cgroupDir) {
-    const procs = await readHostProcs(await containerHostPids(cgroupDir, initPid, opts.procRoot), opts.procRoot);
-    return { procs, source: 'host-proc', ...(reason ? { fallbackReason: reason } : {}) };
-  }
+  if (hostProcs) return { procs: await hostProcs(), source: 'host-proc', ...(reason ? { fallbackReason: reason } : {}) };
   throw new ExecFailedError(`${reason ?? 'ps not run'}; and the container's cgroup is not readable from this host`);
+}
+
+/** Why not even try ps, when the host view is there. */
+function hostFirstReason(host: HostView): string | undefined {
+  if (host.layout.sharedPidNamespace) {
+    return `shared PID namespace (pid=${host.layout.pidMode}): ps there lists processes outside the container; its cgroup's members are its processes`;
+  }
+  const { current, max } = host.pids;
+  if (current !== null && max !== null && current >= max) {
+    return `at the pids limit (${current}/${max}): an exec cannot fork there, read from the host`;
+  }
+  return undefined;
 }
 
 async function readViaPs(
@@ -55,28 +86,36 @@ async function readViaPs(
   containerId: string,
   timeoutMs: number,
   hostView: (() => Promise<Proc[]>) | null,
-): Promise<ProcessTable | null> {
+): Promise<{ table: ProcessTable } | { reason: string }> {
   const probeArgvs: string[][] = [];
   let parsed: ParsedPs | null = null;
+  let why = 'no usable ps in the container';
   // The ladder decides the next attempt from each answer (argv.ts): 1 exec for BusyBox desktop
   // and procps, 2 for toybox and the option-less BusyBox. At most one try per attempt.
   for (let attempt: number | null = 0, tries = 0; attempt !== null && tries < PS_ATTEMPTS.length; tries++) {
     const argv = [...PS_ATTEMPTS[attempt]!];
-    const result = await execInContainer(engine.docker, containerId, argv, { timeoutMs, env: [...PS_EXEC_ENV] });
+    let result: ExecResult;
+    try {
+      result = await execInContainer(engine.docker, containerId, argv, { timeoutMs, env: [...PS_EXEC_ENV] });
+    } catch (e) {
+      return { reason: e instanceof Error ? e.message : String(e) };
+    }
+    // The first refused exec says it all: the others would be refused too, each a failed fork.
+    if (execRefused(result)) return { reason: `exec refused by the engine (pids limit?): ${firstLine(result)}` };
     probeArgvs.push(argv);
     const a = assessPsAttempt(attempt, result);
     if (a.verdict === 'accept') {
       parsed = a.parsed;
       break;
     }
+    if (a.verdict === 'give-up') why = a.why === 'no ps in the container' ? a.why : `ps output unusable: ${a.why}`;
     attempt = a.verdict === 'next' ? a.next : null;
   }
-  if (!parsed) return null;
+  if (!parsed) return { reason: why };
   if (hostView) {
     const host = await hostView();
     const procs = mergeProcesses(parsed.rows, host.map(toStatRecord), probeArgvs);
-    attachHostPids(procs, host);
-    return { procs, source: 'ps', flavor: parsed.flavor };
+    return { table: { procs: onlyHostMembers(procs, host), source: 'ps', flavor: parsed.flavor } };
   }
   const pids = parsed.rows.map((r) => r.pid);
   // One exec for every start time: `cat` takes many files and goes on past vanished ones (exit 1).
@@ -90,7 +129,11 @@ async function readViaPs(
   }
   probeArgvs.push(catArgv);
   const procs = mergeProcesses(parsed.rows, parseProcStats(statText), probeArgvs);
-  return { procs, source: 'ps', flavor: parsed.flavor };
+  return { table: { procs, source: 'ps', flavor: parsed.flavor } };
+}
+
+function firstLine(r: ExecResult): string {
+  return (r.stdout + r.stderr).trim().split('\n')[0]!.slice(0, 200);
 }
 
 /** The host's record of a process, in the container's PID namespace, as a /proc/<pid>/stat record. */
@@ -99,24 +142,29 @@ function toStatRecord(p: Proc): StatRecord {
 }
 
 /**
- * Joins ps's view with the host's by (PID in the container, start time): the same identity check
- * the kill path uses, so a PID reused between the two reads is never attached to the wrong process.
+ * ps's rows that are one of the container's cgroup members (or its zombies), joined with the
+ * host's record by (PID in the container, start time): the same identity check the kill path
+ * uses, so a PID reused between the two reads is never attached to the wrong process. A row
+ * without a host record is dropped: it is not the container's (a `--pid=container:X` sidecar's
+ * process seen from X) or it exited between the two reads.
  */
-function attachHostPids(procs: Proc[], host: Proc[]): void {
+function onlyHostMembers(procs: Proc[], host: Proc[]): Proc[] {
   const byPid = new Map(host.map((h) => [h.pid, h]));
+  const out: Proc[] = [];
   for (const p of procs) {
     const h = byPid.get(p.pid);
-    if (h && h.hostPid !== undefined && (p.startTicks === undefined || p.startTicks === h.startTicks)) {
-      p.hostPid = h.hostPid;
-      if (p.startTicks === undefined) p.startTicks = h.startTicks;
-      if (p.threads === undefined) p.threads = h.threads;
-      // The kernel's argv is the exact one: every ps prints a newline inside an argument as a
-      // space or '?', BusyBox without desktop cuts lines at 77 bytes, toybox's args cuts argv[0].
-      // Zombies have no argv on the host ("[comm]"); ps's rendering stands for them.
-      if (h.state !== 'Z' && h.command !== `[${h.comm}]`) {
-        p.command = h.command;
-        delete p.truncated;
-      }
+    if (!h || h.hostPid === undefined || (p.startTicks !== undefined && p.startTicks !== h.startTicks)) continue;
+    p.hostPid = h.hostPid;
+    if (p.startTicks === undefined) p.startTicks = h.startTicks;
+    if (p.threads === undefined) p.threads = h.threads;
+    // The kernel's argv is the exact one: every ps prints a newline inside an argument as a
+    // space or '?', BusyBox without desktop cuts lines at 77 bytes, toybox's args cuts argv[0].
+    // Zombies have no argv on the host ("[comm]"); ps's rendering stands for them.
+    if (h.state !== 'Z' && h.command !== `[${h.comm}]`) {
+      p.command = h.command;
+      delete p.truncated;
     }
+    out.push(p);
   }
+  return out;
 }

@@ -79,7 +79,7 @@ export async function observeReapSubject(
     for (const pid of ownerPidsOf(info.labels, rules.ownerLabels)) owners.set(pid, await readOwnerProcess(pid, paths.procRoot, bootMs!));
   }
   let sample: UsageSample | null = null;
-  if (wantUsage) sample = engine.local ? await readLocalUsage(info.initPid, paths, nowMs) : await readApiUsage(engine, info.id, nowMs);
+  if (wantUsage) sample = engine.local ? await readLocalUsage(info.initPid, info.id, paths, nowMs) : await readApiUsage(engine, info.id, nowMs);
   const subject: ReapSubject = {
     id: info.id,
     name: info.name,

@@ -23,7 +23,8 @@ export function auditTable(rows: AuditedContainer[]): string {
       `${obs.pids.current ?? '?'}/${obs.pids.max ?? 'max'}`,
       obs.stats?.cpuPercent === null || obs.stats === null ? '-' : obs.stats.cpuPercent.toFixed(1),
       obs.stats?.memoryBytes == null ? '-' : humanBytes(obs.stats.memoryBytes),
-      `${obs.table?.source ?? 'none'}/${obs.pids.source}`,
+      // A local engine's container seen only through the engine (locality.ts) says so here.
+      `${obs.table?.source ?? 'none'}/${obs.pids.source}${obs.layout.remoteReason && !obs.layout.remoteReason.startsWith('engine at') ? ' (remote)' : ''}`,
     ]);
   }
   const widths = header.map((_, i) => Math.max(...lines.map((l) => displayWidth(l[i]!))));

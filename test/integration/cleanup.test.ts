@@ -111,7 +111,9 @@ function checkLine(o: Record<string, unknown>, raw: string): LogLine {
   if (o.event === 'kill') {
     if (typeof o.step !== 'string' || o.step === 'restart') bad('(kill) without a kill step');
     if (o.signal !== 'SIGTERM' && o.signal !== 'SIGKILL') bad('(kill) without SIGTERM/SIGKILL');
-    if (!isPidList(o.pids) || o.pids.length === 0) bad('(kill) without pids');
+    // one line per route and tree level: a level whose processes all exited by themselves lists them as gonePids
+    const others = [o.gonePids, o.skippedReusedPids].filter((x) => Array.isArray(x) && x.length > 0);
+    if (!isPidList(o.pids) || (o.pids.length === 0 && others.length === 0)) bad('(kill) without pids');
     const n = (o.pids as number[]).length;
     if (new Set(o.pids as number[]).size !== n) bad('(kill) with a PID twice');
     if (!Array.isArray(o.commands) || o.commands.length !== n || !o.commands.every((c) => typeof c === 'string')) bad('(kill) without one command per pid');
@@ -178,6 +180,32 @@ function resultOf(r: { lines: LogLine[] }): LogLine {
   expect(res).toHaveLength(1);
   return res[0]!;
 }
+/**
+ * One route at one tree level per kill line: every SIGTERM (or SIGKILL) line of a step, merged
+ * into one, with the processes found gone at a level (a parent that exited once its child was
+ * killed: gonePids, goneHostPids, goneCommands) counted as covered. Each PID appears once.
+ */
+function mergedKill(r: { lines: LogLine[] }, signal: 'SIGTERM' | 'SIGKILL', step?: string): LogLine {
+  const lines = kills(r, signal).filter((l) => step === undefined || l.step === step);
+  expect(lines.length).toBeGreaterThan(0);
+  const steps = new Set(lines.map((l) => l.step));
+  if (step === undefined) expect(steps.size).toBe(1);
+  // one line per route and level
+  const keys = lines.map((l) => `${l.via}@${l.depth}`);
+  expect(new Set(keys).size).toBe(keys.length);
+  const pids: number[] = [];
+  const hostPids: number[] = [];
+  const commands: string[] = [];
+  for (const l of lines) {
+    pids.push(...l.pids!, ...((l.gonePids as number[] | undefined) ?? []));
+    hostPids.push(...(l.hostPids ?? []), ...((l.goneHostPids as number[] | undefined) ?? []));
+    commands.push(...l.commands!, ...((l.goneCommands as string[] | undefined) ?? []));
+  }
+  expect(new Set(pids).size).toBe(pids.length);
+  const vias = [...new Set(lines.map((l) => l.via))];
+  return { ...lines[0]!, pids, hostPids, commands, via: vias.join('+') };
+}
+
 const signalledHostPids = (r: { lines: LogLine[] }) => new Set(kills(r).flatMap((l) => l.hostPids ?? []));
 const signalledPids = (r: { lines: LogLine[] }) => new Set(kills(r).flatMap((l) => l.pids ?? []));
 
@@ -245,10 +273,10 @@ describeEngine('cleanup: dedupe', () => {
     expect(r.lines.every((l) => l.container === target.name && l.dryRun === false)).toBe(true);
     expect(stepsOf(r)).toEqual(['dedupe']);
     expect(kills(r, 'SIGKILL')).toHaveLength(0);
-    const term = kills(r, 'SIGTERM');
-    expect(term).toHaveLength(1);
+    const term = [mergedKill(r, 'SIGTERM')];
     expect(term[0]!.step).toBe('dedupe');
-    expect(term[0]!.via).toBe('exec');
+    // a local engine signals through the host (after the identity check), never an exec'd kill
+    expect(term[0]!.via).toBe('host');
     // the whole trees: npm, its sh and the node server, with the kernel's command lines
     expectKillCovers(term[0]!, victims.flatMap(chainProcs));
 
@@ -282,8 +310,7 @@ describeEngine('cleanup: dedupe', () => {
     const r = await cleanup('keep2', ['--container', w.name, '--keep', '2', '--grace', '2']);
     expect(r.code).toBe(0);
     expect(stepsOf(r)).toEqual(['dedupe']);
-    const term = kills(r, 'SIGTERM');
-    expect(term).toHaveLength(1);
+    const term = [mergedKill(r, 'SIGTERM')];
     expectKillCovers(term[0]!, chainProcs(magic[0]!));
     expect(chainProcs(magic[0]!).every(isDead)).toBe(true);
     const survivors = [magic[1]!, magic[2]!, ...chainsTitled(before, RUV_TITLE)];
@@ -304,7 +331,7 @@ describeEngine('cleanup: oldest and --steps', () => {
     expect(r.code).toBe(0);
     expect(stepsOf(r)).toEqual(['oldest']);
     // 16 -> 10 processes: the two oldest chains (3 processes each)
-    expectKillCovers(kills(r, 'SIGTERM')[0]!, chains.slice(0, 2).flatMap(chainProcs));
+    expectKillCovers(mergedKill(r, 'SIGTERM'), chains.slice(0, 2).flatMap(chainProcs));
     expect(chains.slice(0, 2).flatMap(chainProcs).every(isDead)).toBe(true);
     expect(chains.slice(2).flatMap(chainProcs).every(isAlive)).toBe(true);
     expect(resultOf(r).after).toEqual({ processes: 10, pidsCurrent: pidsFiles(w).current });
@@ -318,7 +345,7 @@ describeEngine('cleanup: oldest and --steps', () => {
     const r = await cleanup('steps-dedupe', ['--container', w.name, '--steps', 'dedupe', '--grace', '2']);
     expect(r.code).toBe(1);
     expect(stepsOf(r)).toEqual(['dedupe']);
-    expectKillCovers(kills(r, 'SIGTERM')[0]!, chainProcs(magic[0]!));
+    expectKillCovers(mergedKill(r, 'SIGTERM'), chainProcs(magic[0]!));
     expect(events(r, 'restart')).toHaveLength(0);
     const res = resultOf(r);
     expect(res.healthy).toBe(false);
@@ -384,7 +411,9 @@ describeEngine('cleanup: a respawning app', () => {
     expect(events(r, 'restart-suppressed')).toHaveLength(0);
     // the kill steps only ever named matching processes' trees, never PID 1
     expect(signalledPids(r).has(1)).toBe(false);
-    for (const l of kills(r, 'SIGTERM')) {
+    for (const step of ['dedupe', 'oldest', 'all']) {
+      const l = mergedKill(r, 'SIGTERM', step);
+      // the npm exec roots were signalled, or found gone once their children were killed
       expect(l.commands!.some((c) => c.startsWith('npm exec '))).toBe(true);
       expect(l.commands!.every((c) => c.startsWith('npm exec ') || c.startsWith('sh -c ') || c.startsWith('node /root/.npm/_npx/'))).toBe(true);
     }
@@ -415,11 +444,9 @@ describeEngine('cleanup: trees that ignore SIGTERM', () => {
     const grace = 0.5;
     const r = await cleanup('noterm', ['--container', w.name, '--max-procs', '9', '--grace', String(grace)]);
     expect(r.code).toBe(0);
-    const term = kills(r, 'SIGTERM');
-    const kill = kills(r, 'SIGKILL');
-    expect(term).toHaveLength(1);
-    expect(kill).toHaveLength(1);
-    expect(r.lines.indexOf(kill[0]!)).toBeGreaterThan(r.lines.indexOf(term[0]!));
+    const term = [mergedKill(r, 'SIGTERM')];
+    const kill = [mergedKill(r, 'SIGKILL')];
+    expect(r.lines.findIndex((l) => l.signal === 'SIGKILL')).toBeGreaterThan(r.lines.findIndex((l) => l.signal === 'SIGTERM'));
     expectKillCovers(term[0]!, [...chainProcs(figma[0]!), ...chainProcs(ruv[0]!)]);
     // the SIGTERM-abiding ruv-swarm tree went on SIGTERM; only the figma tree was left for SIGKILL
     expectKillCovers(kill[0]!, chainProcs(figma[0]!));
@@ -490,9 +517,9 @@ describeEngine('cleanup: zombies and odd command lines', () => {
       // --npx-orphans false: the live figma chain's server (npx cache) is not what this test is about
       const r = await cleanup(`odd-${image}`, [...MATCH, '--npx-orphans', 'false', '--container', w.name, '--steps', 'all', '--max-procs', '5', '--grace', '0.5']);
       expect(stepsOf(r)).toEqual(['all']);
-      const term = kills(r, 'SIGTERM');
-      expect(term).toHaveLength(1);
-      expect(term[0]!.via).toBe(image === 'nops' ? 'host' : 'exec');
+      const term = [mergedKill(r, 'SIGTERM')];
+      // a local engine signals through the host whatever the image has
+      expect(term[0]!.via).toBe('host');
       // exactly the odd processes (container and host PIDs), other uids and the stopped one included
       expect(sortNum(term[0]!.pids!)).toEqual(sortNum(odd.map((p) => p.pid)));
       expect(sortNum(term[0]!.hostPids!)).toEqual(sortNum(odd.map((p) => p.hostPid)));
@@ -551,7 +578,7 @@ describeEngine('cleanup: zombies and odd command lines', () => {
     const r = await cleanup('zombies-own', ['--container', w.name, '--max-procs', '7', '--grace', '0.5']);
     expect(r.code).toBe(0);
     expect(stepsOf(r)).toEqual(['dedupe']);
-    expectKillCovers(kills(r, 'SIGTERM')[0]!, magic.slice(0, 2).flatMap(chainProcs));
+    expectKillCovers(mergedKill(r, 'SIGTERM'), magic.slice(0, 2).flatMap(chainProcs));
     expect(signalledPids(r).has(zombie.pid)).toBe(false);
     expect(signalledPids(r).has(1)).toBe(false);
     const after = hostProcsOfContainer(w);
@@ -571,8 +598,7 @@ describeEngine('cleanup: ps-less container and the pids limit', () => {
     const magic = chainsTitled(before, MAGIC_TITLE);
     const r = await cleanup('nops', ['--container', w.name, '--max-procs', '6', '--grace', '2']);
     expect(r.code).toBe(0);
-    const term = kills(r, 'SIGTERM');
-    expect(term).toHaveLength(1);
+    const term = [mergedKill(r, 'SIGTERM')];
     expect(term[0]!.via).toBe('host');
     expectKillCovers(term[0]!, magic.slice(0, 2).flatMap(chainProcs));
     expect(magic.slice(0, 2).flatMap(chainProcs).every(isDead)).toBe(true);
@@ -598,7 +624,7 @@ describeEngine('cleanup: ps-less container and the pids limit', () => {
       const r = await cleanup(`full-${image}`, ['--container', w.name, '--grace', '2']);
       expect(r.code).toBe(0);
       expect(stepsOf(r)).toEqual(['dedupe']);
-      expectKillCovers(kills(r, 'SIGTERM')[0]!, magic.slice(0, 2).flatMap(chainProcs));
+      expectKillCovers(mergedKill(r, 'SIGTERM'), magic.slice(0, 2).flatMap(chainProcs));
       const res = resultOf(r);
       expect(res.before!.pidsCurrent).toBe(limit);
       expect(res.after!.pidsCurrent!).toBeLessThan(0.8 * limit);
@@ -637,8 +663,7 @@ describeEngine('cleanup: PID 1, --protect, --emergency', () => {
     ]);
     expect(r.code).toBe(0);
     expect(stepsOf(r)).toEqual(['all']);
-    const term = kills(r, 'SIGTERM');
-    expect(term).toHaveLength(1);
+    const term = [mergedKill(r, 'SIGTERM')];
     expect(term[0]!.step).toBe('all');
     expectKillCovers(term[0]!, [...workers, ...npmAndSh]);
     // alive = never signalled: PID 1 exits on SIGTERM, so do keepme and the node servers
@@ -660,8 +685,7 @@ describeEngine('cleanup: --dry-run', () => {
     expect(r.lines.length).toBeGreaterThanOrEqual(3);
     expect(r.lines.every((l) => l.dryRun === true)).toBe(true);
     expect(stepsOf(r)).toEqual(['dedupe']);
-    const term = kills(r, 'SIGTERM');
-    expect(term).toHaveLength(1);
+    const term = [mergedKill(r, 'SIGTERM')];
     expectKillCovers(term[0]!, [...magic.slice(0, 2), ruv[0]!].flatMap(chainProcs));
     expect(kills(r, 'SIGKILL')).toHaveLength(0);
     const res = resultOf(r);
@@ -705,12 +729,14 @@ describeEngine('cleanup: --log-file', () => {
         expect(r.stderr).toContain('healthy');
       }
       const lines = parseLog(readFileSync(file, 'utf8'), file);
-      expect(afterFirst.length).toBe(3);
+      // step, one SIGTERM line per tree level (node, sh -c, npm exec), result
+      const perRun = ['step:', 'kill:SIGTERM', 'kill:SIGTERM', 'kill:SIGTERM', 'result:'];
+      expect(afterFirst.length).toBe(perRun.length);
       expect(lines.slice(0, afterFirst.length)).toEqual(afterFirst); // appended, not truncated
       for (const w of ws) {
-        expect(lines.filter((l) => l.containerId === w.id).map((l) => `${l.event}:${l.signal ?? ''}`)).toEqual(['step:', 'kill:SIGTERM', 'result:']);
+        expect(lines.filter((l) => l.containerId === w.id).map((l) => `${l.event}:${l.signal ?? ''}`)).toEqual(perRun);
       }
-      expect(lines).toHaveLength(12);
+      expect(lines).toHaveLength(4 * perRun.length);
       // run 1's lines, then run 2's, then the concurrent runs'
       const idx = (w: Workload) => lines.map((l, i) => (l.containerId === w.id ? i : -1)).filter((i) => i >= 0);
       expect(Math.max(...idx(ws[0]!))).toBeLessThan(Math.min(...idx(ws[1]!)));

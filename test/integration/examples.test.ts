@@ -192,10 +192,11 @@ describeEngine('examples/ run as shown', () => {
     nohupPid = await waitFor(() => Number(readFileSync(PIDFILE(), 'utf8').trim()) || null, 10_000, 50, 'the pid file');
     expect(aliveProc(nohupPid)).toBe(true);
     expect(readlinkSync(`/proc/${nohupPid}/fd/0`)).toBe('/dev/null');
+    // the pid file is written before the handlers are installed, the start line after them
+    const start = await waitFor(() => readLog(LOG()).find((e) => e.event === 'start'), 10_000, 50, 'start line');
     // nohup set SIGHUP to ignored; pidwarden's own handler replaces that (needed for logrotate)
     const sigCgt = BigInt(`0x${readFileSync(`/proc/${nohupPid}/status`, 'utf8').match(/SigCgt:\s*([0-9a-f]+)/)![1]}`);
     expect((sigCgt >> 0n) & 1n).toBe(1n); // bit 0 = signal 1 = SIGHUP
-    const start = await waitFor(() => readLog(LOG()).find((e) => e.event === 'start'), 10_000, 50, 'start line');
     expect(start.pid).toBe(nohupPid);
     expect(start.interval).toBe(30);
     await cleaned(LOG(), w);

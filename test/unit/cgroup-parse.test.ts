@@ -142,16 +142,16 @@ describe('pidsCgroupCandidates', () => {
   test('v1 hybrid, cgroupfs driver (real capture): the v1 pids hierarchy comes first, the unified tree second', () => {
     const cg = parseProcCgroup(fixture(V1, 'proc-pid-cgroup.pids-limit-25.txt'));
     expect(pidsCgroupCandidates(cg, v1Mounts())).toEqual([
-      { dir: `/sys/fs/cgroup/pids/docker/${LIMITED_ID}`, version: 1 },
-      { dir: `/sys/fs/cgroup/unified/docker/${LIMITED_ID}`, version: 2 },
+      { dir: `/sys/fs/cgroup/pids/docker/${LIMITED_ID}`, version: 1, top: '/sys/fs/cgroup/pids' },
+      { dir: `/sys/fs/cgroup/unified/docker/${LIMITED_ID}`, version: 2, top: '/sys/fs/cgroup/unified' },
     ]);
   });
 
   test('v1 hybrid with --cgroup-parent /custom/parent (real capture): the dir follows the parent, not /docker', () => {
     const cg = parseProcCgroup(fixture(V1, 'proc-pid-cgroup.cgroup-parent.txt'));
     const candidates = pidsCgroupCandidates(cg, v1Mounts());
-    expect(candidates[0]).toEqual({ dir: `/sys/fs/cgroup/pids/custom/parent/${PARENT_ID}`, version: 1 });
-    expect(candidates[1]).toEqual({ dir: `/sys/fs/cgroup/unified/custom/parent/${PARENT_ID}`, version: 2 });
+    expect(candidates[0]).toEqual({ dir: `/sys/fs/cgroup/pids/custom/parent/${PARENT_ID}`, version: 1, top: '/sys/fs/cgroup/pids' });
+    expect(candidates[1]).toEqual({ dir: `/sys/fs/cgroup/unified/custom/parent/${PARENT_ID}`, version: 2, top: '/sys/fs/cgroup/unified' });
     expect(candidates).toHaveLength(2);
   });
 
@@ -164,7 +164,7 @@ describe('pidsCgroupCandidates', () => {
   test('pure v2, systemd driver (hand-written): one candidate under /sys/fs/cgroup', () => {
     const cg = parseProcCgroup(fixture(V2, 'proc-pid-cgroup.txt'));
     expect(pidsCgroupCandidates(cg, v2Mounts())).toEqual([
-      { dir: `/sys/fs/cgroup/system.slice/docker-${V2_ID}.scope`, version: 2 },
+      { dir: `/sys/fs/cgroup/system.slice/docker-${V2_ID}.scope`, version: 2, top: '/sys/fs/cgroup' },
     ]);
   });
 
@@ -187,14 +187,14 @@ describe('pidsCgroupCandidates', () => {
     test('a cgroup below the mount root is found relative to the mount point', () => {
       const cg = parseProcCgroup(`8:pids:${SELF}/child\n0::${SELF}/child\n`);
       expect(pidsCgroupCandidates(cg, mounts)).toEqual([
-        { dir: '/sys/fs/cgroup/pids/child', version: 1 },
-        { dir: '/sys/fs/cgroup/unified/child', version: 2 },
+        { dir: '/sys/fs/cgroup/pids/child', version: 1, top: '/sys/fs/cgroup/pids' },
+        { dir: '/sys/fs/cgroup/unified/child', version: 2, top: '/sys/fs/cgroup/unified' },
       ]);
     });
 
     test('the mount root itself maps to the mount point', () => {
       const cg = parseProcCgroup(`8:pids:${SELF}\n`);
-      expect(pidsCgroupCandidates(cg, mounts)).toEqual([{ dir: '/sys/fs/cgroup/pids', version: 1 }]);
+      expect(pidsCgroupCandidates(cg, mounts)).toEqual([{ dir: '/sys/fs/cgroup/pids', version: 1, top: '/sys/fs/cgroup/pids' }]);
     });
 
     test('another container, outside the mounted subtree, is not reachable: no candidate', () => {
@@ -212,23 +212,23 @@ describe('pidsCgroupCandidates', () => {
     test('v1 hybrid: <root>/pids/<path> first, then the two v2 layouts', () => {
       const cg = parseProcCgroup(fixture(V1, 'proc-pid-cgroup.pids-limit-25.txt'));
       expect(pidsCgroupCandidates(cg, v1Mounts(), '/host/sys/fs/cgroup')).toEqual([
-        { dir: `/host/sys/fs/cgroup/pids/docker/${LIMITED_ID}`, version: 1 },
-        { dir: `/host/sys/fs/cgroup/docker/${LIMITED_ID}`, version: 2 },
-        { dir: `/host/sys/fs/cgroup/unified/docker/${LIMITED_ID}`, version: 2 },
+        { dir: `/host/sys/fs/cgroup/pids/docker/${LIMITED_ID}`, version: 1, top: '/host/sys/fs/cgroup/pids' },
+        { dir: `/host/sys/fs/cgroup/docker/${LIMITED_ID}`, version: 2, top: '/host/sys/fs/cgroup' },
+        { dir: `/host/sys/fs/cgroup/unified/docker/${LIMITED_ID}`, version: 2, top: '/host/sys/fs/cgroup/unified' },
       ]);
     });
 
     test('pure v2: <root>/<path>, then <root>/unified/<path>', () => {
       const cg = parseProcCgroup(fixture(V2, 'proc-pid-cgroup.txt'));
       expect(pidsCgroupCandidates(cg, [], '/host/cgroup')).toEqual([
-        { dir: `/host/cgroup/system.slice/docker-${V2_ID}.scope`, version: 2 },
-        { dir: `/host/cgroup/unified/system.slice/docker-${V2_ID}.scope`, version: 2 },
+        { dir: `/host/cgroup/system.slice/docker-${V2_ID}.scope`, version: 2, top: '/host/cgroup' },
+        { dir: `/host/cgroup/unified/system.slice/docker-${V2_ID}.scope`, version: 2, top: '/host/cgroup/unified' },
       ]);
     });
 
     test('trailing slashes on the root and doubled slashes do not leak into the dirs', () => {
       const cg = parseProcCgroup('8:pids:/docker/abc\n');
-      expect(pidsCgroupCandidates(cg, [], '/host/cgroup///')).toEqual([{ dir: '/host/cgroup/pids/docker/abc', version: 1 }]);
+      expect(pidsCgroupCandidates(cg, [], '/host/cgroup///')).toEqual([{ dir: '/host/cgroup/pids/docker/abc', version: 1, top: '/host/cgroup/pids' }]);
     });
 
     test('the override wins over mountinfo even when mountinfo has the hierarchy', () => {
@@ -240,8 +240,8 @@ describe('pidsCgroupCandidates', () => {
 
     test('a v2 root cgroup ("0::/") gives the root itself', () => {
       expect(pidsCgroupCandidates(parseProcCgroup('0::/\n'), [], '/cg')).toEqual([
-        { dir: '/cg', version: 2 },
-        { dir: '/cg/unified', version: 2 },
+        { dir: '/cg', version: 2, top: '/cg' },
+        { dir: '/cg/unified', version: 2, top: '/cg/unified' },
       ]);
     });
   });

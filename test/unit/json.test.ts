@@ -30,7 +30,7 @@ describe('auditDocument field names (a contract: README, issue 2)', () => {
     });
   });
 
-  test('a container: exactly the contract fields (plus labels and problems)', () => {
+  test('a container: exactly the contract fields (plus labels, layout and problems)', () => {
     const [c] = doc().containers;
     expect(Object.keys(c).sort()).toEqual(
       [
@@ -47,6 +47,7 @@ describe('auditDocument field names (a contract: README, issue 2)', () => {
         'memoryBytes',
         'memoryLimitBytes',
         'labels',
+        'layout',
         'policy',
         'problems',
       ].sort(),

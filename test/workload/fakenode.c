@@ -1009,7 +1009,9 @@ static void prep_proc(void *a) {
   if (it->comm) setenv("FAKENODE_COMM", it->comm, 1);
   if (it->stop) setenv("FAKENODE_STOP", "1", 1);
   if (it->nice) setpriority(PRIO_PROCESS, 0, it->nice);
-  if (it->uid >= 0 && getuid() == 0) {
+  /* euid, not uid: a setuid-root workload started as a USER can still drop to another uid
+   * (test/integration/layouts.test.ts, the USER image) */
+  if (it->uid >= 0 && geteuid() == 0) {
     if (setgroups(0, NULL) != 0 || setgid(it->uid) != 0 || setuid(it->uid) != 0) {
       /* best effort: keep running as root */
     }

@@ -25,6 +25,9 @@ export function info(over: Partial<ContainerInfo> = {}): ContainerInfo {
     labels: { 'com.docker.compose.service': 'metamcp' },
     initPid: 6811,
     running: true,
+    pidMode: '',
+    startedAt: '2026-11-21T06:20:11.123456789Z',
+    user: '',
     ...over,
   };
 }
@@ -42,6 +45,7 @@ export function row(o: RowOptions = {}): AuditedContainer {
   const pids = o.pids ?? { current: 199, max: 250, source: 'cgroup-v1' };
   const obs: ContainerObservation = {
     info: info(o.info),
+    layout: { local: true, pidMode: '', sharedPidNamespace: false, nsDepth: 2, hostSignals: true },
     pids,
     cgroupDir: '/sys/fs/cgroup/pids/docker/db24ad411a5b17f4ad9518597aba6f5eb141199c3ac219c40da8e3ab04cc41f8',
     table,

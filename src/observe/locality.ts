@@ -1,0 +1,66 @@
+// Is the engine's host this host, for this container? A unix socket is no proof: Docker Desktop,
+// colima, podman machine, an ssh-forwarded socket and rootless engines without a cgroup per
+// container all hand out State.Pid values that mean something else (or nothing) here. The host's
+// /proc and host signals are used for a container only when all three hold: its init PID is
+// visible here, that process started when the engine says the container started, and it sits in
+// a cgroup named after the container's ID (findPidsCgroup finds none otherwise).
+import { realpath } from 'node:fs/promises';
+import type { Engine } from '../engine/client.ts';
+import type { ContainerInfo } from '../engine/containers.ts';
+import type { Layout } from '../types.ts';
+import type { ContainerCgroup } from './cgroup.ts';
+import { readText } from './fs.ts';
+import { isSharedPidMode, parseBootTime, startMatches, startedAtMs } from './layout.ts';
+import { parseNsPid, parseProcStats } from './proc-stat.ts';
+
+export async function readLayout(engine: Engine, info: ContainerInfo, procRoot: string, cgroup: ContainerCgroup | null): Promise<Layout> {
+  const pidMode = info.pidMode;
+  const shared = isSharedPidMode(pidMode);
+  const remote = (remoteReason: string): Layout => ({
+    local: false,
+    remoteReason,
+    pidMode,
+    sharedPidNamespace: shared,
+    nsDepth: 0,
+    hostSignals: false,
+    // In a shared namespace `ps` lists, and `kill N` reaches, processes of the host or of the
+    // other container; only the cgroup tells the container's own apart, and it is not readable.
+    ...(shared && info.running
+      ? { refusal: `shared PID namespace (pid=${pidMode}) and no cgroup view from here (${remoteReason}): observed from the API only, never acted on` }
+      : {}),
+  });
+  if (!engine.local) return remote(`engine at ${engine.address}`);
+  if (!info.running || !Number.isSafeInteger(info.initPid) || info.initPid <= 0) return remote('not running');
+  const [statText, statusText, procStat] = await Promise.all([
+    readText(`${procRoot}/${info.initPid}/stat`),
+    readText(`${procRoot}/${info.initPid}/status`),
+    readText(`${procRoot}/stat`),
+  ]);
+  const stat = statText === null ? undefined : parseProcStats(statText)[0];
+  if (!stat) return remote(`init PID ${info.initPid} not visible here (engine on another machine or VM?)`);
+  const boot = procStat === null ? null : parseBootTime(procStat);
+  if (boot === null) return remote(`no boot time in ${procRoot}/stat`);
+  if (!startMatches(stat.startTicks, boot, info.startedAt)) {
+    const seen = new Date(startedAtMs(stat.startTicks, boot)).toISOString();
+    return remote(`PID ${info.initPid} here started at ${seen}, the engine says ${info.startedAt || 'nothing'}: not its init`);
+  }
+  if (cgroup === null) return remote(`no cgroup named after the container's ID on this host`);
+  const nspids = statusText === null ? null : parseNsPid(statusText);
+  if (nspids === null) return remote(`no NSpid line in ${procRoot}/${info.initPid}/status (kernel before 4.1?)`);
+  return { local: true, pidMode, sharedPidNamespace: shared, nsDepth: nspids.length, hostSignals: await procRootIsOurs(procRoot) };
+}
+
+/**
+ * Whether `procRoot`'s PID numbers are our namespace's: its `self` resolves to our own PID. Not
+ * so for a host /proc bind-mounted into a container that has its own PID namespace (`self` there
+ * resolves to our host PID): kill(2) and pidfd_open(2) would take those numbers as PIDs of our
+ * namespace, i.e. other processes.
+ */
+async function procRootIsOurs(procRoot: string): Promise<boolean> {
+  try {
+    const self = await realpath(`${procRoot}/self`);
+    return self.slice(self.lastIndexOf('/') + 1) === String(process.pid);
+  } catch {
+    return false;
+  }
+}
