@@ -69,7 +69,7 @@ describeEngine('a mixed host: act only where asked, restart only with evidence',
       startWorkload({ image: 'busybox', name: 'busy', interval: 0.02, procs: SLEEPS(24) }),
       startWorkload({ image: 'busybox', name: 'roomy', interval: 0.02, procs: SLEEPS(24), pidsLimit: 200, labels: { 'pidwarden.max-procs': '40' } }),
       startWorkload({ image: 'busybox', name: 'badlabel', interval: 0.02, procs: SLEEPS(24), labels: { 'pidwarden.max-procs': 'lots' } }),
-      startWorkload({ image: 'busybox', name: 'agent' }),
+      startWorkload({ image: 'busybox', name: 'agent', runArgs: ['--pid', 'host'] }),
     ]);
     await Promise.all([waitForChains(w.storm, 6), waitForChains(w.twin, 6), waitForChains(w.orphans, 8)]);
     for (const name of ['busy', 'roomy', 'badlabel'] as const) {
@@ -143,6 +143,8 @@ describeEngine('a mixed host: act only where asked, restart only with evidence',
     expect(r.stderr).toContain(`${w.busy.name}: no step applied`);
     expect(r.stderr).toContain('restart-skipped');
     for (const k of ['busy', 'roomy', 'badlabel', 'agent', 'twin', 'storm', 'orphans'] as const) expect(startedAt(w[k])).toBe(started[k]);
+    // the pid=host agent is its own cgroup's one process, not the host's hundreds: never restarted, nothing signalled through it
+    expect(of(lines, w.agent.name).some((l) => l.event === 'kill' || l.event === 'restart')).toBe(false);
     expect(identities(hostProcsOfContainer(w.twin))).toEqual(twinBefore);
     expect(hostProcsOfContainer(w.busy)).toHaveLength(25);
   });
