@@ -2,7 +2,7 @@
 // which existing settings reap shares, and their validation. settings.ts merges them in.
 import { UsageError } from '../errors.ts';
 import { parseDuration } from '../decide/duration.ts';
-import { DEFAULT_OWNER_LABELS, type OwnerLabel } from '../decide/reap.ts';
+import { DEFAULT_OWNER_LABELS, type OwnerLabel, type ReapRules } from '../decide/reap.ts';
 import type { CommandName, SettingSpec } from './settings.ts';
 
 const FLOODS: readonly CommandName[] = ['reap', 'monitor', 'audit'];
@@ -25,18 +25,10 @@ export const SHARED_WITH_REAP = new Set(['container', 'label', 'all', 'exclude',
 /** audit reads the idle samples (never writes them). */
 export const SHARED_WITH_AUDIT = new Set(['state-file']);
 
-export interface ReapSettings {
+/** The reap rules as settings (ownerLabels: the known ones, mcpmon.pid, and --owner-label's). */
+export interface ReapSettings extends Omit<ReapRules, 'localEngine'> {
   /** monitor --reap */
   reap: boolean;
-  /** The known ones (mcpmon.pid) and --owner-label's. */
-  ownerLabels: OwnerLabel[];
-  orphanUnlabelled: boolean;
-  maxAgeMs?: number;
-  startedLabel?: string;
-  idleCpuPercent: number;
-  idleForMs?: number;
-  maxPerGroup?: number;
-  groupLabel?: string;
   remove: boolean;
 }
 

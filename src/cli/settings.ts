@@ -7,6 +7,7 @@ import { STEPS, type StepName } from '../decide/ladder.ts';
 import { parseRestartLimit, type RestartLimit } from '../decide/restart-policy.ts';
 import { DEFAULT_DOCKER_HOST } from '../engine/client.ts';
 import { defaultConcurrency } from '../commands/bounded.ts';
+import { parseDuration } from '../decide/duration.ts';
 import { REAP_SETTINGS, reapSettings, SHARED_WITH_AUDIT, SHARED_WITH_REAP, type ReapSettings } from './reap-settings.ts';
 
 export type CommandName = 'audit' | 'cleanup' | 'monitor' | 'explain' | 'reap';
@@ -214,14 +215,6 @@ function coerce(spec: SettingSpec, v0: unknown, where: string): unknown {
   }
 }
 
-/** "6h", "90m", "45s", "2d" -> seconds; null when malformed. */
-export function parseDurationSeconds(text: string): number | null {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$/.exec(text);
-  if (!m) return null;
-  const n = Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[m[2] as 's' | 'm' | 'h' | 'd'];
-  return Number.isFinite(n) && n > 0 ? n : null;
-}
-
 function regexes(list: string[], where: string): RegExp[] {
   return list.map((src) => {
     try {
@@ -272,7 +265,8 @@ function validate(
   if (v['proc-source'] !== 'ps' && v['proc-source'] !== 'host') {
     throw new UsageError(`--proc-source: expected ps or host, got "${v['proc-source']}"`);
   }
-  const warnWithin = parseDurationSeconds(String(v['warn-within']));
+  const warnWithinMs = parseDuration(String(v['warn-within']));
+  const warnWithin = warnWithinMs === null ? null : warnWithinMs / 1000;
   if (warnWithin === null) throw new UsageError(`--warn-within: expected a duration such as 6h or 90m, got "${v['warn-within']}"`);
   if (v['concurrency'] !== undefined && !((v['concurrency'] as number) >= 1)) throw new UsageError('--concurrency: must be at least 1');
   if (!(num('timeout') > 0 && num('timeout') <= 3600)) throw new UsageError('--timeout: must be more than 0 and at most 3600 seconds');

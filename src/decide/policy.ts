@@ -8,6 +8,7 @@ import type { Origin, RestartRule, Settings } from '../cli/settings.ts';
 import { RESTART_RULES } from '../cli/settings.ts';
 import type { StepName } from './ladder.ts';
 import { STEPS } from './ladder.ts';
+import { formatDuration } from './duration.ts';
 import { parseRestartLimit, type RestartLimit } from './restart-policy.ts';
 
 export const LABEL_PREFIX = 'pidwarden.';
@@ -163,16 +164,9 @@ export function describePolicy(r: PolicyResult & { ok: true }): Record<string, {
     protect: p.protect.map((re) => re.source),
     npxOrphans: p.npxOrphans,
     restart: p.restart,
-    restartLimit: `${p.restartLimit.count}/${formatWindow(p.restartLimit.windowMs)}`,
+    restartLimit: `${p.restartLimit.count}/${formatDuration(p.restartLimit.windowMs)}`,
   };
   const out: Record<string, { value: unknown; from: PolicySource }> = {};
   for (const key of Object.keys(show) as (keyof ContainerPolicy)[]) out[key] = { value: show[key], from: r.from[key] };
   return out;
-}
-
-function formatWindow(ms: number): string {
-  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000]] as const) {
-    if (ms % size === 0) return `${ms / size}${unit}`;
-  }
-  return `${ms / 1000}s`;
 }
