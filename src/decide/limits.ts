@@ -68,7 +68,9 @@ export function judgeLimit(f: LimitFigures, previousForksRefused?: number): Limi
     line = 'no pids limit: nothing stops this container from filling the host (set pids_limit, --pids-limit)';
   } else {
     verdict = 'ok';
-    const source = f.configured === null ? `set above the container${held}` : f.configured === f.inForce ? 'as configured' : `configured ${f.configured}, in force ${f.inForce}${held}`;
+    // Not configured but in force: a parent's limit, or the system's own (Docker 26 with the systemd
+    // driver gives every container systemd's default TasksMax, 4686 measured: scripts/vm/README.md)
+    const source = f.configured === null ? `not configured; set by the system or a parent cgroup${held}` : f.configured === f.inForce ? 'as configured' : `configured ${f.configured}, in force ${f.inForce}${held}`;
     line = `limit ok: ${f.current ?? '?'} of ${f.inForce} tasks (${source})`;
   }
   return { ...f, verdict, refusedRecently, line };

@@ -18,11 +18,12 @@ export function outsideCgroupNamespace(procCgroupText: string): boolean {
 }
 
 /** The problem to report when a container's pids cgroup was not found. */
-export function cgroupNotFoundReason(procRoot: string, initPid: number): string {
+/** The fix to say when pidwarden itself runs in a private cgroup namespace; null otherwise. */
+export function privateCgroupNamespaceHint(procRoot: string, initPid: number): string | null {
   try {
     if (outsideCgroupNamespace(readFileSync(`${procRoot}/${initPid}/cgroup`, 'utf8'))) return PRIVATE_CGROUPNS_HINT;
   } catch {
-    // unreadable: the generic reason stands
+    // unreadable: no hint
   }
-  return 'pids cgroup not found through /proc/<init pid>/cgroup';
+  return null;
 }

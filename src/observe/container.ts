@@ -4,7 +4,7 @@ import type { Engine } from '../engine/client.ts';
 import type { ContainerInfo } from '../engine/containers.ts';
 import type { PidsReading } from '../types.ts';
 import { findPidsCgroup, readCpuUsageNs, readMemory } from './cgroup.ts';
-import { cgroupNotFoundReason } from './cgroup-namespace.ts';
+import { privateCgroupNamespaceHint } from './cgroup-namespace.ts';
 import { readLayout } from './locality.ts';
 import type { ContainerObservation } from './observation.ts';
 import { readPidsCounters } from './pids-limits.ts';
@@ -27,8 +27,12 @@ export async function observeContainer(engine: Engine, info: ContainerInfo, opts
   const layout = await readLayout(engine, info, opts.procRoot, found);
   // Nothing read through the init PID counts unless the layout says that PID is the engine's.
   const cgroup = layout.local ? found : null;
-  if (engine.local && info.running && !found) problems.push(cgroupNotFoundReason(opts.procRoot, info.initPid));
-  else if (engine.local && info.running && !layout.local) problems.push(`host view not used: ${layout.remoteReason}`);
+  if (engine.local && info.running && !layout.local) {
+    problems.push(`host view not used: ${layout.remoteReason}`);
+    // pidwarden in a container of its own with a private cgroup namespace: say how to fix it
+    const hint = found ? null : privateCgroupNamespaceHint(opts.procRoot, info.initPid);
+    if (hint) problems.push(hint);
+  }
 
   // Stats first, then processes: our own ps and cat run inside the container's cgroup and would
   // show up in its CPU % (measured: an idle container read 16 % while being probed).

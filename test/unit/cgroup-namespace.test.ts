@@ -2,7 +2,7 @@ import { describe, expect, test } from 'bun:test';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cgroupNotFoundReason, outsideCgroupNamespace, PRIVATE_CGROUPNS_HINT } from '../../src/observe/cgroup-namespace.ts';
+import { outsideCgroupNamespace, PRIVATE_CGROUPNS_HINT, privateCgroupNamespaceHint } from '../../src/observe/cgroup-namespace.ts';
 import { fixture } from './helpers/fixtures.ts';
 
 const DIR = 'cgroup/private-namespace';
@@ -27,13 +27,13 @@ describe('a containerized pidwarden in a private cgroup namespace', () => {
     try {
       mkdirSync(join(root, '4242'));
       writeFileSync(join(root, '4242', 'cgroup'), fixture(DIR, 'proc-pid-cgroup.cgroupns-private.txt'));
-      const reason = cgroupNotFoundReason(root, 4242);
+      const reason = privateCgroupNamespaceHint(root, 4242);
       expect(reason).toBe(PRIVATE_CGROUPNS_HINT);
       expect(reason).toContain('--cgroupns host');
       expect(reason).toContain('cgroup: host');
       writeFileSync(join(root, '4242', 'cgroup'), fixture(DIR, 'proc-pid-cgroup.cgroupns-host.txt'));
-      expect(cgroupNotFoundReason(root, 4242)).toBe('pids cgroup not found through /proc/<init pid>/cgroup');
-      expect(cgroupNotFoundReason(root, 999999)).toBe('pids cgroup not found through /proc/<init pid>/cgroup');
+      expect(privateCgroupNamespaceHint(root, 4242)).toBeNull();
+      expect(privateCgroupNamespaceHint(root, 999999)).toBeNull();
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
