@@ -177,8 +177,9 @@ describeEngine('a container whose ps never returns', () => {
       // Before the stuck probe gave up: the other container was cleaned, and heartbeats went on.
       const start = lines().find((l) => l.event === 'start')!;
       const before = lines().filter((l) => l.time <= stuckError.time);
-      const otherResult = before.find((l) => l.event === 'result' && l.containerId === other.id);
-      expect(otherResult?.healthy).toBe(true);
+      // (under load a first ladder can end a moment before the app reaped its last child; the next
+      // cycle then finishes: what matters is that it was cleaned while the other probe hung)
+      expect(before.some((l) => l.event === 'result' && l.containerId === other.id && l.healthy === true)).toBe(true);
       expect(before.some((l) => l.event === 'kill' && l.containerId === other.id)).toBe(true);
       const beats = before.filter((l) => l.event === 'heartbeat');
       expect(beats.length).toBeGreaterThanOrEqual(2);
