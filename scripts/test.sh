@@ -40,7 +40,8 @@ ensure_packages() {
   local want=(docker.io containerd runc tini busybox-static toybox procps dash coreutils
     gcc libc6-dev tar
     strace # audit.test.ts: proves the binary executes no program on the host
-    logrotate docker-compose systemd) missing=() p # the last three: examples.test.ts
+    logrotate docker-compose systemd # examples.test.ts
+    prometheus) missing=() p # metrics tests: a real Prometheus and promtool
   for p in "${want[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
   done

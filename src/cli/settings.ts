@@ -6,6 +6,8 @@ import { UsageError } from '../errors.ts';
 import { STEPS, type StepName } from '../decide/ladder.ts';
 import { parseRestartLimit, type RestartLimit } from '../decide/restart-policy.ts';
 import { DEFAULT_DOCKER_HOST } from '../engine/client.ts';
+import { parseMetricsAddr, type MetricsAddr } from '../metrics/server.ts';
+import { WEBHOOK_FORMATS, type WebhookFormat } from '../notify/format.ts';
 
 export type CommandName = 'audit' | 'cleanup' | 'monitor';
 type Kind = 'int' | 'number' | 'string' | 'bool' | 'list';
@@ -55,6 +57,12 @@ export const SETTINGS: readonly SettingSpec[] = [
   { flag: 'state-file', kind: 'string', commands: ACTING, default: DEFAULT_STATE_FILE, describe: 'restart history and locks shared by cleanup and monitor' },
   { flag: 'pid-file', kind: 'string', commands: ['monitor'], describe: 'write our PID here; refuse to start if another monitor holds it' },
   { flag: 'heartbeat', kind: 'number', commands: ['monitor'], default: 300, describe: 'seconds between heartbeat lines' },
+  // Metrics and notifications (README "Metrics and notifications").
+  { flag: 'metrics-addr', kind: 'string', commands: ['monitor'], describe: 'serve /metrics and /healthz on HOST:PORT, e.g. 127.0.0.1:9723 (default: no listening at all)' },
+  { flag: 'on-action', kind: 'string', commands: ACTING, describe: 'run this program (no arguments, no shell) after each action, the facts in PIDWARDEN_* environment variables' },
+  { flag: 'webhook', kind: 'string', commands: ACTING, describe: 'POST a summary of each action to this http(s) URL' },
+  { flag: 'webhook-format', kind: 'string', commands: ACTING, default: 'json', describe: `webhook body: ${WEBHOOK_FORMATS.join(', ')}` },
+  { flag: 'notify-every', kind: 'number', commands: ACTING, default: 300, describe: 'seconds: at most one webhook message per container in this window; what else happened is counted into the next' },
 ];
 
 export function envName(flag: string): string {
@@ -99,6 +107,12 @@ export interface Settings {
   pidFile?: string;
   heartbeatSeconds: number;
   stateFile: string;
+  /** --metrics-addr: where the monitor serves /metrics and /healthz; undefined: never listens. */
+  metricsAddr?: MetricsAddr;
+  onAction?: string;
+  webhook?: string;
+  webhookFormat: WebhookFormat;
+  notifyEverySeconds: number;
   /** Per setting (flag name), where its value came from. */
   origins: Record<string, Origin>;
 }
@@ -253,6 +267,16 @@ function validate(
       if (p.startsWith('-')) throw new UsageError(`--${flag}: expected a path, got "${p}"`);
     }
   }
+  const metricsAddrText = str('metrics-addr');
+  const metricsAddr = metricsAddrText === undefined ? undefined : parseMetricsAddr(metricsAddrText);
+  if (metricsAddr === null) throw new UsageError(`--metrics-addr: expected HOST:PORT such as 127.0.0.1:9723, got "${metricsAddrText}"`);
+  const webhook = str('webhook');
+  if (webhook !== undefined && !/^https?:\/\/[^/?#\s]+/i.test(webhook)) throw new UsageError('--webhook: expected an http:// or https:// URL');
+  const webhookFormat = String(v['webhook-format']);
+  if (!(WEBHOOK_FORMATS as readonly string[]).includes(webhookFormat)) {
+    throw new UsageError(`--webhook-format: expected ${WEBHOOK_FORMATS.join(', ')}, got "${webhookFormat}"`);
+  }
+  if (!(num('notify-every') >= 0 && num('notify-every') <= 86400)) throw new UsageError('--notify-every: must be between 0 and 86400 seconds');
   void command;
   return {
     containers: list('container'),
@@ -283,6 +307,11 @@ function validate(
     pidFile: str('pid-file'),
     heartbeatSeconds: num('heartbeat'),
     stateFile: str('state-file')!,
+    ...(metricsAddr === undefined ? {} : { metricsAddr }),
+    onAction: str('on-action'),
+    webhook,
+    webhookFormat: webhookFormat as WebhookFormat,
+    notifyEverySeconds: num('notify-every'),
     origins,
   };
 }

@@ -6,7 +6,9 @@ import { selectContainers } from '../engine/containers.ts';
 import { observeContainer } from '../observe/container.ts';
 import { readHost } from '../observe/host.ts';
 import { auditDocument, type AuditedContainer } from '../report/json.ts';
-import { promText, writeFileAtomic } from '../report/prom.ts';
+import { promText, promTextFailed, writeFileAtomic } from '../report/prom.ts';
+import { isUnreachable } from '../engine/client.ts';
+import { EngineUnreachableError } from '../errors.ts';
 import { auditTable } from '../report/table.ts';
 import { EXEC_TIMEOUT_MS, type CommandContext } from './context.ts';
 import { EXIT } from '../errors.ts';
@@ -16,6 +18,21 @@ import { excludedBy } from './select.ts';
 export async function runAudit(ctx: CommandContext): Promise<number> {
   const s = ctx.settings;
   const started = new Date();
+  let wrote = false;
+  try {
+    return await audit(ctx, started, () => (wrote = true));
+  } catch (e) {
+    // A failed audit must not leave the last good run's numbers looking current: pidwarden_up 0.
+    if (s.promFile && !wrote) {
+      const reachable = !(e instanceof EngineUnreachableError || isUnreachable(e));
+      await writeFileAtomic(s.promFile, promTextFailed(started.getTime(), reachable)).catch(() => {});
+    }
+    throw e;
+  }
+}
+
+async function audit(ctx: CommandContext, started: Date, attemptedPromFile: () => void): Promise<number> {
+  const s = ctx.settings;
   const infos = (await selectContainers(ctx.engine, { containers: s.containers, labels: s.labels })).filter((i) => !excludedBy(i, s.exclude));
   const [host, observations] = await Promise.all([
     readHost(),
@@ -52,6 +69,7 @@ export async function runAudit(ctx: CommandContext): Promise<number> {
   else ctx.io.out(auditTable(rows));
 
   if (s.promFile) {
+    attemptedPromFile();
     try {
       await writeFileAtomic(s.promFile, promText(rows, started.getTime()));
     } catch (e) {

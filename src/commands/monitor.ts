@@ -15,6 +15,9 @@ import { stateMemory } from './cleanup.ts';
 import { EXEC_TIMEOUT_MS, type CommandContext } from './context.ts';
 import { MonitorState } from './monitor-state.ts';
 import { acquirePidFile } from './pidfile.ts';
+import { MonitorMetrics } from '../metrics/monitor-metrics.ts';
+import { startMetricsServer, type MetricsServer } from '../metrics/server.ts';
+import { createNotifier, MONITOR_DRAIN_MS, type Notifier } from '../notify/notifier.ts';
 import { actSelection, isExplicit, leftOutBecause } from './select.ts';
 
 /** Engine retry backoff: start at 0.5 s, double, never longer than the interval. */
@@ -24,13 +27,24 @@ export async function runMonitor(ctx: CommandContext): Promise<number> {
   const s = ctx.settings;
   const releasePidFile = s.pidFile ? acquirePidFile(s.pidFile) : () => {};
   let log: ActionLog;
+  let notifier: Notifier | null;
+  let metrics: MonitorMetrics | null = null;
+  let server: MetricsServer | null = null;
   try {
     log = createActionLog(s.logFile);
+    notifier = createNotifier(s, log);
+    if (s.metricsAddr) {
+      metrics = new MonitorMetrics(s.intervalSeconds, Date.now());
+      server = startMetricsServer(s.metricsAddr, metrics);
+    }
   } catch (e) {
     releasePidFile(); // a monitor that never ran must not leave its pid file behind
     throw e;
   }
-  const loop = new MonitorLoop(ctx, log);
+  // Every line to the log first; then the counters of /metrics, then notifications.
+  log = notifier?.log ?? log;
+  if (metrics) log = metrics.countingLog(log);
+  const loop = new MonitorLoop(ctx, log, metrics);
   const onStop = (sig: string) => () => loop.stop(sig);
   const handlers = { SIGTERM: onStop('SIGTERM'), SIGINT: onStop('SIGINT'), SIGHUP: () => log.reopen() };
   for (const [sig, h] of Object.entries(handlers)) process.on(sig, h);
@@ -49,14 +63,18 @@ export async function runMonitor(ctx: CommandContext): Promise<number> {
         labels: s.labels,
         all: s.all,
         exclude: s.exclude,
+        ...(server ? { metricsAddr: server.address } : {}),
         ...(isExplicit(s) ? {} : { optIn: `${ENABLE_LABEL}=true` }),
       },
       'monitor started',
     );
     await loop.run();
+    server?.stop();
+    await notifier?.drain(Date.now() + MONITOR_DRAIN_MS);
     log.info({ event: 'stop', reason: loop.stopReason ?? 'stopped' }, 'monitor stopped');
     return EXIT.ok;
   } finally {
+    server?.stop();
     for (const [sig, h] of Object.entries(handlers)) process.off(sig, h);
     log.flush();
     releasePidFile();
@@ -85,6 +103,7 @@ class MonitorLoop {
   constructor(
     private readonly ctx: CommandContext,
     private readonly log: ActionLog,
+    private readonly metrics: MonitorMetrics | null = null,
   ) {
     this.state = new MonitorState();
     this.lister = new ContainerLister(ctx.engine, actSelection(ctx.settings), ctx.settings.procRoot);
@@ -129,6 +148,7 @@ class MonitorLoop {
         }
       }
       first = false;
+      this.metrics?.cycleDone(started, Date.now(), this.engineDownSince === null);
       this.heartbeatIfDue();
       if (this.stopReason) break;
       await this.sleep(Math.max(0, delayMs - (Date.now() - started)));
@@ -176,6 +196,7 @@ class MonitorLoop {
     }
     this.cycles++;
     this.state.retain(new Set(infos.map((i) => i.id)));
+    this.metrics?.retain(new Set(infos.map((i) => i.id)));
     await Promise.all(
       infos.filter((i) => i.running).map((info) =>
         this.watch(info).catch((e: unknown) => {
@@ -200,10 +221,10 @@ class MonitorLoop {
       cg = found ? { dir: found.dir, version: found.version } : null;
       this.state.rememberCgroup(info.id, info.initPid, cg);
     }
-    if (cg === null) return false;
-    const snap = readPidsSnapshotSync(cg.dir);
-    if (snap === null || snap.current === null) return false;
-    return health({ processes: snap.processes, tasks: snap.current, pidsMax: snap.max }, policy).verdict === 'healthy';
+    const snap = cg === null ? null : readPidsSnapshotSync(cg.dir);
+    const healthy = snap !== null && snap.current !== null && health({ processes: snap.processes, tasks: snap.current, pidsMax: snap.max }, policy).verdict === 'healthy';
+    this.metrics?.cheap(info, cg?.dir ?? null, snap, healthy);
+    return healthy;
   }
 
   private async watch(info: ContainerInfo): Promise<void> {
@@ -218,6 +239,7 @@ class MonitorLoop {
     }
     if (await this.cheapHealthy(info, policy.policy)) return;
     const obs = await observeForLadder(this.ctx.engine, s, info, EXEC_TIMEOUT_MS);
+    this.metrics?.observed(obs, policy.policy);
     if (health(figuresOf(obs.table?.procs.length ?? null, obs.pids), policy.policy).verdict !== 'unhealthy') return;
     if (this.stopReason) return;
     this.inAction++;

@@ -18,7 +18,8 @@ export type EventName =
   | 'stop'
   | 'heartbeat'
   | 'engine-down'
-  | 'engine-up';
+  | 'engine-up'
+  | 'notify';
 
 export interface ActionFields {
   event: EventName;

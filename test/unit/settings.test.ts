@@ -292,6 +292,9 @@ describe('config keys in kebab or camel case', () => {
       if (flag === 'restart-limit') return '1/1h';
       if (flag === 'proc-source') return 'host';
       if (flag === 'restart') return 'never';
+      if (flag === 'metrics-addr') return '127.0.0.1:9723';
+      if (flag === 'webhook') return 'http://127.0.0.1:9/hook';
+      if (flag === 'webhook-format') return 'slack';
       if (kind === 'list') return ['x'];
       if (kind === 'int') return 2;
       if (kind === 'number') return 0.5;
