@@ -41,7 +41,7 @@ ensure_packages() {
     gcc libc6-dev tar
     strace # audit.test.ts: proves the binary executes no program on the host
     logrotate docker-compose systemd # examples.test.ts
-    prometheus) missing=() p # metrics tests: a real Prometheus and promtool
+    prometheus tmux) missing=() p # prometheus.test.ts: a real Prometheus, promtool; top.test.ts: tmux
   for p in "${want[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
   done

@@ -6,6 +6,7 @@ import { makeContext, type Output } from './commands/context.ts';
 import { runAudit } from './commands/audit.ts';
 import { runCleanup } from './commands/cleanup.ts';
 import { runMonitor } from './commands/monitor.ts';
+import { runTop } from './commands/top.ts';
 import { writeSync } from 'node:fs';
 
 // docker-modem parses tcp:// addresses with url.parse(); Bun then prints a DEP0169 warning on
@@ -45,6 +46,8 @@ async function main(argv: string[]): Promise<number> {
         return await runCleanup(ctx);
       case 'monitor':
         return await runMonitor(ctx);
+      case 'top':
+        return await runTop(ctx);
     }
   } catch (e) {
     io.err(`pidwarden: ${describeError(e)}\n`);

@@ -15,6 +15,7 @@ const COMMANDS: Record<CommandName, string> = {
   audit: 'Report processes, pids and limits of each container (cron-friendly)',
   cleanup: 'One-shot emergency: bring the selected unhealthy containers back under their limits',
   monitor: 'Long-running loop: observe every --interval seconds and clean up (nohup/systemd)',
+  top: 'Read-only live view: containers by trouble, growth, last actions (q quits)',
 };
 
 export async function parseCli(argv: string[], env: Record<string, string | undefined>): Promise<ParsedCli> {
@@ -47,7 +48,8 @@ export async function parseCli(argv: string[], env: Record<string, string | unde
   for (const name of Object.keys(COMMANDS) as CommandName[]) {
     y.command(name, COMMANDS[name], (sub) => {
       for (const spec of SETTINGS.filter((s) => s.commands.includes(name))) {
-        const def = spec.default === undefined || (Array.isArray(spec.default) && spec.default.length === 0) ? '' : ` [default: ${fmtDefault(spec.default)}]`;
+        const d = spec.defaultFor?.[name] ?? spec.default;
+        const def = d === undefined || (Array.isArray(d) && d.length === 0) ? '' : ` [default: ${fmtDefault(d)}]`;
         sub.option(spec.flag, {
           type: spec.kind === 'bool' ? 'boolean' : spec.kind === 'list' ? 'array' : 'string',
           describe: spec.describe + def,
@@ -58,7 +60,7 @@ export async function parseCli(argv: string[], env: Record<string, string | unde
       return sub;
     });
   }
-  y.demandCommand(1, 'name a command: audit, cleanup or monitor');
+  y.demandCommand(1, 'name a command: audit, cleanup, monitor or top');
   // yargs writes help/version through console.log; capture it so main decides where output goes.
   const origLog = console.log;
   console.log = (...args: unknown[]) => {
@@ -72,7 +74,7 @@ export async function parseCli(argv: string[], env: Record<string, string | unde
   }
   if (parsed['help'] || parsed['version']) return { kind: 'print', text: printed };
   const command = String((parsed['_'] as unknown[])[0]) as CommandName;
-  if (!(command in COMMANDS)) throw new UsageError(`unknown command "${command}": use audit, cleanup or monitor`);
+  if (!(command in COMMANDS)) throw new UsageError(`unknown command "${command}": use audit, cleanup, monitor or top`);
   if ((parsed['_'] as unknown[]).length > 1) throw new UsageError(`unexpected argument "${(parsed['_'] as unknown[])[1]}"`);
   const configPath = (parsed['config'] as string | undefined) ?? env[envName('config')];
   const config = configPath ? readConfig(configPath) : {};

@@ -9,7 +9,7 @@ import { DEFAULT_DOCKER_HOST } from '../engine/client.ts';
 import { parseMetricsAddr, type MetricsAddr } from '../metrics/server.ts';
 import { WEBHOOK_FORMATS, type WebhookFormat } from '../notify/format.ts';
 
-export type CommandName = 'audit' | 'cleanup' | 'monitor';
+export type CommandName = 'audit' | 'cleanup' | 'monitor' | 'top';
 type Kind = 'int' | 'number' | 'string' | 'bool' | 'list';
 
 export interface SettingSpec {
@@ -18,9 +18,11 @@ export interface SettingSpec {
   describe: string;
   commands: readonly CommandName[];
   default?: unknown;
+  /** A command whose default differs (top refreshes every 2 s, the monitor cycles every 30 s). */
+  defaultFor?: Partial<Record<CommandName, unknown>>;
 }
 
-const ALL: readonly CommandName[] = ['audit', 'cleanup', 'monitor'];
+const ALL: readonly CommandName[] = ['audit', 'cleanup', 'monitor', 'top'];
 const ACTING: readonly CommandName[] = ['cleanup', 'monitor'];
 
 /** Where cleanup and monitor keep what must outlive one run: restart history, locks. */
@@ -51,8 +53,8 @@ export const SETTINGS: readonly SettingSpec[] = [
   { flag: 'steps', kind: 'string', commands: ACTING, default: STEPS.join(','), describe: 'ladder steps allowed, in order: dedupe,oldest,all,restart' },
   { flag: 'emergency', kind: 'bool', commands: ACTING, default: false, describe: 'start the ladder at "all"' },
   { flag: 'dry-run', kind: 'bool', commands: ACTING, default: false, describe: 'decide and log, signal nothing' },
-  { flag: 'log-file', kind: 'string', commands: ACTING, describe: 'append JSONL here (default: stdout)' },
-  { flag: 'interval', kind: 'number', commands: ['monitor'], default: 30, describe: 'seconds between cycles' },
+  { flag: 'log-file', kind: 'string', commands: [...ACTING, 'top'], describe: 'append JSONL here (default: stdout); top shows its last actions' },
+  { flag: 'interval', kind: 'number', commands: ['monitor', 'top'], default: 30, defaultFor: { top: 2 }, describe: 'seconds between cycles (top: between refreshes)' },
   { flag: 'restart-limit', kind: 'string', commands: ACTING, default: '3/1h', describe: 'at most N restart attempts per container per window, N/WINDOW (s,m,h,d), counted across runs in --state-file' },
   { flag: 'state-file', kind: 'string', commands: ACTING, default: DEFAULT_STATE_FILE, describe: 'restart history and locks shared by cleanup and monitor' },
   { flag: 'pid-file', kind: 'string', commands: ['monitor'], describe: 'write our PID here; refuse to start if another monitor holds it' },
@@ -152,7 +154,7 @@ export function resolveSettings(command: CommandName, flags: Raw, env: Record<st
       where = `config "${spec.flag}"`;
       origins[spec.flag] = 'config';
     } else {
-      values[spec.flag] = spec.default;
+      values[spec.flag] = spec.defaultFor?.[command] ?? spec.default;
       continue;
     }
     values[spec.flag] = coerce(spec, v, where);

@@ -10,7 +10,7 @@ import { collectorOf, containerLabels, figuresOfAssessment, readForksRefused, se
 import { M, MONITOR_METRICS, type Collector } from './families.ts';
 import { Registry, type Labels } from './registry.ts';
 
-/** /healthz answers 503 once the last cycle is older than this many intervals (issue contract: 3). */
+/** /healthz answers 503 once the last cycle is older than this many intervals (README: Metrics and notifications). */
 export const STALE_INTERVALS = 3;
 const KILL_STEPS = ['dedupe', 'oldest', 'all'] as const;
 

@@ -25,7 +25,7 @@ export function checkProgram(path: string): void {
   }
 }
 
-/** The facts, as the issue names them; PIDWARDEN_COMMANDS one command line a line. */
+/** The facts, named as in the README (Metrics and notifications); PIDWARDEN_COMMANDS one command line a line. */
 export function actionEnv(a: Action): Record<string, string> {
   const clean = (s: string) => s.replace(/\0/g, ' ');
   return {

@@ -106,7 +106,7 @@ describe('usage errors', () => {
   });
 
   test('no command', async () => {
-    expect((await usageError([])).message).toBe('name a command: audit, cleanup or monitor');
+    expect((await usageError([])).message).toBe('name a command: audit, cleanup, monitor or top');
   });
 
   test('an unknown command', async () => {
