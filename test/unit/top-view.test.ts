@@ -110,11 +110,18 @@ describe('the screen', () => {
 });
 
 describe('pieces', () => {
-  test('sparkline: scaled between its own min and max, newest right, as wide as asked', () => {
+  test('sparkline: scaled between its own min and max, newest right, at most as wide as asked', () => {
     expect(sparkline([0, 7, 14], 12)).toBe('▁▅█');
     expect(sparkline([5, 5, 5], 12)).toBe('▁▁▁');
-    expect(sparkline([1, 2, 3, 4, 5, 6], 3)).toBe('▁▅█');
     expect(sparkline([], 12)).toBe('');
+  });
+
+  test('sparkline: a longer history in buckets, each its highest sample, so a short peak stays visible', () => {
+    expect(sparkline([1, 2, 3, 4, 5, 6], 3)).toBe('▁▅█'); // buckets [1,2] [3,4] [5,6]
+    const history = Array.from({ length: 150 }, (_, i) => (i === 40 ? 500 : 100));
+    const line = sparkline(history, 10);
+    expect(line).toHaveLength(10);
+    expect(line).toBe('▁▁█▁▁▁▁▁▁▁');
   });
 
   test('limit verdict', () => {
