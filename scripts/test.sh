@@ -40,7 +40,8 @@ ensure_packages() {
   local want=(docker.io containerd runc tini busybox-static toybox procps dash coreutils
     gcc libc6-dev tar
     strace # audit.test.ts: proves the binary executes no program on the host
-    logrotate docker-compose systemd qemu-user-static libc6-arm64-cross libstdc++6-arm64-cross groff man-db zsh) missing=() p # logrotate..systemd: examples.test.ts; qemu..zsh: release.test.ts, cli-docs.test.ts
+    logrotate docker-compose systemd qemu-user-static libc6-arm64-cross libstdc++6-arm64-cross groff man-db zsh # logrotate..systemd: examples.test.ts; qemu..zsh: release.test.ts, cli-docs.test.ts
+    prometheus tmux) missing=() p # prometheus.test.ts: a real Prometheus, promtool; top.test.ts: tmux
   for p in "${want[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
   done

@@ -8,6 +8,7 @@ import { runCleanup } from './commands/cleanup.ts';
 import { runMonitor } from './commands/monitor.ts';
 import { runExplain } from './commands/explain.ts';
 import { runReap } from './commands/reap.ts';
+import { runTop } from './commands/top.ts';
 import { writeSync } from 'node:fs';
 
 // docker-modem parses tcp:// addresses with url.parse(); Bun then prints a DEP0169 warning on
@@ -51,6 +52,8 @@ async function main(argv: string[]): Promise<number> {
         return await runExplain(ctx, { isTTY: process.stdout.isTTY === true, columns: process.stdout.columns });
       case 'reap':
         return await runReap(ctx);
+      case 'top':
+        return await runTop(ctx);
     }
   } catch (e) {
     io.err(`pidwarden: ${describeError(e)}\n`);

@@ -9,6 +9,7 @@ export const COMMANDS: Record<CommandName, string> = {
   monitor: 'Long-running loop: observe every --interval seconds and clean up (nohup/systemd)',
   explain: 'One container for a person: its process tree, limits, growth, and what cleanup would do now',
   reap: 'Stop the selected containers that are orphaned, too old, idle or piled up (README: Container floods)',
+  top: 'Read-only live view: containers by trouble, growth, last actions (q quits)',
 };
 
 /** Commands that name their one container as an argument instead of --container. */

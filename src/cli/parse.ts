@@ -45,7 +45,7 @@ export async function parseCli(argv: string[], env: Record<string, string | unde
     y.command(argument ? `${name} <${argument}>` : name, COMMANDS[name], (sub) => {
       if (argument) sub.positional(argument, { type: 'string', describe: 'container name or ID' });
       for (const spec of SETTINGS.filter((s) => s.commands.includes(name))) {
-        const shown = formatDefault(spec.default);
+        const shown = formatDefault(spec.defaultFor?.[name] ?? spec.default);
         const def = shown === undefined ? '' : ` [default: ${shown}]`;
         sub.option(spec.flag, {
           type: spec.kind === 'bool' ? 'boolean' : spec.kind === 'list' ? 'array' : 'string',

@@ -9,8 +9,10 @@ import { DEFAULT_DOCKER_HOST } from '../engine/client.ts';
 import { defaultConcurrency } from '../commands/bounded.ts';
 import { parseDuration } from '../decide/duration.ts';
 import { REAP_SETTINGS, reapSettings, SHARED_WITH_AUDIT, SHARED_WITH_REAP, type ReapSettings } from './reap-settings.ts';
+import { parseMetricsAddr, type MetricsAddr } from '../metrics/server.ts';
+import { WEBHOOK_FORMATS, type WebhookFormat } from '../notify/format.ts';
 
-export type CommandName = 'audit' | 'cleanup' | 'monitor' | 'explain' | 'reap';
+export type CommandName = 'audit' | 'cleanup' | 'monitor' | 'explain' | 'reap' | 'top';
 type Kind = 'int' | 'number' | 'string' | 'bool' | 'list';
 
 export interface SettingSpec {
@@ -19,12 +21,14 @@ export interface SettingSpec {
   describe: string;
   commands: readonly CommandName[];
   default?: unknown;
+  /** A command whose default differs (top refreshes every 2 s, the monitor cycles every 30 s). */
+  defaultFor?: Partial<Record<CommandName, unknown>>;
 }
 
-const ALL: readonly CommandName[] = ['audit', 'cleanup', 'monitor'];
+const ALL: readonly CommandName[] = ['audit', 'cleanup', 'monitor', 'top'];
 const ACTING: readonly CommandName[] = ['cleanup', 'monitor'];
 /** Everything that observes and judges: explain too (it names its one container itself). */
-const JUDGING: readonly CommandName[] = ['audit', 'cleanup', 'monitor', 'explain'];
+const JUDGING: readonly CommandName[] = ['audit', 'cleanup', 'monitor', 'explain', 'top'];
 /** The ladder's policy: explain computes the plan cleanup would follow, so it takes these too. */
 const PLANNING: readonly CommandName[] = ['cleanup', 'monitor', 'explain'];
 
@@ -58,13 +62,19 @@ const BASE_SETTINGS: readonly SettingSpec[] = [
   { flag: 'steps', kind: 'string', commands: PLANNING, default: STEPS.join(','), describe: 'ladder steps allowed, in order: dedupe,oldest,all,restart' },
   { flag: 'emergency', kind: 'bool', commands: PLANNING, default: false, describe: 'start the ladder at "all"' },
   { flag: 'dry-run', kind: 'bool', commands: ACTING, default: false, describe: 'decide and log, signal nothing' },
-  { flag: 'log-file', kind: 'string', commands: ACTING, describe: 'append JSONL here (default: stdout)' },
-  { flag: 'interval', kind: 'number', commands: ['monitor'], default: 30, describe: 'seconds between cycles' },
+  { flag: 'log-file', kind: 'string', commands: [...ACTING, 'top'], describe: 'append JSONL here (default: stdout); top shows its last actions' },
+  { flag: 'interval', kind: 'number', commands: ['monitor', 'top'], default: 30, defaultFor: { top: 2 }, describe: 'seconds between cycles (top: between refreshes)' },
   { flag: 'restart-limit', kind: 'string', commands: PLANNING, default: '3/1h', describe: 'at most N restart attempts per container per window, N/WINDOW (s,m,h,d), counted across runs in --state-file' },
   { flag: 'state-file', kind: 'string', commands: JUDGING, default: DEFAULT_STATE_FILE, describe: 'restart history, growth samples and locks, shared by audit, cleanup and monitor' },
   { flag: 'warn-within', kind: 'string', commands: JUDGING, default: '6h', describe: 'warn when the growth forecast reaches a limit within this time (s, m, h, d)' },
   { flag: 'pid-file', kind: 'string', commands: ['monitor'], describe: 'write our PID here; refuse to start if another monitor holds it' },
   { flag: 'heartbeat', kind: 'number', commands: ['monitor'], default: 300, describe: 'seconds between heartbeat lines' },
+  // Metrics and notifications (README "Metrics and notifications").
+  { flag: 'metrics-addr', kind: 'string', commands: ['monitor'], describe: 'serve /metrics and /healthz on HOST:PORT, e.g. 127.0.0.1:9723 (default: no listening at all)' },
+  { flag: 'on-action', kind: 'string', commands: ACTING, describe: 'run this program (no arguments, no shell) after each action, the facts in PIDWARDEN_* environment variables' },
+  { flag: 'webhook', kind: 'string', commands: ACTING, describe: 'POST a summary of each action to this http(s) URL' },
+  { flag: 'webhook-format', kind: 'string', commands: ACTING, default: 'json', describe: `webhook body: ${WEBHOOK_FORMATS.join(', ')}` },
+  { flag: 'notify-every', kind: 'number', commands: ACTING, default: 300, describe: 'seconds: at most one webhook message per container in this window; what else happened is counted into the next' },
 ];
 
 /** The table above, with `reap` (and audit's idle samples) added to what they share, and reap's own. */
@@ -122,6 +132,12 @@ export interface Settings extends ReapSettings {
   heartbeatSeconds: number;
   stateFile: string;
   warnWithinSeconds: number;
+  /** --metrics-addr: where the monitor serves /metrics and /healthz; undefined: never listens. */
+  metricsAddr?: MetricsAddr;
+  onAction?: string;
+  webhook?: string;
+  webhookFormat: WebhookFormat;
+  notifyEverySeconds: number;
   /** Per setting (flag name), where its value came from. */
   origins: Record<string, Origin>;
 }
@@ -161,7 +177,7 @@ export function resolveSettings(command: CommandName, flags: Raw, env: Record<st
       where = `config "${spec.flag}"`;
       origins[spec.flag] = 'config';
     } else {
-      values[spec.flag] = spec.default;
+      values[spec.flag] = spec.defaultFor?.[command] ?? spec.default;
       continue;
     }
     values[spec.flag] = coerce(spec, v, where);
@@ -281,6 +297,16 @@ function validate(
       if (p.startsWith('-')) throw new UsageError(`--${flag}: expected a path, got "${p}"`);
     }
   }
+  const metricsAddrText = str('metrics-addr');
+  const metricsAddr = metricsAddrText === undefined ? undefined : parseMetricsAddr(metricsAddrText);
+  if (metricsAddr === null) throw new UsageError(`--metrics-addr: expected HOST:PORT such as 127.0.0.1:9723, got "${metricsAddrText}"`);
+  const webhook = str('webhook');
+  if (webhook !== undefined && !/^https?:\/\/[^/?#\s]+/i.test(webhook)) throw new UsageError('--webhook: expected an http:// or https:// URL');
+  const webhookFormat = String(v['webhook-format']);
+  if (!(WEBHOOK_FORMATS as readonly string[]).includes(webhookFormat)) {
+    throw new UsageError(`--webhook-format: expected ${WEBHOOK_FORMATS.join(', ')}, got "${webhookFormat}"`);
+  }
+  if (!(num('notify-every') >= 0 && num('notify-every') <= 86400)) throw new UsageError('--notify-every: must be between 0 and 86400 seconds');
   void command;
   return {
     containers: list('container'),
@@ -315,6 +341,11 @@ function validate(
     stateFile: str('state-file')!,
     warnWithinSeconds: warnWithin,
     ...reapSettings(v),
+    ...(metricsAddr === undefined ? {} : { metricsAddr }),
+    onAction: str('on-action'),
+    webhook,
+    webhookFormat: webhookFormat as WebhookFormat,
+    notifyEverySeconds: num('notify-every'),
     origins,
   };
 }

@@ -9,7 +9,9 @@ import { StateStore } from '../state/state-file.ts';
 import { observeContainer } from '../observe/container.ts';
 import { readHost } from '../observe/host.ts';
 import { auditDocument, type AuditedContainer } from '../report/json.ts';
-import { promText, writeFileAtomic } from '../report/prom.ts';
+import { promText, promTextFailed, writeFileAtomic } from '../report/prom.ts';
+import { isUnreachable } from '../engine/client.ts';
+import { EngineUnreachableError } from '../errors.ts';
 import { auditTable } from '../report/table.ts';
 import type { CommandContext } from './context.ts';
 import { EXIT } from '../errors.ts';
@@ -22,6 +24,21 @@ import { floodsDocument, floodsText } from '../report/floods.ts';
 export async function runAudit(ctx: CommandContext): Promise<number> {
   const s = ctx.settings;
   const started = new Date();
+  let wrote = false;
+  try {
+    return await audit(ctx, started, () => (wrote = true));
+  } catch (e) {
+    // A failed audit must not leave the last good run's numbers looking current: pidwarden_up 0.
+    if (s.promFile && !wrote) {
+      const reachable = !(e instanceof EngineUnreachableError || isUnreachable(e));
+      await writeFileAtomic(s.promFile, promTextFailed(started.getTime(), reachable)).catch(() => {});
+    }
+    throw e;
+  }
+}
+
+async function audit(ctx: CommandContext, started: Date, attemptedPromFile: () => void): Promise<number> {
+  const s = ctx.settings;
   const infos = (await selectContainers(ctx.engine, { containers: s.containers, labels: s.labels })).filter((i) => !excludedBy(i, s.exclude));
   const [host, enforceable, observations] = await Promise.all([
     readHost(),
@@ -85,6 +102,7 @@ export async function runAudit(ctx: CommandContext): Promise<number> {
   else ctx.io.out(auditTable(rows) + (floods ? floodsText(floods) : ''));
 
   if (s.promFile) {
+    attemptedPromFile();
     try {
       await writeFileAtomic(s.promFile, promText(rows, started.getTime()));
     } catch (e) {

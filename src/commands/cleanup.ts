@@ -8,6 +8,7 @@ import { containerPolicy } from '../decide/policy.ts';
 import { notActingReason, selectContainers, type ContainerInfo } from '../engine/containers.ts';
 import { EXIT, UsageError } from '../errors.ts';
 import { createActionLog, type ActionLog } from '../log/logger.ts';
+import { createNotifier, CLEANUP_DRAIN_MS } from '../notify/notifier.ts';
 import { StateStore } from '../state/state-file.ts';
 import type { CommandContext } from './context.ts';
 import { leftOutBecause, selectToAct } from './select.ts';
@@ -17,7 +18,9 @@ export async function runCleanup(ctx: CommandContext): Promise<number> {
   const s = ctx.settings;
   const sel = await selectToAct(ctx.engine, s);
   if (sel.implicit && sel.infos.length === 0) throw new UsageError(await nothingSelected(ctx));
-  const log = createActionLog(s.logFile);
+  const actionLog = createActionLog(s.logFile);
+  const notifier = createNotifier(s, actionLog);
+  const log = notifier?.log ?? actionLog;
   for (const { info, why } of sel.excluded) ctx.io.err(`${info.name}: left alone (${why})\n`);
   for (const info of sel.infos) {
     const reason = notActingReason(info);
@@ -48,6 +51,7 @@ export async function runCleanup(ctx: CommandContext): Promise<number> {
         }
       }),
   );
+  await notifier?.drain(Date.now() + CLEANUP_DRAIN_MS);
   log.flush();
   for (const o of outcomes) ctx.io.err((typeof o === 'string' ? o : summaryLine(o, s.dryRun)) + '\n');
   if (sel.infos.length === 0) ctx.io.err('no containers selected\n');

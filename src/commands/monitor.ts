@@ -22,6 +22,9 @@ import { MonitorState } from './monitor-state.ts';
 import { acquirePidFile } from './pidfile.ts';
 import { Reaper } from './reap-pass.ts';
 import { StateStore } from '../state/state-file.ts';
+import { MonitorMetrics } from '../metrics/monitor-metrics.ts';
+import { startMetricsServer, type MetricsServer } from '../metrics/server.ts';
+import { createNotifier, MONITOR_DRAIN_MS, type Notifier } from '../notify/notifier.ts';
 import { actSelection, isExplicit, leftOutBecause } from './select.ts';
 
 /** Engine retry backoff: start at 0.5 s, double, never longer than the interval. */
@@ -33,13 +36,24 @@ export async function runMonitor(ctx: CommandContext): Promise<number> {
   const s = ctx.settings;
   const releasePidFile = s.pidFile ? acquirePidFile(s.pidFile) : () => {};
   let log: ActionLog;
+  let notifier: Notifier | null;
+  let metrics: MonitorMetrics | null = null;
+  let server: MetricsServer | null = null;
   try {
     log = createActionLog(s.logFile);
+    notifier = createNotifier(s, log);
+    if (s.metricsAddr) {
+      metrics = new MonitorMetrics(s.intervalSeconds, Date.now());
+      server = startMetricsServer(s.metricsAddr, metrics);
+    }
   } catch (e) {
     releasePidFile(); // a monitor that never ran must not leave its pid file behind
     throw e;
   }
-  const loop = new MonitorLoop(ctx, log);
+  // Every line to the log first; then the counters of /metrics, then notifications.
+  log = notifier?.log ?? log;
+  if (metrics) log = metrics.countingLog(log);
+  const loop = new MonitorLoop(ctx, log, metrics);
   const onStop = (sig: string) => () => loop.stop(sig);
   const handlers = { SIGTERM: onStop('SIGTERM'), SIGINT: onStop('SIGINT'), SIGHUP: () => log.reopen() };
   for (const [sig, h] of Object.entries(handlers)) process.on(sig, h);
@@ -59,14 +73,18 @@ export async function runMonitor(ctx: CommandContext): Promise<number> {
         all: s.all,
         exclude: s.exclude,
         reap: s.reap,
+        ...(server ? { metricsAddr: server.address } : {}),
         ...(isExplicit(s) ? {} : { optIn: `${ENABLE_LABEL}=true` }),
       },
       'monitor started',
     );
     await loop.run();
+    server?.stop();
+    await notifier?.drain(Date.now() + MONITOR_DRAIN_MS);
     log.info({ event: 'stop', reason: loop.stopReason ?? 'stopped' }, 'monitor stopped');
     return EXIT.ok;
   } finally {
+    server?.stop();
     for (const [sig, h] of Object.entries(handlers)) process.off(sig, h);
     log.flush();
     releasePidFile();
@@ -103,6 +121,7 @@ class MonitorLoop {
   constructor(
     private readonly ctx: CommandContext,
     private readonly log: ActionLog,
+    private readonly metrics: MonitorMetrics | null = null,
   ) {
     this.state = new MonitorState();
     this.lister = new ContainerLister(ctx.engine, actSelection(ctx.settings), ctx.settings.procRoot);
@@ -152,6 +171,7 @@ class MonitorLoop {
         }
       }
       first = false;
+      this.metrics?.cycleDone(started, Date.now(), this.engineDownSince === null);
       this.heartbeatIfDue();
       if (this.stopReason) break;
       await this.sleep(Math.max(0, delayMs - (Date.now() - started)));
@@ -208,6 +228,7 @@ class MonitorLoop {
     this.state.retain(new Set(running.map((i) => i.id)));
     this.backoff.retain(new Set(running.map((i) => i.id)));
     this.samples.retain(new Set(running.map((i) => i.id)));
+    this.metrics?.retain(new Set(running.map((i) => i.id)));
     for (const id of this.problemsSaid.keys()) if (!running.some((i) => i.id === id)) this.problemsSaid.delete(id);
     const now = Date.now();
     const watches = running
@@ -301,12 +322,11 @@ class MonitorLoop {
       cg = found ? { dir: found.dir, version: found.version, maxDir: found.heldBy ?? found.dir } : null;
       this.state.rememberCgroup(info.id, info.initPid, cg);
     }
-    if (cg === null) return false;
-    const snap = readPidsSnapshotSync(cg.dir, cg.maxDir);
-    if (snap === null || snap.current === null) return false;
-    const healthy = health({ processes: snap.processes, tasks: snap.current, pidsMax: snap.max }, policy).verdict === 'healthy';
+    const snap = cg === null ? null : readPidsSnapshotSync(cg.dir, cg.maxDir);
+    const healthy = snap !== null && snap.current !== null && health({ processes: snap.processes, tasks: snap.current, pidsMax: snap.max }, policy).verdict === 'healthy';
+    this.metrics?.cheap(info, cg?.dir ?? null, snap, healthy);
     // A healthy container's sample from the same cheap figures (cgroup.procs leaves zombies out).
-    if (healthy && this.samples.due(info.id, now)) {
+    if (cg && snap && healthy && this.samples.due(info.id, now)) {
       this.samples.add(info.id, info.name, [now, snap.processes, null, snap.current], readPidsCounters(cg.dir).forksRefused);
     }
     return healthy;
@@ -332,6 +352,7 @@ class MonitorLoop {
     // Its ladder's observations after each step too: each would wait --timeout for ps again.
     if (this.noteProbeTimeout(info, obs, hostOnly) && this.ctx.engine.local) s = hostSettings;
     this.noteProblems(info, obs);
+    this.metrics?.observed(obs, policy.policy);
     const now = Date.now();
     if (this.samples.due(info.id, now)) {
       const trees = obs.table ? assess(obs.table.procs, obs.pids, policy.policy).trees.length : null;

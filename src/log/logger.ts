@@ -22,7 +22,8 @@ export type EventName =
   | 'heartbeat'
   | 'engine-down'
   | 'engine-up'
-  | 'skipped';
+  | 'skipped'
+  | 'notify';
 
 export interface ActionFields {
   event: EventName;

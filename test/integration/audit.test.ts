@@ -905,11 +905,11 @@ describeEngine('selection, precedence, exit codes, --prom-file', () => {
     const values: Record<string, (c: AuditContainer) => number | null> = {
       pidwarden_container_status: (c) => ({ ok: 0, warn: 1, critical: 2 })[c.status],
       pidwarden_container_processes: (c) => c.processes.total,
-      pidwarden_container_matching_processes: (c) => c.processes.matching,
-      pidwarden_container_duplicate_processes: (c) => c.duplicates.reduce((n, d) => n + d.count - 1, 0),
+      pidwarden_container_runaway_trees: (c) => c.processes.matching,
+      pidwarden_container_duplicate_trees: (c) => c.duplicates.reduce((n, d) => n + d.count - 1, 0),
       pidwarden_container_zombies: (c) => c.processes.zombies,
-      pidwarden_container_pids_current: (c) => c.pids.current,
-      pidwarden_container_pids_max: (c) => c.pids.max,
+      pidwarden_container_tasks: (c) => c.pids.current,
+      pidwarden_container_pids_limit: (c) => c.pids.max,
       pidwarden_container_cpu_percent: (c) => c.cpuPercent,
       pidwarden_container_memory_bytes: (c) => c.memoryBytes,
       pidwarden_container_memory_limit_bytes: (c) => c.memoryLimitBytes,
@@ -927,7 +927,7 @@ describeEngine('selection, precedence, exit codes, --prom-file', () => {
         }
       }
     }
-    expect(series.find((x) => x.name === 'pidwarden_container_pids_max' && x.labels['name'] === alpha.name)!.value).toBe(200);
+    expect(series.find((x) => x.name === 'pidwarden_container_pids_limit' && x.labels['name'] === alpha.name)!.value).toBe(200);
     // a second run replaces the file again, still without leftovers
     expect((await runPidwarden(['audit', '--label', 'pwt.marked', '--prom-file', path])).code).toBe(0);
     expect(readdirSync(dir).sort()).toEqual(['old.link', 'pidwarden.prom']);

@@ -280,9 +280,9 @@ describeEngine('examples/ run as shown', () => {
     expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ code: 1, stdout: '', stderr: '' });
     expect(readFileSync(join(tmp, 'log', 'audit.err'), 'utf8')).toBe('');
     const prom = readFileSync(join(tmp, 'prom', 'pidwarden.prom'), 'utf8');
-    const procs = prom.match(new RegExp(`^pidwarden_container_processes\\{id="${w.id.slice(0, 12)}",name="${w.name}"\\} (\\d+)$`, 'm'));
+    const procs = prom.match(new RegExp(`^pidwarden_container_processes\\{id="${w.id.slice(0, 12)}",name="${w.name}",image="[^"]+"\\} (\\d+)$`, 'm'));
     expect(Number(procs?.[1])).toBeGreaterThanOrEqual(19);
-    expect(prom).toContain(`pidwarden_container_status{id="${w.id.slice(0, 12)}",name="${w.name}"} 2`);
+    expect(prom).toMatch(new RegExp(`^pidwarden_container_status\\{id="${w.id.slice(0, 12)}",name="${w.name}",image="[^"]+"\\} 2$`, 'm'));
     expect(prom).toMatch(/^pidwarden_audit_timestamp_seconds \d+$/m);
     expect(readdirSync(join(tmp, 'prom'))).toEqual(['pidwarden.prom']); // no temp file left
   });

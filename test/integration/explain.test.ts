@@ -93,6 +93,13 @@ describeEngine('the pids limit: configured, in force, hit', () => {
     expect(f.limit.line).toMatch(/^limit hit: \d+ forks? refused since the container started/);
     expect(f.status).toBe('critical'); // 40 of 40 tasks is pids pressure as well
 
+    // the same verdicts in the Prometheus textfile
+    const prom = join(tmp, 'limits.prom');
+    await runPidwarden(['audit', '--prom-file', prom, '--state-file', join(tmp, 'prom-state.json'), '--container', lifted.id, '--container', none.id]);
+    const text = readFileSync(prom, 'utf8');
+    expect(text).toMatch(new RegExp(`^pidwarden_container_limit_verdict\\{[^}]*name="${lifted.name}"[^}]*verdict="not-in-force"\\} 1$`, 'm'));
+    expect(text).toMatch(new RegExp(`^pidwarden_container_pids_limit_configured\\{[^}]*name="${lifted.name}"[^}]*\\} 25$`, 'm'));
+    expect(text).toMatch(new RegExp(`^pidwarden_container_limit_verdict\\{[^}]*name="${none.name}"[^}]*verdict="none"\\} 1$`, 'm'));
     // the next audit counts from its own previous sample (kept in the state file)
     await waitFor(() => eventsMax(full) > refusedAfter, 30_000, 100, 'more refusals');
     const again = (await audit([full])).get(full.id)!;

@@ -108,7 +108,7 @@ describe('usage errors', () => {
   });
 
   test('no command', async () => {
-    expect((await usageError([])).message).toBe('name a command: audit, cleanup, monitor, explain, reap');
+    expect((await usageError([])).message).toBe('name a command: audit, cleanup, monitor, explain, reap, top');
   });
 
   test('an unknown command', async () => {

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promText, writeFileAtomic } from '../../src/report/prom.ts';
+import { promText, promTextFailed, writeFileAtomic } from '../../src/report/prom.ts';
+import { VERSION } from '../../src/version.ts';
 import { quietRow, row } from './helpers/audited.ts';
 
 const NOW_MS = Date.UTC(2026, 10, 21, 6, 20, 45, 999);
@@ -88,26 +89,45 @@ describe('the exposition reader used by these tests', () => {
 });
 
 describe('promText', () => {
-  test('valid exposition: every family has HELP and TYPE gauge, samples follow them', () => {
+  test('valid exposition: every family has HELP and TYPE, counters end in _total, samples follow them', () => {
     const { help, types, samples } = parseExposition(promText([row(), quietRow('other')], NOW_MS));
-    expect(types.size).toBe(12);
+    expect(types.size).toBe(23); // with the limit verdict and the growth forecast (README: Investigating a container)
     for (const [name, type] of types) {
-      expect(type).toBe('gauge');
+      expect(name.startsWith('pidwarden_')).toBe(true);
+      expect(type).toBe(name.endsWith('_total') ? 'counter' : 'gauge');
       expect(help.get(name)).toBeTruthy();
     }
     expect(samples.length).toBeGreaterThan(0);
+  });
+
+  test("pidwarden's own: up, build info with the version, engine reachable, success per collector", () => {
+    const { samples } = parseExposition(promText([row(), quietRow('other', { problems: ['stats: engine said 500'] })], NOW_MS));
+    const own = (name: string, labels: Record<string, string> = {}) =>
+      samples.find((s) => s.name === name && JSON.stringify(s.labels) === JSON.stringify(labels))?.value;
+    expect(own('pidwarden_up')).toBe(1);
+    expect(own('pidwarden_build_info', { version: VERSION })).toBe(1);
+    expect(own('pidwarden_engine_up')).toBe(1);
+    expect(own('pidwarden_collector_success', { collector: 'engine' })).toBe(1);
+    expect(own('pidwarden_collector_success', { collector: 'processes' })).toBe(1);
+    expect(own('pidwarden_collector_success', { collector: 'stats' })).toBe(0);
+  });
+
+  test('no label carries a PID or a command line', () => {
+    const { samples } = parseExposition(promText([row()], NOW_MS));
+    const keys = new Set(samples.flatMap((s) => Object.keys(s.labels)));
+    expect([...keys].sort()).toEqual(['collector', 'id', 'image', 'name', 'version']);
   });
 
   test('the figures of the flooded MetaMCP container', () => {
     const { samples } = parseExposition(promText([row()], NOW_MS));
     expect(valueOf(samples, 'pidwarden_container_status')).toBe(2); // critical
     expect(valueOf(samples, 'pidwarden_container_processes')).toBe(33);
-    expect(valueOf(samples, 'pidwarden_container_matching_processes')).toBe(10);
+    expect(valueOf(samples, 'pidwarden_container_runaway_trees')).toBe(10);
     // beyond the first of each command line: magic 2 extra, three packages 1 extra each
-    expect(valueOf(samples, 'pidwarden_container_duplicate_processes')).toBe(5);
+    expect(valueOf(samples, 'pidwarden_container_duplicate_trees')).toBe(5);
     expect(valueOf(samples, 'pidwarden_container_zombies')).toBe(1);
-    expect(valueOf(samples, 'pidwarden_container_pids_current')).toBe(199);
-    expect(valueOf(samples, 'pidwarden_container_pids_max')).toBe(250);
+    expect(valueOf(samples, 'pidwarden_container_tasks')).toBe(199);
+    expect(valueOf(samples, 'pidwarden_container_pids_limit')).toBe(250);
     expect(valueOf(samples, 'pidwarden_container_cpu_percent')).toBe(12.5);
     expect(valueOf(samples, 'pidwarden_container_memory_bytes')).toBe(708_608);
     expect(valueOf(samples, 'pidwarden_container_memory_limit_bytes')).toBe(25_274_793_984);
@@ -124,29 +144,33 @@ describe('promText', () => {
     expect(valueOf(samples, 'pidwarden_container_status', 'fine')).toBe(0);
   });
 
-  test('labels: the short (12-character) ID and the name', () => {
+  test("labels: the short (12-character) ID, the name and the image, as cAdvisor's", () => {
     const { samples } = parseExposition(promText([row()], NOW_MS));
-    expect(samples[0]!.labels).toEqual({ id: 'db24ad411a5b', name: 'metamcp' });
+    expect(samples.find((s) => s.name === 'pidwarden_container_processes')!.labels).toEqual({
+      id: 'db24ad411a5b',
+      name: 'metamcp',
+      image: 'ghcr.io/metatool-ai/metamcp:latest',
+    });
   });
 
   test('label values escape backslash, double quote and newline', () => {
     const text = promText([quietRow('x', { info: { name: 'we"ird\\name\nline' } })], NOW_MS);
     expect(text).toContain('name="we\\"ird\\\\name\\nline"');
     const { samples } = parseExposition(text);
-    expect(samples[0]!.labels['name']).toBe('we"ird\\name\nline');
+    expect(samples.find((s) => s.name === 'pidwarden_container_processes')!.labels['name']).toBe('we"ird\\name\nline');
   });
 
   test('UTF-8 in a label value is kept as is', () => {
     const { samples } = parseExposition(promText([quietRow('x', { info: { name: 'café-東京' } })], NOW_MS));
-    expect(samples[0]!.labels['name']).toBe('café-東京');
+    expect(samples.find((s) => s.name === 'pidwarden_container_processes')!.labels['name']).toBe('café-東京');
   });
 
   test('null values are omitted, not written as 0 or NaN; HELP and TYPE stay', () => {
     const unknown = row({ table: null, stats: null, pids: { current: null, max: null, source: 'none' } });
     const text = promText([unknown], NOW_MS);
     const { types, samples } = parseExposition(text);
-    expect(samples.map((s) => s.name)).toEqual(['pidwarden_container_status', 'pidwarden_audit_timestamp_seconds']);
-    expect(types.has('pidwarden_container_pids_max')).toBe(true);
+    expect(samples.filter((s) => s.name.startsWith('pidwarden_container_')).map((s) => s.name)).toEqual(['pidwarden_container_healthy', 'pidwarden_container_status']);
+    expect(types.has('pidwarden_container_pids_limit')).toBe(true);
     expect(text).not.toContain('NaN');
     expect(text).not.toContain('null');
   });
@@ -154,14 +178,21 @@ describe('promText', () => {
   test('no pids limit: pids_max absent for that container only', () => {
     const unlimited = quietRow('unlimited', { pids: { current: 12, max: null, source: 'cgroup-v1' } });
     const { samples } = parseExposition(promText([row(), unlimited], NOW_MS));
-    expect(valueOf(samples, 'pidwarden_container_pids_max', 'unlimited')).toBeUndefined();
-    expect(valueOf(samples, 'pidwarden_container_pids_current', 'unlimited')).toBe(12);
-    expect(valueOf(samples, 'pidwarden_container_pids_max', 'metamcp')).toBe(250);
+    expect(valueOf(samples, 'pidwarden_container_pids_limit', 'unlimited')).toBeUndefined();
+    expect(valueOf(samples, 'pidwarden_container_tasks', 'unlimited')).toBe(12);
+    expect(valueOf(samples, 'pidwarden_container_pids_limit', 'metamcp')).toBe(250);
   });
 
   test('the audit timestamp in whole seconds', () => {
     const { samples } = parseExposition(promText([], NOW_MS));
-    expect(samples).toEqual([{ name: 'pidwarden_audit_timestamp_seconds', labels: {}, value: Math.floor(NOW_MS / 1000) }]);
+    expect(samples.find((s) => s.name === 'pidwarden_audit_timestamp_seconds')).toEqual({ name: 'pidwarden_audit_timestamp_seconds', labels: {}, value: Math.floor(NOW_MS / 1000) });
+  });
+
+  test('a failed audit: pidwarden_up 0, no container figures left to linger', () => {
+    const { samples } = parseExposition(promTextFailed(NOW_MS, false));
+    expect(samples.find((s) => s.name === 'pidwarden_up')!.value).toBe(0);
+    expect(samples.find((s) => s.name === 'pidwarden_engine_up')!.value).toBe(0);
+    expect(samples.some((s) => s.name.startsWith('pidwarden_container_'))).toBe(false);
   });
 
   test('several containers: one sample each per metric, grouped by metric', () => {

@@ -294,6 +294,9 @@ describe('config keys in kebab or camel case', () => {
       if (flag === 'restart') return 'never';
       if (flag === 'warn-within') return '2h';
       if (flag === 'max-age' || flag === 'idle-for') return '1h';
+      if (flag === 'metrics-addr') return '127.0.0.1:9723';
+      if (flag === 'webhook') return 'http://127.0.0.1:9/hook';
+      if (flag === 'webhook-format') return 'slack';
       if (kind === 'list') return ['x'];
       if (kind === 'int') return 2;
       if (kind === 'number') return 0.5;

@@ -1,0 +1,62 @@
+// From the action log's lines to the actions an operator is told about: a kill step (its SIGTERM
+// batches gathered), a restart, a restart skipped or suppressed. Fed line by line; pure apart from
+// the callback, so the ladder (src/act/ladder-run.ts) is not touched.
+import type { ActionFields } from '../log/logger.ts';
+
+export type ActionEvent = 'kill' | 'restart' | 'restart-skipped' | 'restart-suppressed';
+
+export interface Action {
+  event: ActionEvent;
+  container: string;
+  containerId: string;
+  step: string;
+  /** PIDs in the container of the processes sent SIGTERM (kill only). */
+  pids: number[];
+  commands: string[];
+  reason: string;
+  dryRun: boolean;
+  /** ISO time of the line that completed the action. */
+  time: string;
+}
+
+const KILL_STEPS = new Set(['dedupe', 'oldest', 'all']);
+
+export class ActionCollector {
+  /** One open kill step per container: its `kill` lines arrive one tree level at a time. */
+  private readonly open = new Map<string, Action>();
+
+  constructor(private readonly emit: (a: Action) => void) {}
+
+  feed(f: ActionFields, nowMs: number): void {
+    const id = f.containerId;
+    if (!id) return;
+    const time = new Date(nowMs).toISOString();
+    const pending = this.open.get(id);
+    if (f.event === 'kill' && pending) {
+      // SIGKILL lines name the same processes again (the survivors of SIGTERM): not new victims.
+      if (f.signal === 'SIGTERM') {
+        pending.pids.push(...(f.pids ?? []));
+        pending.commands.push(...(f.commands ?? []));
+      }
+      return;
+    }
+    if (pending) this.close(id, time);
+    const base = { container: f.container ?? id.slice(0, 12), containerId: id, step: f.step ?? '', reason: f.reason ?? '', dryRun: f.dryRun === true, time };
+    if (f.event === 'step' && f.step && KILL_STEPS.has(f.step)) {
+      this.open.set(id, { ...base, event: 'kill', pids: [], commands: [] });
+    } else if (f.event === 'restart' || f.event === 'restart-skipped' || f.event === 'restart-suppressed') {
+      this.emit({ ...base, event: f.event, step: 'restart', pids: [], commands: [] });
+    }
+  }
+
+  /** End of run: what is still open is complete. */
+  flushAll(nowMs: number): void {
+    for (const id of [...this.open.keys()]) this.close(id, new Date(nowMs).toISOString());
+  }
+
+  private close(id: string, time: string): void {
+    const a = this.open.get(id)!;
+    this.open.delete(id);
+    this.emit({ ...a, time });
+  }
+}

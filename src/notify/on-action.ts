@@ -1,0 +1,132 @@
+// --on-action PROGRAM: the operator's program, run after each action with the facts in its
+// environment (earlyoom's -N does the same: https://github.com/rfjakob/earlyoom#notifications).
+// argv is the program alone, never a shell string; it gets a deadline, and its exit status and the
+// start of its stderr go to the log.
+import { accessSync, constants, statSync } from 'node:fs';
+import { UsageError } from '../errors.ts';
+import type { ActionLog } from '../log/logger.ts';
+import type { Action } from './action.ts';
+import { SerialQueue } from './queue.ts';
+
+/** A hook that has not finished in 10 s is killed: long enough for a curl to a slow chat service. */
+export const ON_ACTION_TIMEOUT_MS = 10_000;
+/** Bytes of the hook's stderr kept for the log: enough for an error line, not a flood. */
+export const STDERR_KEEP = 512;
+/** Actions waiting for the hook; beyond this they are dropped and counted (a storm of 200 kills a minute). */
+const BACKLOG = 100;
+
+export function checkProgram(path: string): void {
+  try {
+    if (!statSync(path).isFile()) throw new Error('not a file');
+    accessSync(path, constants.X_OK);
+  } catch (e) {
+    const why = (e as NodeJS.ErrnoException).code ?? (e instanceof Error ? e.message : String(e));
+    throw new UsageError(`--on-action ${path}: not an executable file (${why})`);
+  }
+}
+
+/** The facts, named as in the README (Metrics and notifications); PIDWARDEN_COMMANDS one command line a line. */
+export function actionEnv(a: Action): Record<string, string> {
+  const clean = (s: string) => s.replace(/\0/g, ' ');
+  return {
+    PIDWARDEN_EVENT: a.event,
+    PIDWARDEN_CONTAINER: a.container,
+    PIDWARDEN_CONTAINER_ID: a.containerId,
+    PIDWARDEN_STEP: a.step,
+    PIDWARDEN_PIDS: a.pids.join(' '),
+    PIDWARDEN_COMMANDS: a.commands.map((c) => clean(c).replace(/\n/g, ' ')).join('\n'),
+    PIDWARDEN_REASON: clean(a.reason),
+    PIDWARDEN_DRY_RUN: a.dryRun ? 'true' : 'false',
+  };
+}
+
+export class OnActionRunner {
+  private readonly queue = new SerialQueue(BACKLOG);
+  private readonly baseEnv: Record<string, string>;
+
+  constructor(
+    private readonly program: string,
+    private readonly log: ActionLog,
+    env: Record<string, string | undefined> = process.env,
+    private readonly timeoutMs = ON_ACTION_TIMEOUT_MS,
+  ) {
+    // pidwarden's own PIDWARDEN_* settings are not the hook's business (and would be mistaken for facts).
+    this.baseEnv = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined && !e[0].startsWith('PIDWARDEN_')));
+  }
+
+  run(a: Action): void {
+    const dropped = this.queue.dropped;
+    this.queue.push(() => this.runOne(a));
+    if (this.queue.dropped > dropped) {
+      this.log.warn({ event: 'notify', channel: 'on-action', container: a.container, containerId: a.containerId, action: a.event, reason: `backlog of ${BACKLOG} full: not run` });
+    }
+  }
+
+  drain(deadlineMs: number): Promise<void> {
+    return this.queue.drain(deadlineMs);
+  }
+
+  private async runOne(a: Action): Promise<void> {
+    const started = Date.now();
+    const ids = { container: a.container, containerId: a.containerId, action: a.event, channel: 'on-action', program: this.program };
+    let proc: Bun.Subprocess<'ignore', 'ignore', 'pipe'>;
+    try {
+      proc = Bun.spawn([this.program], { env: { ...this.baseEnv, ...actionEnv(a) }, stdin: 'ignore', stdout: 'ignore', stderr: 'pipe' });
+    } catch (e) {
+      this.log.warn({ event: 'notify', ...ids, reason: `cannot run: ${(e as NodeJS.ErrnoException).code ?? String(e)}` });
+      return;
+    }
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      proc.kill('SIGKILL');
+    }, this.timeoutMs);
+    const kept = new StderrStart(STDERR_KEEP);
+    const reading = kept.read(proc.stderr);
+    const exitCode = await proc.exited;
+    clearTimeout(timer);
+    // A grandchild left running may hold stderr open: wait a moment for the rest, no longer.
+    await Promise.race([reading, new Promise((r) => setTimeout(r, STDERR_LINGER_MS))]);
+    const stderr = kept.text();
+    const ok = exitCode === 0 && !timedOut;
+    const fields = {
+      event: 'notify' as const,
+      ...ids,
+      exitCode,
+      ...(proc.signalCode ? { signal: String(proc.signalCode) } : {}),
+      stderr,
+      durationMs: Date.now() - started,
+      reason: timedOut ? `killed after the ${this.timeoutMs / 1000} s deadline` : ok ? 'ran' : `exited with ${exitCode}`,
+    };
+    if (ok) this.log.info(fields);
+    else this.log.warn(fields);
+  }
+}
+
+/** After the hook exits, how long its stderr may still deliver its last bytes. */
+const STDERR_LINGER_MS = 1000;
+
+/** The first `max` bytes of a stream; the rest is read and thrown away so the child never blocks on a full pipe. */
+class StderrStart {
+  private readonly chunks: Uint8Array[] = [];
+  private kept = 0;
+
+  constructor(private readonly max: number) {}
+
+  async read(stream: ReadableStream<Uint8Array>): Promise<void> {
+    try {
+      for await (const chunk of stream) {
+        if (this.kept >= this.max) continue;
+        const part = chunk.subarray(0, this.max - this.kept);
+        this.chunks.push(part);
+        this.kept += part.length;
+      }
+    } catch {
+      // the pipe broke: what was read is what there is
+    }
+  }
+
+  text(): string {
+    return Buffer.concat(this.chunks).toString('utf8').replace(/\uFFFD+$/, '');
+  }
+}
