@@ -78,7 +78,8 @@ export const engine = detectEngine();
 export function describeEngine(name: string, fn: () => void): void {
   if (engine.available) {
     describe(name, () => {
-      afterAll(() => removeAll());
+      // removing a few workload containers takes 5-20 s in a VM lane (QEMU TCG, scripts/vm-lane.sh)
+      afterAll(() => removeAll(), 120_000);
       fn();
     });
   } else if (process.env.CI === 'true') {
