@@ -17,8 +17,8 @@ export DOCKER_HOST=${PIDWARDEN_TEST_DOCKER_HOST:?}
 mkdir -p "$out"
 name=pidwarden-capture
 docker rm -f "$name" >/dev/null 2>&1 || true
-# two npm trees (npm exec -> sh -c -> node) under a limit of 40 pids: 1 + 2 x 3 processes
-id=$(docker run -d --network none --name "$name" --pids-limit 40 \
+# two npm trees (npm exec -> sh -c -> node) under limits of 40 pids and 256 MiB: 1 + 2 x 3 processes
+id=$(docker run -d --network none --name "$name" --pids-limit 40 --memory 256m \
   -e 'FAKENODE_ARGS=--interval=0.2
 --threads=1
 tree/x2=-y @21st-dev/magic@latest' pidwarden-test/busybox dist/index.js)
