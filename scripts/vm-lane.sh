@@ -71,7 +71,10 @@ fi
 # ln exec per applet under TCG); the guest only imports them.
 bash scripts/build-workload.sh >/dev/null
 [[ -x node_modules/.bin/bun ]] || npm ci --silent >/dev/null
-npm run --silent build >/dev/null
+# (dist/pidwarden is rebuilt only when src/ changed: a suite may be running it meanwhile)
+if [[ ! -x dist/pidwarden || -n "$(find src package.json scripts/build.ts -newer dist/pidwarden -print -quit)" ]]; then
+  npm run --silent build >"$ROOT/.tmp/vm-lane-build.log" 2>&1 || { cat "$ROOT/.tmp/vm-lane-build.log"; echo "lane $LANE: npm run build failed"; exit 1; }
+fi
 # shellcheck disable=SC2086 # a list of image names
 bash scripts/test-images.sh --tar-only ${PIDWARDEN_VM_IMAGES:-}
 
@@ -93,7 +96,6 @@ hostroot=""
   printf 'LANE_MODULES=%q\n' "$hostroot$VM_CACHE/$kpkg/lib/modules/${kpkg#linux-image-}"
   printf 'LANE_IMAGES=%q\n' "${PIDWARDEN_VM_IMAGES:-}"
   printf 'LANE_CAPTURE=%q\n' "${PIDWARDEN_VM_CAPTURE:-0}"
-  printf 'LANE_CI=%q\n' "${CI:-}"
   printf 'LANE_COMMIT=%q\n' "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 } >"$XFER/env"
 

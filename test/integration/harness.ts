@@ -58,7 +58,8 @@ function detectEngine(): { host: string | null; available: boolean; reason: stri
     env: { ...env, DOCKER_HOST: host },
     stdout: 'pipe',
     stderr: 'pipe',
-    timeout: 15_000,
+    // a socket-activated Podman in a loaded VM lane answered its first call after more than 15 s
+    timeout: 60_000,
   });
   if (r.exitCode !== 0) {
     return { host, available: false, reason: `docker version against ${host} failed: ${r.stderr.toString().trim()}` };
