@@ -59,11 +59,15 @@ vm_need_packages busybox-static toybox procps dash coreutils tar 2>/dev/null || 
 if [[ "$LANE" == v2-docker20 ]]; then
   vm_need_packages docker.io containerd runc tini 2>/dev/null || cannot_run "Docker 20.10 packages missing"
 fi
-msg=$(vm_prepare_kernel 2>&1 >/dev/null) || cannot_run "guest kernel: $msg"
-msg=$(vm_prepare_initrd 2>&1 >/dev/null) || cannot_run "initramfs: $msg"
-if [[ "$LANE" == v2-docker26-podman5 ]]; then
-  msg=$(vm_prepare_trixie 2>&1 >/dev/null) || cannot_run "trixie root: $msg"
-fi
+# progress shows live; the last line a step wrote says why it failed
+ERR="$ROOT/.tmp/vm-lane-prepare.err"
+mkdir -p "$ROOT/.tmp"
+prepare() { # what, function
+  if ! "$2" 2> >(tee "$ERR" >&2) >/dev/null; then sleep 0.2; cannot_run "$1: $(tail -n 1 "$ERR")"; fi
+}
+prepare "guest kernel" vm_prepare_kernel
+prepare "initramfs" vm_prepare_initrd
+[[ "$LANE" != v2-docker26-podman5 ]] || prepare "trixie root" vm_prepare_trixie
 
 # Everything the guest runs from the checkout is built here, before the boot: the 9p root is
 # mounted cache=loose, so a file rebuilt while the VM runs could be seen stale inside.
