@@ -25,7 +25,7 @@ ln -sfn /proc/self/fd /dev/fd
 mount -t tmpfs -o mode=1777 tmpfs /tmp
 # overlay2 (Docker) and overlay (Podman) cannot use an overlay root as their upper layer
 for d in /var/lib/docker /var/lib/containerd /var/lib/containers; do mkdir -p "$d" && mount -t tmpfs -o mode=711 tmpfs "$d"; done
-# the kernel's modules, unpacked on the host (docker loads overlay/veth-less bits on demand)
+# the kernel's modules, unpacked on the host: the engines modprobe what they need (e.g. overlay)
 mkdir -p /lib/modules && ln -sfn "$LANE_MODULES" "/lib/modules/$LANE_KVER"
 if [[ -n "$LANE_HOSTROOT" ]]; then
   # trixie root: the checkout is the host's, read-only, with a tmpfs overlay for .tmp/ and dist/
