@@ -26,17 +26,25 @@
 # Usage: DOCKER_HOST=unix:///path/to/private.sock scripts/test-images.sh [NAME...]
 # Refuses to run without DOCKER_HOST / PIDWARDEN_TEST_DOCKER_HOST (never the
 # default engine).
+#   --tar-only NAME...     only build .tmp/images/NAME/rootfs.tar (no engine needed)
+#   --import-only NAME...  only import those tarballs, built before by --tar-only
+# The VM lanes (scripts/vm-lane.sh) build the tarballs on the host and import them
+# in the guest: assembling a rootfs there costs ~400 s (one ln exec per applet
+# under QEMU's TCG), importing it ~10 s.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+MODE=all
+case "${1:-}" in --tar-only | --import-only) MODE=${1#--}; shift ;; esac
 export DOCKER_HOST="${PIDWARDEN_TEST_DOCKER_HOST:-${DOCKER_HOST:-}}"
-if [[ -z "$DOCKER_HOST" ]]; then
+if [[ -z "$DOCKER_HOST" && "$MODE" != tar-only ]]; then
   echo "test-images: set PIDWARDEN_TEST_DOCKER_HOST (or DOCKER_HOST) to the private engine" >&2
   exit 2
 fi
 
 WORK="$ROOT/.tmp/images"
 mkdir -p "$WORK"
-FAKENODE="$(bash "$ROOT/scripts/build-workload.sh")"
+FAKENODE=""
+[[ "$MODE" == import-only ]] || FAKENODE="$(bash "$ROOT/scripts/build-workload.sh")"
 IMG_PATH="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 LIBDIR=x86_64-linux-gnu
 
@@ -172,11 +180,16 @@ rootfs_hangps() {
 
 build_one() { # name
   local name="$1" tag="pidwarden-test/$1" dir="$WORK/$1" sum have
-  rm -rf "$dir"
-  mkdir -p "$dir/rootfs"
-  "rootfs_$name" "$dir/rootfs"
-  tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner --format=gnu \
-    -C "$dir/rootfs" -cf "$dir/rootfs.tar" .
+  if [[ "$MODE" != import-only ]]; then
+    rm -rf "$dir"
+    mkdir -p "$dir/rootfs"
+    "rootfs_$name" "$dir/rootfs"
+    tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner --format=gnu \
+      -C "$dir/rootfs" -cf "$dir/rootfs.tar" .
+    rm -rf "$dir/rootfs"
+  fi
+  [[ "$MODE" != tar-only ]] || return 0
+  [[ -f "$dir/rootfs.tar" ]] || { log "$dir/rootfs.tar missing (build it with --tar-only)"; exit 1; }
   sum="$(sha256sum "$dir/rootfs.tar" | cut -c1-64)"
   have="$(docker image inspect -f '{{index .Config.Labels "pidwarden.test.rootfs"}}' "$tag" 2>/dev/null || true)"
   if [[ "$have" == "$sum" ]]; then
@@ -192,7 +205,6 @@ build_one() { # name
       "$dir/rootfs.tar" "$tag" >/dev/null
     log "$tag imported (${sum:0:12}, $(du -h "$dir/rootfs.tar" | cut -f1))"
   fi
-  rm -rf "$dir/rootfs"
 }
 
 names=("$@")

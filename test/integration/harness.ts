@@ -60,7 +60,8 @@ function detectEngine(): { host: string | null; available: boolean; reason: stri
     env: { ...env, DOCKER_HOST: host },
     stdout: 'pipe',
     stderr: 'pipe',
-    timeout: 15_000,
+    // a socket-activated Podman in a loaded VM lane answered its first call after more than 15 s
+    timeout: 60_000,
   });
   if (r.exitCode !== 0) {
     return { host, available: false, reason: `docker version against ${host} failed: ${r.stderr.toString().trim()}` };
@@ -80,7 +81,8 @@ export const engine = detectEngine();
 export function describeEngine(name: string, fn: () => void): void {
   if (engine.available) {
     describe(name, () => {
-      afterAll(() => removeAll());
+      // removing a few workload containers takes 5-20 s in a VM lane (QEMU TCG, scripts/vm-lane.sh)
+      afterAll(() => removeAll(), 120_000);
       fn();
     });
   } else if (process.env.CI === 'true') {

@@ -18,9 +18,17 @@ const V1 = 'cgroup/v1-hybrid-cgroupfs';
 const LIMITED_ID = 'db24ad411a5b17f4ad9518597aba6f5eb141199c3ac219c40da8e3ab04cc41f8'; // --pids-limit 25
 const PARENT_ID = 'd253fe7f9940eb4fa9bd9433c59c885b70e4ff33b42faf8a1111b379a18fddc2'; // --cgroup-parent /custom/parent
 
-// Hand-written in the kernel's documented format (see the README in that directory).
-const V2 = 'cgroup/v2-systemd';
-const V2_ID = 'b49599327472baa47fae0b78925273211d44dc47ae2100f2939a1ea29482929e';
+// Real files captured on pure cgroup v2 hosts (QEMU guests of scripts/vm-lane.sh, made by
+// scripts/vm/capture-cgroup.sh; test/fixtures/cgroup/README.md says which run made which):
+// Docker 26 with the systemd driver, Podman 5 (systemd driver, crun), Docker 20.10 with cgroupfs.
+const V2 = 'cgroup/v2-docker26-systemd';
+const PODMAN = 'cgroup/v2-podman5-systemd';
+const V2_CGROUPFS = 'cgroup/v2-docker20-cgroupfs';
+/** the captured container's full ID, as its meta.txt records it */
+const idOf = (dir: string) => /^container: ([0-9a-f]{64})$/m.exec(fixture(dir, 'meta.txt'))![1]!;
+const V2_ID = idOf(V2);
+const PODMAN_ID = idOf(PODMAN);
+const CGROUPFS_ID = idOf(V2_CGROUPFS);
 
 const v1Mounts = () => parseMountinfo(fixture(V1, 'proc-self-mountinfo.txt'));
 const v2Mounts = () => parseMountinfo(fixture(V2, 'proc-self-mountinfo.txt'));
@@ -43,10 +51,28 @@ describe('parseProcCgroup', () => {
     expect(cg.v2).toBe(`/custom/parent/${PARENT_ID}`);
   });
 
-  test('pure v2 host, systemd driver: one 0:: line, no v1 controllers', () => {
+  test('pure v2 host, Docker 26 with the systemd driver (real capture): one 0:: line, no v1 controllers', () => {
     const cg = parseProcCgroup(fixture(V2, 'proc-pid-cgroup.txt'));
     expect(cg.v1.size).toBe(0);
     expect(cg.v2).toBe(`/system.slice/docker-${V2_ID}.scope`);
+  });
+
+  test('pure v2 host, Podman 5 (real capture): the container is the `container` leaf below its libpod scope', () => {
+    const cg = parseProcCgroup(fixture(PODMAN, 'proc-pid-cgroup.txt'));
+    expect(cg.v1.size).toBe(0);
+    expect(cg.v2).toBe(`/machine.slice/libpod-${PODMAN_ID}.scope/container`);
+  });
+
+  test('pure v2 host, Docker 20.10 with the cgroupfs driver (real capture): /docker/<id>', () => {
+    const cg = parseProcCgroup(fixture(V2_CGROUPFS, 'proc-pid-cgroup.txt'));
+    expect(cg.v1.size).toBe(0);
+    expect(cg.v2).toBe(`/docker/${CGROUPFS_ID}`);
+  });
+
+  test('seen from inside (a private cgroup namespace, every engine\'s v2 default), the path is "/" (real captures)', () => {
+    for (const dir of [V2, PODMAN, V2_CGROUPFS]) {
+      expect({ dir, v2: parseProcCgroup(fixture(dir, 'proc-pid-cgroup.inside.txt')).v2 }).toEqual({ dir, v2: '/' });
+    }
   });
 
   test('comma-joined v1 controllers ("4:cpu,cpuacct:/x") map each controller', () => {
@@ -107,15 +133,25 @@ describe('parseMountinfo', () => {
     expect(m).toEqual({ root: '/mnt1', mountPoint: '/mnt2', fsType: 'ext3', superOptions: ['rw', 'errors=continue'] });
   });
 
-  test('hand-written v2 file: cgroup2 mounted at /sys/fs/cgroup with its super options', () => {
+  test('real v2 captures: cgroup2 alone at /sys/fs/cgroup (systemd adds memory_recursiveprot), every line parsed', () => {
     const cg2 = v2Mounts().filter((m) => m.fsType === 'cgroup2');
     expect(cg2).toEqual([
       { root: '/', mountPoint: '/sys/fs/cgroup', fsType: 'cgroup2', superOptions: ['rw', 'nsdelegate', 'memory_recursiveprot'] },
     ]);
+    expect(v2Mounts().filter((m) => m.fsType === 'cgroup')).toEqual([]);
+    const plain = parseMountinfo(fixture(V2_CGROUPFS, 'proc-self-mountinfo.txt'));
+    expect(plain.filter((m) => m.fsType.startsWith('cgroup'))).toEqual([
+      { root: '/', mountPoint: '/sys/fs/cgroup', fsType: 'cgroup2', superOptions: ['rw', 'nsdelegate'] },
+    ]);
+    for (const dir of [V2, PODMAN, V2_CGROUPFS]) {
+      const text = fixture(dir, 'proc-self-mountinfo.txt');
+      expect({ dir, lines: parseMountinfo(text).length }).toEqual({ dir, lines: text.trim().split('\n').length });
+    }
   });
 
   test('octal escapes are decoded: \\040 space, \\011 tab, \\012 newline, \\134 backslash', () => {
-    expect(mountsAt(v2Mounts(), '/media/backup/My Disk')?.fsType).toBe('ext4');
+    const [disk] = parseMountinfo('31 29 8:17 / /media/backup/My\\040Disk rw,relatime shared:9 - ext4 /dev/sdb1 rw');
+    expect(disk).toMatchObject({ mountPoint: '/media/backup/My Disk', fsType: 'ext4' });
     const [m] = parseMountinfo('50 29 8:1 /a\\040b /mnt/x\\011y\\012z\\134w rw - ext4 /dev/sdb1 rw');
     expect(m?.root).toBe('/a b');
     expect(m?.mountPoint).toBe('/mnt/x\ty\nz\\w');
@@ -161,11 +197,26 @@ describe('pidsCgroupCandidates', () => {
     expect(v1Dirs.map((c) => c.dir)).toEqual([`/sys/fs/cgroup/pids/docker/${LIMITED_ID}`]);
   });
 
-  test('pure v2, systemd driver (hand-written): one candidate under /sys/fs/cgroup', () => {
+  test('pure v2, Docker 26 with the systemd driver (real capture): one candidate, the scope under /sys/fs/cgroup', () => {
     const cg = parseProcCgroup(fixture(V2, 'proc-pid-cgroup.txt'));
     expect(pidsCgroupCandidates(cg, v2Mounts())).toEqual([
       { dir: `/sys/fs/cgroup/system.slice/docker-${V2_ID}.scope`, version: 2, top: '/sys/fs/cgroup' },
     ]);
+    expect(`/sys/fs/cgroup/system.slice/docker-${V2_ID}.scope`).toBe(/^cgroup dir: (.*)$/m.exec(fixture(V2, 'meta.txt'))![1]!);
+  });
+
+  test('pure v2, Podman 5 (real capture): the `container` leaf, where crun puts the processes and the limit', () => {
+    const cg = parseProcCgroup(fixture(PODMAN, 'proc-pid-cgroup.txt'));
+    const dir = `/sys/fs/cgroup/machine.slice/libpod-${PODMAN_ID}.scope/container`;
+    expect(pidsCgroupCandidates(cg, parseMountinfo(fixture(PODMAN, 'proc-self-mountinfo.txt')))).toEqual([{ dir, version: 2 }]);
+    expect(dir).toBe(/^cgroup dir: (.*)$/m.exec(fixture(PODMAN, 'meta.txt'))![1]!);
+  });
+
+  test('pure v2, Docker 20.10 with the cgroupfs driver (real capture): /sys/fs/cgroup/docker/<id>', () => {
+    const cg = parseProcCgroup(fixture(V2_CGROUPFS, 'proc-pid-cgroup.txt'));
+    const dir = `/sys/fs/cgroup/docker/${CGROUPFS_ID}`;
+    expect(pidsCgroupCandidates(cg, parseMountinfo(fixture(V2_CGROUPFS, 'proc-self-mountinfo.txt')))).toEqual([{ dir, version: 2 }]);
+    expect(dir).toBe(/^cgroup dir: (.*)$/m.exec(fixture(V2_CGROUPFS, 'meta.txt'))![1]!);
   });
 
   test('no cgroup mounts at all: no candidates', () => {
@@ -254,9 +305,15 @@ describe('parsePidsValue', () => {
     expect(parsePidsValue(fixture(V1, 'pids.current.txt'))).toBe(1);
   });
 
-  test('hand-written v2 files', () => {
-    expect(parsePidsValue(fixture(V2, 'pids.max.txt'))).toBeNull();
-    expect(parsePidsValue(fixture(V2, 'pids.current.txt'))).toBe(3);
+  test('real v2 captures (--pids-limit 40, 7 single-threaded processes; a container without a limit)', () => {
+    for (const dir of [V2, PODMAN, V2_CGROUPFS]) {
+      expect({ dir, max: parsePidsValue(fixture(dir, 'pids.max.txt')), current: parsePidsValue(fixture(dir, 'pids.current.txt')) }).toEqual({ dir, max: 40, current: 7 });
+    }
+    // without --pids-limit: "max" with cgroupfs and under Podman; with the systemd driver Docker 26
+    // leaves the scope at systemd's DefaultTasksMax (15% of the guest's threads-max): a real limit
+    expect(parsePidsValue(fixture(V2_CGROUPFS, 'pids.max.no-limit.txt'))).toBeNull();
+    expect(parsePidsValue(fixture(PODMAN, 'pids.max.no-limit.txt'))).toBeNull();
+    expect(parsePidsValue(fixture(V2, 'pids.max.no-limit.txt'))).toBe(4686);
   });
 
   test('surrounding whitespace and the trailing newline are ignored; 0 is a real value', () => {
@@ -277,8 +334,11 @@ describe('parsePidList', () => {
     expect(parsePidList(fixture(V1, 'cgroup.procs.txt'))).toEqual([6811]);
   });
 
-  test('hand-written v2 cgroup.procs', () => {
-    expect(parsePidList(fixture(V2, 'cgroup.procs.txt'))).toEqual([4242, 4301, 4302]);
+  test('real v2 captures of cgroup.procs: the init and two trees of three', () => {
+    for (const dir of [V2, PODMAN, V2_CGROUPFS]) {
+      const pids = parsePidList(fixture(dir, 'cgroup.procs.txt'));
+      expect({ dir, n: pids.length, first: pids[0] }).toEqual({ dir, n: 7, first: Number(/^init pid: (\d+)$/m.exec(fixture(dir, 'meta.txt'))![1]) });
+    }
   });
 
   test('empty file (an empty cgroup) gives no PIDs', () => {
@@ -314,6 +374,17 @@ describe('memoryFromCgroup (v1 files captured from containers run with -m 256m a
     expect(memoryFromCgroup('1000\n', 'anon 10\ninactive_file 300\n', 'max\n', 2, HOST)).toEqual({ usageBytes: 700, limitBytes: HOST });
   });
 
+  test('v2 real capture, Docker 20.10 cgroupfs, no memory limit: memory.current (no inactive file pages), the host is the limit', () => {
+    const m = memoryFromCgroup(fixture(V2_CGROUPFS, 'memory.current.txt'), fixture(V2_CGROUPFS, 'memory.stat.txt'), fixture(V2_CGROUPFS, 'memory.max.txt'), 2, HOST);
+    expect(m).toEqual({ usageBytes: 1527808, limitBytes: HOST });
+  });
+
+  test('v2 real captures, Docker 26 and Podman 5 with --memory 256m: memory.current, and memory.max as the limit', () => {
+    const m = (dir: string) => memoryFromCgroup(fixture(dir, 'memory.current.txt'), fixture(dir, 'memory.stat.txt'), fixture(dir, 'memory.max.txt'), 2, HOST);
+    expect(m(V2)).toEqual({ usageBytes: 1224704, limitBytes: 268435456 });
+    expect(m(PODMAN)).toEqual({ usageBytes: 1114112, limitBytes: 268435456 });
+  });
+
   test('garbage gives null', () => {
     expect(memoryFromCgroup('', '', '', 1, HOST)).toBeNull();
   });
@@ -325,5 +396,11 @@ describe('parseCpuUsageNs', () => {
     expect(parseCpuUsageNs('usage_usec 1500\nuser_usec 1000\nsystem_usec 500\n', 2)).toBe(1_500_000);
     expect(parseCpuUsageNs('', 1)).toBeNull();
     expect(parseCpuUsageNs('user_usec 3\n', 2)).toBeNull();
+  });
+
+  test('v2 real captures: usage_usec (µs) among cpu.stat\'s eight lines', () => {
+    expect(parseCpuUsageNs(fixture(V2_CGROUPFS, 'cpu.stat.txt'), 2)).toBe(1195760 * 1000);
+    expect(parseCpuUsageNs(fixture(V2, 'cpu.stat.txt'), 2)).toBe(1645847 * 1000);
+    expect(parseCpuUsageNs(fixture(PODMAN, 'cpu.stat.txt'), 2)).toBe(657438 * 1000);
   });
 });

@@ -1,0 +1,78 @@
+#!/bin/bash
+# Runs inside a VM lane's guest once its init has started the engine(s): per engine, waits for its
+# API, imports the test images there (scripts/test-images.sh --import-only: the host assembled their
+# root filesystems before the boot, see scripts/vm-lane.sh), runs `bun test` with the lane's
+# arguments, and writes to the lane share (/lane):
+#   bun-<kind>.out                 bun's report (stderr) and the tests' stdout
+#   result-<kind>                  "<passed> <failed> <bun exit status> <seconds>"
+#   images-<kind>.log              scripts/test-images.sh's output
+#   timings                        guest uptime at each step
+# then powers the guest off. Engines: "docker" on /run/docker.sock, and with LANE_PODMAN=1
+# "podman" on /run/podman/podman.sock (its Docker-compatible API, socket-activated by systemd).
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8
+# shellcheck source=/dev/null
+. /lane/env
+uptime_s() { cut -d' ' -f1 /proc/uptime; }
+say() { echo "pidwarden-vm [$(uptime_s)] $*" >/dev/console; echo "guest $(uptime_s) s: $*" >>/lane/timings; }
+
+power_off() {
+  sync
+  if [[ "$LANE_INIT" == systemd ]]; then
+    journalctl -b --no-pager -u containerd -u docker -u podman -u podman.socket >/lane/engine.log 2>&1
+    systemctl poweroff -ff
+  fi
+  poweroff -f
+  sleep 5
+  echo o >/proc/sysrq-trigger
+}
+
+# Polls with the CLI's own exit status; a fresh engine under TCG needs 15-40 s.
+wait_engine() { # DOCKER_HOST value, deadline in seconds
+  local until=$(($(date +%s) + $2))
+  while (($(date +%s) < until)); do
+    DOCKER_HOST=$1 docker version --format '{{.Server.Version}}' >/dev/null 2>&1 && return 0
+    sleep 1
+  done
+  return 1
+}
+
+run_engine() { # kind, DOCKER_HOST value
+  local kind=$1 host=$2 t0 rc passed failed
+  if ! wait_engine "$host" 300; then
+    say "$kind: engine at $host did not answer in 300 s"
+    echo "$kind: engine at $host did not answer in 300 s" >"/lane/bun-$kind.out"
+    echo "0 1 1 0" >"/lane/result-$kind"
+    return
+  fi
+  say "$kind ready: $(DOCKER_HOST=$host docker info --format 'server {{.ServerVersion}}, cgroup v{{.CgroupVersion}} driver {{.CgroupDriver}}, storage {{.Driver}}' 2>&1)"
+  # shellcheck disable=SC2086 # LANE_IMAGES is a list of image names
+  if ! PIDWARDEN_TEST_DOCKER_HOST=$host bash scripts/test-images.sh --import-only $LANE_IMAGES >"/lane/images-$kind.log" 2>&1; then
+    say "$kind: scripts/test-images.sh failed"
+    { echo "$kind: scripts/test-images.sh failed:"; tail -n 20 "/lane/images-$kind.log"; } >"/lane/bun-$kind.out"
+    echo "0 1 1 0" >"/lane/result-$kind"
+    return
+  fi
+  say "$kind: test images imported; bun test ${BUN_ARGS[*]}"
+  t0=$(date +%s)
+  PIDWARDEN_TEST_DOCKER_HOST=$host PIDWARDEN_TEST_ENGINE_KIND=$kind PIDWARDEN_TEST_LANE=$LANE_NAME \
+    node_modules/.bin/bun test "${BUN_ARGS[@]}" </dev/null >"/lane/bun-$kind.out" 2>&1
+  rc=$?
+  passed=$(sed -n 's/^ *\([0-9][0-9]*\) pass$/\1/p' "/lane/bun-$kind.out" | tail -n 1)
+  failed=$(sed -n 's/^ *\([0-9][0-9]*\) fail$/\1/p' "/lane/bun-$kind.out" | tail -n 1)
+  echo "${passed:-0} ${failed:-0} $rc $(($(date +%s) - t0))" >"/lane/result-$kind"
+  say "$kind: bun test exited $rc (${passed:-0} pass, ${failed:-0} fail)"
+  if [[ "$LANE_CAPTURE" == 1 ]]; then
+    PIDWARDEN_TEST_DOCKER_HOST=$host LANE_COMMIT=$LANE_COMMIT bash scripts/vm/capture-cgroup.sh "/lane/capture/$kind" >"/lane/capture-$kind.log" 2>&1 ||
+      say "$kind: capture failed"
+  fi
+}
+
+cd "$LANE_REPO" || { say "no checkout at $LANE_REPO"; power_off; }
+mapfile -d '' -t BUN_ARGS </lane/bun-args
+# Inside a lane every engine and tool is meant to be there: a test that would skip for want of
+# one (describeEngine) fails instead and says why, as under CI
+export CI=true
+run_engine docker unix:///run/docker.sock
+[[ "$LANE_PODMAN" != 1 ]] || run_engine podman unix:///run/podman/podman.sock
+say "lane done"
+power_off
