@@ -14,7 +14,7 @@ describe('a containerized pidwarden in a private cgroup namespace', () => {
 
   test('the same container read with --cgroupns=host: real paths, no complaint', () => {
     expect(outsideCgroupNamespace(fixture(DIR, 'proc-pid-cgroup.cgroupns-host.txt'))).toBe(false);
-    expect(outsideCgroupNamespace(fixture('cgroup/v2-systemd/proc-pid-cgroup.txt'))).toBe(false);
+    expect(outsideCgroupNamespace(fixture('cgroup/v2-docker26-systemd/proc-pid-cgroup.txt'))).toBe(false);
     expect(outsideCgroupNamespace(fixture('cgroup/v1-hybrid-cgroupfs/proc-pid-cgroup.pids-limit-25.txt'))).toBe(false);
   });
 

@@ -208,14 +208,14 @@ describe('pidsCgroupCandidates', () => {
   test('pure v2, Podman 5 (real capture): the `container` leaf, where crun puts the processes and the limit', () => {
     const cg = parseProcCgroup(fixture(PODMAN, 'proc-pid-cgroup.txt'));
     const dir = `/sys/fs/cgroup/machine.slice/libpod-${PODMAN_ID}.scope/container`;
-    expect(pidsCgroupCandidates(cg, parseMountinfo(fixture(PODMAN, 'proc-self-mountinfo.txt')))).toEqual([{ dir, version: 2 }]);
+    expect(pidsCgroupCandidates(cg, parseMountinfo(fixture(PODMAN, 'proc-self-mountinfo.txt')))).toEqual([{ dir, version: 2, top: '/sys/fs/cgroup' }]);
     expect(dir).toBe(/^cgroup dir: (.*)$/m.exec(fixture(PODMAN, 'meta.txt'))![1]!);
   });
 
   test('pure v2, Docker 20.10 with the cgroupfs driver (real capture): /sys/fs/cgroup/docker/<id>', () => {
     const cg = parseProcCgroup(fixture(V2_CGROUPFS, 'proc-pid-cgroup.txt'));
     const dir = `/sys/fs/cgroup/docker/${CGROUPFS_ID}`;
-    expect(pidsCgroupCandidates(cg, parseMountinfo(fixture(V2_CGROUPFS, 'proc-self-mountinfo.txt')))).toEqual([{ dir, version: 2 }]);
+    expect(pidsCgroupCandidates(cg, parseMountinfo(fixture(V2_CGROUPFS, 'proc-self-mountinfo.txt')))).toEqual([{ dir, version: 2, top: '/sys/fs/cgroup' }]);
     expect(dir).toBe(/^cgroup dir: (.*)$/m.exec(fixture(V2_CGROUPFS, 'meta.txt'))![1]!);
   });
 
