@@ -328,6 +328,7 @@ class MonitorLoop {
     // A healthy container's sample from the same cheap figures (cgroup.procs leaves zombies out).
     if (cg && snap && healthy && this.samples.due(info.id, now)) {
       this.samples.add(info.id, info.name, [now, snap.processes, null, snap.current], readPidsCounters(cg.dir).forksRefused);
+      this.metrics?.growth(info, this.samples.perHour(info.id, now));
     }
     return healthy;
   }
@@ -357,6 +358,7 @@ class MonitorLoop {
     if (this.samples.due(info.id, now)) {
       const trees = obs.table ? assess(obs.table.procs, obs.pids, policy.policy).trees.length : null;
       this.samples.add(info.id, info.name, [now, obs.table?.procs.length ?? null, trees, obs.pids.current], obs.limits?.forksRefused ?? null);
+      this.metrics?.growth(info, this.samples.perHour(info.id, now));
     }
     if (health(figuresOf(obs.table?.procs.length ?? null, obs.pids), policy.policy).verdict !== 'unhealthy') return;
     if (this.stopReason) return;

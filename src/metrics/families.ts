@@ -57,6 +57,7 @@ const CONTAINER: MetricDef[] = [
   { name: M.tasks, type: 'gauge', help: 'pids.current of the container cgroup: tasks, threads and zombies included.' },
   { name: M.pidsLimit, type: 'gauge', help: 'pids.max in force for the container cgroup; absent when unlimited.' },
   { name: M.forksRefused, type: 'counter', help: 'Forks the kernel refused at the pids limit (the "max" line of pids.events), where the cgroup is readable.' },
+  { name: M.growthPerHour, type: 'gauge', help: 'Processes per hour, least squares over the last hour (else 6 hours) of the state file samples; absent without 3 samples over 2 minutes.' },
 ];
 
 /** Audit only: the status needs duplicates and zombies of every container, and stats. */
@@ -64,7 +65,6 @@ const AUDIT_ONLY: MetricDef[] = [
   { name: M.status, type: 'gauge', help: 'Container status: 0 ok, 1 warn, 2 critical, 3 paused (never acted on).' },
   { name: M.pidsLimitConfigured, type: 'gauge', help: 'HostConfig.PidsLimit as configured; absent when none is (0 and -1 mean none).' },
   { name: M.limitVerdict, type: 'gauge', help: 'Always 1; the verdict label says why the pids limit did what it did: none, not-in-force, below-current, hit, ok.' },
-  { name: M.growthPerHour, type: 'gauge', help: 'Processes per hour, least squares over the last hour (else 6 hours) of the state file samples; absent without 3 samples over 2 minutes.' },
   { name: M.toMaxProcs, type: 'gauge', help: 'Seconds until processes exceed max-procs at that rate; absent when not growing.' },
   { name: M.toPidsMax, type: 'gauge', help: 'Seconds until tasks reach the pids limit at the task rate; absent when not growing or unlimited.' },
   { name: M.cpuPercent, type: 'gauge', help: 'CPU percent over a short window.' },

@@ -85,6 +85,11 @@ export class MonitorMetrics {
     setContainerFigures(this.registry, this.labelsOf(obs.info), figuresOfAssessment(obs, a, a.status !== 'critical'));
   }
 
+  /** Processes per hour from the monitor's own samples (null: not yet 3 over 2 minutes). */
+  growth(info: ContainerInfo, perHour: number | null): void {
+    this.registry.set(M.growthPerHour, this.labelsOf(info), perHour);
+  }
+
   /** Forget the containers no longer selected: their series go with them (bounded for weeks). */
   retain(liveIds: Set<string>): void {
     for (const id of this.labelsById.keys()) if (!liveIds.has(id)) this.labelsById.delete(id);
