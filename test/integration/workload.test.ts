@@ -366,11 +366,17 @@ describeEngine('pids limit', () => {
     console.log(`[pids-limit] docker exec sh -c 'ps | cat' -> code ${pipe.code}, stderr ${JSON.stringify(pipe.stderr)}`);
     console.log(`[pids-limit] pids.current during a running exec: ${during} (max ${limit})`);
 
-    // whatever the runtime does with the exec itself, anything forking inside fails
-    expect(pipe.code).not.toBe(0);
-    expect(pipe.stderr).toMatch(/can't fork: Resource temporarily unavailable|resource temporarily unavailable/i);
+    // Two outcomes, both seen on this host under load, whichever process of the exec's start-up
+    // the kernel refuses first: runc cannot start the process at all (exit 126, stderr empty or
+    // the runtime's "read init-p: connection reset by peer"), or the process starts (an exec'd
+    // process is moved into the cgroup, which the limit does not stop) and then cannot fork.
+    const runtimeRefused = (r: typeof ps) => r.code === 126 && (r.stderr.trim() === '' || /OCI runtime|init-p|resource temporarily unavailable/i.test(r.stderr));
+    if (!runtimeRefused(pipe)) {
+      expect(pipe.code).not.toBe(0);
+      expect(pipe.stderr).toMatch(/can't fork: Resource temporarily unavailable|resource temporarily unavailable/i);
+    }
     if (ps.code === 0) expect(ps.stdout).toContain('npm exec @21st-dev/magic@latest');
-    else expect(ps.stderr).toMatch(/resource temporarily unavailable/i);
+    else if (!runtimeRefused(ps)) expect(ps.stderr).toMatch(/resource temporarily unavailable/i);
   });
 });
 
@@ -408,12 +414,16 @@ describeEngine('host trees (fakenode tree)', () => {
     }), 5_000, 20, 'host tree gone');
   });
 
-  test('npmChains() also finds chains in a plain host process list', () => {
+  test('npmChains() also finds chains in a plain host process list', async () => {
     const t = startHostTree(RUV, { threads: [3, 2] });
-    const procs = [t.npm, t.sh, t.node].map((p) => {
-      const x = readHostProc(p)!;
-      return { ...x, pid: x.hostPid, ppid: x.hostPpid, inCgroupProcs: false };
-    });
+    // startHostTree returns once the PIDs exist; each process starts its threads after that
+    const procs = await waitFor(() => {
+      const list = [t.npm, t.sh, t.node].map((p) => {
+        const x = readHostProc(p)!;
+        return { ...x, pid: x.hostPid, ppid: x.hostPpid, inCgroupProcs: false };
+      });
+      return list[0]!.threads === 3 && list[2]!.threads === 2 ? list : null;
+    }, 10_000, 20, 'the host tree\'s threads');
     const chains = npmChains(procs);
     expect(chains).toHaveLength(1);
     expect(chains[0]!.npm.threads).toBe(3);
