@@ -52,7 +52,7 @@ export function planKill(
   let roots: Proc[];
   let reason: string;
   if (step === 'dedupe') {
-    roots = dedupeVictims(candidates, opts.keep);
+    roots = dedupeVictims(candidates, procs, opts.keep);
     reason = `duplicate command lines, keeping the newest ${opts.keep} of each`;
   } else if (step === 'oldest') {
     roots = oldestUntilHealthy(candidates, procs, pids, opts);
@@ -64,9 +64,9 @@ export function planKill(
   return { step, victims: toVictims(roots, procs, opts.protect), reason };
 }
 
-function dedupeVictims(candidates: Proc[], keep: number): Proc[] {
+function dedupeVictims(candidates: Proc[], procs: Proc[], keep: number): Proc[] {
   const groups = new Map<string, Proc[]>();
-  for (const p of candidates) {
+  for (const p of outermost(candidates, procs)) {
     const g = groups.get(p.command);
     if (g) g.push(p);
     else groups.set(p.command, [p]);
@@ -78,6 +78,25 @@ function dedupeVictims(candidates: Proc[], keep: number): Proc[] {
     victims.push(...group.sort(olderFirst).slice(0, group.length - keep));
   }
   return victims;
+}
+
+/**
+ * Candidates with no candidate among their ancestors. Between fork and exec a child still has its
+ * parent's command line (npm forking its `sh -c`, seen under load): it belongs to its parent's
+ * tree and is no copy of its own, or dedupe would keep it as "the newest" and kill it with its
+ * parent. Walks at most 64 links (deeper is bad data: a cycle).
+ */
+function outermost(candidates: Proc[], procs: Proc[]): Proc[] {
+  const parentOf = new Map(procs.map((p) => [p.pid, p.ppid]));
+  const isCandidate = new Set(candidates.map((p) => p.pid));
+  return candidates.filter((p) => {
+    let ppid = p.ppid;
+    for (let i = 0; i < 64 && ppid > 0; i++) {
+      if (isCandidate.has(ppid)) return false;
+      ppid = parentOf.get(ppid) ?? 0;
+    }
+    return true;
+  });
 }
 
 function oldestUntilHealthy(candidates: Proc[], procs: Proc[], pids: PidsReading, opts: LadderOptions): Proc[] {
