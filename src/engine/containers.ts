@@ -24,6 +24,11 @@ export interface ContainerInfo {
   initPid: number;
   /** Whether restarting is allowed to be attempted (a running container). */
   running: boolean;
+  /**
+   * HostConfig.PidsLimit when one is set. Podman's stats (4.3 and 5.4, measured) carry
+   * pids_stats.current but never a limit, so a remote engine's pids.max comes from here then.
+   */
+  pidsLimit?: number;
 }
 
 export async function selectContainers(engine: Engine, sel: Selection): Promise<ContainerInfo[]> {
@@ -80,7 +85,14 @@ function toInfo(i: Docker.ContainerInspectInfo): ContainerInfo {
     labels: i.Config?.Labels ?? {},
     initPid: i.State?.Pid ?? 0,
     running: i.State?.Running === true,
+    ...pidsLimitOf(i),
   };
+}
+
+/** 0 and -1 mean unlimited (Docker writes either; Podman 0), as does a missing field. */
+function pidsLimitOf(i: Docker.ContainerInspectInfo): { pidsLimit?: number } {
+  const limit = (i.HostConfig as { PidsLimit?: number | null } | undefined)?.PidsLimit;
+  return typeof limit === 'number' && Number.isSafeInteger(limit) && limit > 0 ? { pidsLimit: limit } : {};
 }
 
 export function matchesLabels(labels: Record<string, string>, wanted: string[]): boolean {

@@ -54,7 +54,7 @@ export async function observeContainer(engine: Engine, info: ContainerInfo, opts
 
   let pids: PidsReading;
   if (cgroup) pids = { current: cgroup.current, max: cgroup.max, source: cgroup.version === 1 ? 'cgroup-v1' : 'cgroup-v2' };
-  else if (stats && stats.apiPids.current !== null) pids = { ...stats.apiPids, source: 'api' };
+  else if (stats && stats.apiPids.current !== null) pids = { current: stats.apiPids.current, max: stats.apiPids.max ?? info.pidsLimit ?? null, source: 'api' };
   else pids = { current: null, max: null, source: 'none' };
 
   return { info, pids, cgroupDir: cgroup?.dir ?? null, table, stats, problems };
