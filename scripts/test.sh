@@ -320,9 +320,9 @@ fi
 
 # ---- lanes 3 and 4: cgroup v2 VMs ------------------------------------------------ VM LANE HOOK
 # Contract of scripts/vm-lane.sh LANE [bun test args...]: boots the lane's VM, runs test/lanes/
-# inside against that host's engine(s), prints `tests: N passed, N failed` as its last such line
-# on stdout, exits 0 when they passed; exit 77 = this machine cannot run the lane (its reason on
-# stderr): skipped, except under CI=true for v2-docker20.
+# inside against that host's engine(s), ends its stdout with `lane LANE: N passed, N failed (S s)`
+# (or `tests: N passed, N failed`), exits 0 when they passed; exit 77 = this machine cannot run
+# the lane (a line says why): skipped, except under CI=true for v2-docker20.
 for lane in v2-docker20 v2-docker26-podman5; do
   wants "$lane" || continue
   ci_must=0
@@ -342,13 +342,13 @@ for lane in v2-docker20 v2-docker26-podman5; do
   sleep 0.2 # let tee drain
   set -e
   BUN_PID=""
-  line="$(grep -E '^tests: [0-9]+ passed, [0-9]+ failed$' "$out" | tail -n 1)"
+  line="$(grep -E "^(tests|lane $lane): [0-9]+ passed, [0-9]+ failed" "$out" | tail -n 1)"
   if [[ $vrc -eq 77 ]]; then
     lane_skipped "$lane" "scripts/vm-lane.sh says this machine cannot run it (see above)" "$ci_must"
   elif [[ -z "$line" ]]; then
     lane_result "$lane" 0 0 $(($(date +%s) - L0)) "$([[ $vrc -ne 0 ]] && echo "$vrc" || echo 1)" "no test result"
   else
-    read -r _ p _ f _ <<<"$line"
+    read -r p f < <(sed -E 's/^[^:]*: ([0-9]+) passed, ([0-9]+) failed.*/\1 \2/' <<<"$line")
     lane_result "$lane" "$p" "$f" $(($(date +%s) - L0)) "$vrc"
   fi
 done
