@@ -342,7 +342,7 @@ for lane in v2-docker20 v2-docker26-podman5; do
   sleep 0.2 # let tee drain
   set -e
   BUN_PID=""
-  line="$(grep -E "^(tests|lane $lane): [0-9]+ passed, [0-9]+ failed" "$out" | tail -n 1)"
+  line="$(grep -E "^(tests|lane $lane): [0-9]+ passed, [0-9]+ failed" "$out" | tail -n 1 || true)"
   if [[ $vrc -eq 77 ]]; then
     lane_skipped "$lane" "scripts/vm-lane.sh says this machine cannot run it (see above)" "$ci_must"
   elif [[ -z "$line" ]]; then
