@@ -71,7 +71,14 @@ for (const image of Object.keys(IMAGES) as ImageName[]) {
 
     test('the container starts and the plan yields 3 complete chains', async () => {
       w = await startWorkload({ image, name: image, trees: [{ npx: MAGIC, copies: 2 }, RUV], interval: 0.3 });
-      procs = await waitForChains(w, 3);
+      // A chain is complete once its processes exist; each starts its threads after that (seen
+      // under load: a node with 2 of its 7). The tests below read the finished picture.
+      procs = await waitFor(() => {
+        const now = hostProcsOfContainer(w);
+        const chains = liveChains(now);
+        const threadsDone = now.find((p) => p.pid === 1)?.threads === 11 && chains.every((c) => c.npm.threads === 11 && c.node!.threads === 7);
+        return chains.length >= 3 && threadsDone ? now : null;
+      }, 20_000, 100, '3 chains with all their threads');
       expect(liveChains(procs)).toHaveLength(3);
     });
 
