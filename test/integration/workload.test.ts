@@ -166,7 +166,8 @@ for (const image of Object.keys(IMAGES) as ImageName[]) {
         expect(docker('exec', w.id, 'kill', '-l').code).toBe(0);
         const r = docker('exec', w.id, 'cat', '/proc/1/stat');
         expect(r.code).toBe(0);
-        expect(r.stdout).toStartWith('1 (node) S 0 ');
+        // S, or R when the app's main thread happens to be on a CPU (seen under load)
+        expect(r.stdout).toMatch(/^1 \(node\) [SR] 0 /);
       });
     }
 
