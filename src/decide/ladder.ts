@@ -68,6 +68,8 @@ export function planKill(
 
 function dedupeVictims(candidates: Proc[], keep: number): Proc[] {
   const groups = new Map<string, Proc[]>();
+  // Candidates are runaway roots: a process npm forked but has not exec'd yet still carries npm's
+  // title, but it sits inside its parent's tree, so it is never a copy of that tree (runaway.ts).
   for (const p of candidates) {
     const g = groups.get(p.command);
     if (g) g.push(p);
@@ -81,6 +83,7 @@ function dedupeVictims(candidates: Proc[], keep: number): Proc[] {
   }
   return victims;
 }
+
 
 function oldestUntilHealthy(candidates: Proc[], procs: Proc[], pids: PidsReading, opts: LadderOptions): Proc[] {
   const children = childrenIndex(procs);

@@ -27,7 +27,11 @@ export interface ContainerInfo {
   running: boolean;
   /** Config.StopTimeout in seconds, when the container sets one (`--stop-timeout`, compose `stop_grace_period`). */
   stopTimeout?: number;
-  /** HostConfig.PidsLimit as configured: null, 0 and -1 all mean none (null here). */
+  /**
+   * HostConfig.PidsLimit as configured: null, 0 and -1 all mean none (null here). Podman's stats
+   * (4.3 and 5.4, measured) carry pids_stats.current but never a limit, so a remote engine's
+   * pids.max comes from here then.
+   */
   pidsLimit?: number | null;
   /** HostConfig.Init: an init (docker-init, tini) runs as PID 1 and reaps every orphan. */
   init?: boolean;

@@ -11,6 +11,7 @@ import { killExecProcess, ticksSinceBoot } from './exec-reaper.ts';
 
 /** Exec inspect normally answers in a few ms; a timed-out exec's Pid is not worth waiting longer for. */
 const INSPECT_AFTER_TIMEOUT_MS = 2000;
+import { execStartFailure } from './exec-status.ts';
 
 export interface ExecResult {
   exitCode: number | null;
@@ -68,11 +69,15 @@ export async function execInContainer(
       s.on('error', reject);
     });
     const info = await exec.inspect();
-    return {
+    const result: ExecResult = {
       exitCode: typeof info.ExitCode === 'number' ? info.ExitCode : null,
       stdout: Buffer.concat(out).toString('utf8'),
       stderr: Buffer.concat(err).toString('utf8'),
     };
+    // The program never ran (the runtime failed to start it): not an answer of the program's.
+    const failure = execStartFailure(result);
+    if (failure !== null) throw new ExecFailedError(`exec of ${argv[0]} could not start: ${failure}`);
+    return result;
   })();
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {

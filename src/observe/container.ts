@@ -56,7 +56,10 @@ export async function observeContainer(engine: Engine, info: ContainerInfo, opts
   if (cgroup) {
     pids = { current: cgroup.current, max: cgroup.max, source: cgroup.version === 1 ? 'cgroup-v1' : 'cgroup-v2' };
     if (cgroup.heldBy !== null) pids.heldBy = cgroup.heldBy;
-  } else if (stats && stats.apiPids.current !== null) pids = { ...stats.apiPids, source: 'api' };
+  } else if (stats && stats.apiPids.current !== null) {
+    // Podman's stats have no limit: the configured one stands in (src/engine/containers.ts)
+    pids = { current: stats.apiPids.current, max: stats.apiPids.max ?? info.pidsLimit ?? null, source: 'api' };
+  }
   else pids = { current: null, max: null, source: 'none' };
 
   const table = opts.processes && info.running && !layout.refusal

@@ -73,6 +73,20 @@ function detectEngine(): { host: string | null; available: boolean; reason: stri
 export const engine = detectEngine();
 
 /**
+ * What answers at PIDWARDEN_TEST_DOCKER_HOST: `docker` (dockerd) or `podman` (its
+ * Docker-compatible API), as scripts/test.sh says per lane; tests spell out where the two differ.
+ */
+export const ENGINE_KIND: 'docker' | 'podman' = process.env.PIDWARDEN_TEST_ENGINE_KIND === 'podman' ? 'podman' : 'docker';
+
+/**
+ * `docker run` options every container needs on this engine. Podman in this sandbox cannot raise
+ * rlimits past its service's own: without these its runtime fails "setrlimit RLIMIT_NOFILE:
+ * operation not permitted" (scripts/podman.sh also sets them as containers.conf defaults).
+ */
+export const ENGINE_RUN_ARGS: readonly string[] =
+  ENGINE_KIND === 'podman' ? ['--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=4096:4096'] : [];
+
+/**
  * describe() that needs the engine.  Without one: under CI=true a describe
  * whose single test fails with "Docker engine not available (CI=true)";
  * otherwise the block is reported as skipped.  Containers and host trees of
@@ -258,7 +272,7 @@ export async function startWorkload(o: WorkloadOptions): Promise<Workload> {
   for (const [k, v] of Object.entries(o.labels ?? {})) args.push('--label', `${k}=${v}`);
   if (o.pidsLimit !== undefined) args.push('--pids-limit', String(o.pidsLimit));
   if (!onCmdLine) args.push('-e', `FAKENODE_ARGS=${plan.join('\n')}`);
-  args.push(...(o.runArgs ?? []), image, 'dist/index.js');
+  args.push(...ENGINE_RUN_ARGS, ...(o.runArgs ?? []), image, 'dist/index.js');
   if (onCmdLine) args.push(...plan);
   const id = dockerOk(...args);
   // `docker run -d` returns once the container has started

@@ -71,7 +71,14 @@ for (const image of Object.keys(IMAGES) as ImageName[]) {
 
     test('the container starts and the plan yields 3 complete chains', async () => {
       w = await startWorkload({ image, name: image, trees: [{ npx: MAGIC, copies: 2 }, RUV], interval: 0.3 });
-      procs = await waitForChains(w, 3);
+      // A chain is complete once its processes exist; each starts its threads after that (seen
+      // under load: a node with 2 of its 7). The tests below read the finished picture.
+      procs = await waitFor(() => {
+        const now = hostProcsOfContainer(w);
+        const chains = liveChains(now);
+        const threadsDone = now.find((p) => p.pid === 1)?.threads === 11 && chains.every((c) => c.npm.threads === 11 && c.node!.threads === 7);
+        return chains.length >= 3 && threadsDone ? now : null;
+      }, 20_000, 100, '3 chains with all their threads');
       expect(liveChains(procs)).toHaveLength(3);
     });
 
@@ -159,7 +166,8 @@ for (const image of Object.keys(IMAGES) as ImageName[]) {
         expect(docker('exec', w.id, 'kill', '-l').code).toBe(0);
         const r = docker('exec', w.id, 'cat', '/proc/1/stat');
         expect(r.code).toBe(0);
-        expect(r.stdout).toStartWith('1 (node) S 0 ');
+        // S, or R when the app's main thread happens to be on a CPU (seen under load)
+        expect(r.stdout).toMatch(/^1 \(node\) [SR] 0 /);
       });
     }
 
@@ -366,11 +374,17 @@ describeEngine('pids limit', () => {
     console.log(`[pids-limit] docker exec sh -c 'ps | cat' -> code ${pipe.code}, stderr ${JSON.stringify(pipe.stderr)}`);
     console.log(`[pids-limit] pids.current during a running exec: ${during} (max ${limit})`);
 
-    // whatever the runtime does with the exec itself, anything forking inside fails
-    expect(pipe.code).not.toBe(0);
-    expect(pipe.stderr).toMatch(/can't fork: Resource temporarily unavailable|resource temporarily unavailable/i);
+    // Two outcomes, both seen on this host under load, whichever process of the exec's start-up
+    // the kernel refuses first: runc cannot start the process at all (exit 126, stderr empty or
+    // the runtime's "read init-p: connection reset by peer"), or the process starts (an exec'd
+    // process is moved into the cgroup, which the limit does not stop) and then cannot fork.
+    const runtimeRefused = (r: typeof ps) => r.code === 126 && (r.stderr.trim() === '' || /OCI runtime|init-p|resource temporarily unavailable/i.test(r.stderr));
+    if (!runtimeRefused(pipe)) {
+      expect(pipe.code).not.toBe(0);
+      expect(pipe.stderr).toMatch(/can't fork: Resource temporarily unavailable|resource temporarily unavailable/i);
+    }
     if (ps.code === 0) expect(ps.stdout).toContain('npm exec @21st-dev/magic@latest');
-    else expect(ps.stderr).toMatch(/resource temporarily unavailable/i);
+    else if (!runtimeRefused(ps)) expect(ps.stderr).toMatch(/resource temporarily unavailable/i);
   });
 });
 
@@ -408,12 +422,16 @@ describeEngine('host trees (fakenode tree)', () => {
     }), 5_000, 20, 'host tree gone');
   });
 
-  test('npmChains() also finds chains in a plain host process list', () => {
+  test('npmChains() also finds chains in a plain host process list', async () => {
     const t = startHostTree(RUV, { threads: [3, 2] });
-    const procs = [t.npm, t.sh, t.node].map((p) => {
-      const x = readHostProc(p)!;
-      return { ...x, pid: x.hostPid, ppid: x.hostPpid, inCgroupProcs: false };
-    });
+    // startHostTree returns once the PIDs exist; each process starts its threads after that
+    const procs = await waitFor(() => {
+      const list = [t.npm, t.sh, t.node].map((p) => {
+        const x = readHostProc(p)!;
+        return { ...x, pid: x.hostPid, ppid: x.hostPpid, inCgroupProcs: false };
+      });
+      return list[0]!.threads === 3 && list[2]!.threads === 2 ? list : null;
+    }, 10_000, 20, 'the host tree\'s threads');
     const chains = npmChains(procs);
     expect(chains).toHaveLength(1);
     expect(chains[0]!.npm.threads).toBe(3);

@@ -135,6 +135,23 @@ describe('planKill dedupe', () => {
     expect(planKill('dedupe', procs, NO_PIDS, opts()).victims).toEqual([]);
   });
 
+  test('an npm caught between fork and exec (its child still has its title) is one copy, and the newest tree stays', () => {
+    // Seen in a monitor run under load: npm 118 had forked 129 for `sh -c`, which had not exec'd
+    // yet, so ps showed two `npm exec` lines, parent and child. Counted as two copies, the child
+    // was "the newest" and went with its parent's tree: no tree was kept at all.
+    const procs = [
+      proc(1, 0, 'node dist/index.js'),
+      ...magicTree(17, 1000),
+      ...magicTree(36, 2000),
+      proc(118, 1, MAGIC.npm, { startTicks: 3000 }),
+      proc(129, 118, MAGIC.npm, { startTicks: 3001 }),
+    ];
+    const plan = planKill('dedupe', procs, NO_PIDS, opts());
+    expect(roots(plan)).toEqual([17, 36]);
+    expect(members(plan)).not.toContain(118);
+    expect(members(plan)).not.toContain(129);
+  });
+
   test('identical non-matching command lines (sh -c, node children) are not deduped on their own', () => {
     const plan = planKill('dedupe', metamcpProcs(), NO_PIDS, opts());
     for (const v of plan.victims) expect(v.root.command).toMatch(NPM_EXEC);

@@ -1,0 +1,31 @@
+// Whether an exec's exit status is the program's, or the runtime's word that the program never
+// started. Callers read the program's status (kill: 1 = a PID had exited; ps: options rejected),
+// so a start failure must never pass for one: at pids.max a `kill` that never ran was taken as
+// sent, and its targets were then "still alive after SIGKILL" (Podman 4.3.1, this host).
+import type { ExecResult } from './exec.ts';
+
+/**
+ * Start failures, verbatim (stderr):
+ * - Podman 4.3.1 + runc 1.1.5 at pids.max, exit 125 ("the error is with Podman itself"):
+ *   `Error: runc: exec failed: unable to start container process: read init-p: connection reset by peer: OCI runtime error`
+ * - Docker 20.10/26 + runc at pids.max, exit 126:
+ *   `OCI runtime exec failed: exec failed: unable to start container process: read init-p: connection reset by peer: unknown`
+ * - runc itself unable to make a thread at pids.max, a Go crash, exit 2:
+ *   `runtime/cgo: pthread_create failed: Resource temporarily unavailable`
+ */
+const START_FAILED = /OCI runtime|unable to start container process|runtime\/cgo: pthread_create failed/;
+/** The program is not in the image (126/127): the caller's own answer (host route, "no ps"). */
+const PROGRAM_MISSING = /executable file not found|no such file or directory/i;
+/** Podman's status for its own errors (docs.podman.io, podman-exec "Exit Status"). */
+const PODMAN_OWN_ERROR = 125;
+
+/** The reason the program never ran, or null when the status is the program's. */
+export function execStartFailure(r: ExecResult): string | null {
+  const text = `${r.stdout}\n${r.stderr}`;
+  if ((r.exitCode === 126 || r.exitCode === 127) && PROGRAM_MISSING.test(text)) return null;
+  if (r.exitCode === PODMAN_OWN_ERROR || START_FAILED.test(r.stderr)) {
+    const line = r.stderr.split('\n').map((l) => l.trim()).find((l) => l !== '');
+    return line ?? `exit ${r.exitCode}`;
+  }
+  return null;
+}
