@@ -8,11 +8,11 @@ import { insightOf } from '../decide/insight.ts';
 import { evidenceOf } from '../decide/next-step.ts';
 import { planLadder } from '../decide/plan.ts';
 import { containerPolicy } from '../decide/policy.ts';
-import { selectContainers } from '../engine/containers.ts';
+import { selectContainers, type ContainerInfo } from '../engine/containers.ts';
 import { engineEnforcesPidsLimits } from '../engine/info.ts';
 import { EXIT, UsageError } from '../errors.ts';
 import { observeContainer } from '../observe/container.ts';
-import { explainDocument, explainText } from '../report/explain.ts';
+import { explainDocument, explainText, type ExplainInput } from '../report/explain.ts';
 import { StateStore } from '../state/state-file.ts';
 import type { CommandContext } from './context.ts';
 
@@ -26,6 +26,18 @@ export async function runExplain(ctx: CommandContext, tty: { isTTY: boolean; col
   const [info] = await selectContainers(ctx.engine, { containers: s.containers, labels: [] });
   if (!info) throw new UsageError(`no such container: ${s.containers[0]}`);
   if (!info.running) throw new UsageError(`${info.name} is not running (${info.state}): nothing to explain`);
+  const input = await explainInput(ctx, info);
+  if (s.json) ctx.io.out(JSON.stringify(explainDocument(input), null, 2) + '\n');
+  else {
+    const width = tty.isTTY && tty.columns && tty.columns > 0 ? tty.columns : DEFAULT_WIDTH;
+    ctx.io.out(explainText(input, { width, colour: tty.isTTY && !process.env['NO_COLOR'] }));
+  }
+  return input.assessment.status === 'critical' ? EXIT.unhealthy : EXIT.ok;
+}
+
+/** Everything explain shows of one running container: also what `top` shows on Enter. */
+export async function explainInput(ctx: CommandContext, info: ContainerInfo): Promise<ExplainInput> {
+  const s = ctx.settings;
   const policy = containerPolicy(s, info.labels);
   if (!policy.ok) throw new UsageError(`${info.name}: label ${policy.label}=${JSON.stringify(policy.value)}: ${policy.error}`);
   const [obs, enforceable] = await Promise.all([
@@ -71,7 +83,7 @@ export async function runExplain(ctx: CommandContext, tty: { isTTY: boolean; col
     restartHistory: record?.restarts ?? [],
     nowMs,
   });
-  const input = {
+  return {
     container: { id: info.id, name: info.name, image: info.image, state: info.state },
     assessment,
     insight,
@@ -82,12 +94,6 @@ export async function runExplain(ctx: CommandContext, tty: { isTTY: boolean; col
     uptimeSeconds: ctx.engine.local ? uptime(s.procRoot) : null,
     problems: obs.problems,
   };
-  if (s.json) ctx.io.out(JSON.stringify(explainDocument(input), null, 2) + '\n');
-  else {
-    const width = tty.isTTY && tty.columns && tty.columns > 0 ? tty.columns : DEFAULT_WIDTH;
-    ctx.io.out(explainText(input, { width, colour: tty.isTTY && !process.env['NO_COLOR'] }));
-  }
-  return assessment.status === 'critical' ? EXIT.unhealthy : EXIT.ok;
 }
 
 /** Seconds since boot, from /proc/uptime ("350735.47 1234.56"). */

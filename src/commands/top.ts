@@ -9,6 +9,9 @@ import { observeRows, TasksHistory } from '../top/rows.ts';
 import { render, sortByTrouble, type TopModel, type ViewState } from '../top/view.ts';
 import type { CommandContext } from './context.ts';
 import { EXIT } from '../errors.ts';
+import { inspectById } from '../engine/containers.ts';
+import { explainText } from '../report/explain.ts';
+import { explainInput } from './explain.ts';
 
 const ENTER_SCREEN = '\x1b[?1049h\x1b[?25l';
 const LEAVE_SCREEN = '\x1b[?25h\x1b[?1049l';
@@ -56,10 +59,25 @@ export async function runTop(ctx: CommandContext, env: Record<string, string | u
       if (k === '\r' || k === '\n' || k === '\x1b' || k === '\x7f') state.details = false;
     } else if (k === 'j' || k === '\x1b[B' || k === '\x1bOB') state.selected = Math.min(state.selected + 1, Math.max(0, model.rows.length - 1));
     else if (k === 'k' || k === '\x1b[A' || k === '\x1bOA') state.selected = Math.max(0, state.selected - 1);
-    else if ((k === '\r' || k === '\n') && model.rows.length > 0) state.details = true;
-    else return;
+    else if ((k === '\r' || k === '\n') && model.rows.length > 0) {
+      state.details = true;
+      void explainSelected(model.rows[state.selected]!.id);
+    } else return;
+    if (!state.details) model.explain = undefined;
     selectedId = model.rows[state.selected]?.id ?? null;
     draw();
+  };
+  // Enter: `explain` of the selected container below its details (the same observation and plan).
+  const explainSelected = async (id: string) => {
+    model.explain = ['explaining…'];
+    try {
+      const info = await inspectById(ctx.engine, id);
+      const text = info && info.running ? explainText(await explainInput(ctx, info), { width: size().cols, colour: false }) : 'not running';
+      if (state.details && model.rows[state.selected]?.id === id) model.explain = planFirst(text.trimEnd().split('\n'));
+    } catch (e) {
+      model.explain = [`explain failed: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`];
+    }
+    if (state.details) draw();
   };
   const signals = { SIGINT: () => quit(), SIGTERM: () => quit(), SIGHUP: () => quit() };
   const onResize = () => {
@@ -106,4 +124,16 @@ export async function runTop(ctx: CommandContext, env: Record<string, string | u
     ctx.io.out(LEAVE_SCREEN);
   }
   return EXIT.ok;
+}
+
+/**
+ * explain's lines with its plan first, then its limit and growth lines, then the process tree: on
+ * a 24-line screen the plan is what must fit (the status and reasons are in the details above).
+ */
+function planFirst(lines: string[]): string[] {
+  const planAt = lines.findIndex((l) => l.startsWith('plan: '));
+  const treeAt = lines.findIndex((l) => l.startsWith('processes: '));
+  if (planAt < 0 || treeAt < 0 || treeAt > planAt) return lines;
+  const head = lines.slice(0, treeAt).filter((l) => /^(limit|growth|note): /.test(l));
+  return [...lines.slice(planAt), ...head, '', ...lines.slice(treeAt, planAt).filter((l) => l !== '')];
 }

@@ -33,6 +33,8 @@ export interface TopModel {
   actions: RecentAction[] | null;
   /** the last refresh failed (engine unreachable…): said on the title line, the last figures kept */
   error?: string;
+  /** Details view: `explain`'s text of the selected container (plan, tree), once computed. */
+  explain?: string[];
 }
 
 export interface ViewState {
@@ -81,7 +83,9 @@ export function render(m: TopModel, v: ViewState, size: { cols: number; rows: nu
   lines.push(paint(BOLD, fit(`pidwarden top · ${m.host} · ${counts} · every ${m.intervalSeconds} s · ${clock}`)));
   lines.push(m.error ? paint(COLOUR.critical, fit(`! ${m.error}`)) : fit(''));
 
-  const body = v.details ? details(m, v, cols, paint, fit) : table(m, v, cols, rows, paint, fit);
+  const body = v.details
+    ? [...details(m, v, cols, paint, fit), ...(m.explain ? [paint(DIM, fit('─ explain ' + '─'.repeat(Math.max(0, cols - 11)))), ...m.explain.map(fit)] : [])]
+    : table(m, v, cols, rows, paint, fit);
   const footer = v.details ? 'Enter/Esc back · q quit · read-only' : '↑/↓ j/k move · Enter details · q quit · read-only';
   const actions = v.details || m.actions === null ? [] : actionLines(m.actions, cols, paint, fit);
   const room = rows - lines.length - actions.length - 1;

@@ -100,6 +100,9 @@ describeEngine('pidwarden top under tmux', () => {
     expect(details).toContain(`${storm.name} (${storm.id.slice(0, 12)}) pidwarden-test/busybox`);
     expect(details).toContain('status CRIT:');
     expect(details).toContain('npm exec @21st-dev/magic@latest');
+    // below the details: explain's plan for it, the same decision cleanup would take
+    const explained = await waitFor(() => (pane('main').includes('plan: what `cleanup` would do now') ? pane('main') : null), 20_000, 100, 'explain below the details');
+    expect(explained).toContain('─ explain');
     tmux('send-keys', '-t', 'main', 'Escape');
     await waitFor(() => pane('main').includes('TASKS/LIMIT'), 10_000, 50, 'back to the table');
 
