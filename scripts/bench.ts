@@ -1,4 +1,4 @@
-// The benchmark of issue 5: pidwarden against the shell way, side by side, in one run.
+// The benchmark (README: Performance): pidwarden against the shell way, side by side, in one run.
 // Run through `npm run bench` (scripts/bench), which starts the private engine and images first.
 // Prints a table with ratios and each target as met or not, and writes the figures as JSON.
 //

@@ -1,4 +1,4 @@
-// The `audit --json` document. Field names are a contract (README, issue 2): change with care.
+// The `audit --json` document. Field names are a contract (README: `audit --json`): change with care.
 import type { Assessment } from '../decide/classify.ts';
 import type { Insight } from '../decide/insight.ts';
 import type { HostFigures } from '../observe/host.ts';

@@ -3,7 +3,7 @@
  * the private engine, its answers compared with what the kernel says about each container
  * (the host's /proc and the container's cgroup files, read by the harness).
  *
- * Contract: issue 2 (JSON field names, status rules, exit codes, selection, precedence,
+ * Contract: the README (JSON field names, status rules, exit codes, selection, precedence,
  * --prom-file, human table, empty environment, no host programs).
  *
  * How the comparisons stay honest and deterministic:
@@ -58,7 +58,7 @@ const AUDIT_ID = `a${randomBytes(3).toString('hex')}`;
 const SLEEPY = 'npm x sleepy-mcp';
 
 const DEFAULT_MATCH = [/^npm exec /u];
-/** issue 2 defaults */
+/** the README's defaults */
 const DEFAULT_MAX_PROCS = 15;
 const DEFAULT_PIDS_RATIO = 0.8;
 
@@ -131,7 +131,7 @@ function expectedPidsSource(w: Workload): 'cgroup-v1' | 'cgroup-v2' {
   return lines.some((l) => /^\d+:([^:]*,)?pids(,[^:]*)?:/.test(l)) ? 'cgroup-v1' : 'cgroup-v2';
 }
 
-/** issue 2's status rule, applied to the kernel's figures */
+/** the README's status rule (How it decides), applied to the kernel's figures */
 function expectedStatus(t: Truth, maxProcs = DEFAULT_MAX_PROCS, ratio = DEFAULT_PIDS_RATIO): 'ok' | 'warn' | 'critical' {
   const overProcs = t.total > maxProcs;
   const pressure = t.pids.max !== null && t.pids.current >= ratio * t.pids.max;
@@ -215,7 +215,7 @@ async function auditJson(ws: Workload[], args: string[], opts: { env?: Record<st
 }
 
 /**
- * The whole per-container comparison of issue 2's JSON with the kernel: counts, zombies,
+ * The whole per-container comparison of the README's JSON with the kernel: counts, zombies,
  * duplicate groups (in-container PIDs), the cgroup's pids files, sources, status and reasons.
  */
 function expectMatchesKernel(
@@ -265,7 +265,7 @@ function expectMatchesKernel(
   return c;
 }
 
-/** issue 2's field names, exactly; the top level and host block hold nothing else. */
+/** the README's field names, exactly; the top level and host block hold nothing else. */
 function expectIssue2Shape(o: Observed) {
   const doc = o.doc;
   expect(Object.keys(doc).sort()).toEqual(['containers', 'host', 'time']);
@@ -388,7 +388,7 @@ describeEngine('audit vs the kernel: busybox, toybox, procps and ps-less contain
   const MULTI = [/multi/u, /^npm x /u];
   const multi = once(() => auditJson(all(), [...select, '--match', 'multi', '--match', '^npm x ', '--max-procs', '100'], { match: MULTI }));
 
-  test('audit --json (defaults) over the four: exit 1 (critical: total > 15), exactly issue 2\'s document', async () => {
+  test('audit --json (defaults) over the four: exit 1 (critical: total > 15), exactly the README\'s document', async () => {
     const o = await defaults();
     expect(o.r.code).toBe(1);
     expectIssue2Shape(o);
@@ -414,7 +414,7 @@ describeEngine('audit vs the kernel: busybox, toybox, procps and ps-less contain
       const e = JSON.parse(line) as { id: string; Action: string };
       execs.set(e.id, [...(execs.get(e.id) ?? []), e.Action.replace(/^exec_create: /, '')]);
     }
-    // start times come from one `cat` of many /proc/<pid>/stat, or (local engine, since issue 5)
+    // start times come from one `cat` of many /proc/<pid>/stat, or (local engine: README, How it observes)
     // from the host's /proc without any exec: either way no more than one cat
     const programs = (image: ImageName) => {
       const argv0 = (execs.get(ws.get(image)!.id) ?? []).map((c) => c.split(' ')[0]);

@@ -1,6 +1,6 @@
 /**
- * `pidwarden cleanup` against the REAL private engine and the realistic workload (issue 3,
- * "Done when"). Every test drives dist/pidwarden like a user would, then checks what it did
+ * `pidwarden cleanup` against the REAL private engine and the realistic workload (README: How it
+ * decides, How it acts). Every test drives dist/pidwarden like a user would, then checks what it did
  * against the kernel's own view (host /proc, the container's cgroup files), never against
  * pidwarden's word alone:
  *   - dedupe: duplicates go with their whole npm -> sh -> node trees, the newest (by start time)
@@ -87,7 +87,7 @@ const isFigures = (v: unknown): v is Figures => {
   }) && 'processes' in f && 'pidsCurrent' in f;
 };
 
-/** Throws, naming the line and the field, unless `o` is a line of issue 3's log. */
+/** Throws, naming the line and the field, unless `o` is a line of the README's JSONL log. */
 function checkLine(o: Record<string, unknown>, raw: string): LogLine {
   const bad = (what: string): never => {
     throw new Error(`log line ${what}: ${raw}`);

@@ -1,5 +1,5 @@
 /**
- * Every file in examples/ run as shown, against the private engine (issue 4, "ready-made for
+ * Every file in examples/ run as shown, against the private engine (README: Running it for weeks, "ready-made for
  * operators").  The only changes made to an example before running it are host paths, so the run
  * stays inside a temp directory and the private engine:
  *   /usr/local/bin/pidwarden           -> dist/pidwarden

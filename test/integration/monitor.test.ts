@@ -1,5 +1,5 @@
 /**
- * `pidwarden monitor` (issue 4) against the real private engine, run the way
+ * `pidwarden monitor` (README: Running it for weeks) against the real private engine, run the way
  * operators run it: a background process with no stdin and no terminal,
  * `--log-file`, `--pid-file`, a short `--interval` and `--heartbeat`.
  *
@@ -225,7 +225,7 @@ function sampleRss(m: Monitor) {
   }
 }
 
-describeEngine('pidwarden monitor (issue 4)', () => {
+describeEngine('pidwarden monitor', () => {
   let m1: Monitor;
   let storm: Workload;
   let unlabelled: Workload;

@@ -10,7 +10,7 @@ function doc(rows = [row()]) {
   return JSON.parse(JSON.stringify(auditDocument(TIME, HOST, rows))) as Record<string, any>;
 }
 
-describe('auditDocument field names (a contract: README, issue 2)', () => {
+describe('auditDocument field names (a contract: README, audit --json)', () => {
   test('top level: time, host, containers', () => {
     expect(Object.keys(doc()).sort()).toEqual(['containers', 'host', 'time']);
   });

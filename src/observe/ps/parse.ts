@@ -1,6 +1,6 @@
 // Parses the stdout of ONE `ps` run inside a container into rows. Pure; never throws.
 //
-// Evidence: /work/shared/fixtures/ps (copied to test/fixtures/ps), six real builds: BusyBox 1.35
+// Evidence: test/fixtures/ps (verbatim captures with their ground truth), six real builds: BusyBox 1.35
 // (Debian static) and 1.36.1 (Alpine config, defconfig minimal, no-desktop minimal), toybox 0.8.9,
 // procps-ng 4.0.2. Layout rules that matter here:
 //  * The command line is always the LAST column, printed verbatim (inner runs of spaces and the

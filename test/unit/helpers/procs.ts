@@ -1,9 +1,9 @@
 // Process tables shaped like MetaMCP's, for the decide/ tests.
 //
 // METAMCP_ROWS is copied from the ground truth of a real capture (BusyBox 1.36.1 on Alpine, a
-// MetaMCP-like container): /work/shared/fixtures/ps/busybox-1.36.1-alpine-config/ground-truth.json,
+// MetaMCP-like container): test/fixtures/ps/busybox-1.36.1-alpine-config/ground-truth.json,
 // fields pid, ppid, state, comm, threads, start_ticks_since_boot, argv. It is copied rather than
-// read so the unit tests do not depend on a path outside the repository.
+// read so these decide/ tests stay independent of the parser tests' files.
 //
 // What it holds:
 //   PID 1           node dist/index.js (the app; never to be killed)
