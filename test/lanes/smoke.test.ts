@@ -4,7 +4,7 @@
  * equals the kernel and a cleanup keeps the newest tree of a storm while its twin stays untouched.
  *
  *   PIDWARDEN_TEST_ENGINE_KIND  docker | podman (default docker)
- *   PIDWARDEN_TEST_LANE         the lane's name (v2-docker20, v2-docker26-podman5); empty on this host
+ *   PIDWARDEN_TEST_LANE         the lane's name (v2-docker20, v2-docker26-podman5 in the VMs; docker20-v1, podman-v1 here)
  *
  * Under QEMU's TCG a VM runs exec-heavy work ~10x slower than native (a `docker run` ~9 s, an
  * audit of 3 containers ~6-14 s), so every deadline here is generous and every wait is on a
