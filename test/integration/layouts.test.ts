@@ -176,10 +176,11 @@ describeEngine('shared PID namespaces: --pid=host and --pid=container:X', () => 
 describeEngine('nested PID namespace inside a container', () => {
   test('cleanup --proc-source host kills the inner trees (by their container-level PIDs, through the host) and none of the outer workers holding the inner numbers', async () => {
     // PID 1: the app with 12 workers; beside it, in a PID namespace of its own, an app with 8 npm trees
-    // the workers first (outer PIDs 4 to 15: one thread each), the nested namespace a second
-    // later: its trees, one thread a process too, get inner PIDs 2 to 25, the same numbers
+    // the workers first (outer PIDs 4 to 15: one thread each), the nested namespace once they all
+    // run: its trees, one thread a process too, get inner PIDs 2 to 25, the same numbers
     const script = [
-      `(sleep 1; exec unshare -fp --mount-proc node dist/index.js --interval=0.05 --reap=all --threads=1,1,1 'tree/x8=${MAGIC}') &`,
+      // the nested namespace starts once PID 1 and its 12 workers run (13 `node`s): a condition, not a delay
+      `(until [ "$(pidof node | wc -w)" -ge 13 ]; do sleep 0.05; done; exec unshare -fp --mount-proc node dist/index.js --interval=0.05 --reap=all --threads=1,1,1 'tree/x8=${MAGIC}') &`,
       `exec node dist/index.js --interval=0.05 --threads=1 'proc/x12=|node|/app/worker.js'`,
     ].join('\n');
     const w = runContainer(
