@@ -4,7 +4,7 @@
 // value is the same one-line usage error wherever it came from.
 import { UsageError } from '../errors.ts';
 import { STEPS, type StepName } from '../decide/ladder.ts';
-import { parseRestartLimit, type RestartLimit } from '../decide/restart-policy.ts';
+import { parseRestartLimit, RESTART_LIMIT_FORM, type RestartLimit } from '../decide/restart-policy.ts';
 import { DEFAULT_DOCKER_HOST } from '../engine/client.ts';
 import { defaultConcurrency } from '../commands/bounded.ts';
 import { parseDuration } from '../decide/duration.ts';
@@ -64,7 +64,7 @@ const BASE_SETTINGS: readonly SettingSpec[] = [
   { flag: 'dry-run', kind: 'bool', commands: ACTING, default: false, describe: 'decide and log, signal nothing' },
   { flag: 'log-file', kind: 'string', commands: [...ACTING, 'top'], describe: 'append JSONL here (default: stdout); top shows its last actions' },
   { flag: 'interval', kind: 'number', commands: ['monitor', 'top'], default: 30, defaultFor: { top: 2 }, describe: 'seconds between cycles (top: between refreshes)' },
-  { flag: 'restart-limit', kind: 'string', commands: PLANNING, default: '3/1h', describe: 'at most N restart attempts per container per window, N/WINDOW (s,m,h,d), counted across runs in --state-file' },
+  { flag: 'restart-limit', kind: 'string', commands: PLANNING, default: '3/1h', describe: 'at most N restart attempts per container per window, N/WINDOW (s,m,h,d; N at most 100, WINDOW at most 7d), counted across runs in --state-file' },
   { flag: 'state-file', kind: 'string', commands: JUDGING, default: DEFAULT_STATE_FILE, describe: 'restart history, growth samples and locks, shared by audit, cleanup and monitor' },
   { flag: 'warn-within', kind: 'string', commands: JUDGING, default: '6h', describe: 'warn when the growth forecast reaches a limit within this time (s, m, h, d)' },
   { flag: 'pid-file', kind: 'string', commands: ['monitor'], describe: 'write our PID here; refuse to start if another monitor holds it' },
@@ -287,7 +287,7 @@ function validate(
   if (v['concurrency'] !== undefined && !((v['concurrency'] as number) >= 1)) throw new UsageError('--concurrency: must be at least 1');
   if (!(num('timeout') > 0 && num('timeout') <= 3600)) throw new UsageError('--timeout: must be more than 0 and at most 3600 seconds');
   const restartLimit = parseRestartLimit(String(v['restart-limit']));
-  if (!restartLimit) throw new UsageError(`--restart-limit: expected N/WINDOW such as 3/1h, got "${v['restart-limit']}"`);
+  if (!restartLimit) throw new UsageError(`--restart-limit: expected ${RESTART_LIMIT_FORM}, got "${v['restart-limit']}"`);
 
   const procRoot = str('proc-root')!.replace(/\/+$/, '') || '/';
   const cgroupRoot = str('cgroup-root');

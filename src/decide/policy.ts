@@ -9,7 +9,7 @@ import { RESTART_RULES } from '../cli/settings.ts';
 import type { StepName } from './ladder.ts';
 import { STEPS } from './ladder.ts';
 import { formatDuration } from './duration.ts';
-import { parseRestartLimit, type RestartLimit } from './restart-policy.ts';
+import { parseRestartLimit, RESTART_LIMIT_FORM, type RestartLimit } from './restart-policy.ts';
 
 export const LABEL_PREFIX = 'pidwarden.';
 /** autoheal's convention: with no --container, --label or --all, only these containers are acted on. */
@@ -59,7 +59,7 @@ const LABELS: { [K in keyof ContainerPolicy]?: { label: string; parse: Parser<Co
     label: 'pidwarden.restart',
     parse: (v) => ((RESTART_RULES as readonly string[]).includes(v.trim()) ? (v.trim() as RestartRule) : invalid(`expected ${RESTART_RULES.join(', ')}`)),
   },
-  restartLimit: { label: 'pidwarden.restart-limit', parse: (v) => parseRestartLimit(v) ?? invalid('expected N/WINDOW such as 3/1h') },
+  restartLimit: { label: 'pidwarden.restart-limit', parse: (v) => parseRestartLimit(v) ?? invalid(`expected ${RESTART_LIMIT_FORM}`) },
 };
 
 /** The label names pidwarden reads, for the README and --help. */

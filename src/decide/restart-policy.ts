@@ -25,12 +25,14 @@ export function decideRestart(history: readonly number[], nowMs: number, limit: 
   return { allowed: false, recent: inWindow.length, ...(oldest !== undefined ? { retryAtMs: oldest + limit.windowMs } : {}) };
 }
 
-/** Keep only what can still matter: bounded memory for a monitor running for weeks. */
-export function pruneHistory(history: readonly number[], nowMs: number, limit: RestartLimit): number[] {
-  // slice(-0) would keep everything: a limit of 0 needs no history at all.
-  if (limit.count <= 0) return [];
-  return history.filter((t) => t > nowMs - limit.windowMs).slice(-limit.count);
-}
+/**
+ * The longest window and the most attempts a limit may name. The state file keeps exactly this much
+ * history (src/state/state-file.ts), so its pruning never changes a decision: a 3/30d limit over a
+ * 7-day history would let a fourth restart through.
+ */
+export const MAX_RESTART_WINDOW_MS = 7 * 86_400_000;
+export const MAX_RESTART_COUNT = 100;
+export const RESTART_LIMIT_FORM = `N/WINDOW such as 3/1h (N at most ${MAX_RESTART_COUNT}, WINDOW at most 7d)`;
 
 const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
@@ -41,5 +43,6 @@ export function parseRestartLimit(text: string): RestartLimit | null {
   const count = Number(m[1]);
   const windowMs = Number(m[2]) * UNIT_MS[m[3]!]!;
   if (!Number.isSafeInteger(count) || windowMs <= 0) return null;
+  if (count > MAX_RESTART_COUNT || windowMs > MAX_RESTART_WINDOW_MS) return null;
   return { count, windowMs };
 }

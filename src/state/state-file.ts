@@ -14,6 +14,7 @@
 // container at the same time. A file that is unreadable or corrupt is moved aside with a warning
 // and started afresh; a state directory that cannot be created leaves pidwarden working from
 // memory, with a warning: neither ever stops a cleanup.
+import { MAX_RESTART_COUNT, MAX_RESTART_WINDOW_MS } from '../decide/restart-policy.ts';
 import { mkdirSync, readFileSync, renameSync, writeFileSync, unlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { lockFile, LockUnavailableError } from './flock.ts';
@@ -22,10 +23,9 @@ import { keepSamples } from '../decide/idle.ts';
 import { parseUsageSection, pruneUsageSection, serializeUsageSection, type UsageSection } from './usage-samples.ts';
 
 export const STATE_VERSION = 1;
-/** Restart attempts older than this are dropped: longer than any sensible --restart-limit window. */
-export const KEEP_RESTARTS_MS = 7 * 86_400_000;
-/** And never more than this many per container (a limit of 100/1d is already absurd). */
-export const MAX_RESTARTS_KEPT = 100;
+/** Restart attempts older than the longest --restart-limit window allowed are dropped, and never more than its largest count kept. */
+export const KEEP_RESTARTS_MS = MAX_RESTART_WINDOW_MS;
+export const MAX_RESTARTS_KEPT = MAX_RESTART_COUNT;
 
 /** [ms since the epoch, processes, runaway trees, tasks]; a figure not read is null. */
 export type SampleRow = [number, number | null, number | null, number | null];

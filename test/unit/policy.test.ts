@@ -68,7 +68,8 @@ describe('a malformed label is an error that names the label and the value, neve
     ['pidwarden.steps', 'dedupe,nuke', 'unknown step "nuke" (use dedupe,oldest,all,restart)'],
     ['pidwarden.match', '(', 'not a valid regular expression'],
     ['pidwarden.restart', 'sometimes', 'expected never, evidence, always'],
-    ['pidwarden.restart-limit', 'often', 'expected N/WINDOW such as 3/1h'],
+    ['pidwarden.restart-limit', 'often', 'expected N/WINDOW such as 3/1h (N at most 100, WINDOW at most 7d)'],
+    ['pidwarden.restart-limit', '3/30d', 'expected N/WINDOW such as 3/1h (N at most 100, WINDOW at most 7d)'],
   ];
   for (const [label, value, error] of rows) {
     test(`${label}=${value}`, () => {

@@ -265,9 +265,9 @@ describe('--restart-limit', () => {
     expect(resolve({ 'restart-limit': '10/90s' }).restartLimit).toEqual({ count: 10, windowMs: 90_000 });
   });
 
-  test.each(['3', '3/1w', '3/0h', 'many/1h', '-1/1h'])('bad value %p: UsageError quoting it', (bad) => {
+  test.each(['3', '3/1w', '3/0h', 'many/1h', '-1/1h', '3/8d', '101/1h'])('bad value %p: UsageError quoting it', (bad) => {
     expect(usageError(() => resolve({ 'restart-limit': bad })).message).toBe(
-      `--restart-limit: expected N/WINDOW such as 3/1h, got "${bad}"`,
+      `--restart-limit: expected N/WINDOW such as 3/1h (N at most 100, WINDOW at most 7d), got "${bad}"`,
     );
   });
 });

@@ -2,6 +2,7 @@ import { afterAll, describe, expect, test } from 'bun:test';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { decideRestart, parseRestartLimit, type RestartLimit } from '../../src/decide/restart-policy.ts';
 import { KEEP_RESTARTS_MS, MAX_RESTARTS_KEPT, parseState, pruneState, StateStore } from '../../src/state/state-file.ts';
 
 const ID = 'a'.repeat(64);
@@ -43,6 +44,35 @@ test('pruneState: restarts older than the keep time and containers left without 
   expect(out.containers[ID2]!.restarts).toHaveLength(MAX_RESTARTS_KEPT);
   expect(out.containers[ID2]!.restarts.at(-1)).toBe(NOW);
   expect(pruneState({ version: 1, containers: { [ID]: { name: 'a', restarts: [1] } } }, NOW).containers).toEqual({});
+});
+
+describe('pruning never changes a restart decision (every limit --restart-limit accepts)', () => {
+  const H = 3_600_000;
+  const pruned = (restarts: number[], now: number) => pruneState({ version: 1, containers: { [ID]: { name: 'a', restarts } } }, now).containers[ID]?.restarts ?? [];
+
+  test('the longest window and the largest count accepted, and a short one', () => {
+    const limits = ['100/7d', '3/7d', '3/1h', '0/1h'].map((t) => parseRestartLimit(t)!) as RestartLimit[];
+    // 300 attempts spread over 10 days, some of them older than what the file keeps
+    const history = Array.from({ length: 300 }, (_, i) => NOW - i * 48 * 60_000);
+    for (const limit of limits) {
+      for (const at of [NOW, NOW + 5 * 60_000, NOW + H, NOW + 6 * 24 * H]) {
+        expect(decideRestart(pruned(history, NOW), at, limit).allowed).toBe(decideRestart(history, at, limit).allowed);
+      }
+    }
+  });
+
+  test('a monitor running for 30 days, unhealthy every cycle: the history stays bounded and the limit always holds', () => {
+    const limit = parseRestartLimit('3/1h')!;
+    let history: number[] = [];
+    const restarts: number[] = [];
+    for (let t = NOW; t < NOW + 30 * 24 * H; t += 30_000) {
+      if (!decideRestart(history, t, limit).allowed) continue;
+      restarts.push(t);
+      history = pruned([...history, t], t);
+      expect(history.length).toBeLessThanOrEqual(MAX_RESTARTS_KEPT);
+    }
+    for (let i = limit.count; i < restarts.length; i++) expect(restarts[i]! - restarts[i - limit.count]!).toBeGreaterThanOrEqual(limit.windowMs);
+  });
 });
 
 describe('StateStore on a real directory', () => {
