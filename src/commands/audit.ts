@@ -1,7 +1,7 @@
 // `pidwarden audit`: observe every running container once (less --exclude) and report, each with
 // its own effective policy. Exit 1 when any is critical.
 import { assess, type Assessment } from '../decide/classify.ts';
-import { insightOf } from '../decide/insight.ts';
+import { insightOfObservation, withWarnings } from '../decide/insight.ts';
 import { containerPolicy, describePolicy, globalPolicy } from '../decide/policy.ts';
 import { notActingReason, selectContainers, type ContainerInfo } from '../engine/containers.ts';
 import { engineEnforcesPidsLimits } from '../engine/info.ts';
@@ -63,23 +63,14 @@ async function audit(ctx: CommandContext, started: Date, attemptedPromFile: () =
     const policy = containerPolicy(s, obs.info.labels);
     const effective = policy.ok ? policy.policy : globalPolicy(s);
     const a = notRunning(obs.info, assess(obs.table?.procs ?? null, obs.pids, effective));
-    const insight = insightOf({
-      procs: obs.table?.procs ?? null,
-      pids: obs.pids,
-      limits: obs.limits,
-      configured: obs.info.pidsLimit ?? null,
-      init: obs.info.init === true,
-      enforceable,
+    const insight = insightOfObservation(obs, a, {
       maxProcs: effective.maxProcs,
-      trees: obs.table ? a.trees.length : null,
-      zombies: a.zombies,
+      enforceable,
       record: state.containers[obs.info.id],
       nowMs,
       warnWithinS: s.warnWithinSeconds,
     });
-    const assessment = insight.warnings.length > 0 && a.status !== 'paused'
-      ? { ...a, reasons: [...a.reasons, ...insight.warnings], status: a.status === 'ok' ? ('warn' as const) : a.status }
-      : a;
+    const assessment = withWarnings(a, insight);
     if (!policy.ok) {
       // Reported, never silently replaced: the figures use the global thresholds only so that
       // the row still says something; cleanup and monitor skip this container.

@@ -4,7 +4,7 @@
 // state file for growth and the restart history, and writes nothing anywhere.
 import { readFileSync } from 'node:fs';
 import { assess } from '../decide/classify.ts';
-import { insightOf } from '../decide/insight.ts';
+import { insightOfObservation, withWarnings } from '../decide/insight.ts';
 import { evidenceOf } from '../decide/next-step.ts';
 import { planLadder } from '../decide/plan.ts';
 import { containerPolicy } from '../decide/policy.ts';
@@ -52,28 +52,12 @@ export async function explainInput(ctx: CommandContext, info: ContainerInfo): Pr
     engineEnforcesPidsLimits(ctx.engine),
   ]);
   const procs = obs.table?.procs ?? null;
-  const assessment = assess(procs, obs.pids, policy.policy);
+  const assessed = assess(procs, obs.pids, policy.policy);
   const store = new StateStore(s.stateFile, (m) => ctx.io.err(`pidwarden: ${m}\n`));
   const record = store.snapshot().containers[info.id];
   const nowMs = Date.now();
-  const insight = insightOf({
-    procs,
-    pids: obs.pids,
-    limits: obs.limits,
-    configured: info.pidsLimit ?? null,
-    init: info.init === true,
-    enforceable,
-    maxProcs: policy.policy.maxProcs,
-    trees: procs ? assessment.trees.length : null,
-    zombies: assessment.zombies,
-    record,
-    nowMs,
-    warnWithinS: s.warnWithinSeconds,
-  });
-  if (insight.warnings.length > 0) {
-    assessment.reasons.push(...insight.warnings);
-    if (assessment.status === 'ok') assessment.status = 'warn';
-  }
+  const insight = insightOfObservation(obs, assessed, { maxProcs: policy.policy.maxProcs, enforceable, record, nowMs, warnWithinS: s.warnWithinSeconds });
+  const assessment = withWarnings(assessed, insight);
   const plan = planLadder({
     procs,
     pids: obs.pids,

@@ -6,6 +6,8 @@ import type { PidsReading, Proc } from '../types.ts';
 import { forecastWarning, growthLine, growthOver, WINDOWS_MS, type Growth, type Sample } from './growth.ts';
 import { judgeLimit, type Limit } from './limits.ts';
 import type { PidsLimitReading } from '../observe/pids-limits.ts';
+import type { ContainerObservation } from '../observe/observation.ts';
+import type { Assessment } from './classify.ts';
 
 export interface InsightInput {
   procs: Proc[] | null;
@@ -82,4 +84,28 @@ export function insightOf(i: InsightInput): Insight {
     );
   }
   return { limit, growth, windows, warnings, notes, sample };
+}
+
+/** insightOf for one observation and its assessment: what audit, explain and top all compute. */
+export function insightOfObservation(
+  obs: ContainerObservation,
+  a: Assessment,
+  o: { maxProcs: number; enforceable: boolean | null; record: ContainerRecord | undefined; nowMs: number; warnWithinS: number },
+): Insight {
+  return insightOf({
+    procs: obs.table?.procs ?? null,
+    pids: obs.pids,
+    limits: obs.limits,
+    configured: obs.info.pidsLimit ?? null,
+    init: obs.info.init === true,
+    trees: obs.table ? a.trees.length : null,
+    zombies: a.zombies,
+    ...o,
+  });
+}
+
+/** The assessment with the insight's warnings among its reasons: at least `warn` (paused stays paused). */
+export function withWarnings(a: Assessment, insight: Insight): Assessment {
+  if (insight.warnings.length === 0 || a.status === 'paused') return a;
+  return { ...a, reasons: [...a.reasons, ...insight.warnings], status: a.status === 'ok' ? 'warn' : a.status };
 }
