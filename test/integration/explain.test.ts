@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   describeEngine,
-  engine,
   PIDWARDEN_BIN,
+  pidwardenEnv,
   hostProcsOfContainer,
   isNpm,
   liveChains,
@@ -220,10 +220,8 @@ describeEngine('the monitor samples growth too', () => {
     await waitForChains(w, 1);
     const state = join(tmp, 'monitor-state.json');
     const log = join(tmp, 'monitor-samples.jsonl');
-    const env: Record<string, string> = {};
-    for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('PIDWARDEN_')) env[k] = v;
     const proc = Bun.spawn([PIDWARDEN_BIN, 'monitor', '--container', w.name, '--interval', '0.3', '--heartbeat', '0.5', '--state-file', state, '--log-file', log], {
-      env: { ...env, DOCKER_HOST: engine.host ?? '' },
+      env: pidwardenEnv(),
       stdin: 'ignore',
       stdout: 'ignore',
       stderr: 'pipe',

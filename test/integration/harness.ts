@@ -563,6 +563,16 @@ process.on('exit', () => killHostTrees());
 export const TEST_STATE_FILE = join(REPO_ROOT, '.tmp', 'state', RUN_ID, 'state.json');
 
 /**
+ * The environment of a pidwarden this test starts itself (a monitor it signals): the private
+ * engine, this process's state file, and none of the user's PIDWARDEN_* settings or docker context.
+ */
+export function pidwardenEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(dockerEnv())) if (!k.startsWith('PIDWARDEN_')) env[k] = v;
+  return { ...env, PIDWARDEN_STATE_FILE: TEST_STATE_FILE, ...extra };
+}
+
+/**
  * Runs dist/pidwarden with DOCKER_HOST set to the private engine. `command` runs another binary
  * instead (a release binary, or an emulator and its arguments before one).
  */

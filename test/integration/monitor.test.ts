@@ -31,7 +31,7 @@ import {
   initPidOf,
   liveChains,
   PIDWARDEN_BIN,
-  TEST_STATE_FILE,
+  pidwardenEnv,
   REPO_ROOT,
   RUN_ID,
   runPidwarden,
@@ -92,15 +92,6 @@ function readLog(path: string): LogLine[] {
   return out;
 }
 
-function pidwardenEnv(): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (v === undefined || k.startsWith('PIDWARDEN_') || ['DOCKER_CONTEXT', 'DOCKER_TLS_VERIFY', 'DOCKER_CERT_PATH'].includes(k)) continue;
-    env[k] = v;
-  }
-  // the test process's own state file (restart history), never the host's /var/lib/pidwarden
-  return { ...env, DOCKER_HOST: engine.host ?? '', PIDWARDEN_STATE_FILE: TEST_STATE_FILE };
-}
 
 interface Monitor {
   name: string;

@@ -15,7 +15,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AUDIT_METRICS, MONITOR_METRICS } from '../../src/metrics/families.ts';
-import { cgroupDir, cgroupProcs, describeEngine, engine, PIDWARDEN_BIN, REPO_ROOT, RUN_ID, runPidwarden, startWorkload, TEST_STATE_FILE, waitFor, type Workload } from './harness.ts';
+import { cgroupDir, cgroupProcs, describeEngine, engine, PIDWARDEN_BIN, pidwardenEnv, REPO_ROOT, RUN_ID, runPidwarden, startWorkload, waitFor, type Workload } from './harness.ts';
 import { MAGIC } from './packages.ts';
 
 setDefaultTimeout(120_000);
@@ -63,11 +63,6 @@ function readLog(path: string): Line[] {
   return readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Line);
 }
 
-function env(): Record<string, string> {
-  const e: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('PIDWARDEN_') && k !== 'DOCKER_CONTEXT') e[k] = v;
-  return { ...e, DOCKER_HOST: engine.host ?? '', PIDWARDEN_STATE_FILE: TEST_STATE_FILE };
-}
 
 interface Started {
   proc: Subprocess<'ignore', 'pipe', 'pipe'>;
@@ -75,7 +70,7 @@ interface Started {
 }
 
 function start(argv: string[]): Started {
-  const proc = Bun.spawn(argv, { cwd: REPO_ROOT, env: env(), stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' });
+  const proc = Bun.spawn(argv, { cwd: REPO_ROOT, env: pidwardenEnv(), stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' });
   return { proc, stderr: new Response(proc.stderr).text() };
 }
 

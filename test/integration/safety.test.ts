@@ -18,9 +18,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   describeEngine,
-  engine,
   PIDWARDEN_BIN,
-  TEST_STATE_FILE,
+  pidwardenEnv,
   docker,
   dockerOk,
   hostProcsOfContainer,
@@ -254,10 +253,8 @@ describeEngine('monitor without a selection: the opt-in label', () => {
   /** A monitor of this test (SIGTERMed at the end); its JSONL log file is read as it grows. */
   function monitor(name: string, args: string[]) {
     const log = join(tmp, `${name}.jsonl`);
-    const env: Record<string, string> = {};
-    for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('PIDWARDEN_')) env[k] = v;
     const proc = Bun.spawn([PIDWARDEN_BIN, 'monitor', '--interval', '0.5', '--grace', '1', '--log-file', log, ...args], {
-      env: { ...env, DOCKER_HOST: engine.host ?? '', PIDWARDEN_STATE_FILE: TEST_STATE_FILE },
+      env: pidwardenEnv(),
       stdin: 'ignore',
       stdout: 'pipe',
       stderr: 'pipe',
