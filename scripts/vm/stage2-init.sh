@@ -22,7 +22,17 @@ mount -t tmpfs -o mode=1777 shm /dev/shm
 mount -t mqueue mqueue /dev/mqueue 2>/dev/null
 [[ -e /dev/ptmx ]] || ln -s pts/ptmx /dev/ptmx
 ln -sfn /proc/self/fd /dev/fd
+# A checkout under /tmp (a clone may live anywhere, CI's included) must stay visible through the
+# tmpfs mounted there: bound aside first, moved back onto its own path after.
+keep=""
+if [[ -z "$LANE_HOSTROOT" && ( "$LANE_REPO" == /tmp || "$LANE_REPO" == /tmp/* ) ]]; then
+  keep=/mnt/pidwarden-checkout
+  mkdir -p "$keep" && mount --bind "$LANE_REPO" "$keep" || halt_guest "cannot keep the checkout at $LANE_REPO"
+fi
 mount -t tmpfs -o mode=1777 tmpfs /tmp
+if [[ -n "$keep" ]]; then
+  mkdir -p "$LANE_REPO" && mount --move "$keep" "$LANE_REPO" || halt_guest "cannot put the checkout back at $LANE_REPO"
+fi
 # overlay2 (Docker) and overlay (Podman) cannot use an overlay root as their upper layer
 for d in /var/lib/docker /var/lib/containerd /var/lib/containers; do mkdir -p "$d" && mount -t tmpfs -o mode=711 tmpfs "$d"; done
 # the kernel's modules, unpacked on the host: the engines modprobe what they need (e.g. overlay)
