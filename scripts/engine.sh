@@ -177,7 +177,10 @@ EOF
 start_dockerd() {
   # own daemon config instead of /etc/docker/daemon.json; the legacy trust key
   # goes to our state dir instead of /etc/docker/key.json
-  printf '{"deprecated-key-path": "%s", "live-restore": true}\n' "$STATE/key.json" >"$STATE/daemon.json"
+  # One extra runtime: runc with a slow `start` (test/workload/slow-start-runtime), for the test of
+  # an init that started long before the engine's StartedAt.
+  printf '{"deprecated-key-path": "%s", "live-restore": true, "runtimes": {"pidwarden-slow-start": {"path": "%s"}}}\n' \
+    "$STATE/key.json" "$ROOT/test/workload/slow-start-runtime" >"$STATE/daemon.json"
   # Also on loopback TCP, so tests can drive pidwarden as against a remote engine (no /proc, no
   # cgroup fs: the API and exec paths). 127.0.0.1 only; the port is kept in $STATE/tcp-port.
   [[ -s "$STATE/tcp-port" ]] || echo $((20000 + RANDOM % 10000)) >"$STATE/tcp-port"

@@ -58,8 +58,13 @@ export interface Layout {
   remoteReason?: string;
   /** HostConfig.PidMode as the engine gives it: '' (own namespace), 'host', 'container:<id>'. */
   pidMode: string;
-  /** pid=host or pid=container:X: `ps` and `kill` inside the container see other containers' processes. */
+  /**
+   * pid=host, pid=container:X, or an init that is not PID 1 of its namespace (the kernel's word,
+   * src/observe/layout.ts): `ps` and `kill` inside the container see other processes than its own.
+   */
   sharedPidNamespace: boolean;
+  /** Why sharedPidNamespace is true: `pid=host`, or what the kernel showed. */
+  sharedPidWhy?: string;
   /**
    * Entries in the init's NSpid line (1 = the host's namespace, 2 = one container namespace, ...):
    * a process's PID "in the container" is its NSpid entry at this depth. 0 when unknown (remote).

@@ -72,6 +72,11 @@ mapfile -d '' -t BUN_ARGS </lane/bun-args
 # Inside a lane every engine and tool is meant to be there: a test that would skip for want of
 # one (describeEngine) fails instead and says why, as under CI
 export CI=true
+# pidwarden's --timeout (default 10 s) bounds each engine call. Podman 5's API here is socket-
+# activated by systemd and its service exits after 5 s idle (podman-system-service(1), --time);
+# the next call starts it again, ~1 s on a host, 10-15 s under TCG (seen: "no answer within 10 s"
+# after a test's quiet minute). 60 s is the lane's ~10x slowness applied to the default.
+export PIDWARDEN_TIMEOUT=60
 run_engine docker unix:///run/docker.sock
 [[ "$LANE_PODMAN" != 1 ]] || run_engine podman unix:///run/podman/podman.sock
 say "lane done"

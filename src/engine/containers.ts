@@ -37,8 +37,10 @@ export interface ContainerInfo {
   init?: boolean;
   /** HostConfig.PidMode: '' (its own PID namespace), 'host', 'container:<id>'. */
   pidMode: string;
-  /** State.StartedAt (RFC 3339), to check that the init PID seen here is the engine's. */
+  /** Created, State.StartedAt and State.FinishedAt (RFC 3339), to check that the init PID seen here is the engine's. */
+  created: string;
   startedAt: string;
+  finishedAt: string;
   /** Config.User: the image's or `--user`'s user ('' = root). */
   user: string;
 }
@@ -127,7 +129,9 @@ function toInfo(i: Docker.ContainerInspectInfo): ContainerInfo {
     pidsLimit: configuredLimit((i.HostConfig as { PidsLimit?: unknown } | undefined)?.PidsLimit),
     init: (i.HostConfig as { Init?: unknown } | undefined)?.Init === true,
     pidMode: i.HostConfig?.PidMode ?? '',
+    created: i.Created ?? '',
     startedAt: i.State?.StartedAt ?? '',
+    finishedAt: i.State?.FinishedAt ?? '',
     user: i.Config?.User ?? '',
   };
 }

@@ -38,6 +38,22 @@ export function isSharedPidMode(pidMode: string): boolean {
 }
 
 /**
+ * Why the container's PID namespace is shared with processes that are not its own, or null when
+ * it is its own. The engine's PidMode is one witness; the kernel is the other, and wins: an init
+ * that owns its namespace is PID 1 there (the last entry of its NSpid line). It is not, for
+ * example, for a member of a Podman pod that shares the pod's PID namespace, or for an engine
+ * whose inspect leaves PidMode empty: then `ps` and `kill N` inside reach others' processes.
+ */
+export function sharedPidNamespaceWhy(pidMode: string, initNsPids: number[] | null): string | null {
+  if (isSharedPidMode(pidMode)) return `pid=${pidMode}`;
+  const innermost = initNsPids?.at(-1);
+  if (innermost !== undefined && innermost !== 1) {
+    return `its init is PID ${innermost} of its PID namespace, not 1; the engine says pid=${pidMode || 'private'}`;
+  }
+  return null;
+}
+
+/**
  * A process's PID at the container's level: its NSpid entry at the depth of the container init's
  * namespace (`depth` = number of entries in the init's NSpid line), not the innermost one. A
  * process in a namespace nested inside the container (`unshare -p`, docker:dind, sysbox) has more
@@ -57,14 +73,11 @@ export function nsPidAtDepth(nspids: number[], depth: number): number | null {
 export const USER_HZ = 100;
 
 /**
- * How far the init's start time on this host may be from the engine's State.StartedAt and still
- * be the same process. The init is forked at `runc create`, StartedAt is taken after `runc start`
- * returned (a fraction of a second; more on a loaded host: test/fixtures/layout/init-start.json,
- * captured here, reads 0.55 s before StartedAt); boot time in /proc/stat is whole seconds (up to
- * 1 s off) and drifts from the wall clock with NTP slews (seconds over weeks of uptime). 10 s
- * covers all three with room for a loaded engine; a PID from another machine or VM
- * (Docker Desktop, colima, an ssh-forwarded socket) that also started within 10 s of the
- * engine's claim is the coincidence this check cannot exclude (the cgroup check can).
+ * Slack at each end of the engine's window for its init's fork (see startMatches): boot time in
+ * /proc/stat is whole seconds (up to 1 s off) and drifts from the wall clock with NTP slews
+ * (seconds over weeks of uptime); 10 s covers both. A PID from another machine or VM (Docker
+ * Desktop, colima, an ssh-forwarded socket) that also started inside the window is the
+ * coincidence this check cannot exclude (the cgroup check can).
  */
 export const START_TOLERANCE_MS = 10_000;
 
@@ -79,9 +92,32 @@ export function startedAtMs(startTicks: number, bootTimeSeconds: number): number
   return bootTimeSeconds * 1000 + (startTicks * 1000) / USER_HZ;
 }
 
-/** Whether the init seen here started when the engine says its container started. */
-export function startMatches(startTicks: number, bootTimeSeconds: number, engineStartedAt: string): boolean {
-  const claimed = Date.parse(engineStartedAt);
-  if (!Number.isFinite(claimed)) return false;
-  return Math.abs(startedAtMs(startTicks, bootTimeSeconds) - claimed) <= START_TOLERANCE_MS;
+/** What the engine says about when its container's init could have been forked. */
+export interface EngineStartWindow {
+  /** Created (RFC 3339): the init is forked after it. */
+  created: string;
+  /** State.StartedAt: taken once `runc start` returned, after the fork. */
+  startedAt: string;
+  /** State.FinishedAt: the end of the previous run of a restarted container ("0001-..." before any). */
+  finishedAt: string;
+}
+
+/**
+ * Whether the init seen here started when the engine says its container started: forked after
+ * the container was created (and after its previous run finished) and before the engine recorded
+ * it as started, give or take START_TOLERANCE_MS. Not a window around StartedAt alone: the init is
+ * forked at `runc create` and StartedAt is taken after `runc start` returned, usually 0.5 s later
+ * (test/fixtures/layout/init-start.json) but 10 s and more on a host at its knees, exactly when
+ * pidwarden is needed (test/workload/slow-start-runtime stages 12 s). Without a Created, the
+ * window is StartedAt ± the tolerance.
+ */
+export function startMatches(startTicks: number, bootTimeSeconds: number, engine: EngineStartWindow): boolean {
+  const started = Date.parse(engine.startedAt);
+  if (!Number.isFinite(started)) return false;
+  const forked = startedAtMs(startTicks, bootTimeSeconds);
+  if (forked > started + START_TOLERANCE_MS) return false;
+  // 0001-01-01 (never finished, Go's zero time) and anything after StartedAt bound nothing
+  const after = [Date.parse(engine.created), Date.parse(engine.finishedAt)].filter((t) => Number.isFinite(t) && t > 0 && t <= started);
+  const earliest = after.length > 0 ? Math.max(...after) : started;
+  return forked >= earliest - START_TOLERANCE_MS;
 }

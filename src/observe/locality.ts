@@ -2,7 +2,8 @@
 // colima, podman machine, an ssh-forwarded socket and rootless engines without a cgroup per
 // container all hand out State.Pid values that mean something else (or nothing) here. The host's
 // /proc and host signals are used for a container only when all three hold: its init PID is
-// visible here, that process started when the engine says the container started, and it sits in
+// visible here, that process was forked between the container's creation and its start as the engine
+// records them (src/observe/layout.ts: startMatches), and it sits in
 // a cgroup named after the container's ID (findPidsCgroup finds none otherwise).
 import { realpath } from 'node:fs/promises';
 import type { Engine } from '../engine/client.ts';
@@ -10,7 +11,7 @@ import type { ContainerInfo } from '../engine/containers.ts';
 import type { Layout } from '../types.ts';
 import type { ContainerCgroup } from './cgroup.ts';
 import { readText } from './fs.ts';
-import { isSharedPidMode, parseBootTime, startMatches, startedAtMs } from './layout.ts';
+import { isSharedPidMode, parseBootTime, sharedPidNamespaceWhy, startMatches, startedAtMs } from './layout.ts';
 import { parseNsPid, parseProcStats } from './proc-stat.ts';
 
 export async function readLayout(engine: Engine, info: ContainerInfo, procRoot: string, cgroup: ContainerCgroup | null): Promise<Layout> {
@@ -21,6 +22,7 @@ export async function readLayout(engine: Engine, info: ContainerInfo, procRoot: 
     remoteReason,
     pidMode,
     sharedPidNamespace: shared,
+    ...(shared ? { sharedPidWhy: `pid=${pidMode}` } : {}),
     nsDepth: 0,
     hostSignals: false,
     // In a shared namespace `ps` lists, and `kill N` reaches, processes of the host or of the
@@ -40,14 +42,22 @@ export async function readLayout(engine: Engine, info: ContainerInfo, procRoot: 
   if (!stat) return remote(`init PID ${info.initPid} not visible here (engine on another machine or VM?)`);
   const boot = procStat === null ? null : parseBootTime(procStat);
   if (boot === null) return remote(`no boot time in ${procRoot}/stat`);
-  if (!startMatches(stat.startTicks, boot, info.startedAt)) {
+  if (!startMatches(stat.startTicks, boot, info)) {
     const seen = new Date(startedAtMs(stat.startTicks, boot)).toISOString();
-    return remote(`PID ${info.initPid} here started at ${seen}, the engine says ${info.startedAt || 'nothing'}: not its init`);
+    return remote(`PID ${info.initPid} here started at ${seen}, the engine created the container at ${info.created || 'an unknown time'} and started it at ${info.startedAt || 'an unknown time'}: not its init`);
   }
   if (cgroup === null) return remote(`no cgroup named after the container's ID on this host`);
   const nspids = statusText === null ? null : parseNsPid(statusText);
   if (nspids === null) return remote(`no NSpid line in ${procRoot}/${info.initPid}/status (kernel before 4.1?)`);
-  return { local: true, pidMode, sharedPidNamespace: shared, nsDepth: nspids.length, hostSignals: await procRootIsOurs(procRoot) };
+  const sharedWhy = sharedPidNamespaceWhy(pidMode, nspids);
+  return {
+    local: true,
+    pidMode,
+    sharedPidNamespace: sharedWhy !== null,
+    ...(sharedWhy !== null ? { sharedPidWhy: sharedWhy } : {}),
+    nsDepth: nspids.length,
+    hostSignals: await procRootIsOurs(procRoot),
+  };
 }
 
 /**

@@ -48,6 +48,8 @@ export function auditDocument(time: Date, host: HostFigures, containers: Audited
       layout: {
         local: obs.layout.local,
         pidMode: obs.layout.pidMode,
+        sharedPidNamespace: obs.layout.sharedPidNamespace,
+        ...(obs.layout.sharedPidWhy ? { sharedPidWhy: obs.layout.sharedPidWhy } : {}),
         nsDepth: obs.layout.nsDepth,
         hostSignals: obs.layout.hostSignals,
         ...(obs.layout.remoteReason ? { remoteReason: obs.layout.remoteReason } : {}),

@@ -1,13 +1,8 @@
 /**
  * The right process on every runtime layout (README "Runtimes and layouts"), against the private
  * engine and compared with the kernel:
- *   - a `--pid=host` agent and a `--pid=container:X` sidecar next to a storm and a host decoy
- *     titled like a victim: each agent is its 1 process, and nothing outside the selected
- *     container is ever signalled; on a remote (tcp://) engine such a container is observed from
- *     the API only and never acted on;
- *   - a nested PID namespace (`unshare -fp --mount-proc` inside the container) whose inner PIDs
- *     collide with outer ones: `cleanup --proc-source host` kills the inner trees through the
- *     host and nothing that holds the same numbers outside;
+ *   (`--pid=host`, `--pid=container:X` and a nested PID namespace are in test/lanes/layouts.test.ts,
+ *   which every lane runs)
  *   - a container started with a USER whose storm runs as another uid: cleaned locally (host
  *     route) and through a remote engine (exec `kill` as root);
  *   - a local cleanup signals through the host with a pidfd; a dry run reports that route.
@@ -18,9 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   RUN_ID,
-  RUN_LABEL,
   cgroupDir,
-  cgroupProcs,
   describeEngine,
   docker,
   dockerOk,
@@ -33,209 +26,16 @@ import {
   pidsFiles,
   readHostProc,
   runPidwarden,
-  startHostTree,
   startWorkload,
   waitFor,
   waitForChains,
-  type HostProc,
-  type Workload,
 } from './harness.ts';
-import { MAGIC, MAGIC_TITLE, RUV } from './packages.ts';
+import { auditJson, cgroupMembers, cleanup, isAlive, isDead, jsonl, kills, liveIdentities, runContainer } from './layout-kit.ts';
+import { MAGIC, MAGIC_TITLE } from './packages.ts';
 
 setDefaultTimeout(90_000);
 
 const TCP = process.env.PIDWARDEN_TEST_DOCKER_TCP ?? '';
-
-interface Line {
-  event: string;
-  step?: string;
-  signal?: string;
-  pids?: number[];
-  hostPids?: number[];
-  via?: string;
-  depth?: number;
-  pidfd?: boolean;
-  dryRun?: boolean;
-  reason?: string;
-  [k: string]: unknown;
-}
-
-const jsonl = (stdout: string): Line[] => stdout.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as Line);
-const kills = (lines: Line[]) => lines.filter((l) => l.event === 'kill');
-const signalledHostPids = (lines: Line[]) => new Set(kills(lines).flatMap((l) => l.hostPids ?? []));
-
-/** Dead per the kernel: gone, its PID now someone else's, or a zombie. */
-function isDead(p: { hostPid: number; startTicks: number }): boolean {
-  const now = readHostProc(p.hostPid);
-  return now === null || now.startTicks !== p.startTicks || now.state === 'Z' || now.state === 'X';
-}
-const isAlive = (p: { hostPid: number; startTicks: number }) => !isDead(p);
-const identity = (p: { hostPid: number; startTicks: number }) => `${p.hostPid}@${p.startTicks}`;
-const liveIdentities = (procs: HostProc[]) => procs.filter((p) => p.state !== 'Z').map(identity).sort();
-
-async function auditJson(args: string[]): Promise<{ code: number; doc: any; stderr: string }> {
-  const r = await runPidwarden(['audit', '--json', ...args]);
-  expect(r.timedOut).toBe(false);
-  return { code: r.code, doc: JSON.parse(r.stdout), stderr: r.stderr };
-}
-
-async function cleanup(args: string[]): Promise<{ code: number; lines: Line[]; stderr: string }> {
-  const r = await runPidwarden(['cleanup', ...args], { timeoutMs: 60_000 });
-  expect(r.timedOut).toBe(false);
-  return { code: r.code, lines: jsonl(r.stdout), stderr: r.stderr };
-}
-
-/** The container's live processes per the kernel: its cgroup's members (a shared namespace holds others too). */
-function cgroupMembers(w: Workload): HostProc[] {
-  const members = new Set(cgroupProcs(w));
-  return hostProcsOfContainer(w).filter((p) => members.has(p.hostPid));
-}
-
-/** A container from a test image with extra `docker run` options, PID 1 as given; removed with the run's others. */
-function runContainer(name: string, runArgs: string[], image: string, cmd: string[]): Workload {
-  const full = `${RUN_ID}-layout-${name}`;
-  const id = dockerOk('run', '-d', '--network', 'none', '--name', full, '--label', `${RUN_LABEL}=${RUN_ID}`, '--label', 'pidwarden-test=1', ...runArgs, image, ...cmd);
-  const [status, pid] = dockerOk('inspect', '-f', '{{.State.Status}} {{.State.Pid}}', id).split(' ');
-  if (status !== 'running') throw new Error(`${full} is not running: ${docker('logs', id).stderr}`);
-  return { id, name: full, initPid: Number(pid), image, plan: cmd };
-}
-
-describeEngine('shared PID namespaces: --pid=host and --pid=container:X', () => {
-  test('each agent is its 1 process; cleanup of an agent signals nothing, not the storm, not the host decoy titled like a victim', async () => {
-    const storm = await startWorkload({ image: 'busybox', name: 'storm', reap: 'all', interval: 0.05, trees: [{ npx: MAGIC, copies: 3 }, RUV] });
-    // a pids limit each, so that --pids-ratio can make them unhealthy with their 1 process
-    const hostAgent = runContainer('pidhost', ['--pid=host', '--pids-limit', '50'], IMAGES.busybox, ['dist/index.js', '--interval=0.05', '--threads=1']);
-    const sidecar = runContainer('sidecar', [`--pid=container:${storm.id}`, '--pids-limit', '50'], IMAGES.busybox, ['dist/index.js', '--interval=0.05', '--threads=1']);
-    const decoy = startHostTree(MAGIC);
-    const decoyProcs = [decoy.npm, decoy.sh, decoy.node].map((h) => readHostProc(h)!);
-    const stormBefore = await waitForChains(storm, 4);
-    await waitFor(() => cgroupMembers(hostAgent).length === 1 && cgroupMembers(sidecar).length === 1, 10_000, 50, 'each agent running');
-
-    for (const agent of [hostAgent, sidecar]) {
-      for (const source of ['ps', 'host']) {
-        const a = await auditJson(['--container', agent.name, '--proc-source', source]);
-        const c = a.doc.containers[0];
-        expect({ agent: agent.name, source, total: c.processes.total, matching: c.processes.matching }).toEqual({ agent: agent.name, source, total: 1, matching: 0 });
-        // the cgroup's members, read from the host (ps there would list the host or the storm)
-        expect(c.processes.source).toBe('host-proc');
-        expect(c.processes.fallbackReason).toContain('shared PID namespace');
-        expect(c.layout.local).toBe(true);
-      }
-    }
-    // the storm itself is counted without its sidecar's process, though `ps` in it lists that one
-    const s = (await auditJson(['--container', storm.name])).doc.containers[0];
-    expect(s.processes.source).toBe('ps');
-    expect(s.processes.total).toBe(cgroupMembers(storm).length);
-    expect(s.processes.total).toBe(hostProcsOfContainer(storm).length - 1);
-
-    for (const agent of [hostAgent, sidecar]) {
-      // unhealthy by --pids-ratio (1 task of 50 >= 0.01 x 50), every kill step allowed: still nothing of theirs matches
-      const r = await cleanup(['--container', agent.name, '--max-procs', '1', '--pids-ratio', '0.01', '--steps', 'dedupe,oldest,all', '--grace', '0.5']);
-      expect(kills(r.lines)).toEqual([]);
-      expect(r.code).toBe(1);
-    }
-    for (const p of [...decoyProcs, ...stormBefore.filter((p) => p.state !== 'Z')]) expect(isAlive(p)).toBe(true);
-    expect(cgroupMembers(hostAgent)).toHaveLength(1);
-    expect(cgroupMembers(sidecar)).toHaveLength(1);
-
-    // the storm's own cleanup takes its duplicates, and neither the sidecar in its namespace nor the decoy
-    const sidecarProc = cgroupMembers(sidecar)[0]!;
-    const r = await cleanup(['--container', storm.name, '--max-procs', '8', '--grace', '2']);
-    expect(r.code).toBe(0);
-    const touched = signalledHostPids(r.lines);
-    expect(touched.has(sidecarProc.hostPid)).toBe(false);
-    for (const p of decoyProcs) expect(touched.has(p.hostPid)).toBe(false);
-    for (const l of kills(r.lines)) expect(l.via).toBe('host');
-    expect(isAlive(sidecarProc)).toBe(true);
-    for (const p of decoyProcs) expect(isAlive(p)).toBe(true);
-    const magic = liveChains(stormBefore).filter((c) => c.npm.argv[0] === MAGIC_TITLE).sort((a, b) => a.npm.startTicks - b.npm.startTicks);
-    for (const c of magic.slice(0, 2)) for (const p of [c.npm, c.sh!, c.node!]) expect(isDead(p)).toBe(true);
-  });
-
-  test('remote engine: a --pid=host container is observed from the API only and never acted on; the audit says why', async () => {
-    expect(TCP).toMatch(/^tcp:\/\/127\.0\.0\.1:\d+$/);
-    const agent = runContainer('remote-pidhost', ['--pid=host', '--pids-limit', '50'], IMAGES.busybox, ['dist/index.js', '--interval=0.05', '--threads=1']);
-    const decoy = startHostTree(MAGIC);
-    const decoyProcs = [decoy.npm, decoy.sh, decoy.node].map((h) => readHostProc(h)!);
-    const a = await auditJson(['--docker-host', TCP, '--container', agent.name]);
-    const c = a.doc.containers[0];
-    expect(c.processes.source).toBe('none');
-    expect(c.processes.total).toBeNull();
-    expect(c.layout.refusal).toContain('shared PID namespace');
-    expect(c.problems.join('\n')).toContain('never acted on');
-    const table = await runPidwarden(['audit', '--docker-host', TCP, '--container', agent.name]);
-    expect(table.stdout).toContain('shared PID namespace');
-    // unhealthy by the API's pids figures: a restart would be the only step left, and is refused too
-    const r = await cleanup(['--docker-host', TCP, '--container', agent.name, '--max-procs', '1', '--pids-ratio', '0.01', '--grace', '0.5']);
-    expect(r.lines.filter((l) => l.event === 'kill' || l.event === 'restart')).toEqual([]);
-    for (const p of decoyProcs) expect(isAlive(p)).toBe(true);
-    expect(dockerOk('inspect', '-f', '{{.State.Pid}}', agent.id)).toBe(String(agent.initPid));
-  });
-});
-
-describeEngine('nested PID namespace inside a container', () => {
-  test('cleanup --proc-source host kills the inner trees (by their container-level PIDs, through the host) and none of the outer workers holding the inner numbers', async () => {
-    // PID 1: the app with 12 workers; beside it, in a PID namespace of its own, an app with 8 npm trees
-    // the workers first (outer PIDs 4 to 15: one thread each), the nested namespace once they all
-    // run: its trees, one thread a process too, get inner PIDs 2 to 25, the same numbers
-    const script = [
-      // the nested namespace starts once PID 1 and its 12 workers run (13 `node`s): a condition, not a delay
-      `(until [ "$(pidof node | wc -w)" -ge 13 ]; do sleep 0.05; done; exec unshare -fp --mount-proc node dist/index.js --interval=0.05 --reap=all --threads=1,1,1 'tree/x8=${MAGIC}') &`,
-      `exec node dist/index.js --interval=0.05 --threads=1 'proc/x12=|node|/app/worker.js'`,
-    ].join('\n');
-    const w = runContainer(
-      'nested',
-      ['--cap-add', 'SYS_ADMIN', '--security-opt', 'seccomp=unconfined', '--security-opt', 'apparmor=unconfined', '--entrypoint', '/bin/sh'],
-      IMAGES.busybox,
-      ['-c', script],
-    );
-    const isInnerNode = (p: HostProc) => p.argv[0] === 'node' && p.argv[1]?.startsWith('/root/.npm/_npx/') === true;
-    const procs = await waitFor(() => {
-      const ps = cgroupMembers(w);
-      const inner = ps.filter((p) => p.nspid.length === 3);
-      const workers = ps.filter((p) => p.argv[1] === '/app/worker.js');
-      return inner.filter(isInnerNode).length === 8 && workers.length === 12 ? ps : null;
-    }, 20_000, 100, '12 workers and 8 inner trees down to their node servers');
-    const inner = procs.filter((p) => p.nspid.length === 3);
-    const innerTrees = inner.filter((p) => p.argv[0] === MAGIC_TITLE);
-    const innerTreeProcs = inner.filter((p) => p.argv[0] !== 'node' || p.argv[1] !== 'dist/index.js');
-    const outer = procs.filter((p) => p.nspid.length === 2);
-    const workers = outer.filter((p) => p.argv[1] === '/app/worker.js');
-    // the collision: inner PIDs (innermost NSpid) that outer processes also hold at the container's level
-    const innerNumbers = new Set(innerTreeProcs.map((p) => p.nspid[2]!));
-    const colliding = outer.filter((p) => innerNumbers.has(p.nspid[1]!));
-    expect(colliding.length).toBeGreaterThan(0);
-    expect(innerTrees).toHaveLength(8);
-
-    const r = await cleanup(['--container', w.name, '--proc-source', 'host', '--emergency', '--steps', 'all', '--max-procs', '20', '--grace', '2']);
-    const ks = kills(r.lines);
-    expect(ks.length).toBeGreaterThan(0);
-    for (const l of ks) expect(l.via).toBe('host');
-    // logged by their PIDs at the container's level, each with its host PID
-    const byHost = new Map(innerTreeProcs.map((p) => [p.hostPid, p]));
-    for (const l of ks) {
-      const pairs: [number[], number[]][] = [
-        [l.pids ?? [], l.hostPids ?? []],
-        [(l.gonePids as number[] | undefined) ?? [], (l.goneHostPids as number[] | undefined) ?? []],
-      ];
-      for (const [pids, hostPids] of pairs) {
-        expect(hostPids).toHaveLength(pids.length);
-        hostPids.forEach((h, i) => {
-          const p = byHost.get(h);
-          expect(p).toBeDefined();
-          expect(pids[i]).toBe(p!.nspid[1]!);
-        });
-      }
-    }
-    // every inner tree process is in some line (signalled, or gone once its child was)
-    const covered = new Set(ks.flatMap((l) => [...(l.hostPids ?? []), ...((l.goneHostPids as number[] | undefined) ?? [])]));
-    expect(innerTreeProcs.filter((p) => !covered.has(p.hostPid)).map((p) => p.argv.join(' '))).toEqual([]);
-    for (const p of innerTreeProcs) expect(isDead(p)).toBe(true);
-    for (const p of outer) expect({ p: p.argv.join(' '), alive: isAlive(p) }).toEqual({ p: p.argv.join(' '), alive: true });
-    expect(workers.every(isAlive)).toBe(true);
-    expect(r.code).toBe(0);
-  });
-});
 
 describeEngine('a USER image whose storm runs as another uid', () => {
   const dir = mkdtempSync(join(tmpdir(), 'pidwarden-user-'));
@@ -343,6 +143,33 @@ describeEngine('locality: an init PID that is not the engine\'s', () => {
     } finally {
       rmSync(fake, { recursive: true, force: true });
     }
+  });
+});
+
+describeEngine('locality on a loaded host: an init forked long before the engine\'s StartedAt', () => {
+  test('runc start 12 s after runc create (test/workload/slow-start-runtime): still this host\'s container, read and signalled from the host', async () => {
+    const w = await startWorkload({ image: 'busybox', name: 'slowstart', reap: 'all', interval: 0.05, trees: [{ npx: MAGIC, copies: 3 }], runArgs: ['--runtime', 'pidwarden-slow-start'] });
+    const before = await waitForChains(w, 3);
+    // the kernel's truth: the init's fork time (btime + starttime ticks) against the engine's StartedAt and Created
+    const init = readHostProc(w.initPid)!;
+    const btime = Number(/^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))![1]);
+    const forkedMs = btime * 1000 + init.startTicks * 10;
+    const [startedAt, created] = dockerOk('inspect', '-f', '{{.State.StartedAt}} {{.Created}}', w.id).split(' ');
+    expect(Date.parse(startedAt!) - forkedMs).toBeGreaterThan(11_000);
+    expect(forkedMs).toBeGreaterThan(Date.parse(created!) - 1_000);
+
+    const c = (await auditJson(['--container', w.name, '--proc-source', 'host'])).doc.containers[0];
+    expect({ local: c.layout.local, remoteReason: c.layout.remoteReason }).toEqual({ local: true, remoteReason: undefined });
+    expect(c.processes.source).toBe('host-proc');
+    expect(c.processes.total).toBe(before.length);
+    const r = await cleanup(['--container', w.name, '--max-procs', '5', '--grace', '2']);
+    const ks = kills(r.lines);
+    expect(ks.length).toBeGreaterThan(0);
+    for (const l of ks) expect(l.via).toBe('host');
+    const magic = liveChains(before).sort((x, y) => x.npm.startTicks - y.npm.startTicks);
+    for (const ch of magic.slice(0, 2)) for (const p of [ch.npm, ch.sh!, ch.node!]) expect(isDead(p)).toBe(true);
+    for (const p of [magic[2]!.npm, magic[2]!.sh!, magic[2]!.node!]) expect(isAlive(p)).toBe(true);
+    expect(r.code).toBe(0);
   });
 });
 

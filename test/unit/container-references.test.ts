@@ -11,7 +11,7 @@ const fx1 = listed.find((c) => c.Names.includes('/fx1'))!;
 const fx2 = listed.find((c) => c.Names.includes('/fx2'))!;
 
 function info(c: Docker.ContainerInfo): ContainerInfo {
-  return { id: c.Id, name: c.Names[0]!.slice(1), image: c.Image, state: c.State, labels: c.Labels, initPid: 100, running: true, pidMode: '', startedAt: '', user: '' };
+  return { id: c.Id, name: c.Names[0]!.slice(1), image: c.Image, state: c.State, labels: c.Labels, initPid: 100, running: true, pidMode: '', created: '', startedAt: '', finishedAt: '', user: '' };
 }
 
 /** A container created after the first cycle, whose ID starts with the same 12 characters as fx1's. */

@@ -9,11 +9,13 @@ import {
   START_TOLERANCE_MS,
   containerCgroupPath,
   isSharedPidMode,
+  sharedPidNamespaceWhy,
   namesContainer,
   nsPidAtDepth,
   parseBootTime,
   startMatches,
   startedAtMs,
+  type EngineStartWindow,
 } from '../../src/observe/layout.ts';
 import { parseNsPid } from '../../src/observe/proc-stat.ts';
 import { fixture } from './helpers/fixtures.ts';
@@ -126,32 +128,76 @@ describe('isSharedPidMode', () => {
   for (const [mode, want] of rows) test(`"${mode.replace(ID, '<id>')}" -> ${want}`, () => expect(isSharedPidMode(mode)).toBe(want));
 });
 
-describe('startMatches: did the init seen here start when the engine says?', () => {
+describe('sharedPidNamespaceWhy: the engine\'s PidMode, then the kernel\'s NSpid of the init', () => {
+  // verbatim NSpid lines (test/fixtures/layout/nested-nspid.txt)
+  const nspid = (label: string) => parseNsPid(fixture('layout', 'nested-nspid.txt').split('\n').find((l) => l.startsWith(`${label} `))!.slice(label.length + 1))!;
+
+  test('a container\'s own init is PID 1 of its namespace: not shared', () => {
+    expect(nspid('init')).toEqual([31105, 1]);
+    expect(sharedPidNamespaceWhy('', nspid('init'))).toBeNull();
+    expect(sharedPidNamespaceWhy('private', nspid('init'))).toBeNull();
+  });
+  test('PidMode host or container:X says so, whatever the init\'s PID', () => {
+    expect(sharedPidNamespaceWhy('host', [31105])).toBe('pid=host');
+    expect(sharedPidNamespaceWhy(`container:${ID}`, nspid('worker'))).toBe(`pid=container:${ID}`);
+  });
+  test('an init that is not PID 1 where it lives is shared, though the engine says private', () => {
+    // a pid=host container whose inspect says nothing: one NSpid entry, the host's PID
+    expect(sharedPidNamespaceWhy('', [31105])).toContain('PID 31105 of its PID namespace, not 1');
+    // a member of another container's (or pod's) namespace: PID 10 there
+    expect(sharedPidNamespaceWhy('private', nspid('worker'))).toBe('its init is PID 10 of its PID namespace, not 1; the engine says pid=private');
+  });
+  test('no NSpid line to read: the engine\'s word alone', () => {
+    expect(sharedPidNamespaceWhy('', null)).toBeNull();
+    expect(sharedPidNamespaceWhy('host', null)).toBe('pid=host');
+  });
+});
+
+describe('startMatches: was the init seen here forked when the engine says it made and started it?', () => {
   // verbatim: this host's /proc/stat (btime line) and an init's stat field 22 with the engine's
   // State.StartedAt for the same container (test/fixtures/layout/README.md)
   const boot = parseBootTime(fixture('layout', 'proc-stat.txt'))!;
   const sample = JSON.parse(fixture('layout', 'init-start.json')) as { startTicks: number; startedAt: string };
+  const forkedMs = startedAtMs(sample.startTicks, boot);
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const NEVER_FINISHED = '0001-01-01T00:00:00Z';
+  // Created is not in the capture: a second before the fork, as `docker run` does it
+  const window = (over: Partial<EngineStartWindow> = {}): EngineStartWindow => ({ created: iso(forkedMs - 1000), startedAt: sample.startedAt, finishedAt: NEVER_FINISHED, ...over });
 
   test('btime is read from /proc/stat', () => {
     expect(boot).toBeGreaterThan(1_600_000_000);
     expect(parseBootTime('cpu  1 2 3\n')).toBeNull();
   });
-  test('the real pair matches, within a second', () => {
-    expect(startMatches(sample.startTicks, boot, sample.startedAt)).toBe(true);
-    expect(Math.abs(startedAtMs(sample.startTicks, boot) - Date.parse(sample.startedAt))).toBeLessThan(1500);
+  test('the real pair matches: forked 0.55 s before StartedAt', () => {
+    expect(startMatches(sample.startTicks, boot, window())).toBe(true);
+    expect(Math.abs(forkedMs - Date.parse(sample.startedAt))).toBeLessThan(1500);
   });
-  test('the same PID having started a minute earlier (another machine\'s PID): no match', () => {
-    expect(startMatches(sample.startTicks - 6000, boot, sample.startedAt)).toBe(false);
+  test('a loaded host: forked at runc create, StartedAt 12 s and 5 min later, after Created: still a match', () => {
+    expect(startMatches(sample.startTicks, boot, window({ startedAt: iso(forkedMs + 12_000) }))).toBe(true);
+    expect(startMatches(sample.startTicks, boot, window({ startedAt: iso(forkedMs + 300_000) }))).toBe(true);
   });
-  test('just inside and just outside the tolerance', () => {
-    const at = new Date(startedAtMs(sample.startTicks, boot) + START_TOLERANCE_MS - 10).toISOString();
-    const late = new Date(startedAtMs(sample.startTicks, boot) + START_TOLERANCE_MS + 10).toISOString();
-    expect(startMatches(sample.startTicks, boot, at)).toBe(true);
-    expect(startMatches(sample.startTicks, boot, late)).toBe(false);
+  test('the same PID having started a minute before the container was created (another machine\'s PID): no match', () => {
+    expect(startMatches(sample.startTicks - 6000, boot, window())).toBe(false);
+  });
+  test('a restarted container: forked before its previous run finished is no match, after it is', () => {
+    const created = iso(forkedMs - 86_400_000);
+    const finished = forkedMs + START_TOLERANCE_MS + 10;
+    expect(startMatches(sample.startTicks, boot, window({ created, finishedAt: iso(finished), startedAt: iso(finished + 1000) }))).toBe(false);
+    expect(startMatches(sample.startTicks, boot, window({ created, finishedAt: iso(forkedMs - 3000) }))).toBe(true);
+  });
+  test('just inside and just outside the tolerance at both ends', () => {
+    expect(startMatches(sample.startTicks, boot, window({ startedAt: iso(forkedMs - START_TOLERANCE_MS + 10) }))).toBe(true);
+    expect(startMatches(sample.startTicks, boot, window({ startedAt: iso(forkedMs - START_TOLERANCE_MS - 10) }))).toBe(false);
+    expect(startMatches(sample.startTicks, boot, window({ created: iso(forkedMs + START_TOLERANCE_MS - 10), startedAt: iso(forkedMs + START_TOLERANCE_MS) }))).toBe(true);
+    expect(startMatches(sample.startTicks, boot, window({ created: iso(forkedMs + START_TOLERANCE_MS + 10), startedAt: iso(forkedMs + START_TOLERANCE_MS + 20) }))).toBe(false);
+  });
+  test('no Created: StartedAt plus or minus the tolerance', () => {
+    expect(startMatches(sample.startTicks, boot, window({ created: '' }))).toBe(true);
+    expect(startMatches(sample.startTicks, boot, window({ created: '', startedAt: iso(forkedMs + START_TOLERANCE_MS + 10) }))).toBe(false);
   });
   test('no StartedAt, or an unparsable one: no match', () => {
-    expect(startMatches(sample.startTicks, boot, '')).toBe(false);
-    expect(startMatches(sample.startTicks, boot, 'yesterday')).toBe(false);
+    expect(startMatches(sample.startTicks, boot, window({ startedAt: '' }))).toBe(false);
+    expect(startMatches(sample.startTicks, boot, window({ startedAt: 'yesterday' }))).toBe(false);
   });
 });
 

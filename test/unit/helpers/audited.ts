@@ -26,7 +26,9 @@ export function info(over: Partial<ContainerInfo> = {}): ContainerInfo {
     initPid: 6811,
     running: true,
     pidMode: '',
+    created: '2026-11-21T06:20:10.456789012Z',
     startedAt: '2026-11-21T06:20:11.123456789Z',
+    finishedAt: '0001-01-01T00:00:00Z',
     user: '',
     ...over,
   };
