@@ -7,6 +7,7 @@
 #   result-<kind>                  "<passed> <failed> <bun exit status> <seconds>"
 #   images-<kind>.log              scripts/test-images.sh's output
 #   timings                        guest uptime at each step
+#   results/<lane>-<kind>.json     the figures of test/lanes/core.test.ts (README: Tested hosts)
 # then powers the guest off. Engines: "docker" on /run/docker.sock, and with LANE_PODMAN=1
 # "podman" on /run/podman/podman.sock (its Docker-compatible API, socket-activated by systemd).
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8
@@ -54,6 +55,8 @@ run_engine() { # kind, DOCKER_HOST value
   fi
   say "$kind: test images imported; bun test ${BUN_ARGS[*]}"
   t0=$(date +%s)
+  # the checkout is read-only here (9p, tmpfs overlay): figures go to the share, vm-lane.sh copies them
+  PIDWARDEN_TEST_RESULTS_DIR=/lane/results \
   PIDWARDEN_TEST_DOCKER_HOST=$host PIDWARDEN_TEST_ENGINE_KIND=$kind PIDWARDEN_TEST_LANE=$LANE_NAME \
     node_modules/.bin/bun test "${BUN_ARGS[@]}" </dev/null >"/lane/bun-$kind.out" 2>&1
   rc=$?

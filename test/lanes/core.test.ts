@@ -16,7 +16,7 @@
  *
  * Needs only the engine, the workload (.tmp/workload/bin/fakenode, scripts/build-workload.sh),
  * the images of scripts/test-images.sh and dist/pidwarden. Each lane's figures (kernel vs
- * pidwarden, cleanup times) go to .tmp/lane-results/<lane>.json for the README's
+ * pidwarden, cleanup times) go to .tmp/lane-results/<lane>-<engine kind>.json for the README's
  * "Tested hosts" table (PIDWARDEN_TEST_RESULTS_DIR overrides the directory).
  */
 import { afterAll, expect, setDefaultTimeout, test } from 'bun:test';
@@ -143,7 +143,7 @@ function record(check: string, data: unknown): void {
 afterAll(() => {
   const dir = process.env.PIDWARDEN_TEST_RESULTS_DIR ?? join(REPO_ROOT, '.tmp', 'lane-results');
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, `${LANE}.json`), `${JSON.stringify({ lane: LANE, engineKind: ENGINE_KIND, time: new Date().toISOString(), results }, null, 2)}\n`);
+  writeFileSync(join(dir, `${LANE}-${ENGINE_KIND}.json`), `${JSON.stringify({ lane: LANE, engineKind: ENGINE_KIND, time: new Date().toISOString(), results }, null, 2)}\n`);
 });
 
 // -------------------------------------------------------------- the JSONL log
