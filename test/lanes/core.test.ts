@@ -19,13 +19,12 @@
  * pidwarden, cleanup times) go to .tmp/lane-results/<lane>-<engine kind>.json for the README's
  * "Tested hosts" table (PIDWARDEN_TEST_RESULTS_DIR overrides the directory).
  */
-import { afterAll, expect, setDefaultTimeout, test } from 'bun:test';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { expect, setDefaultTimeout, test } from 'bun:test';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import {
   describeEngine,
-  ENGINE_KIND,
   type HostProc,
   hostProcsOfContainer,
   liveChains,
@@ -43,11 +42,11 @@ import {
 } from '../integration/harness.ts';
 import { FIGMA, MAGIC } from '../integration/packages.ts';
 import { runawayRoots } from '../integration/runaway-truth.ts';
+import { LANE, laneResults } from './lane-results.ts';
 
 // Under a loaded 2-core host a cleanup takes ~1 s, inside a TCG VM ~15 s (v2vm README).
 setDefaultTimeout(180_000);
 
-const LANE = process.env.PIDWARDEN_TEST_LANE ?? `adhoc-${ENGINE_KIND}`;
 const TCP = process.env.PIDWARDEN_TEST_DOCKER_TCP ?? '';
 const MATCH = /^npm exec /;
 
@@ -136,15 +135,7 @@ async function auditAgainstKernel(w: Workload, extra: string[] = []): Promise<{ 
 
 // ----------------------------------------------------------------- results
 
-const results: Record<string, unknown> = {};
-function record(check: string, data: unknown): void {
-  results[check] = data;
-}
-afterAll(() => {
-  const dir = process.env.PIDWARDEN_TEST_RESULTS_DIR ?? join(REPO_ROOT, '.tmp', 'lane-results');
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, `${LANE}-${ENGINE_KIND}.json`), `${JSON.stringify({ lane: LANE, engineKind: ENGINE_KIND, time: new Date().toISOString(), results }, null, 2)}\n`);
-});
+const record = laneResults();
 
 // -------------------------------------------------------------- the JSONL log
 

@@ -15,8 +15,9 @@ import { expect, setDefaultTimeout, test } from 'bun:test';
 import { describeEngine, dockerOk, hostProcsOfContainer, IMAGES, liveChains, readHostProc, runPidwarden, startHostTree, startWorkload, waitFor, waitForChains, type HostProc } from '../integration/harness.ts';
 import { auditJson, cgroupMembers, cleanup, isAlive, isDead, kills, runContainer, signalledHostPids } from '../integration/layout-kit.ts';
 import { MAGIC, MAGIC_TITLE, RUV } from '../integration/packages.ts';
+import { LANE, laneResults } from './lane-results.ts';
 
-const LANE = process.env.PIDWARDEN_TEST_LANE ?? 'adhoc';
+const record = laneResults('layouts');
 const TCP = process.env.PIDWARDEN_TEST_DOCKER_TCP ?? '';
 // Deadlines, not delays: on this host a condition holds in a second or two, in a lane's TCG VM
 // work is ~10x slower (scripts/vm/README.md).
@@ -64,7 +65,9 @@ describeEngine('shared PID namespaces: --pid=host and --pid=container:X', () => 
 
     // the storm's own cleanup takes its duplicates, and neither the sidecar in its namespace nor the decoy
     const sidecarProc = cgroupMembers(sidecar)[0]!;
+    const t0 = performance.now();
     const r = await cleanup(['--container', storm.name, '--max-procs', '8', '--grace', '2'], RUN_TIMEOUT_MS);
+    const cleanupMs = Math.round(performance.now() - t0);
     expect(r.code).toBe(0);
     const touched = signalledHostPids(r.lines);
     expect(touched.has(sidecarProc.hostPid)).toBe(false);
@@ -74,6 +77,12 @@ describeEngine('shared PID namespaces: --pid=host and --pid=container:X', () => 
     for (const p of decoyProcs) expect(isAlive(p)).toBe(true);
     const magic = liveChains(stormBefore).filter((c) => c.npm.argv[0] === MAGIC_TITLE).sort((a, b) => a.npm.startTicks - b.npm.startTicks);
     for (const c of magic.slice(0, 2)) for (const p of [c.npm, c.sh!, c.node!]) expect(isDead(p)).toBe(true);
+    record('shared', {
+      agentsCounted: [cgroupMembers(hostAgent).length, cgroupMembers(sidecar).length],
+      stormKilled: magic.slice(0, 2).length * 3,
+      outsideSignalled: [sidecarProc, ...decoyProcs].filter((p) => touched.has(p.hostPid)).length,
+      cleanupMs,
+    });
   });
 
   // the VM lanes' engines have no TCP listener (scripts/vm/lane-run.sh); the host lanes must have one
@@ -132,7 +141,9 @@ describeEngine('nested PID namespace inside a container', () => {
     expect(colliding.length).toBeGreaterThan(0);
     expect(innerTrees).toHaveLength(8);
 
+    const t0 = performance.now();
     const r = await cleanup(['--container', w.name, '--proc-source', 'host', '--emergency', '--steps', 'all', '--max-procs', '20', '--grace', '2'], RUN_TIMEOUT_MS);
+    const cleanupMs = Math.round(performance.now() - t0);
     const ks = kills(r.lines);
     expect(ks.length).toBeGreaterThan(0);
     for (const l of ks) expect(l.via).toBe('host');
@@ -159,5 +170,6 @@ describeEngine('nested PID namespace inside a container', () => {
     for (const p of outer) expect({ p: p.argv.join(' '), alive: isAlive(p) }).toEqual({ p: p.argv.join(' '), alive: true });
     expect(workers.every(isAlive)).toBe(true);
     expect(r.code).toBe(0);
+    record('nested', { innerKilled: innerTreeProcs.length, outerAlive: outer.filter(isAlive).length, outerHoldingInnerNumbers: colliding.length, cleanupMs });
   });
 });
