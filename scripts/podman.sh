@@ -105,6 +105,7 @@ start_podman() {
   pm_pick_dirs
   stop_podman
   pm_write_config
+  pm_write_cli
   : >"$PM_STATE/service.log"
   local what
   for what in unix tcp; do
@@ -114,6 +115,20 @@ start_podman() {
     setsid "${PM[@]}" system service --time=0 "$uri" >>"$PM_STATE/service.log" 2>&1 </dev/null &
     echo $! >"$PM_STATE/service-$what.pid"
   done
+}
+
+# $PM_STATE/podman-cli: the podman CLI on this engine (our --root, --runroot, configs), for
+# what the Docker API cannot do (pods: test/lanes/layouts.test.ts gets it as PIDWARDEN_TEST_PODMAN_CLI).
+pm_write_cli() {
+  {
+    echo '#!/bin/bash'
+    printf 'export CONTAINERS_CONF=%q CONTAINERS_STORAGE_CONF=%q CONTAINERS_REGISTRIES_CONF=%q\n' \
+      "$CONTAINERS_CONF" "$CONTAINERS_STORAGE_CONF" "$CONTAINERS_REGISTRIES_CONF"
+    printf 'exec'
+    printf ' %q' "${PM[@]}"
+    echo ' "$@"'
+  } >"$PM_STATE/podman-cli"
+  chmod 755 "$PM_STATE/podman-cli"
 }
 
 wait_podman() {

@@ -62,7 +62,7 @@ ensure_packages() {
     strace # audit.test.ts: proves the binary executes no program on the host
     logrotate docker-compose systemd qemu-user-static libc6-arm64-cross libstdc++6-arm64-cross groff man-db zsh # logrotate..systemd: examples.test.ts; qemu..zsh: release.test.ts, cli-docs.test.ts
     prometheus tmux # prometheus.test.ts: a real Prometheus, promtool; top.test.ts: tmux
-    podman) missing=() p # lane podman-v1
+    podman catatonit) missing=() p # lane podman-v1; catatonit: a pod's infra container (test/lanes/layouts.test.ts)
   for p in "${want[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
   done
@@ -313,7 +313,7 @@ if wants podman-v1; then
     mapfile -t largs < <(lane_args)
     [[ " ${largs[*]} " == *" test/"* ]] || largs=(test/lanes "${largs[@]}")
     PIDWARDEN_TEST_DOCKER_HOST="unix://$PODMAN_SOCK" PIDWARDEN_TEST_DOCKER_TCP="$PODMAN_TCP" \
-      PIDWARDEN_TEST_ENGINE_KIND=podman run_bun podman-v1 "${largs[@]}"
+      PIDWARDEN_TEST_ENGINE_KIND=podman PIDWARDEN_TEST_PODMAN_CLI="$PM_STATE/podman-cli" run_bun podman-v1 "${largs[@]}"
     lane_result podman-v1 "$LANE_PASSED" "$LANE_FAILED" $(($(date +%s) - L0)) "$LANE_RC"
     [[ "${PIDWARDEN_TEST_KEEP_ENGINE:-}" == 1 ]] || stop_podman
   fi

@@ -56,7 +56,7 @@ run_engine() { # kind, DOCKER_HOST value
   say "$kind: test images imported; bun test ${BUN_ARGS[*]}"
   t0=$(date +%s)
   # the checkout is read-only here (9p, tmpfs overlay): figures go to the share, vm-lane.sh copies them
-  PIDWARDEN_TEST_RESULTS_DIR=/lane/results \
+  PIDWARDEN_TEST_RESULTS_DIR=/lane/results PIDWARDEN_TEST_PODMAN_CLI=podman \
   PIDWARDEN_TEST_DOCKER_HOST=$host PIDWARDEN_TEST_ENGINE_KIND=$kind PIDWARDEN_TEST_LANE=$LANE_NAME \
     node_modules/.bin/bun test "${BUN_ARGS[@]}" </dev/null >"/lane/bun-$kind.out" 2>&1
   rc=$?

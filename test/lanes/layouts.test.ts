@@ -11,8 +11,8 @@
  * The other layouts (USER images, locality, dind, --cgroup-parent) are in
  * test/integration/layouts.test.ts, on lane docker20-v1.
  */
-import { expect, setDefaultTimeout, test } from 'bun:test';
-import { describeEngine, dockerOk, hostProcsOfContainer, IMAGES, liveChains, readHostProc, runPidwarden, startHostTree, startWorkload, waitFor, waitForChains, type HostProc } from '../integration/harness.ts';
+import { afterAll, expect, setDefaultTimeout, test } from 'bun:test';
+import { describeEngine, ENGINE_KIND, RUN_ID, RUN_LABEL, dockerOk, hostProcsOfContainer, IMAGES, liveChains, readHostProc, runPidwarden, startHostTree, startWorkload, waitFor, waitForChains, type HostProc } from '../integration/harness.ts';
 import { auditJson, cgroupMembers, cleanup, isAlive, isDead, kills, runContainer, signalledHostPids } from '../integration/layout-kit.ts';
 import { MAGIC, MAGIC_TITLE, RUV } from '../integration/packages.ts';
 import { LANE, laneResults } from './lane-results.ts';
@@ -171,5 +171,60 @@ describeEngine('nested PID namespace inside a container', () => {
     expect(workers.every(isAlive)).toBe(true);
     expect(r.code).toBe(0);
     record('nested', { innerKilled: innerTreeProcs.length, outerAlive: outer.filter(isAlive).length, outerHoldingInnerNumbers: colliding.length, cleanupMs });
+  });
+});
+
+/** The podman CLI on the lane's engine (scripts/podman.sh writes it; `podman` in a VM lane): pods are not in the Docker API. */
+function podmanCli(...args: string[]): string {
+  const cli = process.env.PIDWARDEN_TEST_PODMAN_CLI ?? '';
+  if (cli === '') throw new Error('PIDWARDEN_TEST_PODMAN_CLI is not set (scripts/test.sh and scripts/vm/lane-run.sh set it for Podman)');
+  const r = Bun.spawnSync([cli, ...args], { stdin: 'ignore', stdout: 'pipe', stderr: 'pipe', timeout: RUN_TIMEOUT_MS });
+  if (r.exitCode !== 0) throw new Error(`podman ${args.join(' ')}: exit ${r.exitCode}: ${r.stderr.toString().trim()}`);
+  return r.stdout.toString().trim();
+}
+
+describeEngine('a Podman pod sharing one PID namespace', () => {
+  const pod = `${RUN_ID}-pod`;
+  afterAll(() => {
+    if (ENGINE_KIND === 'podman') podmanCli('pod', 'rm', '-f', '--ignore', pod);
+  });
+
+  test.if(ENGINE_KIND === 'podman')('members of a pod (`--share pid`): each counted by its cgroup; cleanup of the storm member spares the other member and the infra', async () => {
+    podmanCli('pod', 'create', '--name', pod, '--share', 'pid,ipc,uts', '--network', 'none', '--label', `${RUN_LABEL}=${RUN_ID}`);
+    const member = (name: string, plan: string[]) => {
+      const full = `${RUN_ID}-pod-${name}`;
+      const id = podmanCli('run', '-d', '--pod', pod, '--name', full, '--label', `${RUN_LABEL}=${RUN_ID}`, `docker.io/${IMAGES.busybox}:latest`, 'dist/index.js', '--interval=0.05', ...plan);
+      return { id, name: full, initPid: Number(dockerOk('inspect', '-f', '{{.State.Pid}}', id)), image: IMAGES.busybox, plan };
+    };
+    const app = member('app', ['--threads=1']);
+    const storm = member('storm', ['--threads=1', '--reap=all', `tree/x3=${MAGIC}`]);
+    // what the engine says: both in the infra container's namespace
+    expect(dockerOk('inspect', '-f', '{{.HostConfig.PidMode}}', app.id)).toStartWith('container:');
+    const stormBefore = await waitFor(() => {
+      const ps = cgroupMembers(storm);
+      return liveChains(ps).length === 3 ? ps : null;
+    }, LANE_WAIT_MS, 100, "the storm member's 3 trees");
+    const appProc = cgroupMembers(app);
+    expect(appProc).toHaveLength(1);
+    // the namespace's PID 1 is the infra's catatonit: every member's init is a higher PID there
+    expect(readHostProc(app.initPid)!.nspid.at(-1)).toBeGreaterThan(1);
+
+    for (const [w, kernel] of [[app, appProc], [storm, stormBefore]] as const) {
+      const c = (await auditJson(['--container', w.name], RUN_TIMEOUT_MS)).doc.containers[0];
+      expect({ name: w.name, total: c.processes.total, source: c.processes.source, shared: c.layout.sharedPidNamespace })
+        .toEqual({ name: w.name, total: kernel.length, source: 'host-proc', shared: true });
+    }
+    const nsMembers = (hostProcsOfContainer(app) as HostProc[]).filter((p) => !stormBefore.some((s) => s.hostPid === p.hostPid));
+    const r = await cleanup(['--container', storm.name, '--max-procs', '5', '--grace', '2'], RUN_TIMEOUT_MS);
+    expect(r.code).toBe(0);
+    const touched = signalledHostPids(r.lines);
+    for (const l of kills(r.lines)) expect(l.via).toBe('host');
+    // nothing of the app member or the infra (everything else in the namespace) was signalled or died
+    expect(nsMembers.filter((p) => touched.has(p.hostPid)).map((p) => p.argv.join(' '))).toEqual([]);
+    for (const p of nsMembers.filter((p) => p.state !== 'Z')) expect({ p: p.argv.join(' '), alive: isAlive(p) }).toEqual({ p: p.argv.join(' '), alive: true });
+    const magic = liveChains(stormBefore).sort((a, b) => a.npm.startTicks - b.npm.startTicks);
+    for (const c of magic.slice(0, 2)) for (const p of [c.npm, c.sh!, c.node!]) expect(isDead(p)).toBe(true);
+    for (const p of [magic[2]!.npm, magic[2]!.sh!, magic[2]!.node!]) expect(isAlive(p)).toBe(true);
+    record('pod', { appCounted: appProc.length, stormKilled: 6, namespaceMembersSpared: nsMembers.length });
   });
 });
