@@ -82,14 +82,19 @@ export function checkOnHost(t: Target, scope: HostScope, members: Set<number>): 
   if (!hostCheckable(t)) return { state: 'reused' };
   const hostPid = t.hostPid!;
   if (!members.has(hostPid)) return { state: 'gone' };
+  // status before stat: a process reaped while we read has no status file, or NSpid zeros in it
+  // (the kernel prints 0 once its pid is detached), and then no stat or a Z in it. Read the other
+  // way round, a sh that exits as its child is signalled looked like another process (reused)
+  // instead of gone: seen under load in test/integration/cleanup.test.ts.
+  const status = readSync(`${scope.procRoot}/${hostPid}/status`);
   const statText = readSync(`${scope.procRoot}/${hostPid}/stat`);
   const stat = statText === null ? undefined : parseProcStats(statText)[0];
   if (!stat || stat.pid !== hostPid) return { state: 'gone' };
-  const status = readSync(`${scope.procRoot}/${hostPid}/status`);
+  if (stat.startTicks !== t.startTicks) return { state: 'reused' };
+  if (stat.state === 'Z' || stat.state === 'X') return { state: 'gone' };
   const nspids = status === null ? null : parseNsPid(status);
   const nsPid = nspids === null ? null : nsPidAtDepth(nspids, scope.nsDepth);
-  if (stat.startTicks !== t.startTicks || nsPid !== t.pid) return { state: 'reused' };
-  if (stat.state === 'Z' || stat.state === 'X') return { state: 'gone' };
+  if (nsPid !== t.pid) return { state: 'reused' };
   return {
     state: 'alive',
     target: { hostPid, pid: t.pid, startTicks: t.startTicks!, cgroupDir: scope.cgroupDir, command: t.command, depth: t.depth ?? 0 },

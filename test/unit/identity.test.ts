@@ -71,6 +71,21 @@ describe('checkOnHost', () => {
     expect(checkOnHost(target(10, 31239), s, new Set([31239])).state).toBe('gone');
   });
 
+  test('reaped while being checked (NSpid zeros, then Z or no stat): gone, not another process', () => {
+    const s = scope('reaping', [31239, 31240]);
+    proc(s.procRoot, 31239, { nspid: 'NSpid:\t0\t0', state: 'Z' });
+    expect(checkOnHost(target(10, 31239), s, new Set([31239])).state).toBe('gone');
+    mkdirSync(join(s.procRoot, '31240'), { recursive: true });
+    writeFileSync(join(s.procRoot, '31240', 'status'), 'Name:\tsh\nState:\tX (dead)\nNSpid:\t0\t0\n');
+    expect(checkOnHost(target(10, 31240), s, new Set([31240])).state).toBe('gone');
+  });
+
+  test('alive with an NSpid that cannot be read: never taken as ours', () => {
+    const s = scope('no-nspid', [31239]);
+    proc(s.procRoot, 31239, { nspid: 'NSpid:\t0\t0' });
+    expect(checkOnHost(target(10, 31239), s, new Set([31239])).state).toBe('reused');
+  });
+
   test('a target observed without host PID or start time cannot be checked on the host: never alive', () => {
     const s = scope('unknown', [31239]);
     proc(s.procRoot, 31239, { nspid: nspidLine('worker') });
