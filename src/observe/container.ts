@@ -8,7 +8,7 @@ import { privateCgroupNamespaceHint } from './cgroup-namespace.ts';
 import { readLayout } from './locality.ts';
 import type { ContainerObservation } from './observation.ts';
 import { readPidsCounters } from './pids-limits.ts';
-import { readProcesses } from './processes.ts';
+import { readProcesses, type ProbeOptions } from './processes.ts';
 import { readStats, type StatsReading } from './stats.ts';
 
 export interface ObserveOptions {
@@ -18,6 +18,8 @@ export interface ObserveOptions {
   stats: boolean;
   preferHost?: boolean;
   execTimeoutMs: number;
+  /** An audit's one scan of the host's zombies for all its containers (host-proc.ts). */
+  zombies?: ProbeOptions['zombies'];
 }
 
 export async function observeContainer(engine: Engine, info: ContainerInfo, opts: ObserveOptions): Promise<ContainerObservation> {
@@ -67,6 +69,7 @@ export async function observeContainer(engine: Engine, info: ContainerInfo, opts
         execTimeoutMs: opts.execTimeoutMs,
         procRoot: opts.procRoot,
         preferHost: opts.preferHost,
+        zombies: opts.zombies,
       }).catch((e: unknown) => {
         problems.push(`processes: ${e instanceof Error ? e.message : String(e)}`);
         return null;
