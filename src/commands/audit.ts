@@ -6,7 +6,7 @@ import { containerPolicy, describePolicy, globalPolicy } from '../decide/policy.
 import { notActingReason, selectContainers, type ContainerInfo } from '../engine/containers.ts';
 import { engineEnforcesPidsLimits } from '../engine/info.ts';
 import { StateStore } from '../state/state-file.ts';
-import { observeContainer } from '../observe/container.ts';
+import { cpuSamplesNow, observeContainer } from '../observe/container.ts';
 import { sharedZombieScan } from '../observe/host-proc.ts';
 import { readHost } from '../observe/host.ts';
 import { auditDocument, type AuditedContainer } from '../report/json.ts';
@@ -42,6 +42,7 @@ async function audit(ctx: CommandContext, started: Date, attemptedPromFile: () =
   const s = ctx.settings;
   const infos = (await selectContainers(ctx.engine, { containers: s.containers, labels: s.labels })).filter((i) => !excludedBy(i, s.exclude));
   const zombies = sharedZombieScan(s.procRoot);
+  const cpuFirst = await cpuSamplesNow(ctx.engine, infos, { procRoot: s.procRoot, cgroupRoot: s.cgroupRoot });
   const [host, enforceable, observations] = await Promise.all([
     readHost(),
     engineEnforcesPidsLimits(ctx.engine),
@@ -55,6 +56,7 @@ async function audit(ctx: CommandContext, started: Date, attemptedPromFile: () =
         execTimeoutMs: ctx.timeoutMs,
         preferHost: s.procSource === 'host',
         zombies,
+        cpuFirst: cpuFirst.get(info.id),
       }),
     ),
   ]);
