@@ -4,7 +4,7 @@
 // quadratic in processes), and a 5,000-process storm must be back under --max-procs in seconds.
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { BIN, docker, env, figures, ms, OUT, tasksCounter, results, row, run, startContainer, verdict, waitFor, type RunResult } from './common.ts';
+import { BIN, docker, env, figures, ms, OUT, tasksCounter, results, timed, row, run, startContainer, verdict, waitFor, type RunResult } from './common.ts';
 
 /** The default --max-procs: the limit cleanup brings the container back under. */
 const LIMIT = 15;
@@ -52,13 +52,13 @@ async function timedCleanup(name: string, count: () => number): Promise<{ cleanu
   const log = join(OUT, `cleanup-${name}.jsonl`);
   rmSync(log, { force: true });
   const t0 = performance.now();
-  const p = Bun.spawn([BIN, 'cleanup', '--container', name, '--log-file', log], { env, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' });
+  const t = timed([BIN, 'cleanup', '--container', name, '--log-file', log]);
+  const p = Bun.spawn(t.argv, { env, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' });
   await waitFor(async () => count() <= LIMIT, 120_000, `${name} under ${LIMIT} processes`, 10);
   const underLimitMs = performance.now() - t0;
   const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
   const ms = performance.now() - t0;
-  const ru = p.resourceUsage();
-  const cleanup = { code, out, err, ms, cpuMs: ru ? Number(ru.cpuTime.total) / 1000 : NaN, peakMiB: ru ? ru.maxRSS / 1024 / 1024 : NaN };
+  const cleanup = { code, out, err, ms, ...t.usage() };
   return { cleanup, underLimitMs };
 }
 
