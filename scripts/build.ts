@@ -20,6 +20,9 @@ module.exports = new Proxy({}, { get: (_, key) => (key === '__esModule' ? false 
 export interface CompileOptions {
   /** a Bun compile target; default: this machine's */
   target?: Bun.Build.CompileTarget;
+  /** The benchmark's variants (scripts/bench/monitor-rss.ts): what each of these is worth. */
+  smol?: boolean;
+  bytecode?: boolean;
 }
 
 export async function compile(entry: string, outfile: string, options: CompileOptions = {}): Promise<void> {
@@ -41,11 +44,11 @@ export async function compile(entry: string, outfile: string, options: CompileOp
       autoloadTsconfig: false,
       autoloadPackageJson: false,
       // Smaller heap, more frequent GC: a monitor runs for weeks (measured ~1 MiB lower, same CPU).
-      execArgv: ['--smol'],
+      execArgv: options.smol === false ? [] : ['--smol'],
     },
     minify: true,
     // Precompiled bytecode: --version starts in 25 ms instead of 73 ms (measured).
-    bytecode: true,
+    bytecode: options.bytecode !== false,
     format: 'esm',
     sourcemap: 'none',
     plugins: [
@@ -65,8 +68,13 @@ export async function compile(entry: string, outfile: string, options: CompileOp
 }
 
 if (import.meta.main) {
-  // `bun scripts/build.ts [ENTRY OUTFILE]`: the benchmark builds its floor programs this way too.
-  const [entry, outfile] = process.argv.slice(2);
-  await compile(entry ?? join(ROOT, 'src', 'main.ts'), outfile ?? join(ROOT, 'dist', 'pidwarden'));
+  // `bun scripts/build.ts [ENTRY OUTFILE] [--no-smol] [--no-bytecode]`: the benchmark builds its
+  // floor programs and its variants of pidwarden this way too.
+  const flags = process.argv.slice(2).filter((a) => a.startsWith('--'));
+  const [entry, outfile] = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+  await compile(entry ?? join(ROOT, 'src', 'main.ts'), outfile ?? join(ROOT, 'dist', 'pidwarden'), {
+    smol: !flags.includes('--no-smol'),
+    bytecode: !flags.includes('--no-bytecode'),
+  });
   console.log(`built ${outfile ?? join('dist', 'pidwarden')}`);
 }

@@ -59,6 +59,7 @@ mkdir -p "$STATE"
 ensure_packages() {
   local want=(docker.io containerd runc tini busybox-static toybox procps dash coreutils
     gcc libc6-dev tar
+    time # npm run bench: each run's own peak RSS and CPU (scripts/bench/common.ts, timed)
     strace # audit.test.ts: proves the binary executes no program on the host
     logrotate docker-compose systemd qemu-user-static libc6-arm64-cross libstdc++6-arm64-cross groff man-db zsh # logrotate..systemd: examples.test.ts; qemu..zsh: release.test.ts, cli-docs.test.ts
     prometheus tmux # prometheus.test.ts: a real Prometheus, promtool; top.test.ts: tmux

@@ -123,7 +123,8 @@ export async function killAll(env: KillEnv, targets: Target[], graceMs: number, 
   }
   if (signalled.size > 0 && env.cgroupDir !== null) {
     // Every dead target, signalled or not: parents left on their own once their child was gone.
-    const dead = targets.filter((t) => !alive.includes(t) && !failed.has(t));
+    const stillAlive = new Set(alive);
+    const dead = targets.filter((t) => !stillAlive.has(t) && !failed.has(t));
     await waitReaped(env, dead, REAP_WAIT_MS);
   }
   return { batches, survivors: alive.filter((t) => signalled.has(t)), notSignalled: [...failed].filter((t) => !signalled.has(t)) };
@@ -248,7 +249,8 @@ function oneLine(r: ExecResult): string {
  */
 export function judgeKillErrors(live: Target[], text: string): { targets: Target[]; failed: Target[]; failure?: string } {
   const lines = text.split('\n').filter((l) => l.trim() !== '');
-  const about = (t: Target) => lines.find((l) => new RegExp(`(^|[^0-9])${t.pid}([^0-9]|$)`).test(l));
+  const aboutPid = linesByPid(lines);
+  const about = (t: Target) => aboutPid.get(t.pid);
   const named = live.filter((t) => about(t) !== undefined);
   if (named.length === 0) return { targets: [], failed: live, failure: `kill failed: ${lines[0] ?? 'non-zero exit'}` };
   const failed = named.filter((t) => !/no such process/i.test(about(t)!));
@@ -256,9 +258,24 @@ export function judgeKillErrors(live: Target[], text: string): { targets: Target
   return { targets, failed, ...(failed.length > 0 ? { failure: `kill failed: ${about(failed[0]!)!.trim()}` } : {}) };
 }
 
+/**
+ * The first line naming each number: one pass over the lines, not one per target (a refused kill
+ * of a 1,600-tree level prints 1,600 lines).
+ */
+function linesByPid(lines: string[]): Map<number, string> {
+  const out = new Map<number, string>();
+  for (const l of lines) {
+    for (const m of l.matchAll(/\d+/g)) {
+      const n = Number(m[0]);
+      if (!out.has(n)) out.set(n, l);
+    }
+  }
+  return out;
+}
+
 function goneByKill(live: Target[], text: string): Target[] {
-  const lines = text.split('\n');
-  return live.filter((t) => lines.some((l) => /no such process/i.test(l) && new RegExp(`(^|[^0-9])${t.pid}([^0-9]|$)`).test(l)));
+  const gone = linesByPid(text.split('\n').filter((l) => /no such process/i.test(l)));
+  return live.filter((t) => gone.has(t.pid));
 }
 
 /** Polls the host's /proc until no dead target is an unreaped zombie, at most `waitMs`. */

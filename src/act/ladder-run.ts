@@ -8,7 +8,7 @@ import type { KillPlan, StepName } from '../decide/ladder.ts';
 import { evidenceOf, nextStep, type LadderProgress, type NextStep } from '../decide/next-step.ts';
 import { subtract } from '../decide/plan.ts';
 import type { ContainerPolicy } from '../decide/policy.ts';
-import { depthsBelow } from '../decide/tree.ts';
+import { depthsBelow, parentIndex } from '../decide/tree.ts';
 import type { Engine } from '../engine/client.ts';
 import { inspectById, restartContainer, stopTimeoutOf, type ContainerInfo } from '../engine/containers.ts';
 import type { ActionLog } from '../log/logger.ts';
@@ -269,8 +269,9 @@ async function carryOutKill(
 ): Promise<{ killed: number }> {
   const s = env.settings;
   const members = plan.victims.flatMap((v) => v.tree);
+  const parentOf = parentIndex(procs);
   const targets = plan.victims.flatMap((v) => {
-    const depths = depthsBelow(v.root.pid, v.tree, procs);
+    const depths = depthsBelow(v.root.pid, v.tree, parentOf);
     return v.tree.map((p) => toTarget(p, depths.get(p.pid)));
   });
   env.log.info({ event: 'step', ...ids, step: plan.step, reason: plan.reason, dryRun: s.dryRun, victims: plan.victims.length, processes: members.length });

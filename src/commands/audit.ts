@@ -6,7 +6,8 @@ import { containerPolicy, describePolicy, globalPolicy } from '../decide/policy.
 import { notActingReason, selectContainers, type ContainerInfo } from '../engine/containers.ts';
 import { engineEnforcesPidsLimits } from '../engine/info.ts';
 import { StateStore } from '../state/state-file.ts';
-import { observeContainer } from '../observe/container.ts';
+import { cpuSamplesNow, observeContainer } from '../observe/container.ts';
+import { sharedZombieScan } from '../observe/host-proc.ts';
 import { readHost } from '../observe/host.ts';
 import { auditDocument, type AuditedContainer } from '../report/json.ts';
 import { promText, promTextFailed, writeFileAtomic } from '../report/prom.ts';
@@ -40,6 +41,8 @@ export async function runAudit(ctx: CommandContext): Promise<number> {
 async function audit(ctx: CommandContext, started: Date, attemptedPromFile: () => void): Promise<number> {
   const s = ctx.settings;
   const infos = (await selectContainers(ctx.engine, { containers: s.containers, labels: s.labels })).filter((i) => !excludedBy(i, s.exclude));
+  const zombies = sharedZombieScan(s.procRoot);
+  const cpuFirst = await cpuSamplesNow(ctx.engine, infos, { procRoot: s.procRoot, cgroupRoot: s.cgroupRoot });
   const [host, enforceable, observations] = await Promise.all([
     readHost(),
     engineEnforcesPidsLimits(ctx.engine),
@@ -52,6 +55,8 @@ async function audit(ctx: CommandContext, started: Date, attemptedPromFile: () =
         stats: true,
         execTimeoutMs: ctx.timeoutMs,
         preferHost: s.procSource === 'host',
+        zombies,
+        cpuFirst: cpuFirst.get(info.id),
       }),
     ),
   ]);

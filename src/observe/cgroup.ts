@@ -14,6 +14,7 @@ import {
   dirsUpTo,
   parseCpuUsageNs,
   memoryFromCgroup,
+  type Mount,
   type PidsCgroupCandidate,
 } from './cgroup-parse.ts';
 
@@ -39,13 +40,33 @@ export interface ContainerCgroup extends PidsCgroupCandidate {
  */
 async function candidatesFor(initPid: number, containerId: string, paths: HostPaths, controller: string): Promise<PidsCgroupCandidate[]> {
   if (!Number.isSafeInteger(initPid) || initPid <= 0) return [];
-  const [cgText, mountText] = await Promise.all([
+  const [cgText, mounts] = await Promise.all([
     readText(`${paths.procRoot}/${initPid}/cgroup`),
-    paths.cgroupRoot ? Promise.resolve('') : readText(`${paths.procRoot}/self/mountinfo`),
+    paths.cgroupRoot ? Promise.resolve([]) : cgroupMounts(paths.procRoot, false),
   ]);
   if (cgText === null) return [];
   const own = containerPaths(parseProcCgroup(cgText), containerId);
-  return cgroupCandidates(own, parseMountinfo(mountText ?? ''), controller, paths.cgroupRoot);
+  const found = cgroupCandidates(own, mounts, controller, paths.cgroupRoot);
+  if (found.length > 0 || paths.cgroupRoot) return found;
+  // Placed nowhere by the mounts kept: read the mount table again before saying so.
+  return cgroupCandidates(own, await cgroupMounts(paths.procRoot, true), controller, paths.cgroupRoot);
+}
+
+/**
+ * The cgroup file systems in our mount table, kept per procRoot. The whole table was read and
+ * parsed four times per container (pids, CPU twice, memory), and every container adds its own
+ * overlay and shm mounts to it: 200 containers meant 800 reads of a 500-line table. The cgroup
+ * mounts themselves are set up at boot; they are read again whenever they place no container.
+ */
+const cgroupMountsOf = new Map<string, Promise<Mount[]>>();
+
+function cgroupMounts(procRoot: string, fresh: boolean): Promise<Mount[]> {
+  let mounts = cgroupMountsOf.get(procRoot);
+  if (!mounts || fresh) {
+    mounts = readText(`${procRoot}/self/mountinfo`).then((t) => parseMountinfo(t ?? '').filter((m) => m.fsType === 'cgroup' || m.fsType === 'cgroup2'));
+    cgroupMountsOf.set(procRoot, mounts);
+  }
+  return mounts;
 }
 
 export async function findPidsCgroup(initPid: number, containerId: string, paths: HostPaths): Promise<ContainerCgroup | null> {

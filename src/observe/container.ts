@@ -3,13 +3,13 @@
 import type { Engine } from '../engine/client.ts';
 import type { ContainerInfo } from '../engine/containers.ts';
 import type { PidsReading } from '../types.ts';
-import { findPidsCgroup, readCpuUsageNs, readMemory } from './cgroup.ts';
+import { findPidsCgroup, readCpuUsageNs, readMemory, type HostPaths } from './cgroup.ts';
 import { privateCgroupNamespaceHint } from './cgroup-namespace.ts';
 import { readLayout } from './locality.ts';
 import type { ContainerObservation } from './observation.ts';
 import { readPidsCounters } from './pids-limits.ts';
-import { readProcesses } from './processes.ts';
-import { readStats, type StatsReading } from './stats.ts';
+import { readProcesses, type ProbeOptions } from './processes.ts';
+import { readStats, type CpuSample, type StatsReading } from './stats.ts';
 
 export interface ObserveOptions {
   procRoot: string;
@@ -18,6 +18,24 @@ export interface ObserveOptions {
   stats: boolean;
   preferHost?: boolean;
   execTimeoutMs: number;
+  /** An audit's one scan of the host's zombies for all its containers (host-proc.ts). */
+  zombies?: ProbeOptions['zombies'];
+  /** The first CPU reading of the stats window, when taken for many containers at once (cpuSamplesNow). */
+  cpuFirst?: CpuSample;
+}
+
+/** Every container's CPU counter now, by ID: the start of one stats window shared by all (stats.ts). */
+export async function cpuSamplesNow(engine: Engine, infos: ContainerInfo[], paths: HostPaths): Promise<Map<string, CpuSample>> {
+  const out = new Map<string, CpuSample>();
+  if (!engine.local) return out;
+  await Promise.all(
+    infos.map(async (info) => {
+      if (!info.running || info.initPid <= 0) return;
+      const ns = await readCpuUsageNs(info.initPid, info.id, paths).catch(() => null);
+      if (ns !== null) out.set(info.id, { ns, atNs: process.hrtime.bigint() });
+    }),
+  );
+  return out;
 }
 
 export async function observeContainer(engine: Engine, info: ContainerInfo, opts: ObserveOptions): Promise<ContainerObservation> {
@@ -44,6 +62,7 @@ export async function observeContainer(engine: Engine, info: ContainerInfo, opts
           ? {
               cpu: () => readCpuUsageNs(info.initPid, info.id, paths),
               memory: () => readMemory(info.initPid, info.id, paths),
+              ...(opts.cpuFirst ? { first: opts.cpuFirst } : {}),
             }
           : undefined,
       ).catch((e: unknown): StatsReading | null => {
@@ -67,6 +86,7 @@ export async function observeContainer(engine: Engine, info: ContainerInfo, opts
         execTimeoutMs: opts.execTimeoutMs,
         procRoot: opts.procRoot,
         preferHost: opts.preferHost,
+        zombies: opts.zombies,
       }).catch((e: unknown) => {
         problems.push(`processes: ${e instanceof Error ? e.message : String(e)}`);
         return null;

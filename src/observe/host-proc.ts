@@ -69,6 +69,51 @@ async function readOne(hostPid: number, procRoot: string, nsDepth: number): Prom
   };
 }
 
+/** The host's zombies by PID namespace (the target of /proc/<pid>/ns/pid, e.g. `pid:[4026532451]`). */
+export type ZombiesByNamespace = Map<string, number[]>;
+
+/**
+ * One pass over the host's /proc: every zombie, by PID namespace. `skip`: PIDs known to be live
+ * (a container's cgroup members: an exited task leaves cgroup.procs at once, so none of them is
+ * a zombie). Cost: one stat read per host process, one readlink per zombie.
+ */
+export async function scanZombies(procRoot: string, skip: ReadonlySet<number> = new Set()): Promise<ZombiesByNamespace> {
+  const out: ZombiesByNamespace = new Map();
+  let entries: string[] = [];
+  try {
+    entries = await readdir(procRoot);
+  } catch {
+    return out;
+  }
+  await Promise.all(
+    entries.map(async (e) => {
+      if (!/^[1-9]\d*$/.test(e) || skip.has(Number(e))) return;
+      try {
+        const stat = parseProcStats((await readText(`${procRoot}/${e}/stat`)) ?? '')[0];
+        if (stat?.state !== 'Z') return;
+        const ns = await readlink(`${procRoot}/${e}/ns/pid`);
+        const list = out.get(ns);
+        if (list) list.push(Number(e));
+        else out.set(ns, [Number(e)]);
+      } catch {
+        // exited meanwhile, or a kernel thread
+      }
+    }),
+  );
+  return out;
+}
+
+/**
+ * One scanZombies shared by every container of one audit, started by the first that asks: the
+ * host's /proc is read once per audit, not once per container (200 containers of 10 processes
+ * were 200 scans of 2,000 entries). A process that exits after the scan and before its
+ * container's cgroup.procs is read is missed by that audit's table; pids.current still counts it.
+ */
+export function sharedZombieScan(procRoot: string): () => Promise<ZombiesByNamespace> {
+  let scan: Promise<ZombiesByNamespace> | null = null;
+  return () => (scan ??= scanZombies(procRoot));
+}
+
 /**
  * Host PIDs of every process in the container: cgroup.procs, plus the zombies in the init
  * process's PID namespace. An exited task leaves cgroup.procs at once (and its /proc/<pid>/cgroup
@@ -76,35 +121,25 @@ async function readOne(hostPid: number, procRoot: string, nsDepth: number): Prom
  * pids.current until its parent reaps it. Only zombies: a live process of that namespace outside
  * the cgroup belongs to another container (a `--pid=container:X` sidecar shares X's namespace).
  * In a shared namespace (`sharedNs`: pid=host, pid=container:X) the namespace is not the
- * container's at all: the cgroup alone says what is.
- * Cost: one readlink per host process (~500 on a busy host, a few ms).
+ * container's at all: the cgroup alone says what is. `zombies`: an audit's shared scan
+ * (sharedZombieScan); without it, a scan of this container's own, after its cgroup.procs.
  */
-export async function containerHostPids(cgroupDir: string, initPid: number, procRoot: string, sharedNs: boolean): Promise<number[]> {
+export async function containerHostPids(
+  cgroupDir: string,
+  initPid: number,
+  procRoot: string,
+  sharedNs: boolean,
+  zombies?: () => Promise<ZombiesByNamespace>,
+): Promise<number[]> {
   const members = new Set(listCgroupProcs(cgroupDir));
   if (sharedNs) return [...members];
-  let ns: string | null = null;
+  let ns: string;
   try {
     ns = await readlink(`${procRoot}/${initPid}/ns/pid`);
   } catch {
     return [...members];
   }
-  let entries: string[] = [];
-  try {
-    entries = await readdir(procRoot);
-  } catch {
-    return [...members];
-  }
-  await Promise.all(
-    entries.map(async (e) => {
-      if (!/^[1-9]\d*$/.test(e) || members.has(Number(e))) return;
-      try {
-        if ((await readlink(`${procRoot}/${e}/ns/pid`)) !== ns) return;
-        const stat = parseProcStats((await readText(`${procRoot}/${e}/stat`)) ?? '')[0];
-        if (stat?.state === 'Z') members.add(Number(e));
-      } catch {
-        // exited meanwhile, or a kernel thread
-      }
-    }),
-  );
+  const found = zombies ? await zombies() : await scanZombies(procRoot, members);
+  for (const z of found.get(ns) ?? []) members.add(z);
   return [...members];
 }

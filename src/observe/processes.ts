@@ -8,7 +8,7 @@
 import type { Engine } from '../engine/client.ts';
 import { execInContainer, ExecFailedError, type ExecResult } from '../engine/exec.ts';
 import type { Layout, PidsReading, Proc, ProcessTable } from '../types.ts';
-import { containerHostPids, readHostProcs } from './host-proc.ts';
+import { containerHostPids, readHostProcs, type ZombiesByNamespace } from './host-proc.ts';
 import { parseProcStats, type StatRecord } from './proc-stat.ts';
 import { PS_ATTEMPTS, PS_EXEC_ENV, assessPsAttempt } from './ps/argv.ts';
 import type { ParsedPs } from './ps/parse.ts';
@@ -35,6 +35,8 @@ export interface ProbeOptions {
   procRoot: string;
   /** Skip ps and read the host's /proc directly (pidwarden's fast path when the engine is local). */
   preferHost?: boolean;
+  /** The host's zombies, scanned once for many containers (host-proc.ts, sharedZombieScan). */
+  zombies?: () => Promise<ZombiesByNamespace>;
 }
 
 /** Where the host view is: set only when layout.local (locality.ts). */
@@ -54,7 +56,7 @@ export async function readProcesses(
   const hostProcs = host
     ? async () =>
         readHostProcs(
-          await containerHostPids(host.cgroupDir, initPid, opts.procRoot, host.layout.sharedPidNamespace),
+          await containerHostPids(host.cgroupDir, initPid, opts.procRoot, host.layout.sharedPidNamespace, opts.zombies),
           opts.procRoot,
           host.layout.nsDepth,
         )

@@ -58,7 +58,9 @@ export function explainRows(input: ExplainInput): ExplainRow[] {
   const children = new Map<number, Proc[]>();
   for (const p of procs) {
     const parent = byPid.has(p.ppid) && p.ppid !== p.pid ? p.ppid : 0;
-    children.set(parent, [...(children.get(parent) ?? []), p]);
+    const siblings = children.get(parent);
+    if (siblings) siblings.push(p);
+    else children.set(parent, [p]);
   }
   const order = (a: Proc, b: Proc) => (a.startTicks ?? 0) - (b.startTicks ?? 0) || a.pid - b.pid;
   const rows: ExplainRow[] = [];

@@ -7,6 +7,7 @@ import { containerPolicy, describePolicy, globalPolicy } from '../decide/policy.
 import type { Engine } from '../engine/client.ts';
 import { selectContainers } from '../engine/containers.ts';
 import { observeContainer } from '../observe/container.ts';
+import { sharedZombieScan } from '../observe/host-proc.ts';
 import { excludedBy } from '../commands/select.ts';
 import type { TopRow } from './view.ts';
 
@@ -33,6 +34,7 @@ export class TasksHistory {
 export async function observeRows(engine: Engine, s: Settings, history: TasksHistory, execTimeoutMs: number): Promise<TopRow[]> {
   const infos = (await selectContainers(engine, { containers: s.containers, labels: s.labels })).filter((i) => i.running && !excludedBy(i, s.exclude));
   history.retain(new Set(infos.map((i) => i.id)));
+  const zombies = sharedZombieScan(s.procRoot);
   const observations = await Promise.all(
     infos.map((info) =>
       observeContainer(engine, info, {
@@ -42,6 +44,7 @@ export async function observeRows(engine: Engine, s: Settings, history: TasksHis
         stats: false,
         execTimeoutMs,
         preferHost: s.procSource === 'host',
+        zombies,
       }),
     ),
   );

@@ -227,4 +227,11 @@ describe('judgeKillErrors: a kill that exits non-zero', () => {
     expect(r.targets).toEqual([]);
     expect(r.failed).toEqual([a, b]);
   });
+  test('1,600 PIDs, every other one gone: the gone ones neither signalled nor failed, the rest signalled', () => {
+    const live = Array.from({ length: 1600 }, (_, i) => t(1000 + i));
+    const text = live.filter((_, i) => i % 2 === 1).map((x) => `kill: (${x.pid}) - No such process\n`).join('');
+    const r = judgeKillErrors(live, text);
+    expect(r.targets).toEqual(live.filter((_, i) => i % 2 === 0));
+    expect(r.failed).toEqual([]);
+  });
 });

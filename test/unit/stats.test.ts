@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'bun:test';
-import { statsFromRaw } from '../../src/observe/stats.ts';
+import { readStats, statsFromRaw, STATS_CPU_WINDOW_MS } from '../../src/observe/stats.ts';
+import type { Engine } from '../../src/engine/client.ts';
 import { fixtureJson } from './helpers/fixtures.ts';
 
 // Real engine answers from Docker 20.10.24 (API 1.41), cgroup v1 host:
@@ -131,5 +132,37 @@ describe('statsFromRaw edge cases', () => {
     const b = { cpu_stats: { cpu_usage: { total_usage: 250_000_000 }, system_cpu_usage: 2_000_000_000 } };
     // 250000000 / 1000000000 x 1 x 100 = 25 %
     expect(statsFromRaw(a, b).cpuPercent).toBe(25);
+  });
+});
+
+describe('readStats with a window started earlier (an audit reads every CPU counter at its start)', () => {
+  // The engine is never asked: the cgroup files answer (a throwing stand-in proves it).
+  const engine = new Proxy({}, { get: () => { throw new Error('engine asked'); } }) as unknown as Engine;
+  const memory = async () => ({ usageBytes: 1000, limitBytes: 2000 });
+
+  test('the counter is read once more, and CPU % covers the whole window since the first reading', async () => {
+    let reads = 0;
+    const cpu = async () => {
+      reads++;
+      return 2e9; // 1 s of CPU after the first reading's 1e9
+    };
+    const atNs = process.hrtime.bigint() - BigInt(2 * STATS_CPU_WINDOW_MS * 1e6);
+    const r = await readStats(engine, 'c1', { cpu, memory, first: { ns: 1e9, atNs } });
+    expect(reads).toBe(1);
+    expect(r.memoryBytes).toBe(1000);
+    // 1 s of CPU in a window of at least 200 ms: at most 500 %, and more than 0.
+    expect(r.cpuPercent!).toBeGreaterThan(0);
+    expect(r.cpuPercent!).toBeLessThanOrEqual(500);
+  });
+
+  test('without a first reading, both readings are its own', async () => {
+    let reads = 0;
+    const cpu = async () => {
+      reads++;
+      return 1e9; // idle: the same counter both times
+    };
+    const r = await readStats(engine, 'c1', { cpu, memory });
+    expect(reads).toBe(2);
+    expect(r.cpuPercent).toBe(0);
   });
 });

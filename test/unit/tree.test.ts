@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { childrenIndex, subtree } from '../../src/decide/tree.ts';
+import { childrenIndex, depthsBelow, parentIndex, subtree } from '../../src/decide/tree.ts';
 import type { Proc } from '../../src/types.ts';
 import { descendantsOf, metamcpProcs, pidsOf, proc } from './helpers/procs.ts';
 
@@ -79,5 +79,47 @@ describe('subtree', () => {
 
   test('a root not in the index (already gone) is returned alone', () => {
     expect(pidsOf(subtree(proc(4242, 1, 'gone'), idx))).toEqual([4242]);
+  });
+});
+
+/** A storm shaped like the bench's 5,000-process container: PID 1, then `trees` npm -> sh -> node chains. */
+function storm(trees: number): Proc[] {
+  const procs = [proc(1, 0, 'node dist/index.js')];
+  for (let i = 0; i < trees; i++) {
+    const npm = 2 + 3 * i;
+    procs.push(proc(npm, 1, 'npm exec figma-mcp'), proc(npm + 1, npm, "sh -c 'figma-mcp'"), proc(npm + 2, npm + 1, 'node /root/.npm/_npx/e3/node_modules/.bin/figma-mcp'));
+  }
+  return procs;
+}
+
+describe('depthsBelow over one parentIndex', () => {
+  test('npm exec -> sh -c -> node: 0, 1, 2; a process outside the tree is left out', () => {
+    const procs = metamcpProcs();
+    const depths = depthsBelow(16, [byPid(procs, 16), byPid(procs, 38), byPid(procs, 39), byPid(procs, 27)], parentIndex(procs));
+    expect([...depths.entries()]).toEqual([[16, 0], [38, 1], [39, 2]]);
+  });
+
+  test('1,667 victims of a 5,002-process table, one index for all: every tree 0, 1, 2', () => {
+    const procs = storm(1667);
+    const parentOf = parentIndex(procs);
+    const children = childrenIndex(procs);
+    for (const root of procs.filter((p) => p.command.startsWith('npm exec'))) {
+      const tree = subtree(root, children);
+      expect(tree.map((p) => depthsBelow(root.pid, tree, parentOf).get(p.pid))).toEqual([0, 1, 2]);
+    }
+  });
+
+  test('a cycle in bad data ends the walk after 64 links: no depth', () => {
+    const cycle = [proc(10, 11, 'a'), proc(11, 10, 'b')];
+    expect(depthsBelow(1, cycle, parentIndex(cycle)).size).toBe(0);
+  });
+});
+
+describe('subtree of a large table', () => {
+  test("PID 1's subtree of a 5,002-process storm is every process, children before grandchildren", () => {
+    const procs = storm(1667);
+    const all = subtree(procs[0]!, childrenIndex(procs));
+    expect(all.length).toBe(5002);
+    expect(all.slice(1, 1668).every((p) => p.ppid === 1)).toBe(true);
   });
 });

@@ -1120,16 +1120,20 @@ static int app_main(int argc, char **argv, int first) {
   double next_ok = 0; /* earliest next start (keeps starts `interval` apart) */
   while (!app_stop) {
     double now = now_s();
-    /* 1. start what is due, one at a time */
-    int best = -1;
-    for (int i = 0; i < npend; i++)
-      if (pend[i].at <= now && (best < 0 || pend[i].at < pend[best].at)) best = i;
-    if (best >= 0 && now >= next_ok) {
+    /* 1. start what is due, one at a time; an --interval shorter than this loop's 50 ms sleep
+       starts every item due by now, or --interval=0.002 would mean one start per 50 ms (83 s
+       for the bench's 1,667 trees instead of a few) */
+    for (int batch = 0;; batch++) {
+      int best = -1;
+      for (int i = 0; i < npend; i++)
+        if (pend[i].at <= now && (best < 0 || pend[i].at < pend[best].at)) best = i;
+      if (best < 0 || now < next_ok || (batch > 0 && interval >= 0.05)) break;
       if (start_item(pend[best].item) > 0) {
         pend[best] = pend[--npend];
-        next_ok = now + interval;
+        next_ok = interval < 0.05 ? now : now + interval;
       } else {
         pend[best].at = now + 0.5; /* EAGAIN: retry */
+        break;
       }
     }
     /* 2. reap */

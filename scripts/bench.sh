@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# `npm run bench`: the issue-5 benchmark (scripts/bench.ts) against the private engine that the
-# test suite uses: packages, engine, workload, dist/pidwarden and images are set up by
+# `npm run bench`: the benchmark (scripts/bench.ts, one scenario a file in scripts/bench/) against the
+# private engine that the test suite uses: packages, engine, workload, dist/pidwarden and images are set up by
 # scripts/test.sh and torn down after. Prints a table; figures in .tmp/bench/results.json.
 #   PIDWARDEN_BENCH_QUICK=1 npm run bench   # smaller and shorter, for a quick look
 set -euo pipefail
