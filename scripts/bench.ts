@@ -10,6 +10,7 @@
 //   f. one container with 500 and one with 5,000 processes: audit, explain, cleanup per process
 //   g. a 10-minute monitor soak with churn: RSS after the first minute against RSS at the end
 //   h. the monitor's peak RSS, row by row: what each build choice is worth
+//   `npm run bench -- g` runs only the scenarios named by their letters.
 //   PIDWARDEN_BENCH_QUICK=1: fewer containers, smaller storms, shorter runs (not comparable to targets).
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -31,26 +32,35 @@ if (!DOCKER_HOST) {
 
 const SMALL = QUICK ? 8 : 30;
 const LARGE = QUICK ? 40 : 200;
+// `npm run bench -- g` (or `-- b c`): only those scenarios, by their letter above.
+const only = new Set(process.argv.slice(2));
+const want = (...letters: string[]) => only.size === 0 || letters.some((l) => only.has(l));
 const t0 = Date.now();
 removeContainers(LABEL);
 try {
-  await benchFloor();
-  await benchCleanup();
-  // 30 containers, then 170 more beside them: the 200-container rows see all of them.
-  const small = await startMany('bench-audit', SMALL, 'pidwarden-bench-audit=1');
-  benchAudit('b', small, 'pidwarden-bench-audit=1');
-  await benchMonitorIdle('c', SMALL, 'pidwarden-bench-audit=1');
-  await benchMonitorRss('pidwarden-bench-audit=1', SMALL);
-  const more = await startMany('bench-many', LARGE - SMALL, 'pidwarden-bench-many=1');
-  // Both sets under one label for the 200-container rows: the audit selects by one --label.
-  benchAudit('b', [...small, ...more], LABEL);
-  await benchMonitorIdle('c', LARGE, LABEL);
-  removeContainers(LABEL);
-  await benchStormToHealthy();
-  const s500 = await benchScale('f', QUICK ? 200 : 500);
-  const s5000 = await benchScale('f', QUICK ? 1000 : 5000);
-  scaleRatioRows(s500, s5000);
-  await benchSoak();
+  if (want('e')) await benchFloor();
+  if (want('a')) await benchCleanup();
+  if (want('b', 'c', 'h')) {
+    // 30 containers, then 170 more beside them: the 200-container rows see all of them.
+    const small = await startMany('bench-audit', SMALL, 'pidwarden-bench-audit=1');
+    if (want('b')) benchAudit('b', small, 'pidwarden-bench-audit=1');
+    if (want('c')) await benchMonitorIdle('c', SMALL, 'pidwarden-bench-audit=1');
+    if (want('h')) await benchMonitorRss('pidwarden-bench-audit=1', SMALL);
+    if (want('b', 'c')) {
+      const more = await startMany('bench-many', LARGE - SMALL, 'pidwarden-bench-many=1');
+      // Both sets under one label for the 200-container rows: the audit selects by one --label.
+      if (want('b')) benchAudit('b', [...small, ...more], LABEL);
+      if (want('c')) await benchMonitorIdle('c', LARGE, LABEL);
+    }
+    removeContainers(LABEL);
+  }
+  if (want('d')) await benchStormToHealthy();
+  if (want('f')) {
+    const s500 = await benchScale('f', QUICK ? 200 : 500);
+    const s5000 = await benchScale('f', QUICK ? 1000 : 5000);
+    scaleRatioRows(s500, s5000);
+  }
+  if (want('g')) await benchSoak();
 } finally {
   removeContainers(LABEL);
 }

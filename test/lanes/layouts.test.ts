@@ -193,7 +193,8 @@ describeEngine('a Podman pod sharing one PID namespace', () => {
     podmanCli('pod', 'create', '--name', pod, '--share', 'pid,ipc,uts', '--network', 'none', '--label', `${RUN_LABEL}=${RUN_ID}`);
     const member = (name: string, plan: string[]) => {
       const full = `${RUN_ID}-pod-${name}`;
-      const id = podmanCli('run', '-d', '--pod', pod, '--name', full, '--label', `${RUN_LABEL}=${RUN_ID}`, `docker.io/${IMAGES.busybox}:latest`, 'dist/index.js', '--interval=0.05', ...plan);
+      // the pod shares no network namespace (--share pid,ipc,uts): each member says none itself
+      const id = podmanCli('run', '-d', '--pod', pod, '--network', 'none', '--name', full, '--label', `${RUN_LABEL}=${RUN_ID}`, `docker.io/${IMAGES.busybox}:latest`, 'dist/index.js', '--interval=0.05', ...plan);
       return { id, name: full, initPid: Number(dockerOk('inspect', '-f', '{{.State.Pid}}', id)), image: IMAGES.busybox, plan };
     };
     const app = member('app', ['--threads=1']);
