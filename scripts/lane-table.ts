@@ -47,7 +47,8 @@ function row(key: string, host: string): string | null {
     : 'not run';
   const nops = r.nops ? `${r.nops.pidwarden.total} procs ${same(r.nops.audit, r.nops.pidwarden) ? '= kernel' : 'differ'} (host /proc); cleaned in ${s(r.nops.cleanupMs)}` : 'not run';
   const mon = r.monitor ? `${r.monitor.processesBefore} -> ${r.monitor.processesAfter}, healthy ${s(r.monitor.startToHealthyMs)} after start` : 'not run';
-  const shared = l.shared ? `agents ${l.shared.agentsCounted.join(' + ')} process(es); ${l.shared.outsideSignalled} outside signalled; storm cleaned in ${s(l.shared.cleanupMs)}` : 'not run';
+  const pod = l.pod ? `; a pod: the other member (${l.pod.appCounted} process) and the infra spared, ${l.pod.stormKilled} killed in the storm member` : '';
+  const shared = l.shared ? `agents ${l.shared.agentsCounted.join(' + ')} process(es); ${l.shared.outsideSignalled} outside signalled; storm cleaned in ${s(l.shared.cleanupMs)}${pod}` : 'not run';
   const nested = l.nested ? `${l.nested.innerKilled} inner killed, ${l.nested.outerAlive} outer alive (${l.nested.outerHoldingInnerNumbers} holding inner PIDs); ${s(l.nested.cleanupMs)}` : 'not run';
   return `| ${host} | ${auditCell(r)} | ${storm} | ${lim} | ${nops} | ${mon} | ${shared} | ${nested} |`;
 }
