@@ -2,33 +2,34 @@
 // colima, podman machine, an ssh-forwarded socket and rootless engines without a cgroup per
 // container all hand out State.Pid values that mean something else (or nothing) here. The host's
 // /proc and host signals are used for a container only when all three hold: its init PID is
-// visible here, that process was forked between the container's creation and its start as the engine
-// records them (src/observe/layout.ts: startMatches), and it sits in
-// a cgroup named after the container's ID (findPidsCgroup finds none otherwise).
+// visible here, that process was forked between the container's creation and its start as the
+// engine records them (src/observe/layout.ts: startMatches), and it sits in a cgroup named after
+// the container's ID (findPidsCgroup finds none otherwise).
 import { realpath } from 'node:fs/promises';
 import type { Engine } from '../engine/client.ts';
 import type { ContainerInfo } from '../engine/containers.ts';
 import type { Layout } from '../types.ts';
 import type { ContainerCgroup } from './cgroup.ts';
 import { readText } from './fs.ts';
-import { isSharedPidMode, parseBootTime, sharedPidNamespaceWhy, startMatches, startedAtMs } from './layout.ts';
+import { parseBootTime, sharedPidNamespaceWhy, startMatches, startedAtMs } from './layout.ts';
 import { parseNsPid, parseProcStats } from './proc-stat.ts';
 
 export async function readLayout(engine: Engine, info: ContainerInfo, procRoot: string, cgroup: ContainerCgroup | null): Promise<Layout> {
   const pidMode = info.pidMode;
-  const shared = isSharedPidMode(pidMode);
+  // Without the host's view the engine's PidMode is the only witness; with it, the kernel's too (below).
+  const engineWhy = sharedPidNamespaceWhy(pidMode, null);
   const remote = (remoteReason: string): Layout => ({
     local: false,
     remoteReason,
     pidMode,
-    sharedPidNamespace: shared,
-    ...(shared ? { sharedPidWhy: `pid=${pidMode}` } : {}),
+    sharedPidNamespace: engineWhy !== null,
+    ...(engineWhy !== null ? { sharedPidWhy: engineWhy } : {}),
     nsDepth: 0,
     hostSignals: false,
     // In a shared namespace `ps` lists, and `kill N` reaches, processes of the host or of the
     // other container; only the cgroup tells the container's own apart, and it is not readable.
-    ...(shared && info.running
-      ? { refusal: `shared PID namespace (pid=${pidMode}) and no cgroup view from here (${remoteReason}): observed from the API only, never acted on` }
+    ...(engineWhy !== null && info.running
+      ? { refusal: `shared PID namespace (${engineWhy}) and no cgroup view from here (${remoteReason}): observed from the API only, never acted on` }
       : {}),
   });
   if (!engine.local) return remote(`engine at ${engine.address}`);

@@ -74,7 +74,7 @@ export async function readProcesses(
 /** Why not even try ps, when the host view is there. */
 function hostFirstReason(host: HostView): string | undefined {
   if (host.layout.sharedPidNamespace) {
-    return `shared PID namespace (${host.layout.sharedPidWhy ?? `pid=${host.layout.pidMode}`}): ps there lists processes outside the container; its cgroup's members are its processes`;
+    return `shared PID namespace (${host.layout.sharedPidWhy}): ps there lists processes outside the container; its cgroup's members are its processes`;
   }
   const { current, max } = host.pids;
   if (current !== null && max !== null && current >= max) {
