@@ -355,6 +355,19 @@ for lane in v2-docker20 v2-docker26-podman5; do
   fi
 done
 
+# Each failure again, with the error bun printed just before it (at most 40 lines back to the
+# previous test's line), so that the tail of a CI log, often all that is kept, names what failed.
+repeat_failures() {
+  local f
+  for f in "$STATE"/bun-*.out "$STATE"/vm-*.out; do
+    [[ -f $f ]] && grep -q '^(fail) ' "$f" || continue
+    echo "=== failures in $(basename "$f" .out) ==="
+    awk '/^\((pass|skip|todo)\) /{n=0; next}
+         /^\(fail\) /{s=(n>40)?n-40:0; for(i=s;i<n;i++) print buf[i%40]; print; n=0; next}
+         {buf[n%40]=$0; n++}' "$f"
+  done
+}
+repeat_failures
 printf '%s\n' "${SUMMARY[@]}"
 echo "tests: $TOTAL_PASSED passed, $TOTAL_FAILED failed"
 exit "$FINAL_RC"
