@@ -50,8 +50,19 @@ export async function benchSoak(): Promise<void> {
     const growth = (end - baseline) / 1024;
     const met = growth <= 2;
     const byMinute = Array.from({ length: Math.ceil(SECONDS / 60) }, (_, m) => median(samples.filter(([t]) => t >= m * 60 && t < (m + 1) * 60).map(([, kib]) => kib)) / 1024);
-    results.soak = { seconds: SECONDS, created, cleaned, rssAfterBaselineMiB: baseline / 1024, rssEndMiB: end / 1024, peakMiB: peak / 1024, growthMiB: growth, met, rssMedianByMinuteMiB: byMinute };
+    // The live JS heap after each once-a-minute full collection (heartbeats' heapLiveBytes): flat
+    // when pidwarden's own objects do not accumulate, whatever RSS does.
+    const liveHeap = text
+      .split('\n')
+      .filter((l) => l.includes('"event":"heartbeat"') && l.includes('heapLiveBytes'))
+      .map((l) => (JSON.parse(l) as { heapLiveBytes: number }).heapLiveBytes / 2 ** 20);
+    const liveDistinct = liveHeap.filter((v, i) => i === 0 || v !== liveHeap[i - 1]);
+    results.soak = { seconds: SECONDS, created, cleaned, rssAfterBaselineMiB: baseline / 1024, rssEndMiB: end / 1024, peakMiB: peak / 1024, growthMiB: growth, met, rssMedianByMinuteMiB: byMinute, heapLiveAfterFullGcMiB: liveDistinct };
     row(`g. monitor soak ${SECONDS / 60} min, churn every ${CHURN_MS / 1000} s`, `${created} containers, ${cleaned} storms cleaned`, '', `peak ${mib(peak / 1024)}`, 'reference');
+    if (liveDistinct.length > 1) {
+      const rise = liveDistinct.at(-1)! - liveDistinct[0]!;
+      row('   live JS heap after each minute\'s full GC, first -> last', `${mib(liveDistinct[0]!)} -> ${mib(liveDistinct.at(-1)!)}`, '', `${rise >= 0 ? '+' : ''}${rise.toFixed(2)} MiB`, 'explains RSS');
+    }
     row(`   RSS after ${BASELINE_S} s -> in the last ${WINDOW_S} s (medians)`, `${mib(baseline / 1024)} -> ${mib(end / 1024)}`, '', `${growth >= 0 ? '+' : ''}${growth.toFixed(2)} MiB`, `<= +2 MiB: ${verdict(met)}`);
   } finally {
     proc.kill('SIGTERM');

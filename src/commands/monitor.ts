@@ -114,6 +114,8 @@ class MonitorLoop {
   private actionsSinceHeartbeat = 0;
   private lastHeartbeat = Date.now();
   private lastFullGc = Date.now();
+  /** process.memoryUsage().heapUsed right after the last full collection (collectIfDue); null before the first. */
+  private heapLiveBytes: number | null = null;
   private engineDownSince: number | null = null;
   private retryMs = ENGINE_RETRY_FIRST_MS;
   private inAction = 0;
@@ -193,6 +195,9 @@ class MonitorLoop {
       actions: this.actionsSinceHeartbeat,
       engine: this.engineDownSince === null ? 'up' : 'down',
       rssBytes: process.memoryUsage.rss(),
+      // What the JS heap still held after the last full collection: the figure a leak in
+      // pidwarden's own objects would raise (RSS also moves with the allocator's free pages).
+      ...(this.heapLiveBytes !== null ? { heapLiveBytes: this.heapLiveBytes } : {}),
     });
     this.lastHeartbeat = now;
     this.actionsSinceHeartbeat = 0;
@@ -208,6 +213,7 @@ class MonitorLoop {
     const now = Date.now();
     if (now - this.lastFullGc < FULL_GC_EVERY_MS) return;
     Bun.gc(true);
+    this.heapLiveBytes = process.memoryUsage().heapUsed;
     this.lastFullGc = now;
   }
 

@@ -31,6 +31,7 @@ import {
   waitFor,
   waitForChains,
   type Workload,
+  readJsonl,
 } from './harness.ts';
 import { MAGIC } from './packages.ts';
 
@@ -76,10 +77,7 @@ function run(argv: string[], env: Record<string, string> = plainEnv(), timeoutMs
   return { code: r.exitCode ?? 137, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
 }
 
-function readLog(path: string): LogLine[] {
-  if (!existsSync(path)) return [];
-  return readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as LogLine);
-}
+const readLog = (path: string): LogLine[] => readJsonl<LogLine>(path);
 
 const aliveProc = (pid: number) => {
   try {

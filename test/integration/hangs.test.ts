@@ -33,6 +33,7 @@ import {
   waitForChains,
   type HostProc,
   type Workload,
+  parseJsonl,
 } from './harness.ts';
 import { MAGIC, RUV } from './packages.ts';
 import { PRIVATE_CGROUPNS_HINT } from '../../src/observe/cgroup-namespace.ts';
@@ -51,11 +52,7 @@ interface LogLine {
   [k: string]: unknown;
 }
 
-const jsonl = (text: string): LogLine[] =>
-  text
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l) as LogLine);
+const jsonl = (text: string): LogLine[] => parseJsonl<LogLine>(text);
 
 const STORM = { trees: [{ npx: MAGIC, copies: 3 }, RUV], interval: 0.05 };
 /** PID 1 alone is healthy; 4 trees of 3 processes are not, and only killing all of them makes it healthy. */

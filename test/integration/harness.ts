@@ -602,6 +602,19 @@ export async function runPidwarden(
 
 // ------------------------------------------------------------------ utils
 
+/** pidwarden's JSONL (stdout or a --log-file's text): one object a non-blank line. */
+export function parseJsonl<T = Record<string, unknown>>(text: string): T[] {
+  return text
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as T);
+}
+
+/** A --log-file's lines so far; none while it does not exist yet. */
+export function readJsonl<T = Record<string, unknown>>(path: string): T[] {
+  return existsSync(path) ? parseJsonl<T>(readFileSync(path, 'utf8')) : [];
+}
+
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /**

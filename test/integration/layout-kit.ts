@@ -11,6 +11,7 @@ import {
   docker,
   dockerOk,
   hostProcsOfContainer,
+  parseJsonl,
   readHostProc,
   runPidwarden,
   type HostProc,
@@ -31,7 +32,7 @@ export interface Line {
   [k: string]: unknown;
 }
 
-export const jsonl = (stdout: string): Line[] => stdout.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as Line);
+export const jsonl = (stdout: string): Line[] => parseJsonl<Line>(stdout);
 export const kills = (lines: Line[]) => lines.filter((l) => l.event === 'kill');
 export const signalledHostPids = (lines: Line[]) => new Set(kills(lines).flatMap((l) => l.hostPids ?? []));
 

@@ -7,10 +7,10 @@
  */
 import { afterAll, beforeAll, expect, setDefaultTimeout, test } from 'bun:test';
 import type { Subprocess } from 'bun';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cgroupProcs, describeEngine, engine, PIDWARDEN_BIN, REPO_ROOT, RUN_ID, runPidwarden, startWorkload, TEST_STATE_FILE, waitFor } from './harness.ts';
+import { cgroupProcs, describeEngine, engine, PIDWARDEN_BIN, REPO_ROOT, RUN_ID, runPidwarden, startWorkload, TEST_STATE_FILE, waitFor, readJsonl } from './harness.ts';
 import { MAGIC } from './packages.ts';
 
 setDefaultTimeout(90_000);
@@ -31,7 +31,7 @@ interface Line {
   [k: string]: unknown;
 }
 
-const readLog = (path: string): Line[] => (existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Line) : []);
+const readLog = (path: string): Line[] => readJsonl<Line>(path);
 
 describeEngine('notifications: --on-action and --webhook', () => {
   let tmp = '';

@@ -15,7 +15,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AUDIT_METRICS, MONITOR_METRICS } from '../../src/metrics/families.ts';
-import { cgroupDir, cgroupProcs, describeEngine, engine, PIDWARDEN_BIN, pidwardenEnv, REPO_ROOT, RUN_ID, runPidwarden, startWorkload, waitFor, type Workload } from './harness.ts';
+import { cgroupDir, cgroupProcs, describeEngine, engine, PIDWARDEN_BIN, pidwardenEnv, REPO_ROOT, RUN_ID, runPidwarden, startWorkload, waitFor, type Workload, readJsonl } from './harness.ts';
 import { MAGIC } from './packages.ts';
 
 setDefaultTimeout(120_000);
@@ -58,10 +58,7 @@ interface Line {
   [k: string]: unknown;
 }
 
-function readLog(path: string): Line[] {
-  if (!existsSync(path)) return [];
-  return readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Line);
-}
+const readLog = (path: string): Line[] => readJsonl<Line>(path);
 
 
 interface Started {

@@ -22,7 +22,7 @@ import type { Subprocess } from 'bun';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describeEngine, docker, dockerOk, engine, IMAGES, PIDWARDEN_BIN, REPO_ROOT, RUN_ID, RUN_LABEL, runPidwarden, waitFor } from './harness.ts';
+import { describeEngine, docker, dockerOk, engine, IMAGES, PIDWARDEN_BIN, REPO_ROOT, RUN_ID, RUN_LABEL, runPidwarden, waitFor, parseJsonl } from './harness.ts';
 
 setDefaultTimeout(90_000);
 
@@ -122,11 +122,7 @@ interface ReapLine {
   [k: string]: unknown;
 }
 
-const lines = (text: string): ReapLine[] =>
-  text
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l) as ReapLine);
+const lines = (text: string): ReapLine[] => parseJsonl<ReapLine>(text);
 const reapLines = (text: string) => lines(text).filter((l) => l.event === 'reap');
 
 describeEngine('pidwarden reap', () => {

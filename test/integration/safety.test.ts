@@ -31,6 +31,7 @@ import {
   waitFor,
   waitForChains,
   type Workload,
+  parseJsonl,
 } from './harness.ts';
 import { MAGIC, MAGIC_TITLE } from './packages.ts';
 
@@ -49,7 +50,7 @@ interface Line {
   steps?: string[];
   [k: string]: unknown;
 }
-const parse = (text: string): Line[] => text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Line);
+const parse = (text: string): Line[] => parseJsonl<Line>(text);
 const of = (lines: Line[], container: string) => lines.filter((l) => l.container === container);
 const startedAt = (w: Workload) => dockerOk('inspect', '-f', '{{.State.StartedAt}}', w.id);
 const identities = (procs: HostProc[]) => procs.filter((p) => p.state !== 'Z').map((p) => `${p.hostPid}@${p.startTicks}`).sort();

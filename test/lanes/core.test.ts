@@ -39,6 +39,7 @@ import {
   waitFor,
   waitForChains,
   type Workload,
+  parseJsonl,
 } from '../integration/harness.ts';
 import { FIGMA, MAGIC } from '../integration/packages.ts';
 import { runawayRoots } from '../integration/runaway-truth.ts';
@@ -152,9 +153,7 @@ interface LogLine {
   after?: { processes: number | null; pidsCurrent: number | null };
 }
 
-function parseLog(text: string): LogLine[] {
-  return text.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as LogLine);
-}
+const parseLog = (text: string): LogLine[] => parseJsonl<LogLine>(text);
 
 /**
  * Every host PID pidwarden says it signalled is gone now (or a zombie), as the kernel sees it. A
