@@ -178,7 +178,7 @@ elif [[ ${#WANT_LANES[@]} -eq 0 ]]; then
 fi
 wants() { [[ " ${WANT_LANES[*]} " == *" $1 "* ]]; }
 
-SUMMARY=() TOTAL_PASSED=0 TOTAL_FAILED=0 FINAL_RC=0
+SUMMARY=() TOTAL_PASSED=0 TOTAL_FAILED=0 FINAL_RC=0 RUN_OUTPUTS=()
 lane_result() { # lane passed failed seconds rc [note]
   SUMMARY+=("lane $1: $2 passed, $3 failed in $4 s${6:+ ($6)}")
   TOTAL_PASSED=$((TOTAL_PASSED + $2))
@@ -196,6 +196,7 @@ lane_skipped() { # lane why fatal
 run_bun() { # lane args...
   local lane="$1" out="$STATE/bun-$1.out"
   shift
+  RUN_OUTPUTS+=("$out")
   log "lane $lane: bun test $*"
   : >"$out"
   set +e
@@ -335,6 +336,7 @@ for lane in v2-docker20 v2-docker26-podman5; do
   fi
   L0=$(date +%s)
   out="$STATE/vm-$lane.out"
+  RUN_OUTPUTS+=("$out")
   mapfile -t largs < <(lane_args)
   set +e
   bash scripts/vm-lane.sh "$lane" "${largs[@]}" </dev/null > >(tee "$out") &
@@ -359,7 +361,7 @@ done
 # previous test's line), so that the tail of a CI log, often all that is kept, names what failed.
 repeat_failures() {
   local f
-  for f in "$STATE"/bun-*.out "$STATE"/vm-*.out; do
+  for f in "${RUN_OUTPUTS[@]}"; do
     [[ -f $f ]] && grep -q '^(fail) ' "$f" || continue
     echo "=== failures in $(basename "$f" .out) ==="
     awk '/^\((pass|skip|todo)\) /{n=0; next}

@@ -78,12 +78,22 @@ async function main(argv: string[]): Promise<number> {
  * with the variable set; an operator's own BUN_JSC_useBaselineJIT or BUN_JSC_useJIT wins. Only in
  * the compiled binary, whose argv is ['bun', '/$bunfs/root/...', ...].
  */
+/** Set on the re-exec only: this BUN_JSC_useBaselineJIT is pidwarden's, not the operator's. */
+const JIT_REEXEC_MARK = 'PIDWARDEN_JIT_REEXEC';
+
 function reexecWithoutBaselineJit(): void {
   const env = process.env;
+  if (env[JIT_REEXEC_MARK] === '1') {
+    // Read by JSC at start-up already; gone from the environment, so that an --on-action program
+    // (a Bun or Node script, say) does not run without its baseline JIT because the monitor does.
+    delete env[JIT_REEXEC_MARK];
+    delete env['BUN_JSC_useBaselineJIT'];
+    return;
+  }
   if (env['BUN_JSC_useBaselineJIT'] !== undefined || env['BUN_JSC_useJIT'] !== undefined) return;
   if (!process.argv[1]?.startsWith('/$bunfs/')) return;
   try {
-    process.execve?.(process.execPath, [process.execPath, ...process.argv.slice(2)], { ...env, BUN_JSC_useBaselineJIT: '0' });
+    process.execve?.(process.execPath, [process.execPath, ...process.argv.slice(2)], { ...env, BUN_JSC_useBaselineJIT: '0', [JIT_REEXEC_MARK]: '1' });
   } catch {
     // execve refused (a seccomp profile, a binary deleted since start): run on as started
   }

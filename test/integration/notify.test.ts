@@ -130,7 +130,8 @@ describeEngine('notifications: --on-action and --webhook', () => {
 
   test('monitor with a receiver that never answers and a hook that hangs: the storm is cleaned and cycles go on; each notification ends at its deadline, logged', async () => {
     const log = join(tmp, 'monitor.jsonl');
-    const hook = program('hang', 'exec sleep 600');
+    const hookEnv = join(tmp, 'hang-env');
+    const hook = program('hang', `env > ${hookEnv}; exec sleep 600`);
     hung = 0;
     monitor = Bun.spawn(
       [PIDWARDEN_BIN, 'monitor', '--label', `${LABEL_KEY}=${RUN_ID}`, '--interval', '0.3', '--max-procs', String(MAX_PROCS), '--grace', '1', '--log-file', log,
@@ -148,6 +149,8 @@ describeEngine('notifications: --on-action and --webhook', () => {
     // then each notification gives up at its deadline: the hook after 10 s, the webhook after 3 attempts of 5 s
     const hookLine = await waitFor(() => readLog(log).find((l) => l.event === 'notify' && l.channel === 'on-action'), 40_000, 100, 'the hook killed at its deadline');
     expect(hookLine).toMatchObject({ level: 'warn', signal: 'SIGKILL', reason: 'killed after the 10 s deadline' });
+    // the monitor runs itself without the baseline JIT (src/main.ts); its hooks keep theirs
+    expect(readFileSync(hookEnv, 'utf8')).not.toContain('BUN_JSC_');
     const webLine = await waitFor(() => readLog(log).find((l) => l.event === 'notify' && l.channel === 'webhook'), 60_000, 100, 'the webhook given up');
     expect(webLine).toMatchObject({ level: 'warn', attempts: 3, reason: 'not delivered: no answer in 5 s' });
     expect(hung).toBe(3);
