@@ -628,12 +628,16 @@ export async function waitFor<T>(
   intervalMs = 100,
   what = 'condition',
 ): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
+  const started = Date.now();
+  const deadline = started + timeoutMs;
   let last: unknown;
   for (;;) {
     try {
       const v = await pred();
-      if (v) return v as NonNullable<T>;
+      if (v) {
+        noteSlowWait(what, Date.now() - started, timeoutMs);
+        return v as NonNullable<T>;
+      }
       last = v;
     } catch (e) {
       last = e;
@@ -643,6 +647,25 @@ export async function waitFor<T>(
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${detail})`);
     }
     await sleep(intervalMs);
+  }
+}
+
+/**
+ * A wait that used more than a quarter of its deadline and still made it: one line in
+ * .tmp/test-reports/slow-waits.jsonl. The deadlines that a slower or busier machine would miss
+ * show up there first, before they fail (`bun scripts/slow-waits.ts` sums them up over runs).
+ */
+const SLOW_WAIT_SHARE = 0.25;
+function noteSlowWait(what: string, elapsedMs: number, timeoutMs: number): void {
+  if (elapsedMs <= timeoutMs * SLOW_WAIT_SHARE) return;
+  try {
+    const dir = join(REPO_ROOT, '.tmp', 'test-reports');
+    mkdirSync(dir, { recursive: true });
+    const frame = (new Error().stack ?? '').split('\n').find((l) => l.includes('.test.ts'));
+    const file = frame?.match(/(test\/[^\s():]+\.test\.ts):(\d+)/)?.slice(1, 3).join(':') ?? '';
+    appendFileSync(join(dir, 'slow-waits.jsonl'), JSON.stringify({ at: new Date().toISOString(), lane: process.env.PIDWARDEN_TEST_LANE ?? '', file, what, elapsedMs, timeoutMs }) + '\n');
+  } catch {
+    // a report, never a reason to fail a test
   }
 }
 
