@@ -174,7 +174,8 @@ rootfs_hangps() {
   local r="$1"
   rootfs_busybox "$r"
   rm -f "$r/bin/ps"
-  printf '#!/bin/sh\n# a ps that never answers: it sleeps until it is killed\nexec sleep 86400\n' >"$r/bin/ps"
+  # a ps that never answers: it sleeps until it is killed; each call leaves a line in /tmp/ps-calls
+  printf '#!/bin/sh\necho "$$" >>/tmp/ps-calls\nexec sleep 86400\n' >"$r/bin/ps"
   chmod 755 "$r/bin/ps"
 }
 

@@ -11,6 +11,7 @@ import type { ContainerPolicy } from '../decide/policy.ts';
 import { depthsBelow, parentIndex } from '../decide/tree.ts';
 import type { Engine } from '../engine/client.ts';
 import { inspectById, restartContainer, stopTimeoutOf, type ContainerInfo } from '../engine/containers.ts';
+import { saysExecTimedOut } from '../engine/exec.ts';
 import type { ActionLog } from '../log/logger.ts';
 import { observeContainer } from '../observe/container.ts';
 import type { ContainerObservation } from '../observe/observation.ts';
@@ -116,7 +117,20 @@ export async function runLadder(env: LadderEnv, first: ContainerObservation, pol
   }
 }
 
-async function climb(env: LadderEnv, first: ContainerObservation, policy: ContainerPolicy): Promise<LadderOutcome> {
+/**
+ * The ladder's environment for its next look: once a probe of this container hit --timeout, the
+ * later looks of the same climb read the host's /proc (local engine only), as the monitor's
+ * backoff does between cycles. Each look would otherwise wait --timeout again: a cleanup of 3
+ * steps on a container whose ps hangs took 4 x --timeout.
+ */
+function afterProbeTimeout(env: LadderEnv, obs: ContainerObservation): LadderEnv {
+  if (env.settings.procSource === 'host' || !env.engine.local) return env;
+  const timedOut = [obs.table?.fallbackReason, ...obs.problems].some((r) => saysExecTimedOut(r));
+  return timedOut ? { ...env, settings: { ...env.settings, procSource: 'host' } } : env;
+}
+
+async function climb(envIn: LadderEnv, first: ContainerObservation, policy: ContainerPolicy): Promise<LadderOutcome> {
+  let env = afterProbeTimeout(envIn, first);
   const s = env.settings;
   const ids = { container: first.info.name, containerId: first.info.id };
   // Look again before the first action too: the observation handed in may be seconds old, and a
@@ -125,6 +139,7 @@ async function climb(env: LadderEnv, first: ContainerObservation, policy: Contai
   const stillRunning = first.table ? await inspectById(env.engine, first.info.id) : null;
   const reObserved = first.table ? null : await observeForAction(env, first);
   let obs: ContainerObservation = reObserved ?? first;
+  env = afterProbeTimeout(env, obs);
   const goneAtStart = first.table ? !stillRunning || !stillRunning.running : reObserved === null;
   const before = figures(obs.table?.procs ?? null, obs.pids);
   const verdictOf = (procs: Proc[] | null, pids: PidsReading) => health(figuresOf(procs?.length ?? null, pids), policy).verdict;
@@ -204,6 +219,7 @@ async function climb(env: LadderEnv, first: ContainerObservation, policy: Contai
         break;
       }
       obs = after;
+      env = afterProbeTimeout(env, obs);
       continue;
     }
     const { plan } = next;
@@ -221,6 +237,7 @@ async function climb(env: LadderEnv, first: ContainerObservation, policy: Contai
       break;
     }
     obs = after;
+    env = afterProbeTimeout(env, obs);
   }
 
   const finalProcs = simulated?.procs ?? obs.table?.procs ?? null;

@@ -33,6 +33,7 @@ import {
   waitForChains,
   type HostProc,
   type Workload,
+  outcome,
   parseJsonl,
 } from './harness.ts';
 import { MAGIC, RUV } from './packages.ts';
@@ -151,6 +152,20 @@ describeEngine('a container whose ps never returns', () => {
     await waitFor(() => hungPs(w).length === 0, 10_000, 100, 'no hung ps left in the container');
     const now = readHostProc(killedPid);
     expect(now === null || now.argv[0] !== 'sleep').toBe(true);
+  });
+
+  test('cleanup: the first probe times out, the rest of the ladder reads the host; one ps run in all, none left', async () => {
+    const w = await startWorkload({ image: HANGPS_IMAGE, name: 'hung-cleanup', ...STORM });
+    await waitForChains(w, 4);
+    const r = await runPidwarden(['cleanup', '--container', w.name, '--timeout', '2', ...UNHEALTHY, ...KILL_STEPS], { timeoutMs: 60_000 });
+    expect(outcome(r)).toEqual({ code: 0, timedOut: false });
+    const lines = jsonl(r.stdout);
+    expect(lines.filter((l) => l.event === 'step').length).toBeGreaterThanOrEqual(2); // looks after each step
+    expect(lines.find((l) => l.event === 'result')).toMatchObject({ healthy: true });
+    // each look after a step would otherwise wait --timeout for a ps of its own
+    const calls = dockerOk('exec', w.id, 'cat', '/tmp/ps-calls').split('\n').filter(Boolean);
+    expect(calls).toHaveLength(1);
+    await waitFor(() => hungPs(w).length === 0, 10_000, 100, 'no hung ps left in the container');
   });
 
   test('monitor: while one container is stuck, the other is cleaned and the heartbeat goes on; the stuck one gets an error line', async () => {

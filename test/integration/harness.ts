@@ -600,6 +600,16 @@ export async function runPidwarden(
   return { code: code ?? 137, stdout, stderr, timedOut };
 }
 
+/**
+ * What a test compares of a run: its exit status and whether it was killed at its deadline; for a
+ * killed run also the end of what it had printed, so that the failure says how far it got (a
+ * cleanup's JSONL names each step and kill as it happens).
+ */
+export function outcome(r: RunResult): { code: number; timedOut: boolean; stdoutTail?: string; stderrTail?: string } {
+  if (!r.timedOut) return { code: r.code, timedOut: false };
+  return { code: r.code, timedOut: true, stdoutTail: r.stdout.slice(-4000), stderrTail: r.stderr.slice(-2000) };
+}
+
 // ------------------------------------------------------------------ utils
 
 /** pidwarden's JSONL (stdout or a --log-file's text): one object a non-blank line. */

@@ -28,6 +28,7 @@ import {
   waitFor,
   waitForChains,
   type Workload,
+  outcome,
 } from '../integration/harness.ts';
 import { MAGIC, MAGIC_TITLE } from '../integration/packages.ts';
 
@@ -37,6 +38,8 @@ const KIND = process.env.PIDWARDEN_TEST_ENGINE_KIND === 'podman' ? 'podman' : 'd
 const TREES = 6;
 const PROCS = 1 + 3 * TREES;
 const SLOW = 300_000;
+/** A pidwarden run's own deadline: under the test's, so that a run that is killed still reports what it printed. */
+const RUN_LIMIT = 240_000;
 
 /** Where each lane's engine puts a container (`0::` line of /proc/<pid>/cgroup; <id> = full ID). */
 const CGROUP_OF: Record<string, (id: string) => string> = {
@@ -80,10 +83,10 @@ function kernelOf(w: Workload): Kernel {
 /** `audit --json` of the workloads with the kernel read right before and right after (equal: settled) */
 async function auditAgainstKernel(ws: Workload[], extra: string[]): Promise<Array<{ w: Workload; entry: AuditEntry; truth: Kernel }>> {
   const before = ws.map(kernelOf);
-  const r = await runPidwarden(['audit', '--json', ...ws.flatMap((w) => ['--container', w.name]), ...extra], { timeoutMs: SLOW });
+  const r = await runPidwarden(['audit', '--json', ...ws.flatMap((w) => ['--container', w.name]), ...extra], { timeoutMs: RUN_LIMIT });
   expect(ws.map(kernelOf).map((k) => k.key)).toEqual(before.map((k) => k.key));
   // 19 processes > --max-procs 15: critical, exit 1
-  expect({ code: r.code, stderr: r.stderr, timedOut: r.timedOut }).toEqual({ code: 1, stderr: '', timedOut: false });
+  expect({ ...outcome(r), stderr: r.stderr }).toEqual({ code: 1, stderr: '', timedOut: false });
   const doc = JSON.parse(r.stdout) as { containers: AuditEntry[] };
   return ws.map((w, i) => ({ w, entry: doc.containers.find((c) => c.id === w.id)!, truth: before[i]! }));
 }
@@ -156,8 +159,8 @@ describeEngine(`lane ${LANE || 'host'}, ${KIND}: audit equals the kernel; cleanu
     expect(stormBefore.map((c) => c.npm.argv[0])).toEqual(Array(TREES).fill(MAGIC_TITLE));
     const newest = stormBefore[stormBefore.length - 1]!;
 
-    const r = await runPidwarden(['cleanup', '--container', storm.name, '--grace', '1'], { timeoutMs: SLOW });
-    expect({ code: r.code, timedOut: r.timedOut }).toEqual({ code: 0, timedOut: false });
+    const r = await runPidwarden(['cleanup', '--container', storm.name, '--grace', '1'], { timeoutMs: RUN_LIMIT });
+    expect(outcome(r)).toEqual({ code: 0, timedOut: false });
     const steps = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { event: string; step?: string });
     expect(steps.filter((l) => l.event === 'step').map((l) => l.step)).toEqual(['dedupe']);
 
