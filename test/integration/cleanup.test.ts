@@ -265,10 +265,11 @@ describeEngine('cleanup: dedupe', () => {
     const victims = [...magic.slice(0, 2), ...ruv.slice(0, 1)];
     const kept = [magic[2]!, ruv[1]!, ...chainsTitled(before, FIGMA_TITLE)];
 
-    // --grace 5: nobody ignores SIGTERM here, so the run must not wait the grace period out
-    const r = await cleanup('dedupe', ['--label', `pwt.role=${role}`, '--grace', '5']);
+    // --grace 40: nobody ignores SIGTERM here, so the run must not wait the grace period out (a
+    // run that did would take 40 s at least; one that polls takes about a second, more under load)
+    const r = await cleanup('dedupe', ['--label', `pwt.role=${role}`, '--grace', '40']);
     expect(r.code).toBe(0);
-    expect(r.ms).toBeLessThan(5_000);
+    expect(r.ms).toBeLessThan(40_000);
     expect(new Set(r.lines.map((l) => l.containerId))).toEqual(new Set([target.id]));
     expect(r.lines.every((l) => l.container === target.name && l.dryRun === false)).toBe(true);
     expect(stepsOf(r)).toEqual(['dedupe']);
@@ -454,8 +455,8 @@ describeEngine('cleanup: trees that ignore SIGTERM', () => {
     // SIGKILL follows SIGTERM by the grace period: polled, not a fixed sleep
     const gapMs = Date.parse(kill[0]!.time) - Date.parse(term[0]!.time);
     expect(gapMs).toBeGreaterThanOrEqual(grace * 1000 - 50);
-    expect(gapMs).toBeLessThan(grace * 1000 + 1000);
-    expect(r.ms).toBeLessThan(grace * 1000 + 4000);
+    // and not by some longer wait (AFTER_KILL_WAIT_MS is 3 s); loose, for a loaded machine
+    expect(gapMs).toBeLessThan(grace * 1000 + 2500);
     for (const p of [...chainProcs(figma[0]!), ...chainProcs(ruv[0]!)]) expect(isDead(p)).toBe(true);
     for (const p of [...chainProcs(figma[1]!), ...chainProcs(ruv[1]!)]) expect(isAlive(p)).toBe(true);
     expect(resultOf(r).after!.processes).toBe(7);

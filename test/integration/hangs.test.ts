@@ -110,7 +110,7 @@ describeEngine('an engine that accepts the connection and never answers', () => 
       expect(r.stdout).toBe('');
       expect(accepted).toBeGreaterThan(before);
       expect(ms).toBeGreaterThanOrEqual(TIMEOUT_S * 1000);
-      expect(ms).toBeLessThan(TIMEOUT_S * 1000 + 1000);
+      expect(ms).toBeLessThan(TIMEOUT_S * 1000 + 8000); // the deadline, not a hang; loose: CI shares 2 cores
     });
   }
 
@@ -138,16 +138,15 @@ describeEngine('a container whose ps never returns', () => {
   test('audit: the probe is abandoned at --timeout, its process killed, the table read from the host', async () => {
     const w = await startWorkload({ image: HANGPS_IMAGE, name: 'hung-audit', ...STORM });
     await waitForChains(w, 4);
-    const t0 = performance.now();
     const r = await runPidwarden(['audit', '--container', w.name, '--json', '--timeout', '2', ...UNHEALTHY], { timeoutMs: 30_000 });
-    const ms = performance.now() - t0;
     expect(r.code).toBe(1); // the storm makes it critical: read through the host's /proc
     const doc = JSON.parse(r.stdout) as { containers: Array<{ processes: { source: string; fallbackReason?: string; total: number } }> };
     const c = doc.containers[0]!;
     expect(c.processes.source).toBe('host-proc');
     expect(c.processes.fallbackReason).toMatch(/^exec of ps timed out after 2000 ms \(--timeout\); its process \(host PID \d+\) was killed$/);
     expect(c.processes.total).toBeGreaterThan(2);
-    expect(ms).toBeLessThan(2000 + 5000); // one timed-out probe, not three
+    // one timed-out probe, not one per ps attempt (the image's ps notes each call)
+    expect(dockerOk('exec', w.id, 'cat', '/tmp/ps-calls').split('\n').filter(Boolean)).toHaveLength(1);
     const killedPid = Number(/host PID (\d+)/.exec(c.processes.fallbackReason!)![1]);
     await waitFor(() => hungPs(w).length === 0, 10_000, 100, 'no hung ps left in the container');
     const now = readHostProc(killedPid);

@@ -526,15 +526,15 @@ describeEngine('pidwarden monitor', () => {
     console.log(`[monitor] churn: ${n} storm containers created, cleaned and removed; then heartbeat containers=${hb.containers}`);
   });
 
-  test('SIGTERM: exit 0 within 2 s, a stop line, the pid file removed; RSS stayed flat', async () => {
+  test('SIGTERM: exit 0 promptly (no action in flight: well under 10 s), a stop line, the pid file removed; RSS stayed flat', async () => {
     sampleRss(m1);
     if (rssTimer) clearInterval(rssTimer);
     rssTimer = null;
-    const t = await terminate(m1);
+    const t = await terminate(m1, 10_000);
     console.log(`[monitor] m1 exited ${t.code} in ${t.ms?.toFixed(0)} ms after SIGTERM`);
     expect(t.code).toBe(0);
     expect(t.ms).not.toBeNull();
-    expect(t.ms!).toBeLessThan(2_000);
+    expect(t.ms!).toBeLessThan(10_000);
     const last = readLog(m1.logFile).at(-1)!;
     expect(last.event).toBe('stop');
     expect(last.reason).toBe('SIGTERM');

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import {
   CLOCK_TICKS,
   docker,
+  dockerOk,
   dockerWith,
   describeEngine,
   hostProcsOfContainer,
@@ -171,11 +172,11 @@ for (const image of Object.keys(IMAGES) as ImageName[]) {
       });
     }
 
-    test('docker stop is fast: PID 1 exits on SIGTERM', () => {
-      const t0 = Date.now();
-      const r = docker('stop', '-t', '10', w.id);
+    test('docker stop is fast: PID 1 exits on SIGTERM (not killed at the stop timeout)', () => {
+      const r = docker('stop', '-t', '30', w.id);
       expect(r.code).toBe(0);
-      expect(Date.now() - t0).toBeLessThan(5_000);
+      // 137 = SIGKILL after the 30 s timeout; PID 1 that handles SIGTERM exits by itself
+      expect(dockerOk('inspect', '-f', '{{.State.ExitCode}}', w.id)).not.toBe('137');
     });
   });
 }
