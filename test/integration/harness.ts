@@ -262,6 +262,12 @@ export function workloadPlan(o: Omit<WorkloadOptions, 'image'>): string[] {
   return plan;
 }
 
+/** The PIDs (in the container) of the trees the workload's app says it started (its log: `fakenode: started tree LABEL pid=N`). */
+export function startedTreePids(w: Workload): number[] {
+  const r = docker('logs', w.id);
+  return [...r.stdout.matchAll(/^fakenode: started tree .* pid=(\d+)$/gm)].map((m) => Number(m[1]));
+}
+
 /** Starts a workload container (always --network none) and returns once it runs. */
 export async function startWorkload(o: WorkloadOptions): Promise<Workload> {
   const image = (IMAGES as Record<string, string>)[o.image] ?? o.image;

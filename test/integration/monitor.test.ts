@@ -35,6 +35,7 @@ import {
   REPO_ROOT,
   RUN_ID,
   runPidwarden,
+  startedTreePids,
   startWorkload,
   waitFor,
   waitForChains,
@@ -183,23 +184,31 @@ function killedNpm(m: Monitor, w: Workload): Set<number> {
 }
 
 /**
- * A 6-tree storm is over: all 6 trees were started (killed by the monitor + still alive = 6), the
- * killed ones are gone and at most --max-procs processes live, whenever the monitor first caught it
- * (dedupe keeps the newest; `oldest` may stop earlier, as soon as the count is healthy), and the
- * monitor's last word on it is a healthy `result` (the kill lines come before the ladder ends).
- * Throws the current state otherwise (waitFor reports it on timeout).
+ * A 6-tree storm is over: the app says it started all 6 trees (its log), each of them was either
+ * killed by the monitor or is still a live chain, the killed ones are gone and at most --max-procs
+ * processes live, whenever the monitor first caught it (dedupe keeps the newest; `oldest` may stop
+ * earlier, as soon as the count is healthy), and the monitor's last word on it is a healthy
+ * `result` (the kill lines come before the ladder ends). The trees are the app's own word: a
+ * process the monitor killed with npm's title is not always a tree (npm's child between its fork
+ * and its exec of `sh` carries that title too). Throws the current state otherwise (waitFor
+ * reports it on timeout).
  */
 function stormOver(m: Monitor, w: Workload): true {
+  const started = startedTreePids(w);
   const procs = liveProcs(w);
   const killed = killedNpm(m, w);
   const chains = liveChains(procs);
+  const liveRoots = new Set(chains.map((c) => c.npm.pid));
+  const unaccounted = started.filter((pid) => !killed.has(pid) && !liveRoots.has(pid));
   const killedAlive = procs.filter((p) => killed.has(p.pid) && isNpmProc(p)).length;
   const mineEv = events(m).filter(forContainer(w));
   const last = mineEv[mineEv.length - 1];
   const resultLast = last?.event === 'result' && last.healthy === true;
-  if (killed.size + chains.length === 6 && killedAlive === 0 && procs.length <= MAX_PROCS && resultLast) return true;
+  if (started.length === 6 && unaccounted.length === 0 && killedAlive === 0 && procs.length <= MAX_PROCS && resultLast) return true;
   const mine = mineEv.map((e) => `${e.event}${e.step ? `:${e.step}` : ''}`);
-  throw new Error(`killed npm ${killed.size} (${killedAlive} still alive), live processes ${procs.length}, chains ${chains.length}; log: ${mine.join(' ')}`);
+  throw new Error(
+    `trees started ${started.length} (neither killed nor alive: ${unaccounted.join(',') || 'none'}), killed npm ${killed.size} (${killedAlive} still alive), live processes ${procs.length}, chains ${chains.length}; log: ${mine.join(' ')}`,
+  );
 }
 
 const isNpmProc = (p: HostProc) => p.comm.startsWith('npm ');
@@ -278,8 +287,9 @@ describeEngine('pidwarden monitor', () => {
     const reaction = (Date.parse(firstStep.time) - created) / 1000;
     const done = (Date.parse(results[results.length - 1]!.time) - created) / 1000;
     console.log(`[monitor] storm: first step ${reaction.toFixed(2)} s after creation, healthy result at ${done.toFixed(2)} s (interval ${INTERVAL} s)`);
-    // trees start every 0.05 s and take a moment to build; "a few intervals" after that
-    expect(reaction).toBeLessThan(3 + 5 * INTERVAL);
+    // trees start every 0.05 s and take a moment to build; "a few intervals" after that (loose:
+    // the engine's Created is stamped before the app starts, and CI shares 2 cores)
+    expect(reaction).toBeLessThan(10 + 5 * INTERVAL);
 
     // still healthy two heartbeats (>= 6 cycles) later, and the unlabelled storm untouched
     const hb = events(m1).filter((e) => e.event === 'heartbeat').length;
