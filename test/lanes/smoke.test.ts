@@ -29,11 +29,12 @@ import {
   waitForChains,
   type Workload,
   outcome,
+  ENGINE_KIND,
 } from '../integration/harness.ts';
 import { MAGIC, MAGIC_TITLE } from '../integration/packages.ts';
+import { LANE } from './lane-results.ts';
 
-const LANE = process.env.PIDWARDEN_TEST_LANE ?? '';
-const KIND = process.env.PIDWARDEN_TEST_ENGINE_KIND === 'podman' ? 'podman' : 'docker';
+const KIND = ENGINE_KIND;
 /** 1 app + 6 trees x (npm exec, sh -c, node) = 19 processes: over the default --max-procs 15 */
 const TREES = 6;
 const PROCS = 1 + 3 * TREES;
@@ -108,7 +109,7 @@ function expectEqualsKernel(entry: AuditEntry, truth: Kernel, source: 'ps' | 'ho
   expect(entry.status).toBe('critical');
 }
 
-describeEngine(`lane ${LANE || 'host'}, ${KIND}: audit equals the kernel; cleanup keeps the newest tree`, () => {
+describeEngine(`lane ${LANE}, ${KIND}: audit equals the kernel; cleanup keeps the newest tree`, () => {
   let storm: Workload;
   let twin: Workload;
 
