@@ -2,7 +2,8 @@
 // One plugin: dockerode loads, at start-up, gRPC and protobufjs (for BuildKit image builds) and
 // ssh2 (for ssh:// engines). pidwarden uses neither: it builds no image, and it must run on the
 // engine's host anyway to read /proc and the cgroup fs. Stubs that throw if ever called take their
-// place: --version went from 67.7 to 54.5 MiB of RSS (measured with /usr/bin/time).
+// place: --version went from 67.7 to 54.5 MiB of RSS (measured with /usr/bin/time). The same
+// plugin takes yargs's package.json search out (YARGS_SHIM below).
 // Also used by the benchmark (scripts/bench.ts) to build its floor binaries the same way, and by
 // `npm run release` (scripts/release.ts) for the other hosts: `target` is a Bun compile target
 // (bun-linux-arm64, bun-linux-x64-musl); Bun fetches that runtime from the npm registry
@@ -11,6 +12,12 @@ import { join, resolve } from 'node:path';
 import { buildCommit } from './git-commit.ts';
 
 const ROOT = resolve(import.meta.dir, '..');
+// yargs guesses a program's version from the first package.json it finds walking up from the
+// directory pidwarden is started in (its platform shim's findUp), and reads it whole: a big
+// package.json costs start-up time, and a FIFO of that name blocked `pidwarden --version` forever
+// (test/integration/audit.test.ts). pidwarden states its own version, so that search finds nothing.
+const YARGS_SHIM = /[\\/]yargs[\\/]lib[\\/]platform-shims[\\/]esm\.mjs$/;
+const NO_FIND_UP = ['  findUp: escalade,', '  findUp: () => undefined,'] as const;
 const STUBBED = /^(ssh2|@grpc\/grpc-js|@grpc\/proto-loader)$/;
 const STUB = `
 const refuse = () => { throw new Error('not available in pidwarden: no ssh:// engines, no image builds'); };
@@ -53,10 +60,15 @@ export async function compile(entry: string, outfile: string, options: CompileOp
     sourcemap: 'none',
     plugins: [
       {
-        name: 'no-grpc-no-ssh2',
+        name: 'no-grpc-no-ssh2-no-package-json',
         setup(build) {
           build.onResolve({ filter: STUBBED }, (args) => ({ path: args.path, namespace: 'pidwarden-stub' }));
           build.onLoad({ filter: /.*/, namespace: 'pidwarden-stub' }, () => ({ contents: STUB, loader: 'js' }));
+          build.onLoad({ filter: YARGS_SHIM }, async (args) => {
+            const text = await Bun.file(args.path).text();
+            if (!text.includes(NO_FIND_UP[0])) throw new Error(`${args.path}: "${NO_FIND_UP[0].trim()}" not found; yargs changed, review scripts/build.ts`);
+            return { contents: text.replace(NO_FIND_UP[0], NO_FIND_UP[1]), loader: 'js' };
+          });
         },
       },
     ],

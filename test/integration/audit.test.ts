@@ -43,6 +43,7 @@ import {
   waitForChains,
   type Workload,
   type WorkloadOptions,
+  outcome,
 } from './harness.ts';
 import { MAGIC, MAGIC_TITLE, RUV, RUV_TITLE, FIGMA, FIGMA_TITLE } from './packages.ts';
 
@@ -769,6 +770,17 @@ describeEngine('selection, precedence, exit codes, --prom-file', () => {
     expect(version.code).toBe(0);
     // the commit comes from git at build time (scripts/git-commit.ts; release.test.ts checks which)
     expect(version.stdout).toMatch(new RegExp(`^${JSON.parse(readFileSync(join(import.meta.dir, '..', '..', 'package.json'), 'utf8')).version.replaceAll('.', '\\.')} \\(commit [0-9a-f]{12}(\\+dirty)?, ${process.platform}-${process.arch}\\)\n$`));
+  });
+
+  test('started in a directory whose package.json is a FIFO: --version and audit answer, nothing reads it', async () => {
+    // yargs would look for the nearest package.json to guess a version (scripts/build.ts)
+    const dir = join(tmp, 'fifo-cwd');
+    mkdirSync(dir, { recursive: true });
+    if (!existsSync(join(dir, 'package.json'))) expect(Bun.spawnSync(['mkfifo', join(dir, 'package.json')]).exitCode).toBe(0);
+    const version = await runPidwarden(['--version'], { cwd: dir, timeoutMs: 20_000 });
+    expect(outcome(version)).toEqual({ code: 0, timedOut: false });
+    const audit = await runPidwarden(['audit', '--json', '--container', alpha.name], { cwd: dir, timeoutMs: 30_000 });
+    expect(outcome(audit)).toEqual({ code: 0, timedOut: false });
   });
 
   test('--cgroup-root /sys/fs/cgroup and --proc-root <a link to /proc> read the same; without a readable /proc, pids come from the API', async () => {

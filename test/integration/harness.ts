@@ -584,12 +584,12 @@ export function pidwardenEnv(extra: Record<string, string> = {}): Record<string,
  */
 export async function runPidwarden(
   args: string[],
-  opts: { env?: Record<string, string>; timeoutMs?: number; command?: string[] } = {},
+  opts: { env?: Record<string, string>; timeoutMs?: number; command?: string[]; cwd?: string } = {},
 ): Promise<RunResult> {
   const command = opts.command ?? [PIDWARDEN_BIN];
   if (!existsSync(command.at(-1)!)) throw new Error(`${command.at(-1)} missing: run \`npm run build\``);
   const proc = Bun.spawn([...command, ...args], {
-    cwd: REPO_ROOT,
+    cwd: opts.cwd ?? REPO_ROOT,
     env: dockerEnv({ PIDWARDEN_STATE_FILE: TEST_STATE_FILE, ...opts.env }),
     stdin: 'ignore',
     stdout: 'pipe',
