@@ -61,6 +61,7 @@ export async function parseCli(argv: string[], env: Record<string, string | unde
     sub.positional('shell', { type: 'string', describe: `the shell to complete for: ${COMPLETION_COMMAND.shells.join(' or ')}` }),
   );
   y.demandCommand(1, `name a command: ${COMMAND_NAMES.join(', ')}`);
+  skipHelpCache(y);
   // yargs writes help/version through console.log; capture it so main decides where output goes.
   const origLog = console.log;
   console.log = (...args: unknown[]) => {
@@ -93,6 +94,19 @@ export async function parseCli(argv: string[], env: Record<string, string | unde
   const argument = CONTAINER_ARGUMENT[command];
   if (argument) settings.containers = [String(parsed[argument])];
   return { kind: 'run', command, settings };
+}
+
+/**
+ * yargs renders the whole help of the command being run on every run, to keep it in case a
+ * failure wants to show it (yargs' command.js, cacheHelpMessage). pidwarden never shows help on a
+ * failure (.fail() turns it into one line), and `--help` renders it afresh. The rendering measures
+ * every line's width through wrap-ansi: 60-80 ms of each run's start-up under load (an unreachable
+ * engine's `audit`: 207 -> 129 ms, 20 runs each). Skipped where yargs still has the method.
+ */
+function skipHelpCache(y: unknown): void {
+  type Internals = { getInternalMethods?: () => { getUsageInstance?: () => { cacheHelpMessage?: () => void } } };
+  const usage = (y as Internals).getInternalMethods?.().getUsageInstance?.();
+  if (usage && typeof usage.cacheHelpMessage === 'function') usage.cacheHelpMessage = () => {};
 }
 
 const KNOWN_KEYS = new Set(SETTINGS.flatMap((s) => [s.flag, s.flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())]));
