@@ -100,8 +100,8 @@ export async function parseCli(argv: string[], env: Record<string, string | unde
  * yargs renders the whole help of the command being run on every run, to keep it in case a
  * failure wants to show it (yargs' command.js, cacheHelpMessage). pidwarden never shows help on a
  * failure (.fail() turns it into one line), and `--help` renders it afresh. The rendering measures
- * every line's width through wrap-ansi: 60-80 ms of each run's start-up under load (an unreachable
- * engine's `audit`: 207 -> 129 ms, 20 runs each). Skipped where yargs still has the method.
+ * every line's width through wrap-ansi: an unreachable engine's `audit` took 105 ms, 71 ms without
+ * it (medians of 40 interleaved runs of the compiled binary, load average 5).
  */
 function skipHelpCache(y: unknown): void {
   type Internals = { getInternalMethods?: () => { getUsageInstance?: () => { cacheHelpMessage?: () => void } } };
