@@ -68,6 +68,9 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+/** Set on the re-exec only: this BUN_JSC_useBaselineJIT is pidwarden's, not the operator's. */
+const JIT_REEXEC_MARK = 'PIDWARDEN_JIT_REEXEC';
+
 /**
  * The monitor's JavaScript runs in JSC's interpreter, without the baseline JIT (and so without the
  * optimising tiers above it): its peak RSS on 30 healthy containers went from 72 to 65 MiB for
@@ -78,9 +81,6 @@ async function main(argv: string[]): Promise<number> {
  * with the variable set; an operator's own BUN_JSC_useBaselineJIT or BUN_JSC_useJIT wins. Only in
  * the compiled binary, whose argv is ['bun', '/$bunfs/root/...', ...].
  */
-/** Set on the re-exec only: this BUN_JSC_useBaselineJIT is pidwarden's, not the operator's. */
-const JIT_REEXEC_MARK = 'PIDWARDEN_JIT_REEXEC';
-
 function reexecWithoutBaselineJit(): void {
   const env = process.env;
   if (env[JIT_REEXEC_MARK] === '1') {

@@ -11,10 +11,9 @@ import type { ContainerPolicy } from '../decide/policy.ts';
 import { depthsBelow, parentIndex } from '../decide/tree.ts';
 import type { Engine } from '../engine/client.ts';
 import { inspectById, restartContainer, stopTimeoutOf, type ContainerInfo } from '../engine/containers.ts';
-import { saysExecTimedOut } from '../engine/exec.ts';
 import type { ActionLog } from '../log/logger.ts';
 import { observeContainer } from '../observe/container.ts';
-import type { ContainerObservation } from '../observe/observation.ts';
+import { probeTimeoutReason, type ContainerObservation } from '../observe/observation.ts';
 import type { PidsReading, Proc } from '../types.ts';
 import { toTarget } from './identity.ts';
 import { killAll, killLineFields, type KillEnv, type SignalBatch } from './kill-trees.ts';
@@ -124,22 +123,26 @@ export async function runLadder(env: LadderEnv, first: ContainerObservation, pol
  * steps on a container whose ps hangs took 4 x --timeout.
  */
 function afterProbeTimeout(env: LadderEnv, obs: ContainerObservation): LadderEnv {
-  if (env.settings.procSource === 'host' || !env.engine.local) return env;
-  const timedOut = [obs.table?.fallbackReason, ...obs.problems].some((r) => saysExecTimedOut(r));
-  return timedOut ? { ...env, settings: { ...env.settings, procSource: 'host' } } : env;
+  if (env.settings.procSource === 'host' || !env.engine.local || probeTimeoutReason(obs) === undefined) return env;
+  return { ...env, settings: { ...env.settings, procSource: 'host' } };
 }
 
 async function climb(envIn: LadderEnv, first: ContainerObservation, policy: ContainerPolicy): Promise<LadderOutcome> {
   let env = afterProbeTimeout(envIn, first);
+  /** observeForAction, and after a probe that timed out the later looks read the host. */
+  const look = async (o: ContainerObservation): Promise<ContainerObservation | null> => {
+    const seen = await observeForAction(env, o);
+    if (seen) env = afterProbeTimeout(env, seen);
+    return seen;
+  };
   const s = env.settings;
   const ids = { container: first.info.name, containerId: first.info.id };
   // Look again before the first action too: the observation handed in may be seconds old, and a
   // container paused, stopped or removed since then is left alone (a paused one's processes are
   // frozen; an operator's stop is their decision). Later steps re-inspect in observeForAction.
   const stillRunning = first.table ? await inspectById(env.engine, first.info.id) : null;
-  const reObserved = first.table ? null : await observeForAction(env, first);
+  const reObserved = first.table ? null : await look(first);
   let obs: ContainerObservation = reObserved ?? first;
-  env = afterProbeTimeout(env, obs);
   const goneAtStart = first.table ? !stillRunning || !stillRunning.running : reObserved === null;
   const before = figures(obs.table?.procs ?? null, obs.pids);
   const verdictOf = (procs: Proc[] | null, pids: PidsReading) => health(figuresOf(procs?.length ?? null, pids), policy).verdict;
@@ -213,13 +216,12 @@ async function climb(envIn: LadderEnv, first: ContainerObservation, policy: Cont
       env.memory.recordRestart(obs.info.id, obs.info.name, Date.now());
       await restartContainer(env.engine, obs.info.id, timeout);
       restarted = true;
-      const after = await observeForAction(env, { ...obs, table: null });
+      const after = await look({ ...obs, table: null });
       if (!after) {
         gone = true;
         break;
       }
       obs = after;
-      env = afterProbeTimeout(env, obs);
       continue;
     }
     const { plan } = next;
@@ -231,13 +233,12 @@ async function climb(envIn: LadderEnv, first: ContainerObservation, policy: Cont
       simulated = subtract(procs!, pids, plan.victims.flatMap((v) => v.tree));
       continue;
     }
-    const after = await observeForAction(env, obs);
+    const after = await look(obs);
     if (!after) {
       gone = true;
       break;
     }
     obs = after;
-    env = afterProbeTimeout(env, obs);
   }
 
   const finalProcs = simulated?.procs ?? obs.table?.procs ?? null;

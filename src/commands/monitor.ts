@@ -10,7 +10,7 @@ import { EngineUnreachableError, EXIT, UsageError } from '../errors.ts';
 import { createActionLog, type ActionLog } from '../log/logger.ts';
 import { findPidsCgroup, readPidsSnapshotSync } from '../observe/cgroup.ts';
 import { engineMessage, saysExecTimedOut } from '../engine/exec.ts';
-import type { ContainerObservation } from '../observe/observation.ts';
+import { probeTimeoutReason, type ContainerObservation } from '../observe/observation.ts';
 import { ContainerBackoff } from './container-backoff.ts';
 import { VERSION } from '../version.ts';
 import { ladderMemory, openStateStore } from './cleanup.ts';
@@ -311,12 +311,12 @@ class MonitorLoop {
    * exec'ing into it (a remote engine: skip it) until its backoff delay is over. Returns whether
    * a probe timed out.
    */
-  private noteProbeTimeout(info: ContainerInfo, obs: ContainerObservation, hostOnly: boolean): boolean {
-    if (hostOnly) return false;
-    const reason = [obs.table?.fallbackReason, ...obs.problems].find((r) => saysExecTimedOut(r));
+  private noteProbeTimeout(info: ContainerInfo, obs: ContainerObservation, hostOnly: boolean): void {
+    if (hostOnly) return;
+    const reason = probeTimeoutReason(obs);
     if (!reason) {
       this.backoff.succeeded(info.id);
-      return false;
+      return;
     }
     const retryInMs = this.backoff.failed(info.id, Date.now());
     this.log.error({
@@ -327,7 +327,6 @@ class MonitorLoop {
       retryInMs,
       dryRun: this.ctx.settings.dryRun,
     });
-    return true;
   }
 
   /**
@@ -367,14 +366,14 @@ class MonitorLoop {
     }
     // A container in backoff is read from the host's /proc only: no exec into a stuck container.
     const hostSettings = { ...this.ctx.settings, procSource: 'host' as const };
-    let s = hostOnly ? hostSettings : this.ctx.settings;
+    const s = hostOnly ? hostSettings : this.ctx.settings;
     if (await this.cheapHealthy(info, policy.policy)) {
       if (!hostOnly) this.backoff.succeeded(info.id);
       return;
     }
     const obs = await observeForLadder(this.ctx.engine, s, info, this.ctx.timeoutMs);
-    // Its ladder's observations after each step too: each would wait --timeout for ps again.
-    if (this.noteProbeTimeout(info, obs, hostOnly) && this.ctx.engine.local) s = hostSettings;
+    // (its ladder's looks after each step then read the host too: src/act/ladder-run.ts, afterProbeTimeout)
+    this.noteProbeTimeout(info, obs, hostOnly);
     this.noteProblems(info, obs);
     this.metrics?.observed(obs, policy.policy);
     const now = Date.now();

@@ -1,5 +1,6 @@
 // What one observation of one container holds: the input of decide/ and of every report.
 import type { ContainerInfo } from '../engine/containers.ts';
+import { saysExecTimedOut } from '../engine/exec.ts';
 import type { Layout, PidsReading, ProcessTable } from '../types.ts';
 import type { PidsLimitReading } from './pids-limits.ts';
 import type { StatsReading } from './stats.ts';
@@ -18,4 +19,9 @@ export interface ContainerObservation {
   limits?: PidsLimitReading | null;
   /** Collectors that failed: each is reported, none fails the run (node_exporter's rule). */
   problems: string[];
+}
+
+/** What the observation says of a probe (ps, cat) that hit --timeout in the container; undefined when none did. */
+export function probeTimeoutReason(obs: ContainerObservation): string | undefined {
+  return [obs.table?.fallbackReason, ...obs.problems].find((r) => saysExecTimedOut(r));
 }
