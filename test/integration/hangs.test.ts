@@ -12,7 +12,7 @@
  * log's truth, never fixed sleeps.
  */
 import { afterAll, beforeAll, expect, setDefaultTimeout, test } from 'bun:test';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   describeEngine,
@@ -35,6 +35,7 @@ import {
   type Workload,
   outcome,
   parseJsonl,
+  readJsonl,
 } from './harness.ts';
 import { MAGIC, RUV } from './packages.ts';
 import { PRIVATE_CGROUPNS_HINT } from '../../src/observe/cgroup-namespace.ts';
@@ -125,7 +126,7 @@ describeEngine('an engine that accepts the connection and never answers', () => 
       stderr: 'pipe',
     });
     try {
-      const down = await waitFor(() => (existsSync(log) ? jsonl(readFileSync(log, 'utf8')).find((l) => l.event === 'engine-down') : null), 15_000, 100, 'engine-down');
+      const down = await waitFor(() => readJsonl<LogLine>(log).find((l) => l.event === 'engine-down'), 15_000, 100, 'engine-down');
       expect(down.reason).toContain('no answer within 1 s (--timeout)');
       expect(proc.exitCode).toBeNull();
       proc.kill('SIGTERM');
@@ -185,7 +186,7 @@ describeEngine('a container whose ps never returns', () => {
     );
     const stderr = new Response(proc.stderr).text();
     try {
-      const lines = () => (existsSync(log) ? jsonl(readFileSync(log, 'utf8')) : []);
+      const lines = () => readJsonl<LogLine>(log);
       const stuckError = await waitFor(() => lines().find((l) => l.event === 'error' && l.containerId === stuck.id), 40_000, 100, 'an error line for the stuck container');
       expect(stuckError.reason).toMatch(new RegExp(`^exec of ps timed out after ${TIMEOUT_S * 1000} ms \\(--timeout\\); its process \\(host PID \\d+\\) was killed; reading the host's /proc instead for the next 0\\.3 s$`));
       // Before the stuck probe gave up: the other container was cleaned, and heartbeats went on.
@@ -328,7 +329,7 @@ describeEngine('a paused container', () => {
       stderr: 'pipe',
     });
     try {
-      const lines = () => (existsSync(log) ? jsonl(readFileSync(log, 'utf8')) : []);
+      const lines = () => readJsonl<LogLine>(log);
       await waitFor(() => lines().some((l) => l.event === 'heartbeat' && (l.cycles ?? 0) >= 5), 20_000, 100, 'five cycles');
       proc.kill('SIGTERM');
       expect(await proc.exited).toBe(0);
