@@ -6,7 +6,7 @@ import { containerPolicy, describePolicy, globalPolicy } from '../decide/policy.
 import { notActingReason, selectContainers, type ContainerInfo } from '../engine/containers.ts';
 import { engineEnforcesPidsLimits } from '../engine/info.ts';
 import { StateStore } from '../state/state-file.ts';
-import { cpuSamplesNow, observeContainer } from '../observe/container.ts';
+import { cpuSamplesNow, finishObservation, startObservation, type ObserveOptions } from '../observe/container.ts';
 import { sharedZombieScan } from '../observe/host-proc.ts';
 import { readHost } from '../observe/host.ts';
 import { auditDocument, type AuditedContainer } from '../report/json.ts';
@@ -43,21 +43,24 @@ async function audit(ctx: CommandContext, started: Date, attemptedPromFile: () =
   const infos = (await selectContainers(ctx.engine, { containers: s.containers, labels: s.labels })).filter((i) => !excludedBy(i, s.exclude));
   const zombies = sharedZombieScan(s.procRoot);
   const cpuFirst = await cpuSamplesNow(ctx.engine, infos, { procRoot: s.procRoot, cgroupRoot: s.cgroupRoot });
+  const observe = (info: ContainerInfo): ObserveOptions => ({
+    procRoot: s.procRoot,
+    cgroupRoot: s.cgroupRoot,
+    processes: true,
+    stats: true,
+    execTimeoutMs: ctx.timeoutMs,
+    preferHost: s.procSource === 'host',
+    zombies,
+    cpuFirst: cpuFirst.get(info.id),
+  });
   const [host, enforceable, observations] = await Promise.all([
     readHost(),
     engineEnforcesPidsLimits(ctx.engine),
-    // Concurrent, bounded (--concurrency), and in the listed order whatever finishes first.
-    mapBounded(infos, s.concurrency, (info) =>
-      observeContainer(ctx.engine, info, {
-        procRoot: s.procRoot,
-        cgroupRoot: s.cgroupRoot,
-        processes: true,
-        stats: true,
-        execTimeoutMs: ctx.timeoutMs,
-        preferHost: s.procSource === 'host',
-        zombies,
-        cpuFirst: cpuFirst.get(info.id),
-      }),
+    // Concurrent, bounded (--concurrency), and in the listed order whatever finishes first. Every
+    // container's start first (where it is; its table when the host's /proc alone gives it), then
+    // the rest (stats after the shared CPU window, then ps where it is needed).
+    mapBounded(infos, s.concurrency, (info) => startObservation(ctx.engine, info, observe(info))).then((started) =>
+      mapBounded(started, s.concurrency, (st) => finishObservation(ctx.engine, st, observe(st.info))),
     ),
   ]);
   // Growth samples and the last forks-refused count: one read before, one write after.

@@ -1,9 +1,10 @@
 // One engine connection for the whole run. The address comes from --docker-host (flag > env >
 // config), then DOCKER_HOST, then the local socket. Only unix:// and tcp:// are understood:
 // pidwarden runs on the Docker host, and TLS/ssh remotes can't give it /proc or the cgroup fs anyway.
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import { EngineUnreachableError, UsageError } from '../errors.ts';
 import { engineMessage } from './exec.ts';
+import { engineGetJson } from './http.ts';
 
 export const DEFAULT_DOCKER_HOST = 'unix:///var/run/docker.sock';
 
@@ -38,9 +39,7 @@ export function engineOf(docker: Docker): Engine | undefined {
 }
 
 export function connectEngine(address: string, opts: ConnectOptions = DEFAULT_CONNECT): Engine {
-  const engine = makeEngine(address, opts);
-  engineOfDocker.set(engine.docker, engine);
-  return engine;
+  return makeEngine(address, opts);
 }
 
 // docker-modem's own timeout destroys a request's socket after that long without a byte. It is
@@ -56,7 +55,7 @@ function makeEngine(address: string, opts: ConnectOptions): Engine {
   if (address.startsWith('unix://')) {
     const socketPath = address.slice('unix://'.length);
     if (!socketPath.startsWith('/')) throw new UsageError(`--docker-host ${address}: expected unix:///absolute/path`);
-    return { docker: new Docker({ socketPath, timeout }), address, local: true, timeoutMs: opts.timeoutMs, hostProcRoot: opts.procRoot };
+    return withLazyDocker({ address, local: true, timeoutMs: opts.timeoutMs, hostProcRoot: opts.procRoot }, { socketPath, timeout });
   }
   if (address.startsWith('tcp://') || address.startsWith('http://')) {
     let url: URL;
@@ -66,9 +65,43 @@ function makeEngine(address: string, opts: ConnectOptions): Engine {
       throw new UsageError(`--docker-host ${address}: not a valid tcp://HOST:PORT address`);
     }
     const port = Number(url.port || 2375);
-    return { docker: new Docker({ host: url.hostname, port, protocol: 'http', timeout }), address, local: false, timeoutMs: opts.timeoutMs, hostProcRoot: null };
+    return withLazyDocker({ address, local: false, timeoutMs: opts.timeoutMs, hostProcRoot: null }, { host: url.hostname, port, protocol: 'http', timeout });
   }
   throw new UsageError(`--docker-host ${address}: use unix:///path/to/docker.sock or tcp://HOST:PORT`);
+}
+
+/** The dockerode client of each engine, once something asked for it. */
+const dockerOfEngine = new WeakMap<Engine, Docker>();
+
+/**
+ * dockerode is loaded and its client made on first use: the version, the list, inspect and info go
+ * through fetch (http.ts), so an audit on the host route, and a monitor cycle of healthy
+ * containers, never need it. Loading it (with docker-modem, ssh2 and grpc-js) costs 14-27 ms of
+ * every start (measured on the compiled binary).
+ */
+function withLazyDocker(fields: Omit<Engine, 'docker'>, options: Docker.DockerOptions): Engine {
+  const engine = fields as Engine;
+  Object.defineProperty(engine, 'docker', {
+    enumerable: true,
+    get(): Docker {
+      let docker = dockerOfEngine.get(engine);
+      if (!docker) {
+        const DockerClient = require('dockerode') as typeof Docker;
+        docker = new DockerClient(options);
+        dockerOfEngine.set(engine, docker);
+        engineOfDocker.set(docker, engine);
+        pinModemVersion(engine);
+      }
+      return docker;
+    },
+  });
+  return engine;
+}
+
+/** dockerode's paths carry the agreed API version too (negotiateApi), once its client exists. */
+function pinModemVersion(engine: Engine): void {
+  const docker = dockerOfEngine.get(engine);
+  if (docker && engine.apiVersion) (docker.modem as unknown as { version: string }).version = `v${engine.apiVersion}`;
 }
 
 const UNREACHABLE_CODES = new Set(['ENOENT', 'ECONNREFUSED', 'EACCES', 'ECONNRESET', 'EHOSTUNREACH', 'ETIMEDOUT', 'EPIPE']);
@@ -127,10 +160,10 @@ export function formatSeconds(ms: number): string {
  */
 export async function negotiateApi(engine: Engine): Promise<void> {
   if (engine.apiVersion) return;
-  const v = await engineCall(engine, () => engine.docker.version());
+  const v = await engineCall(engine, () => engineGetJson<{ ApiVersion?: unknown }>(engine, '/version'));
   const api = String(v.ApiVersion ?? '');
   if (/^\d+\.\d+$/.test(api)) {
-    (engine.docker.modem as unknown as { version: string }).version = `v${api}`;
     engine.apiVersion = api;
+    pinModemVersion(engine);
   }
 }

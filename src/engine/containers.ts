@@ -51,9 +51,8 @@ export async function selectContainers(engine: Engine, sel: Selection): Promise<
     const resolved = await Promise.all(sel.containers.map((ref) => resolveReference(engine, ref)));
     return selectedByReference(resolved, sel.labels);
   }
-  const list = await engineCall(engine, () =>
-    engine.docker.listContainers({ filters: { status: [...LISTED_STATES], ...(sel.labels.length ? { label: sel.labels } : {}) } }),
-  );
+  const filters = JSON.stringify({ status: [...LISTED_STATES], ...(sel.labels.length ? { label: sel.labels } : {}) });
+  const list = await engineCall(engine, () => engineGetJson<Docker.ContainerInfo[]>(engine, `/containers/json?filters=${encodeURIComponent(filters)}`));
   const infos = await Promise.all(list.map((c) => inspectById(engine, c.Id)));
   return infos.filter((i): i is ContainerInfo => i !== null);
 }
@@ -107,7 +106,7 @@ async function inspectByRef(engine: Engine, ref: string): Promise<ContainerInfo>
 /** A container listed a moment ago may be gone by now: that is not an error, just one fewer. */
 export async function inspectById(engine: Engine, id: string): Promise<ContainerInfo | null> {
   try {
-    return toInfo(await engineCall(engine, () => engine.docker.getContainer(id).inspect()));
+    return toInfo(await engineCall(engine, () => engineGetJson<Docker.ContainerInspectInfo>(engine, `/containers/${encodeURIComponent(id)}/json`)));
   } catch (e) {
     if ((e as { statusCode?: number }).statusCode === 404) return null;
     throw e;

@@ -62,13 +62,21 @@ export async function readProcesses(
         )
     : null;
   let reason = host ? hostFirstReason(host) : undefined;
-  if (reason === undefined && !(opts.preferHost && host)) {
+  if (!readsHostOnly(host, opts)) {
     const viaPs = await readViaPs(engine, containerId, opts.execTimeoutMs, hostProcs);
     if ('table' in viaPs) return viaPs.table;
     reason = viaPs.reason;
   }
   if (hostProcs) return { procs: await hostProcs(), source: 'host-proc', ...(reason ? { fallbackReason: reason } : {}) };
   throw new ExecFailedError(`${reason ?? 'ps not run'}; and the container's cgroup is not readable from this host`);
+}
+
+/**
+ * Whether readProcesses will read the host's /proc alone, with no exec into the container: then
+ * nothing it does runs inside the container's cgroup, and its CPU figure can be read meanwhile.
+ */
+export function readsHostOnly(host: HostView | null, opts: Pick<ProbeOptions, 'preferHost'>): boolean {
+  return host !== null && (opts.preferHost === true || hostFirstReason(host) !== undefined);
 }
 
 /** Why not even try ps, when the host view is there. */

@@ -5,7 +5,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectEngine, negotiateApi } from '../../src/engine/client.ts';
-import { engineGetJson } from '../../src/engine/http.ts';
 import { EngineUnreachableError } from '../../src/errors.ts';
 import { engineCall } from '../../src/engine/client.ts';
 
@@ -37,19 +36,21 @@ async function elapsed(p: Promise<unknown>): Promise<{ ms: number; error: unknow
 setDefaultTimeout(20_000);
 
 describe('an engine that accepts and never answers', () => {
-  test('dockerode path: EngineUnreachableError (exit 3) at the deadline, naming --timeout', async () => {
+  test('dockerode path (exec, stats, restart): EngineUnreachableError (exit 3) at the deadline, naming --timeout', async () => {
     const engine = connectEngine(`unix://${socket}`, { timeoutMs: 300, procRoot: '/proc' });
-    const { ms, error } = await elapsed(negotiateApi(engine));
+    const docker = engine.docker; // made on first use (client.ts): loading dockerode is not the call
+    const { ms, error } = await elapsed(engineCall(engine, () => docker.info()));
     expect(error).toBeInstanceOf(EngineUnreachableError);
     expect((error as Error).message).toBe(`cannot reach the Docker engine at unix://${socket}: no answer within 0.3 s (--timeout)`);
     expect(ms).toBeGreaterThanOrEqual(290);
     expect(ms).toBeLessThan(300 + 8000); // the deadline, not a hang (the call never returns otherwise); loose: CI shares 2 cores
   });
 
-  test('fetch path (the monitor list): the same error at the same deadline', async () => {
+  test('fetch path (version, list, inspect, info): the same error at the same deadline', async () => {
     const engine = connectEngine(`unix://${socket}`, { timeoutMs: 300, procRoot: '/proc' });
-    const { ms, error } = await elapsed(engineCall(engine, () => engineGetJson(engine, '/containers/json')));
+    const { ms, error } = await elapsed(negotiateApi(engine));
     expect(error).toBeInstanceOf(EngineUnreachableError);
+    expect((error as Error).message).toBe(`cannot reach the Docker engine at unix://${socket}: no answer within 0.3 s (--timeout)`);
     expect(ms).toBeLessThan(300 + 8000);
   });
 
@@ -59,5 +60,26 @@ describe('an engine that accepts and never answers', () => {
     expect(error).toBeInstanceOf(EngineUnreachableError);
     expect((error as Error).message).toContain('no answer within 0.5 s');
     expect(ms).toBeGreaterThanOrEqual(490);
+  });
+});
+
+describe('an engine that is not there', () => {
+  test('no socket file: exit 3 in the words node:http uses, whatever the client (fetch here)', async () => {
+    const missing = join(dir, 'absent.sock');
+    const engine = connectEngine(`unix://${missing}`, { timeoutMs: 5000, procRoot: '/proc' });
+    const { error } = await elapsed(negotiateApi(engine));
+    expect(error).toBeInstanceOf(EngineUnreachableError);
+    expect((error as Error).message).toBe(`cannot reach the Docker engine at unix://${missing}: connect ENOENT ${missing}`);
+  });
+
+  test('nothing listens on the TCP port: connect ECONNREFUSED HOST:PORT', async () => {
+    // a port bound and closed at once: nothing listens there afterwards
+    const probe = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } });
+    const port = probe.port;
+    probe.stop(true);
+    const engine = connectEngine(`tcp://127.0.0.1:${port}`, { timeoutMs: 5000, procRoot: '/proc' });
+    const { error } = await elapsed(negotiateApi(engine));
+    expect(error).toBeInstanceOf(EngineUnreachableError);
+    expect((error as Error).message).toBe(`cannot reach the Docker engine at tcp://127.0.0.1:${port}: connect ECONNREFUSED 127.0.0.1:${port}`);
   });
 });
