@@ -17,6 +17,7 @@ uptime_s() { cut -d' ' -f1 /proc/uptime; }
 say() { echo "pidwarden-vm [$(uptime_s)] $*" >/dev/console; echo "guest $(uptime_s) s: $*" >>/lane/timings; }
 
 power_off() {
+  [[ -f /run/engine.log ]] && cp /run/engine.log /lane/engine.log
   sync
   if [[ "$LANE_INIT" == systemd ]]; then
     journalctl -b --no-pager -u containerd -u docker -u podman -u podman.socket >/lane/engine.log 2>&1
@@ -35,6 +36,19 @@ wait_engine() { # DOCKER_HOST value, deadline in seconds
     sleep 1
   done
   return 1
+}
+
+# After a failed run, where dockerd and containerd wait: SIGUSR1 makes each write its goroutine
+# stacks (dockerd to <exec-root>/goroutine-stacks-*.log, containerd to its log). Seen once in a
+# loaded run: after a test's cleanup every `docker run` of the lane timed out and dockerd logged
+# nothing more; the stacks are what would say why.
+dump_engine_stacks() {
+  pkill -USR1 -x dockerd
+  pkill -USR1 -x containerd
+  sleep 3
+  mkdir -p /lane/stacks
+  cp /run/docker/goroutine-stacks-*.log /lane/stacks/ 2>/dev/null
+  say "docker: goroutine stacks in stacks/ and engine.log"
 }
 
 run_engine() { # kind, DOCKER_HOST value
@@ -64,6 +78,7 @@ run_engine() { # kind, DOCKER_HOST value
   failed=$(sed -n 's/^ *\([0-9][0-9]*\) fail$/\1/p' "/lane/bun-$kind.out" | tail -n 1)
   echo "${passed:-0} ${failed:-0} $rc $(($(date +%s) - t0))" >"/lane/result-$kind"
   say "$kind: bun test exited $rc (${passed:-0} pass, ${failed:-0} fail)"
+  ((rc == 0)) || [[ "$kind" != docker ]] || dump_engine_stacks
   if [[ "$LANE_CAPTURE" == 1 ]]; then
     PIDWARDEN_TEST_DOCKER_HOST=$host LANE_COMMIT=$LANE_COMMIT bash scripts/vm/capture-cgroup.sh "/lane/capture/$kind" >"/lane/capture-$kind.log" 2>&1 ||
       say "$kind: capture failed"

@@ -82,5 +82,7 @@ mount -t cgroup2 -o nsdelegate cgroup2 /sys/fs/cgroup || halt_guest "cannot moun
 mount -t tmpfs -o mode=755 tmpfs /run
 ip link set lo up 2>/dev/null
 say "cgroup2 controllers: $(cat /sys/fs/cgroup/cgroup.controllers)"
-dockerd -H unix:///run/docker.sock >/lane/engine.log 2>&1 &
+# The engine's log goes to the guest's tmpfs, copied to the share at power-off (lane-run.sh): an
+# engine whose every log line is a write through 9p to the host stalls whenever that share does.
+dockerd -H unix:///run/docker.sock >/run/engine.log 2>&1 &
 bash /lane/lane-run.sh

@@ -5,7 +5,9 @@ import { insightOfObservation, withWarnings } from '../decide/insight.ts';
 import { containerPolicy, describePolicy, globalPolicy } from '../decide/policy.ts';
 import { notActingReason, selectContainers, type ContainerInfo } from '../engine/containers.ts';
 import { engineEnforcesPidsLimits } from '../engine/info.ts';
-import { StateStore } from '../state/state-file.ts';
+import { StateStore, type StateDoc } from '../state/state-file.ts';
+import { markOf, windowStart } from '../observe/cpu-mark.ts';
+import { clockMs, type CpuSample } from '../observe/stats.ts';
 import { cpuSamplesNow, finishObservation, startObservation, type ObserveOptions } from '../observe/container.ts';
 import { sharedZombieScan } from '../observe/host-proc.ts';
 import { readHost } from '../observe/host.ts';
@@ -42,7 +44,10 @@ async function audit(ctx: CommandContext, started: Date, attemptedPromFile: () =
   const s = ctx.settings;
   const infos = (await selectContainers(ctx.engine, { containers: s.containers, labels: s.labels })).filter((i) => !excludedBy(i, s.exclude));
   const zombies = sharedZombieScan(s.procRoot);
-  const cpuFirst = await cpuSamplesNow(ctx.engine, infos, { procRoot: s.procRoot, cgroupRoot: s.cgroupRoot });
+  // Growth samples, the last forks-refused count and the CPU marks: one read before, one write after.
+  const store = new StateStore(s.stateFile, (m) => ctx.io.err(`pidwarden: ${m}\n`));
+  const state = store.snapshot();
+  const cpuFirst = await cpuWindowStarts(ctx, infos, state);
   const observe = (info: ContainerInfo): ObserveOptions => ({
     procRoot: s.procRoot,
     cgroupRoot: s.cgroupRoot,
@@ -63,9 +68,6 @@ async function audit(ctx: CommandContext, started: Date, attemptedPromFile: () =
       mapBounded(started, s.concurrency, (st) => finishObservation(ctx.engine, st, observe(st.info))),
     ),
   ]);
-  // Growth samples and the last forks-refused count: one read before, one write after.
-  const store = new StateStore(s.stateFile, (m) => ctx.io.err(`pidwarden: ${m}\n`));
-  const state = store.snapshot();
   const nowMs = started.getTime();
   const rows: AuditedContainer[] = observations.map((obs) => {
     const policy = containerPolicy(s, obs.info.labels);
@@ -93,7 +95,16 @@ async function audit(ctx: CommandContext, started: Date, attemptedPromFile: () =
     return { obs, assessment, policy: describePolicy(policy), insight };
   });
   store.recordSamples(
-    rows.filter((r) => r.insight).map((r) => ({ id: r.obs.info.id, name: r.obs.info.name, row: r.insight!.sample, forksRefused: r.insight!.limit.forksRefused })),
+    rows.filter((r) => r.insight).map((r) => {
+      const last = r.obs.stats?.cpuLast;
+      return {
+        id: r.obs.info.id,
+        name: r.obs.info.name,
+        row: r.insight!.sample,
+        forksRefused: r.insight!.limit.forksRefused,
+        ...(last ? { cpuMark: markOf(last, r.obs.info.startedAt) } : {}),
+      };
+    }),
   );
 
   const floods = await auditFloods(ctx, infos);
@@ -109,6 +120,23 @@ async function audit(ctx: CommandContext, started: Date, attemptedPromFile: () =
     }
   }
   return rows.some((r) => r.assessment.status === 'critical') ? EXIT.unhealthy : EXIT.ok;
+}
+
+/**
+ * Where each container's CPU window starts: the previous audit's mark where there is a usable one
+ * (cpu-mark.ts), else the counter read now for every other container at once (stats.ts).
+ */
+async function cpuWindowStarts(ctx: CommandContext, infos: ContainerInfo[], state: StateDoc): Promise<Map<string, CpuSample>> {
+  const out = new Map<string, CpuSample>();
+  const nowMs = clockMs();
+  const fresh: ContainerInfo[] = [];
+  for (const info of infos) {
+    const start = ctx.engine.local ? windowStart(state.containers[info.id]?.cpuMark, info.startedAt, nowMs) : null;
+    if (start) out.set(info.id, start);
+    else fresh.push(info);
+  }
+  for (const [id, sample] of await cpuSamplesNow(ctx.engine, fresh, { procRoot: ctx.settings.procRoot, cgroupRoot: ctx.settings.cgroupRoot })) out.set(id, sample);
+  return out;
 }
 
 /**

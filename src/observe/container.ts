@@ -9,7 +9,7 @@ import { readLayout } from './locality.ts';
 import type { ContainerObservation } from './observation.ts';
 import { readPidsCounters } from './pids-limits.ts';
 import { readProcesses, readsHostOnly, type ProbeOptions } from './processes.ts';
-import { readStats, type CpuSample, type StatsReading } from './stats.ts';
+import { clockMs, readStats, type CpuSample, type StatsReading } from './stats.ts';
 
 export interface ObserveOptions {
   procRoot: string;
@@ -32,7 +32,7 @@ export async function cpuSamplesNow(engine: Engine, infos: ContainerInfo[], path
     infos.map(async (info) => {
       if (!info.running || info.initPid <= 0) return;
       const ns = await readCpuUsageNs(info.initPid, info.id, paths).catch(() => null);
-      if (ns !== null) out.set(info.id, { ns, atNs: process.hrtime.bigint() });
+      if (ns !== null) out.set(info.id, { ns, atMs: clockMs() });
     }),
   );
   return out;
@@ -103,6 +103,13 @@ export async function finishObservation(engine: Engine, started: StartedObservat
     : null;
   const pids = pidsOf(started, stats);
   const table = started.hostTable !== undefined ? started.hostTable : await readTable(engine, started, pids, opts);
+  if (stats?.cpuLast && cgroup && table?.source === 'ps') {
+    // ps and cat ran in the container's cgroup after the second reading: the next audit's window
+    // (cpu-mark.ts) starts after them, so that their CPU is not the container's there either.
+    const ns = await readCpuUsageNs(info.initPid, info.id, paths).catch(() => null);
+    if (ns === null) delete stats.cpuLast;
+    else stats.cpuLast = { ns, atMs: clockMs() };
+  }
   if (layout.refusal) problems.push(layout.refusal);
 
   // The limit in force (the smallest pids.max up the tree, and which cgroup holds it) is read with

@@ -12,6 +12,10 @@ export const STATS_CPU_WINDOW_MS = 100;
 
 export interface StatsReading {
   cpuPercent: number | null;
+  /** Over how long cpuPercent was measured, when pidwarden measured it (local engine). */
+  cpuWindowMs?: number;
+  /** The CPU counter's second reading: the next audit's window starts here (state file). */
+  cpuLast?: CpuSample;
   memoryBytes: number | null;
   memoryLimitBytes: number | null;
   /** The engine's pids figures: the fallback when the cgroup fs is not readable (remote engine). */
@@ -30,10 +34,18 @@ async function oneShot(engine: Engine, id: string): Promise<RawStats> {
   )) as unknown as RawStats;
 }
 
-/** A reading of the container's CPU counter and when it was taken (process.hrtime.bigint()). */
+/**
+ * A reading of the container's CPU counter and when it was taken, in ms since the epoch (from this
+ * process's monotonic clock: performance.timeOrigin + performance.now(), µs precision), so that a
+ * reading kept in the state file by an earlier audit can start this audit's window.
+ */
 export interface CpuSample {
   ns: number;
-  atNs: bigint;
+  atMs: number;
+}
+
+export function clockMs(): number {
+  return performance.timeOrigin + performance.now();
 }
 
 /** The container's cgroup files, when the engine is local; each reader gives null when unreadable. */
@@ -45,25 +57,31 @@ export interface LocalCounters {
    * The window's first reading, taken earlier: an audit reads every container's counter at its
    * start, so the 100 ms window has passed by the time most containers' turn comes instead of
    * being waited for once per container in each concurrency slot (30 containers, 8 slots: four
-   * waits of 100 ms; 200 containers: 25).
+   * waits of 100 ms; 200 containers: 25). Or the previous audit's last reading (cpu-mark.ts).
    */
   first?: CpuSample;
 }
 
 export async function readStats(engine: Engine, id: string, local?: LocalCounters): Promise<StatsReading> {
   if (local) {
-    const startNs = local.first?.atNs ?? process.hrtime.bigint();
+    const startMs = local.first?.atMs ?? clockMs();
     const [cpu0, mem] = await Promise.all([local.first ? local.first.ns : local.cpu(), local.memory()]);
     const reading: StatsReading = mem
       ? { cpuPercent: null, memoryBytes: mem.usageBytes, memoryLimitBytes: mem.limitBytes, apiPids: { current: null, max: null } }
       : statsFromRaw(await oneShot(engine, id), null);
     if (cpu0 !== null) {
-      const waitMs = STATS_CPU_WINDOW_MS - Number(process.hrtime.bigint() - startNs) / 1e6;
+      const waitMs = STATS_CPU_WINDOW_MS - (clockMs() - startMs);
       if (waitMs > 0) await Bun.sleep(waitMs);
       const cpu1 = await local.cpu();
-      const elapsedNs = Number(process.hrtime.bigint() - startNs);
-      // 100 % = one CPU busy for the whole window, as `docker stats` shows it.
-      if (cpu1 !== null && elapsedNs > 0) reading.cpuPercent = round2(((cpu1 - cpu0) / elapsedNs) * 100);
+      const atMs = clockMs();
+      const elapsedMs = atMs - startMs;
+      if (cpu1 !== null) reading.cpuLast = { ns: cpu1, atMs };
+      // 100 % = one CPU busy for the whole window, as `docker stats` shows it. A counter that went
+      // back belongs to another run of the container: no figure rather than a wrong one.
+      if (cpu1 !== null && elapsedMs > 0 && cpu1 >= cpu0) {
+        reading.cpuPercent = round2(((cpu1 - cpu0) / (elapsedMs * 1e6)) * 100);
+        reading.cpuWindowMs = Math.round(elapsedMs);
+      }
       return reading;
     }
   }

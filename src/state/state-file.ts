@@ -30,13 +30,21 @@ export const MAX_RESTARTS_KEPT = MAX_RESTART_COUNT;
 /** [ms since the epoch, processes, runaway trees, tasks]; a figure not read is null. */
 export type SampleRow = [number, number | null, number | null, number | null];
 
+/** The container's CPU counter at the end of the last audit: [ms since the epoch, CPU ns, its StartedAt]. */
+export type CpuMark = [number, number, string];
+
 export interface ContainerRecord {
   name: string;
   restarts: number[];
   samples?: SampleRow[];
   /** pids.events `max` at the last sample: "forks refused since the previous sample". */
   forksRefused?: number;
+  /** Where the next audit's CPU window may start (src/observe/cpu-mark.ts). */
+  cpuMark?: CpuMark;
 }
+
+/** A CPU mark older than this is not used (a fresh 100 ms window is measured) and not kept. */
+export const CPU_MARK_MAX_AGE_MS = 15 * 60_000;
 
 /** One sample a minute (a little less, so a cron audit every minute always lands one)... */
 export const SAMPLE_EVERY_MS = 55_000;
@@ -83,11 +91,17 @@ export function parseState(text: string): StateDoc | null {
       if (!Number.isSafeInteger(r.forksRefused) || r.forksRefused < 0) return null;
       rec.forksRefused = r.forksRefused;
     }
+    // A mark is expendable: a malformed one is dropped, never a reason to move the file aside.
+    if (isCpuMark(r.cpuMark)) rec.cpuMark = r.cpuMark;
     out.containers[id] = rec;
   }
   const usage = parseUsageSection((d as { usage?: unknown }).usage);
   if (Object.keys(usage).length > 0) out.usage = usage;
   return out;
+}
+
+function isCpuMark(m: unknown): m is CpuMark {
+  return Array.isArray(m) && m.length === 3 && Number.isSafeInteger(m[0]) && m[0] > 0 && Number.isSafeInteger(m[1]) && m[1] >= 0 && typeof m[2] === 'string';
 }
 
 function isSampleRow(row: unknown): row is SampleRow {
@@ -136,6 +150,7 @@ export function pruneState(doc: StateDoc, nowMs: number): StateDoc {
     out.containers[id] = { name: rec.name, restarts };
     if (samples.length > 0) out.containers[id]!.samples = samples;
     if (rec.forksRefused !== undefined && samples.length > 0) out.containers[id]!.forksRefused = rec.forksRefused;
+    if (rec.cpuMark && nowMs - rec.cpuMark[0] <= CPU_MARK_MAX_AGE_MS) out.containers[id]!.cpuMark = rec.cpuMark;
   }
   const usage = pruneUsageSection(doc.usage ?? {}, nowMs);
   if (Object.keys(usage).length > 0) out.usage = usage;
@@ -242,12 +257,13 @@ export class StateStore {
   }
 
   /** One write for a whole audit or monitor cycle: a sample per container when one is due. */
-  recordSamples(entries: { id: string; name: string; row: SampleRow; forksRefused: number | null }[]): void {
+  recordSamples(entries: { id: string; name: string; row: SampleRow; forksRefused: number | null; cpuMark?: CpuMark }[]): void {
     if (entries.length === 0) return;
     this.withDoc(true, (doc) => {
       for (const e of entries) {
         const rec = doc.containers[e.id] ?? { name: e.name, restarts: [] };
         rec.name = e.name;
+        if (e.cpuMark) rec.cpuMark = e.cpuMark;
         const before = rec.samples?.length ?? 0;
         rec.samples = addSample(rec.samples ?? [], e.row);
         // the refused count moves with the samples: "since the previous sample" means that one

@@ -295,7 +295,16 @@ export async function startWorkload(o: WorkloadOptions): Promise<Workload> {
 export function removeAll(): void {
   if (engine.host) {
     const ids = docker('ps', '-aq', '--filter', `label=${RUN_LABEL}=${RUN_ID}`).stdout.split(/\s+/).filter(Boolean);
-    if (ids.length > 0) docker('rm', '-f', '-v', ...ids);
+    // Containers in another's PID namespace (--pid=container:X) go first, then the rest. Removed
+    // together, X's init can die first: the kernel then kills the joiner's processes under runc's
+    // own kill, runc fails ("exit status 255"), and once, in a loaded cgroup v2 VM lane, every
+    // later `docker run` of Docker 20.10 timed out (its log silent from that removal on).
+    const joiners = ids.length === 0 ? [] : docker('inspect', '-f', '{{.Id}} {{.HostConfig.PidMode}}', ...ids).stdout.split('\n')
+      .filter((l) => / container:/.test(l))
+      .map((l) => l.split(' ')[0]!);
+    if (joiners.length > 0) docker('rm', '-f', '-v', ...joiners);
+    const rest = ids.filter((id) => !joiners.some((j) => j.startsWith(id)));
+    if (rest.length > 0) docker('rm', '-f', '-v', ...rest);
   }
   killHostTrees();
 }

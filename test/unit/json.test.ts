@@ -44,6 +44,7 @@ describe('auditDocument field names (a contract: README, audit --json)', () => {
         'processes',
         'duplicates',
         'cpuPercent',
+        'cpuWindowSeconds',
         'memoryBytes',
         'memoryLimitBytes',
         'labels',

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { readStats, statsFromRaw, STATS_CPU_WINDOW_MS } from '../../src/observe/stats.ts';
+import { clockMs, readStats, statsFromRaw, STATS_CPU_WINDOW_MS } from '../../src/observe/stats.ts';
 import type { Engine } from '../../src/engine/client.ts';
 import { fixtureJson } from './helpers/fixtures.ts';
 
@@ -146,13 +146,36 @@ describe('readStats with a window started earlier (an audit reads every CPU coun
       reads++;
       return 2e9; // 1 s of CPU after the first reading's 1e9
     };
-    const atNs = process.hrtime.bigint() - BigInt(2 * STATS_CPU_WINDOW_MS * 1e6);
-    const r = await readStats(engine, 'c1', { cpu, memory, first: { ns: 1e9, atNs } });
+    const atMs = clockMs() - 2 * STATS_CPU_WINDOW_MS;
+    const r = await readStats(engine, 'c1', { cpu, memory, first: { ns: 1e9, atMs } });
     expect(reads).toBe(1);
     expect(r.memoryBytes).toBe(1000);
     // 1 s of CPU in a window of at least 200 ms: at most 500 %, and more than 0.
     expect(r.cpuPercent!).toBeGreaterThan(0);
     expect(r.cpuPercent!).toBeLessThanOrEqual(500);
+    // the window it covers, and the reading the next audit's window can start from
+    expect(r.cpuWindowMs!).toBeGreaterThanOrEqual(2 * STATS_CPU_WINDOW_MS);
+    expect(r.cpuLast!.ns).toBe(2e9);
+    expect(r.cpuLast!.atMs).toBeGreaterThan(atMs);
+  });
+
+  test('a first reading minutes old (the previous audit\'s): no wait, CPU % over those minutes', async () => {
+    const cpu = async () => 61e9; // 60 s of CPU since the first reading's 1e9
+    const atMs = clockMs() - 120_000;
+    const t0 = performance.now();
+    const r = await readStats(engine, 'c1', { cpu, memory, first: { ns: 1e9, atMs } });
+    expect(performance.now() - t0).toBeLessThan(STATS_CPU_WINDOW_MS); // nothing to wait for
+    expect(r.cpuPercent!).toBeGreaterThan(49); // 60 s of CPU in ~120 s
+    expect(r.cpuPercent!).toBeLessThanOrEqual(50);
+    expect(r.cpuWindowMs!).toBeGreaterThanOrEqual(120_000);
+  });
+
+  test('a counter below the first reading (another run of the container): no figure, not a negative one', async () => {
+    const cpu = async () => 5e8;
+    const r = await readStats(engine, 'c1', { cpu, memory, first: { ns: 1e9, atMs: clockMs() - 60_000 } });
+    expect(r.cpuPercent).toBeNull();
+    expect(r.cpuWindowMs).toBeUndefined();
+    expect(r.cpuLast!.ns).toBe(5e8); // the next window starts from this one
   });
 
   test('without a first reading, both readings are its own', async () => {
