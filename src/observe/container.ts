@@ -103,9 +103,10 @@ export async function finishObservation(engine: Engine, started: StartedObservat
     : null;
   const pids = pidsOf(started, stats);
   const table = started.hostTable !== undefined ? started.hostTable : await readTable(engine, started, pids, opts);
-  if (stats?.cpuLast && cgroup && table?.source === 'ps') {
-    // ps and cat ran in the container's cgroup after the second reading: the next audit's window
-    // (cpu-mark.ts) starts after them, so that their CPU is not the container's there either.
+  if (stats?.cpuLast && cgroup && started.hostTable === undefined && opts.processes) {
+    // ps and cat (or an attempt that failed over to the host's /proc) ran in the container's cgroup
+    // after the second reading: the next audit's window (cpu-mark.ts) starts after them, so that
+    // their CPU is not the container's there either.
     const ns = await readCpuUsageNs(info.initPid, info.id, paths).catch(() => null);
     if (ns === null) delete stats.cpuLast;
     else stats.cpuLast = { ns, atMs: clockMs() };
