@@ -308,8 +308,7 @@ class MonitorLoop {
   /**
    * A probe of this watch hit --timeout: the container is stuck (e.g. at its pids limit). Said
    * once per streak with an `error` line; its next watches read the host's /proc instead of
-   * exec'ing into it (a remote engine: skip it) until its backoff delay is over. Returns whether
-   * a probe timed out.
+   * exec'ing into it (a remote engine: skip it) until its backoff delay is over.
    */
   private noteProbeTimeout(info: ContainerInfo, obs: ContainerObservation, hostOnly: boolean): void {
     if (hostOnly) return;

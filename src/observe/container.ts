@@ -74,15 +74,15 @@ export async function startObservation(engine: Engine, info: ContainerInfo, opts
   }
   const started: StartedObservation = { info, layout, cgroup, problems };
   // No exec will run in the container: nothing of ours lands in its CPU figure, so read it now.
-  if (cgroup && readsHostOnly({ cgroupDir: cgroup.dir, layout, pids: pidsOf(started, null) }, probeOf(opts))) {
-    started.hostTable = await readTable(engine, started, pidsOf(started, null), opts);
-  }
+  const pids = pidsOf(started, null);
+  if (cgroup && readsHostOnly({ cgroupDir: cgroup.dir, layout, pids }, probeOf(opts))) started.hostTable = await readTable(engine, started, pids, opts);
   return started;
 }
 
 export async function finishObservation(engine: Engine, started: StartedObservation, opts: ObserveOptions): Promise<ContainerObservation> {
   const { info, layout, cgroup, problems } = started;
   const paths = { procRoot: opts.procRoot, cgroupRoot: opts.cgroupRoot };
+  const readCpu = () => readCpuUsageNs(info.initPid, info.id, paths);
   // Stats first, then processes: our own ps and cat run inside the container's cgroup and would
   // show up in its CPU % (measured: an idle container read 16 % while being probed).
   const stats = opts.stats && info.running
@@ -91,7 +91,7 @@ export async function finishObservation(engine: Engine, started: StartedObservat
         info.id,
         cgroup
           ? {
-              cpu: () => readCpuUsageNs(info.initPid, info.id, paths),
+              cpu: readCpu,
               memory: () => readMemory(info.initPid, info.id, paths),
               ...(opts.cpuFirst ? { first: opts.cpuFirst } : {}),
             }
@@ -107,7 +107,7 @@ export async function finishObservation(engine: Engine, started: StartedObservat
     // ps and cat (or an attempt that failed over to the host's /proc) ran in the container's cgroup
     // after the second reading: the next audit's window (cpu-mark.ts) starts after them, so that
     // their CPU is not the container's there either.
-    const ns = await readCpuUsageNs(info.initPid, info.id, paths).catch(() => null);
+    const ns = await readCpu().catch(() => null);
     if (ns === null) delete stats.cpuLast;
     else stats.cpuLast = { ns, atMs: clockMs() };
   }

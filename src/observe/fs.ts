@@ -5,8 +5,9 @@
 // mountinfo, cgroup counters) are made by the kernel on the spot without waiting on the process
 // (no mmap lock), and a synchronous read costs far less than a promise-based one (readFile from
 // node:fs/promises goes through a worker thread): stat, status and cmdline of this host's 113
-// processes took 4-5 ms synchronously, 6-14 ms through the promises (measured). readBytes stays asynchronous: it reads cmdline, which takes the process's
-// mmap lock and can wait on a process stuck holding it; a read stuck there must not stop the run.
+// processes took 4-5 ms synchronously, 6-14 ms through the promises (measured). readBytes stays
+// asynchronous: it reads cmdline, which takes the process's mmap lock and can wait on a process
+// stuck holding it; a read stuck there must not stop the run.
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 

@@ -43,7 +43,7 @@ export function auditDocument(time: Date, host: HostFigures, containers: Audited
       duplicates: a.duplicates.map((d) => ({ command: d.command, count: d.count, pids: d.pids })),
       cpuPercent: obs.stats?.cpuPercent ?? null,
       // What cpuPercent covers: 0.1 s measured now, or the time since the previous audit (cpu-mark.ts)
-      cpuWindowSeconds: obs.stats?.cpuWindowMs === undefined ? null : Math.round(obs.stats.cpuWindowMs) / 1000,
+      cpuWindowSeconds: obs.stats?.cpuWindowMs === undefined ? null : obs.stats.cpuWindowMs / 1000,
       memoryBytes: obs.stats?.memoryBytes ?? null,
       memoryLimitBytes: obs.stats?.memoryLimitBytes ?? null,
       labels: obs.info.labels,
