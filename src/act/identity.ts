@@ -185,3 +185,16 @@ export async function hostUnreaped(targets: Target[], procRoot: string): Promise
   );
   return targets.filter((_, i) => states[i]);
 }
+
+/**
+ * The targets that are zombies (same start time) whose parent is one of `parentHostPids`: dead,
+ * and waiting for that parent to reap them. Synchronous: a few small /proc reads a poll.
+ */
+export function hostUnreapedChildren(targets: Target[], parentHostPids: Set<number>, procRoot: string): Target[] {
+  return targets.filter((t) => {
+    if (!isValidPid(t.hostPid) || t.startTicks === undefined) return false;
+    const text = readSync(`${procRoot}/${t.hostPid}/stat`);
+    const stat = text ? parseProcStats(text)[0] : undefined;
+    return stat !== undefined && stat.startTicks === t.startTicks && stat.state === 'Z' && parentHostPids.has(stat.ppid);
+  });
+}

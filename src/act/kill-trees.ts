@@ -1,8 +1,9 @@
 // Signal a set of processes: SIGTERM, wait (polling, no fixed sleep) up to the grace period,
 // SIGKILL what is left, wait again. Every signal is preceded by an identity check (identity.ts).
 // Within each signal, deepest processes first (`node` before its `sh -c`, before `npm exec`), each
-// level awaited before the next: a parent that is still alive reaps its child. Signalled all at
-// once, the `sh`/`node` children outlive their `npm` by microseconds, are re-parented to PID 1,
+// level awaited (dead, and reaped by its parent: CHILD_REAP_WAIT_MS) before the next: a parent
+// that is still alive reaps its child. Signalled all at once, the `sh`/`node` children outlive
+// their `npm` by microseconds, are re-parented to PID 1,
 // and a Node PID 1 (libuv reaps only the children it spawned) leaves them zombies for good, each
 // still one unit of pids.current: measured 0 to 2 zombies per cleanup before this order.
 // Routes. Host (the default wherever the container's processes are visible here: layout.local):
@@ -23,6 +24,7 @@ import {
   hostCheckable,
   hostLiveness,
   hostUnreaped,
+  hostUnreapedChildren,
   isValidPid,
   signalOnHost,
   type HostScope,
@@ -45,6 +47,17 @@ export const AFTER_KILL_WAIT_MS = 3000;
  * briefly: orphans adopted by a PID 1 that never reaps stay zombies forever.
  */
 export const REAP_WAIT_MS = 250;
+/**
+ * A dead child must be reaped by its parent before that parent is signalled: a parent killed
+ * first hands the zombie to PID 1, and a PID 1 that reaps only its own children (Node, the test
+ * app's default) keeps it for good, one unit of pids.current for the container's life. "Dead"
+ * comes early: a multi-threaded `node` leaves cgroup.procs, and its leader shows Z, while its
+ * other threads are still exiting, before its `sh` is even told. Signalled at once, a `sh` lost
+ * that race now and then (test/integration/cleanup.test.ts, a respawning app: "1 or 2 zombies;
+ * both happen"). The parent normally reaps within a millisecond; a parent that does not within
+ * 1 s (stopped, or busy) is signalled anyway.
+ */
+export const CHILD_REAP_WAIT_MS = 1000;
 
 export interface KillEnv {
   engine: Engine;
@@ -63,6 +76,8 @@ export interface KillEnv {
   dryRun: boolean;
   /** A monitor asked to stop: cut the grace wait short (SIGKILL is then not sent). */
   shouldStop?: () => boolean;
+  /** How long a level waits for its dead to be reaped by the next level's processes (default CHILD_REAP_WAIT_MS). */
+  childReapWaitMs?: number;
 }
 
 /** One route at one tree level for one signal: exactly what was signalled, and what was not. */
@@ -114,7 +129,15 @@ export async function killAll(env: KillEnv, targets: Target[], graceMs: number, 
       }
       const lastFailed = done.at(-1)?.failed ?? [];
       for (const t of lastFailed) failed.add(t);
-      if (!env.dryRun) await waitUntilGone(env, done.flatMap((b) => b.targets), deadline - Date.now());
+      if (env.dryRun) continue;
+      const signalledHere = done.flatMap((b) => b.targets);
+      const stillAlive = new Set(await waitUntilGone(env, signalledHere, deadline - Date.now()));
+      // the parents are the next level's targets
+      const parents = alive.filter((t) => (t.depth ?? 0) === level - 1);
+      if (env.cgroupDir !== null && parents.length > 0) {
+        const dead = members.filter((t) => !stillAlive.has(t) && !failed.has(t));
+        await waitReapedByParents(env, dead, parents, env.childReapWaitMs ?? CHILD_REAP_WAIT_MS);
+      }
     }
     // A dry run reports as if every target died on SIGTERM: what a real run sends next depends
     // on what the processes do with the SIGTERM, which a dry run cannot know.
@@ -285,6 +308,18 @@ async function waitReaped(env: KillEnv, targets: Target[], waitMs: number): Prom
   while (left.length > 0 && Date.now() < deadline && !env.shouldStop?.()) {
     await Bun.sleep(Math.min(HOST_POLL_MS, Math.max(1, deadline - Date.now())));
     left = await hostUnreaped(left, env.procRoot);
+  }
+}
+
+/** Polls until no dead target is a zombie child of one of `parents`, at most `waitMs`. */
+async function waitReapedByParents(env: KillEnv, dead: Target[], parents: Target[], waitMs: number): Promise<void> {
+  const parentPids = new Set(parents.map((t) => t.hostPid).filter((h): h is number => h !== undefined));
+  if (dead.length === 0 || parentPids.size === 0) return;
+  const deadline = Date.now() + waitMs;
+  let left = hostUnreapedChildren(dead, parentPids, env.procRoot);
+  while (left.length > 0 && Date.now() < deadline && !env.shouldStop?.()) {
+    await Bun.sleep(Math.min(HOST_POLL_MS, Math.max(1, deadline - Date.now())));
+    left = hostUnreapedChildren(left, parentPids, env.procRoot);
   }
 }
 

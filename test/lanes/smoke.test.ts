@@ -41,6 +41,8 @@ const PROCS = 1 + 3 * TREES;
 const SLOW = 300_000;
 /** A pidwarden run's own deadline: under the test's, so that a run that is killed still reports what it printed. */
 const RUN_LIMIT = 240_000;
+/** How long the kernel may take to show a cleanup's outcome; with RUN_LIMIT under the test's own deadline, so a hang names what it saw. */
+const SETTLE = 120_000;
 
 /** Where each lane's engine puts a container (`0::` line of /proc/<pid>/cgroup; <id> = full ID). */
 const CGROUP_OF: Record<string, (id: string) => string> = {
@@ -165,11 +167,16 @@ describeEngine(`lane ${LANE}, ${KIND}: audit equals the kernel; cleanup keeps th
     const steps = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { event: string; step?: string });
     expect(steps.filter((l) => l.event === 'step').map((l) => l.step)).toEqual(['dedupe']);
 
+    // what the wait names when it runs out: the processes left, and what the cleanup printed
+    const left = (procs: HostProc[]) => procs.map((p) => `${p.pid}:${p.state}:${p.argv.join(' ') || p.comm}`).join(', ');
+    let seen: HostProc[] = [];
     const after = await waitFor(() => {
-      const procs = hostProcsOfContainer(storm);
-      return procs.length === 4 ? procs : null;
-    }, SLOW, 200, 'storm down to the app and one tree');
+      seen = hostProcsOfContainer(storm);
+      return seen.length === 4 ? seen : null;
+    }, SETTLE, 200, 'storm down to the app and one tree').catch((e: Error) => {
+      throw new Error(`${e.message}; left: ${left(seen)}; cleanup printed: ${r.stdout}${r.stderr}`);
+    });
     expect(liveChains(after).map((c) => [c.npm, c.sh!, c.node!].map(identity))).toEqual([[newest.npm, newest.sh!, newest.node!].map(identity)]);
     expect(live(hostProcsOfContainer(twin)).map(identity).sort()).toEqual(twinBefore);
-  }, SLOW);
+  }, RUN_LIMIT + SETTLE + 60_000);
 });
