@@ -360,8 +360,9 @@ describeEngine('cleanup: a respawning app', () => {
   test('driven through dedupe, oldest, all and restart', async () => {
     // The app never reaps (reap=none) and respawns every dead tree. Every killed process stays a
     // zombie, still counted by ps and pids.current: each killed tree leaves its npm and, unless its
-    // sh reaped it first, its node (1 or 2 zombies; both happen). So killing cannot make this
-    // container healthy, and only a restart (which ends the PID namespace) clears it. The numbers,
+    // sh reaped it first, its node (1 or 2 zombies; both happened while src/act/kill-trees.ts did
+    // not yet wait for that reaping, and 2 still can where a sh takes over 1 s). So killing cannot
+    // make this container healthy, and only a restart (which ends the PID namespace) clears it. The numbers,
     // chosen to hold whichever way each race goes:
     //   8 zombies made beforehand (single processes, exactly 1 each) + PID 1 + 6 trees = 27 > 14
     //   dedupe: kills 1 magic tree (1-2 zombies): 1 + 8 + (1..2) + 5 trees = 25..26 > 14
