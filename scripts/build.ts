@@ -18,6 +18,20 @@ const ROOT = resolve(import.meta.dir, '..');
 // (test/integration/audit.test.ts). pidwarden states its own version, so that search finds nothing.
 const YARGS_SHIM = /[\\/]yargs[\\/]lib[\\/]platform-shims[\\/]esm\.mjs$/;
 const NO_FIND_UP = ['  findUp: escalade,', '  findUp: () => undefined,'] as const;
+// The same shim reads process.stdout.columns when it is loaded, and in Bun the first touch of
+// process.stdout builds the stream (node:fs's WriteStream): 12 ms of every start, profiled, for a
+// width that only help text uses (pidwarden writes through fd 1 itself). A getter reads it then.
+const LAZY_COLUMNS = [
+  "    stdColumns: typeof process.stdout.columns !== 'undefined' ? process.stdout.columns : null",
+  "    get stdColumns() { return typeof process.stdout.columns !== 'undefined' ? process.stdout.columns : null; }",
+] as const;
+// string-width (under yargs's help layout) makes an Intl.Segmenter when it is loaded: ICU's word
+// rules, 3 ms of every start, profiled; only help text measures widths. Made on first use instead.
+const STRING_WIDTH = /[\\/]string-width[\\/]index\.js$/;
+const LAZY_SEGMENTER = [
+  'const segmenter = new Intl.Segmenter();',
+  'let madeSegmenter; const segmenter = { segment: (text) => (madeSegmenter ??= new Intl.Segmenter()).segment(text) };',
+] as const;
 const STUBBED = /^(ssh2|@grpc\/grpc-js|@grpc\/proto-loader)$/;
 const STUB = `
 const refuse = () => { throw new Error('not available in pidwarden: no ssh:// engines, no image builds'); };
@@ -64,11 +78,8 @@ export async function compile(entry: string, outfile: string, options: CompileOp
         setup(build) {
           build.onResolve({ filter: STUBBED }, (args) => ({ path: args.path, namespace: 'pidwarden-stub' }));
           build.onLoad({ filter: /.*/, namespace: 'pidwarden-stub' }, () => ({ contents: STUB, loader: 'js' }));
-          build.onLoad({ filter: YARGS_SHIM }, async (args) => {
-            const text = await Bun.file(args.path).text();
-            if (!text.includes(NO_FIND_UP[0])) throw new Error(`${args.path}: "${NO_FIND_UP[0].trim()}" not found; yargs changed, review scripts/build.ts`);
-            return { contents: text.replace(NO_FIND_UP[0], NO_FIND_UP[1]), loader: 'js' };
-          });
+          build.onLoad({ filter: YARGS_SHIM }, async (args) => ({ contents: patched(args.path, await Bun.file(args.path).text(), [NO_FIND_UP, LAZY_COLUMNS]), loader: 'js' }));
+          build.onLoad({ filter: STRING_WIDTH }, async (args) => ({ contents: patched(args.path, await Bun.file(args.path).text(), [LAZY_SEGMENTER]), loader: 'js' }));
         },
       },
     ],
@@ -77,6 +88,16 @@ export async function compile(entry: string, outfile: string, options: CompileOp
     for (const log of result.logs) console.error(log);
     throw new Error(`build of ${entry} failed`);
   }
+}
+
+/** Each [from, to] replaced once; a `from` missing means the package changed: the build stops. */
+function patched(path: string, text: string, edits: ReadonlyArray<readonly [string, string]>): string {
+  let out = text;
+  for (const [from, to] of edits) {
+    if (!out.includes(from)) throw new Error(`${path}: "${from.trim()}" not found; the package changed, review scripts/build.ts`);
+    out = out.replace(from, to);
+  }
+  return out;
 }
 
 if (import.meta.main) {

@@ -46,13 +46,18 @@ export interface ContainerInfo {
 }
 
 export async function selectContainers(engine: Engine, sel: Selection): Promise<ContainerInfo[]> {
-  await negotiateApi(engine);
   if (sel.containers.length > 0) {
+    await negotiateApi(engine);
     const resolved = await Promise.all(sel.containers.map((ref) => resolveReference(engine, ref)));
     return selectedByReference(resolved, sel.labels);
   }
   const filters = JSON.stringify({ status: [...LISTED_STATES], ...(sel.labels.length ? { label: sel.labels } : {}) });
-  const list = await engineCall(engine, () => engineGetJson<Docker.ContainerInfo[]>(engine, `/containers/json?filters=${encodeURIComponent(filters)}`));
+  // The list is the same in every API version: asked beside the version (one round trip less),
+  // unversioned when no version is agreed yet; the inspects after it are versioned.
+  const [, list] = await Promise.all([
+    negotiateApi(engine),
+    engineCall(engine, () => engineGetJson<Docker.ContainerInfo[]>(engine, `/containers/json?filters=${encodeURIComponent(filters)}`)),
+  ]);
   const infos = await Promise.all(list.map((c) => inspectById(engine, c.Id)));
   return infos.filter((i): i is ContainerInfo => i !== null);
 }

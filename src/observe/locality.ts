@@ -34,14 +34,13 @@ export async function readLayout(engine: Engine, info: ContainerInfo, procRoot: 
   });
   if (!engine.local) return remote(`engine at ${engine.address}`);
   if (!info.running || !Number.isSafeInteger(info.initPid) || info.initPid <= 0) return remote('not running');
-  const [statText, statusText, procStat] = await Promise.all([
+  const [statText, statusText, boot] = await Promise.all([
     readText(`${procRoot}/${info.initPid}/stat`),
     readText(`${procRoot}/${info.initPid}/status`),
-    readText(`${procRoot}/stat`),
+    bootTimeOf(procRoot),
   ]);
   const stat = statText === null ? undefined : parseProcStats(statText)[0];
   if (!stat) return remote(`init PID ${info.initPid} not visible here (engine on another machine or VM?)`);
-  const boot = procStat === null ? null : parseBootTime(procStat);
   if (boot === null) return remote(`no boot time in ${procRoot}/stat`);
   if (!startMatches(stat.startTicks, boot, info)) {
     const seen = new Date(startedAtMs(stat.startTicks, boot)).toISOString();
@@ -59,6 +58,21 @@ export async function readLayout(engine: Engine, info: ContainerInfo, procRoot: 
     nsDepth: nspids.length,
     hostSignals: await procRootIsOurs(procRoot),
   };
+}
+
+/** The kernel's boot time (btime of /proc/stat), read once per procRoot: it never changes while the kernel runs. */
+const bootTimes = new Map<string, Promise<number | null>>();
+function bootTimeOf(procRoot: string): Promise<number | null> {
+  let boot = bootTimes.get(procRoot);
+  if (!boot) {
+    boot = readText(`${procRoot}/stat`).then((t) => {
+      const b = t === null ? null : parseBootTime(t);
+      if (b === null) bootTimes.delete(procRoot); // asked again next time
+      return b;
+    });
+    bootTimes.set(procRoot, boot);
+  }
+  return boot;
 }
 
 /**

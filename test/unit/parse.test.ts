@@ -55,6 +55,11 @@ describe('--help and --version', () => {
     expect(text).toContain('Exit codes');
   });
 
+  test('`help` and `help audit` print what `--help` and `audit --help` print', async () => {
+    expect(await printed(['help'])).toBe(await printed(['--help']));
+    expect(await printed(['help', 'audit'])).toBe(await printed(['audit', '--help']));
+  });
+
   test('`audit --help` shows audit\'s options and not the acting ones', async () => {
     const text = await printed(['audit', '--help']);
     for (const flag of ['--max-procs', '--pids-ratio', '--match', '--json', '--prom-file', '--container', '--config']) expect(text).toContain(flag);
