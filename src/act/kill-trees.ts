@@ -3,9 +3,9 @@
 // Within each signal, deepest processes first (`node` before its `sh -c`, before `npm exec`), each
 // level awaited (dead, and reaped by its parent: CHILD_REAP_WAIT_MS) before the next: a parent
 // that is still alive reaps its child. Signalled all at once, the `sh`/`node` children outlive
-// their `npm` by microseconds, are re-parented to PID 1,
-// and a Node PID 1 (libuv reaps only the children it spawned) leaves them zombies for good, each
-// still one unit of pids.current: measured 0 to 2 zombies per cleanup before this order.
+// their `npm` by microseconds, are re-parented to PID 1, and a Node PID 1 (libuv reaps only the
+// children it spawned) leaves them zombies for good, each still one unit of pids.current:
+// measured 0 to 2 zombies per cleanup before this order.
 // Routes. Host (the default wherever the container's processes are visible here: layout.local):
 // each process is checked and signalled from the host, through a pidfd where the kernel has one
 // (identity.ts), so no exec is needed, which is exactly what a container at its pids limit cannot

@@ -26,8 +26,8 @@ export async function parseCli(argvGiven: string[], env: Record<string, string |
     .option('config', { type: 'string', describe: `${GLOBAL_OPTIONS.find((o) => o.flag === 'config')!.describe} (env ${envName('config')})`, global: true })
     .version(VERSION_LINE)
     .help()
-    // The terminal's width only for help: the first touch of process.stdout builds a stream
-    // (12 ms in Bun, profiled) that pidwarden otherwise never uses (it writes through fd 1).
+    // The terminal's width only for help: the first touch of process.stdout builds a stream that
+    // pidwarden otherwise never uses (it writes through fd 1; scripts/build.ts, LAZY_COLUMNS).
     .wrap(Math.min(110, (argv.includes('--help') ? process.stdout.columns : undefined) || 100))
     .epilogue(
       'Every option can also come from the environment as PIDWARDEN_<OPTION> (e.g. PIDWARDEN_MAX_PROCS=20)\n' +
