@@ -103,31 +103,30 @@ const gone = (pid: number) => {
   }
 };
 
-test('a dead child is reaped by its parent before the parent is signalled', async () => {
-  const t = await tree('slow-reaper', 0.3);
+/**
+ * Kills the tree (child at depth 1, parent at depth 0) with killAll's host route and checks what
+ * both cases share: the child signalled first, then the parent, both gone. Returns whether the
+ * parent reaped its child before its SIGTERM took effect (the marker).
+ */
+async function killTree(name: string, pollSeconds: number, childReapWaitMs: number): Promise<boolean> {
+  const t = await tree(name, pollSeconds);
   const batches: SignalBatch[] = [];
-  // a generous bound: the parent reaps within 0.3 s of the death on an idle machine
-  const env = envFor('slow-reaper', [t.parent, t.child], 60_000);
+  const env = envFor(name, [t.parent, t.child], childReapWaitMs);
   const report = await killAll(env, [targetOf(t.child, 1, 'child'), targetOf(t.parent, 0, 'parent')], 10_000, (b) => batches.push(b));
   expect(batches.map((b) => [b.signal, b.level, b.targets.map((x) => x.hostPid)])).toEqual([
     ['SIGTERM', 1, [t.child]],
     ['SIGTERM', 0, [t.parent]],
   ]);
   expect(report).toMatchObject({ survivors: [], notSignalled: [] });
-  expect(existsSync(t.marker)).toBe(true);
   await waitFor(() => gone(t.parent), 10_000, 50, 'the parent gone');
+  return existsSync(t.marker);
+}
+
+test('a dead child is reaped by its parent before the parent is signalled', async () => {
+  // a generous bound: the parent reaps within 0.3 s of the death on an idle machine
+  expect(await killTree('slow-reaper', 0.3, 60_000)).toBe(true);
 }, 120_000);
 
 test('a parent that never reaps is signalled once the wait runs out', async () => {
-  const t = await tree('no-reaper', 0);
-  const batches: SignalBatch[] = [];
-  const env = envFor('no-reaper', [t.parent, t.child], 200);
-  const report = await killAll(env, [targetOf(t.child, 1, 'child'), targetOf(t.parent, 0, 'parent')], 10_000, (b) => batches.push(b));
-  expect(batches.map((b) => [b.signal, b.level, b.targets.map((x) => x.hostPid)])).toEqual([
-    ['SIGTERM', 1, [t.child]],
-    ['SIGTERM', 0, [t.parent]],
-  ]);
-  expect(report).toMatchObject({ survivors: [], notSignalled: [] });
-  expect(existsSync(t.marker)).toBe(false);
-  await waitFor(() => gone(t.parent), 10_000, 50, 'the parent gone');
+  expect(await killTree('no-reaper', 0, 200)).toBe(false);
 }, 120_000);
