@@ -8,7 +8,6 @@ import { readFileSync } from 'node:fs';
 import type { Engine } from '../engine/client.ts';
 import { execInContainer } from '../engine/exec.ts';
 import { listCgroupProcs } from '../observe/cgroup.ts';
-import { readText } from '../observe/fs.ts';
 import { nsPidAtDepth } from '../observe/layout.ts';
 import { parseNsPid, parseProcStats } from '../observe/proc-stat.ts';
 import type { Proc } from '../types.ts';
@@ -172,29 +171,14 @@ export async function execLiveness(engine: Engine, containerId: string, targets:
 
 /**
  * Targets that exited but are still zombies (not yet reaped by their parent), by host /proc: same
- * PID and start time, state Z. Used only to wait for the reaping, never to decide a kill.
+ * PID and start time, state Z; with `parentHostPids`, only those whose parent is one of them.
+ * Used only to wait for the reaping, never to decide a kill. Synchronous: one small read each.
  */
-export async function hostUnreaped(targets: Target[], procRoot: string): Promise<Target[]> {
-  const states = await Promise.all(
-    targets.map(async (t) => {
-      if (!isValidPid(t.hostPid) || t.startTicks === undefined) return false;
-      const text = await readText(`${procRoot}/${t.hostPid}/stat`);
-      const stat = text ? parseProcStats(text)[0] : undefined;
-      return stat !== undefined && stat.startTicks === t.startTicks && stat.state === 'Z';
-    }),
-  );
-  return targets.filter((_, i) => states[i]);
-}
-
-/**
- * The targets that are zombies (same start time) whose parent is one of `parentHostPids`: dead,
- * and waiting for that parent to reap them. Synchronous: a few small /proc reads a poll.
- */
-export function hostUnreapedChildren(targets: Target[], parentHostPids: Set<number>, procRoot: string): Target[] {
+export function hostUnreaped(targets: Target[], procRoot: string, parentHostPids?: ReadonlySet<number>): Target[] {
   return targets.filter((t) => {
     if (!isValidPid(t.hostPid) || t.startTicks === undefined) return false;
     const text = readSync(`${procRoot}/${t.hostPid}/stat`);
     const stat = text ? parseProcStats(text)[0] : undefined;
-    return stat !== undefined && stat.startTicks === t.startTicks && stat.state === 'Z' && parentHostPids.has(stat.ppid);
+    return stat !== undefined && stat.startTicks === t.startTicks && stat.state === 'Z' && (parentHostPids?.has(stat.ppid) ?? true);
   });
 }

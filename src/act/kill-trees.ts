@@ -24,7 +24,6 @@ import {
   hostCheckable,
   hostLiveness,
   hostUnreaped,
-  hostUnreapedChildren,
   isValidPid,
   signalOnHost,
   type HostScope,
@@ -136,7 +135,7 @@ export async function killAll(env: KillEnv, targets: Target[], graceMs: number, 
       const parents = alive.filter((t) => (t.depth ?? 0) === level - 1);
       if (env.cgroupDir !== null && parents.length > 0) {
         const dead = members.filter((t) => !stillAlive.has(t) && !failed.has(t));
-        await waitReapedByParents(env, dead, parents, env.childReapWaitMs ?? CHILD_REAP_WAIT_MS);
+        await waitReaped(env, dead, env.childReapWaitMs ?? CHILD_REAP_WAIT_MS, parents);
       }
     }
     // A dry run reports as if every target died on SIGTERM: what a real run sends next depends
@@ -301,25 +300,18 @@ function goneByKill(live: Target[], text: string): Target[] {
   return live.filter((t) => gone.has(t.pid));
 }
 
-/** Polls the host's /proc until no dead target is an unreaped zombie, at most `waitMs`. */
-async function waitReaped(env: KillEnv, targets: Target[], waitMs: number): Promise<void> {
+/**
+ * Polls the host's /proc until no dead target is an unreaped zombie, at most `waitMs`; with
+ * `parents`, only zombies whose parent is one of those processes count.
+ */
+async function waitReaped(env: KillEnv, targets: Target[], waitMs: number, parents?: Target[]): Promise<void> {
+  const parentPids = parents && new Set(parents.map((t) => t.hostPid).filter((h): h is number => h !== undefined));
+  if (targets.length === 0 || parentPids?.size === 0) return;
   const deadline = Date.now() + waitMs;
-  let left = await hostUnreaped(targets, env.procRoot);
+  let left = hostUnreaped(targets, env.procRoot, parentPids);
   while (left.length > 0 && Date.now() < deadline && !env.shouldStop?.()) {
     await Bun.sleep(Math.min(HOST_POLL_MS, Math.max(1, deadline - Date.now())));
-    left = await hostUnreaped(left, env.procRoot);
-  }
-}
-
-/** Polls until no dead target is a zombie child of one of `parents`, at most `waitMs`. */
-async function waitReapedByParents(env: KillEnv, dead: Target[], parents: Target[], waitMs: number): Promise<void> {
-  const parentPids = new Set(parents.map((t) => t.hostPid).filter((h): h is number => h !== undefined));
-  if (dead.length === 0 || parentPids.size === 0) return;
-  const deadline = Date.now() + waitMs;
-  let left = hostUnreapedChildren(dead, parentPids, env.procRoot);
-  while (left.length > 0 && Date.now() < deadline && !env.shouldStop?.()) {
-    await Bun.sleep(Math.min(HOST_POLL_MS, Math.max(1, deadline - Date.now())));
-    left = hostUnreapedChildren(left, parentPids, env.procRoot);
+    left = hostUnreaped(left, env.procRoot, parentPids);
   }
 }
 

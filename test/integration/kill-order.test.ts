@@ -40,7 +40,7 @@ use POSIX ();
 $| = 1;
 my ($poll, $marker) = @ARGV;
 my $child = fork();
-if ($child == 0) { sleep 1000 while 1; }
+if ($child == 0) { POSIX::pause() while 1; }
 print "$child\\n";
 my $term = POSIX::SigSet->new(POSIX::SIGTERM());
 for (;;) {
