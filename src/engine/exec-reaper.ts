@@ -6,10 +6,9 @@
 //   - started after the exec was created (start time in clock ticks since boot, against
 //     /proc/uptime read before the exec was created), so a PID reused since is not hit.
 import { readFileSync } from 'node:fs';
+import { USER_HZ } from '../observe/boot-time.ts';
 import { parseProcStats } from '../observe/proc-stat.ts';
 
-/** USER_HZ: the unit of /proc/<pid>/stat's starttime on every Linux architecture we run on. */
-const CLOCK_TICKS_PER_S = 100;
 /** /proc/uptime has 2 decimals and the exec's process starts after it was created: 0.1 s covers rounding. */
 const START_SLACK_TICKS = 10;
 
@@ -17,7 +16,7 @@ const START_SLACK_TICKS = 10;
 export function ticksSinceBoot(procRoot: string): number | null {
   try {
     const up = Number(readFileSync(`${procRoot}/uptime`, 'utf8').split(/\s+/)[0]);
-    return Number.isFinite(up) ? Math.floor(up * CLOCK_TICKS_PER_S) : null;
+    return Number.isFinite(up) ? Math.floor(up * USER_HZ) : null;
   } catch {
     return null;
   }

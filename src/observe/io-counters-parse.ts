@@ -45,8 +45,3 @@ export function parseNetDev(text: string): number | null {
   return sum;
 }
 
-/** /proc/stat's "btime <seconds since the epoch>": when the host booted (whole seconds). */
-export function parseBootTime(text: string): number | null {
-  const m = /^btime\s+(\d+)\s*$/m.exec(text);
-  return m ? Number(m[1]) : null;
-}

@@ -1,6 +1,7 @@
 // Where a container's processes are, seen from this host: which cgroup is the container's, which
 // PID namespace level is "in the container", and whether the engine's PIDs mean anything here.
 // Pure: the readers (locality.ts, cgroup.ts, host-proc.ts) feed it the kernel's text.
+import { startedAtMs } from './boot-time.ts';
 
 /** Docker's IDs: 64 lowercase hex digits. */
 const FULL_ID = /^[0-9a-f]{64}$/;
@@ -66,13 +67,6 @@ export function nsPidAtDepth(nspids: number[], depth: number): number | null {
 }
 
 /**
- * USER_HZ, the unit of /proc/<pid>/stat's starttime: 100 on every Linux architecture Docker
- * supports (x86, arm, arm64, ppc64le, s390x: the kernel fixes USER_HZ at 100 for userspace;
- * `getconf CLK_TCK` prints 100 on this host). Bun has no sysconf().
- */
-export const USER_HZ = 100;
-
-/**
  * Slack at each end of the engine's window for its init's fork (see startMatches): boot time in
  * /proc/stat is whole seconds (up to 1 s off) and drifts from the wall clock with NTP slews
  * (seconds over weeks of uptime); 10 s covers both. A PID from another machine or VM (Docker
@@ -80,17 +74,6 @@ export const USER_HZ = 100;
  * coincidence this check cannot exclude (the cgroup check can).
  */
 export const START_TOLERANCE_MS = 10_000;
-
-/** The `btime` line of /proc/stat: boot time in seconds since the epoch; null when absent. */
-export function parseBootTime(procStat: string): number | null {
-  const m = /^btime (\d+)$/m.exec(procStat);
-  return m ? Number(m[1]) : null;
-}
-
-/** When a process started, in ms since the epoch, from its starttime ticks and the boot time. */
-export function startedAtMs(startTicks: number, bootTimeSeconds: number): number {
-  return bootTimeSeconds * 1000 + (startTicks * 1000) / USER_HZ;
-}
 
 /** What the engine says about when its container's init could have been forked. */
 export interface EngineStartWindow {

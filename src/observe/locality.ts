@@ -11,7 +11,8 @@ import type { ContainerInfo } from '../engine/containers.ts';
 import type { Layout } from '../types.ts';
 import type { ContainerCgroup } from './cgroup.ts';
 import { readText } from './fs.ts';
-import { parseBootTime, sharedPidNamespaceWhy, startMatches, startedAtMs } from './layout.ts';
+import { readBootTimeSeconds, startedAtMs } from './boot-time.ts';
+import { sharedPidNamespaceWhy, startMatches } from './layout.ts';
 import { parseNsPid, parseProcStats } from './proc-stat.ts';
 
 export async function readLayout(engine: Engine, info: ContainerInfo, procRoot: string, cgroup: ContainerCgroup | null): Promise<Layout> {
@@ -37,7 +38,7 @@ export async function readLayout(engine: Engine, info: ContainerInfo, procRoot: 
   const [statText, statusText, boot] = await Promise.all([
     readText(`${procRoot}/${info.initPid}/stat`),
     readText(`${procRoot}/${info.initPid}/status`),
-    bootTimeOf(procRoot),
+    readBootTimeSeconds(procRoot),
   ]);
   const stat = statText === null ? undefined : parseProcStats(statText)[0];
   if (!stat) return remote(`init PID ${info.initPid} not visible here (engine on another machine or VM?)`);
@@ -58,21 +59,6 @@ export async function readLayout(engine: Engine, info: ContainerInfo, procRoot: 
     nsDepth: nspids.length,
     hostSignals: await procRootIsOurs(procRoot),
   };
-}
-
-/** The kernel's boot time (btime of /proc/stat), read once per procRoot: it never changes while the kernel runs. */
-const bootTimes = new Map<string, Promise<number | null>>();
-function bootTimeOf(procRoot: string): Promise<number | null> {
-  let boot = bootTimes.get(procRoot);
-  if (!boot) {
-    boot = readText(`${procRoot}/stat`).then((t) => {
-      const b = t === null ? null : parseBootTime(t);
-      if (b === null) bootTimes.delete(procRoot); // asked again next time
-      return b;
-    });
-    bootTimes.set(procRoot, boot);
-  }
-  return boot;
 }
 
 /**

@@ -3,16 +3,11 @@
 // time lets the reap rule tell the owner from a process that got its PID later.
 import { readFile } from 'node:fs/promises';
 import type { OwnerProcess } from '../decide/reap.ts';
-import { readText } from './fs.ts';
-import { parseBootTime } from './io-counters-parse.ts';
+import { readBootTimeSeconds, USER_HZ } from './boot-time.ts';
 import { parseProcStats } from './proc-stat.ts';
 
-/** USER_HZ: the unit of /proc/<pid>/stat's start time; 100 on every Linux architecture Docker runs on. */
-export const CLOCK_TICKS_PER_SECOND = 100;
-
 export async function readBootTimeMs(procRoot: string): Promise<number | null> {
-  const text = await readText(`${procRoot}/stat`);
-  const s = text === null ? null : parseBootTime(text);
+  const s = await readBootTimeSeconds(procRoot);
   return s === null ? null : s * 1000;
 }
 
@@ -31,5 +26,5 @@ export async function readOwnerProcess(pid: number, procRoot: string, bootMs: nu
   }
   const rec = parseProcStats(text)[0];
   if (!rec || rec.pid !== pid) throw new Error(`${procRoot}/${pid}/stat: not a stat record`);
-  return { startMs: bootMs + (rec.startTicks * 1000) / CLOCK_TICKS_PER_SECOND, zombie: rec.state === 'Z' || rec.state === 'X' };
+  return { startMs: bootMs + (rec.startTicks * 1000) / USER_HZ, zombie: rec.state === 'Z' || rec.state === 'X' };
 }

@@ -4,6 +4,7 @@
 import type { Assessment } from '../decide/classify.ts';
 import type { Insight } from '../decide/insight.ts';
 import type { Plan } from '../decide/plan.ts';
+import { USER_HZ } from '../observe/boot-time.ts';
 import { duration } from '../decide/growth.ts';
 import type { Proc } from '../types.ts';
 import { oneLine } from './table.ts';
@@ -21,8 +22,6 @@ export interface ExplainInput {
   problems: string[];
 }
 
-/** USER_HZ: /proc/<pid>/stat's start time is in these ticks on every Linux (sysconf(_SC_CLK_TCK)). */
-export const CLOCK_TICKS_PER_SECOND = 100;
 /** Siblings with one command line: the first SHOWN are listed, the rest folded into one line. */
 const FOLD_OVER = 3;
 const SHOWN = 2;
@@ -45,7 +44,7 @@ export interface ExplainRow {
 
 function ageOf(p: Proc, uptime: number | null): number | null {
   if (uptime === null || p.startTicks === undefined) return null;
-  return Math.max(0, Math.round(uptime - p.startTicks / CLOCK_TICKS_PER_SECOND));
+  return Math.max(0, Math.round(uptime - p.startTicks / USER_HZ));
 }
 
 /** The table as a tree, depth-first, children oldest first, with what each process is. */

@@ -4,7 +4,7 @@ import { describe, expect, test } from 'bun:test';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseBlkioServiceBytes, parseBootTime, parseIoStat, parseNetDev } from '../../src/observe/io-counters-parse.ts';
+import { parseBlkioServiceBytes, parseIoStat, parseNetDev } from '../../src/observe/io-counters-parse.ts';
 import { usageFromStats } from '../../src/observe/io-counters.ts';
 import { judgeIdle, keepSamples, MAX_SAMPLES_PER_WINDOW, type UsageSample } from '../../src/decide/idle.ts';
 import { parseDuration } from '../../src/decide/duration.ts';
@@ -30,10 +30,6 @@ describe('counter parsers', () => {
     expect(parseNetDev(fixture('host-net-dev'))).toBe(1626867498 + 2805714);
     expect(parseNetDev(fixture('network-none-net-dev'))).toBe(0);
     expect(parseNetDev('garbage')).toBeNull();
-  });
-  test('btime', () => {
-    expect(parseBootTime('cpu  1 2 3\nbtime 1796137907\nprocesses 5\n')).toBe(1796137907);
-    expect(parseBootTime('cpu 1\n')).toBeNull();
   });
   test("the engine's stats: CPU, read/write of blkio, rx+tx of every network", () => {
     const s = usageFromStats(
