@@ -12,8 +12,9 @@
 // atomic rename, so two pidwardens never lose each other's records. Alongside, per-container
 // ladder locks ("<dir>/locks/<id>.lock") keep two pidwardens from running a ladder on the same
 // container at the same time. A file that is unreadable or corrupt is moved aside with a warning
-// and started afresh; a state directory that cannot be created leaves pidwarden working from
-// memory, with a warning: neither ever stops a cleanup.
+// and started afresh; a state directory that cannot be created, a lock that cannot be taken or a
+// file that cannot be written (/var full or read-only) leaves pidwarden working from memory for the
+// rest of the run, with a warning: none of them ever stops a cleanup.
 import { MAX_RESTART_COUNT, MAX_RESTART_WINDOW_MS } from '../decide/restart-policy.ts';
 import { mkdirSync, readFileSync, renameSync, writeFileSync, unlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -160,6 +161,8 @@ export function pruneState(doc: StateDoc, nowMs: number): StateDoc {
 export class StateStore {
   /** Set when the file cannot be used: pidwarden then remembers in memory only. */
   private memory: StateDoc | null = null;
+  /** The state directory could not be created: no ladder lock can be taken in it either. */
+  private noDirectory = false;
   private warned = new Set<string>();
 
   constructor(
@@ -180,6 +183,7 @@ export class StateStore {
       return true;
     } catch (e) {
       this.memory = emptyState();
+      this.noDirectory = true;
       this.warnOnce(`state file ${this.path}: cannot create its directory (${(e as NodeJS.ErrnoException).code ?? String(e)}); restart limits hold within this run only`);
       return false;
     }
@@ -214,7 +218,12 @@ export class StateStore {
 
   /** Runs `fn` on the current document under the state lock; writes it back when fn says so. */
   private withDoc<T>(write: boolean, fn: (doc: StateDoc) => T): T {
-    if (!this.ensureDir()) return fn(this.memory!);
+    if (!this.ensureDir()) {
+      const result = fn(this.memory!);
+      // Pruned as the file would be: a monitor left in memory by a full /var runs for weeks.
+      if (write) this.memory = pruneState(this.memory!, Date.now());
+      return result;
+    }
     let release: (() => void) | null;
     try {
       release = lockFile(`${this.path}.lock`, { exclusive: write, wait: true });
@@ -233,10 +242,15 @@ export class StateStore {
     }
   }
 
+  /**
+   * Writes the document; when that fails (EISDIR, ENOSPC, EROFS, EACCES: typically /var full on
+   * the very host in trouble), keeps it in memory for the rest of the run. Dropping it instead lost
+   * every restart attempt, and a monitor restarted the container every cycle: 3/1h never held.
+   */
   private writeDoc(doc: StateDoc): void {
     const tmp = `${this.path}.${process.pid}.tmp`;
+    const pruned = pruneState(doc, Date.now());
     try {
-      const pruned = pruneState(doc, Date.now());
       const text = JSON.stringify(pruned.usage ? { ...pruned, usage: serializeUsageSection(pruned.usage) } : pruned);
       writeFileSync(tmp, text + '\n', { mode: 0o600 });
       renameSync(tmp, this.path);
@@ -246,7 +260,8 @@ export class StateStore {
       } catch {
         // never written
       }
-      this.warnOnce(`state file ${this.path}: cannot write (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+      this.memory = pruned;
+      this.warnOnce(`state file ${this.path}: cannot write (${(e as NodeJS.ErrnoException).code ?? String(e)}); restart limits hold within this run only`);
     }
   }
 
@@ -324,7 +339,7 @@ export class StateStore {
     if (!/^[0-9a-f]{64}$/.test(id)) throw new Error(`not a container ID: ${id}`);
     const dir = join(dirname(this.path), 'locks');
     try {
-      if (this.memory) throw new LockUnavailableError('no state directory');
+      if (this.noDirectory) throw new LockUnavailableError('no state directory');
       mkdirSync(dir, { recursive: true, mode: 0o700 });
       return lockFile(join(dir, `${id}.lock`), { exclusive: true, wait: false });
     } catch (e) {

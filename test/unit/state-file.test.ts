@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from 'bun:test';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decideRestart, parseRestartLimit, type RestartLimit } from '../../src/decide/restart-policy.ts';
@@ -115,6 +115,29 @@ describe('StateStore on a real directory', () => {
     expect(store.restartHistory(ID)).toEqual([NOW, NOW + 1]);
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toContain('restart limits hold within this run only');
+  });
+
+  test('a write that fails (EISDIR here; ENOSPC, EROFS alike): 5 recorded restarts are kept in memory and read back, one warning', () => {
+    const dir = tmp();
+    const path = join(dir, 'state.json');
+    mkdirSync(`${path}.${process.pid}.tmp`);
+    const warnings: string[] = [];
+    const store = new StateStore(path, (m) => warnings.push(m));
+    const now = Date.now();
+    for (let i = 0; i < 5; i++) store.recordRestart(ID, 'x', now + i);
+    expect(store.restartHistory(ID)).toEqual([now, now + 1, now + 2, now + 3, now + 4]);
+    expect(store.snapshot().containers[ID]?.restarts).toHaveLength(5);
+    // the limit holds: a 3/1h limit refuses the sixth attempt
+    expect(decideRestart(store.restartHistory(ID), now + 5, parseRestartLimit('3/1h')!).allowed).toBe(false);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('EISDIR');
+    expect(warnings[0]).toContain('restart limits hold within this run only');
+    expect(existsSync(path)).toBe(false);
+    // the directory is usable: ladder locks still work after the write failed
+    const release = store.tryLockContainer(ID);
+    expect(release).not.toBeNull();
+    expect(new StateStore(path, () => {}).tryLockContainer(ID)).toBeNull();
+    release!();
   });
 
   test('an unreadable file (mode 000, not root) or a directory in its place is moved aside', () => {
