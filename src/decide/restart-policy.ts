@@ -17,11 +17,23 @@ export interface RestartDecision {
   retryAtMs?: number;
 }
 
+/**
+ * A restart counts while it is less than one window old, and also while it is less than one
+ * window in the future: a record in the future was made before the wall clock was stepped back
+ * (NTP, a VM resumed), and ignoring it let 3 restarts made just before a 5-minute step back
+ * count as 0, so the limit was gone. One a window or more ahead comes from a clock that was badly
+ * wrong; counted, it would block restarts until the clock caught up with it (a year, for a record
+ * made by a clock a year fast).
+ */
 export function decideRestart(history: readonly number[], nowMs: number, limit: RestartLimit): RestartDecision {
-  const inWindow = history.filter((t) => t > nowMs - limit.windowMs && t <= nowMs).sort((a, b) => a - b);
+  const inWindow = history.filter((t) => t > nowMs - limit.windowMs && t < nowMs + limit.windowMs).sort((a, b) => a - b);
   if (inWindow.length < limit.count) return { allowed: true, recent: inWindow.length };
   // With a limit of 0 restarts nothing ever leaves the window that would allow one: no retry time.
   const oldest = inWindow[inWindow.length - limit.count];
+  // Retry at oldest + window, when the oldest record that must go leaves the window, in the past or
+  // in the future alike. That is always later than now (every counted record is after now - window),
+  // so a max(…, now + 1) would never change it; and then this function allows the restart, unless a
+  // record that is now a window or more ahead has come into the window by then.
   return { allowed: false, recent: inWindow.length, ...(oldest !== undefined ? { retryAtMs: oldest + limit.windowMs } : {}) };
 }
 

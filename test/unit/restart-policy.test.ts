@@ -70,8 +70,26 @@ describe('decideRestart', () => {
     expect(decideRestart(history, d.retryAtMs!, THREE_PER_HOUR)).toEqual({ allowed: true, recent: 2 });
   });
 
-  test('timestamps in the future (clock stepped back) are not counted', () => {
-    expect(decideRestart([NOW + 5 * M, NOW + 6 * M, NOW + 7 * M], NOW, THREE_PER_HOUR)).toEqual({ allowed: true, recent: 0 });
+  test('clock stepped back 5 minutes: the 3 restarts it put in the future still count (refused), retry one window after the oldest', () => {
+    const history = [NOW + 5 * M, NOW + 6 * M, NOW + 7 * M];
+    const d = decideRestart(history, NOW, THREE_PER_HOUR);
+    expect(d).toEqual({ allowed: false, recent: 3, retryAtMs: NOW + 5 * M + H });
+    expect(decideRestart(history, d.retryAtMs!, THREE_PER_HOUR)).toEqual({ allowed: true, recent: 2 });
+    expect(decideRestart(history, d.retryAtMs! - 1, THREE_PER_HOUR).allowed).toBe(false);
+  });
+
+  test('a restart a whole window or more in the future (a badly wrong clock) is not counted: it cannot block restarts for ever', () => {
+    expect(decideRestart([NOW + H, NOW + 2 * H, NOW + 30 * 24 * H], NOW, THREE_PER_HOUR)).toEqual({ allowed: true, recent: 0 });
+    expect(decideRestart([NOW + H - 1], NOW, { count: 1, windowMs: H })).toEqual({ allowed: false, recent: 1, retryAtMs: NOW + 2 * H - 1 });
+  });
+
+  test('whenever a restart is refused, its retry time is later than now (records past, present and future)', () => {
+    const offsets = [-H + 1, -30 * M, -1, 0, 1, 5 * M, H - 1];
+    for (const a of offsets) for (const b of offsets) for (const c of offsets) {
+      const d = decideRestart([NOW + a, NOW + b, NOW + c], NOW, THREE_PER_HOUR);
+      expect(d.allowed).toBe(false);
+      expect(d.retryAtMs!).toBeGreaterThan(NOW);
+    }
   });
 
   test('a restart at this very millisecond counts', () => {
