@@ -3,7 +3,8 @@
 // (oven-sh/bun#29012); with stdin:false the engine closes the stream when the program exits.
 // Why a timeout: a container at its pids limit can leave an exec hanging in runc; we'd rather
 // fall back to reading /proc from the host than wait. A timed-out exec's process is then killed
-// through the host where the engine is local (exec-reaper.ts).
+// through the host where the engine is local and --proc-root's PIDs are pidwarden's own (not so in
+// a container without `pid: host`); exec-reaper.ts checks that, and the process, at the kill.
 import type Docker from 'dockerode';
 import { PassThrough } from 'node:stream';
 import { engineOf } from './client.ts';
