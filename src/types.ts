@@ -24,6 +24,11 @@ export interface Proc {
   threads?: number;
   /** True when `command` may be cut short (BusyBox no-desktop cuts lines at 79 bytes). */
   truncated?: boolean;
+  /**
+   * The container's init, marked where the observation knows it by its host PID (the engine's
+   * State.Pid). In a shared PID namespace it is not PID 1. Never a runaway, never a victim.
+   */
+  init?: boolean;
 }
 
 export type ProcSource = 'ps' | 'host-proc' | 'none';

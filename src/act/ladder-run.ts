@@ -5,7 +5,8 @@
 import type { Settings } from '../cli/settings.ts';
 import { figuresOf, health } from '../decide/health.ts';
 import type { KillPlan, StepName } from '../decide/ladder.ts';
-import { evidenceOf, nextStep, type LadderProgress, type NextStep } from '../decide/next-step.ts';
+import { evidenceOf } from '../decide/evidence.ts';
+import { nextStep, type LadderProgress, type NextStep } from '../decide/next-step.ts';
 import { subtract } from '../decide/plan.ts';
 import type { ContainerPolicy } from '../decide/policy.ts';
 import { depthsBelow, parentIndex } from '../decide/tree.ts';
@@ -155,6 +156,12 @@ async function climb(envIn: LadderEnv, first: ContainerObservation, policy: Cont
   /** Stopped or removed under us (by an operator): the ladder ends, nothing more is done to it. */
   let gone = goneAtStart;
   let stop: (NextStep & { kind: 'stop' }) | null = null;
+  /**
+   * A restart decided on the ladder's first look, with no step taken since, is decided again on a
+   * second look (earlyoom re-checks before it acts): the zombies it stands on must still be there
+   * (src/decide/evidence.ts), and an observation older than someone else's restart is replaced.
+   */
+  let lookedBeforeRestart = false;
   // Dry run: the would-be victims are subtracted from a simulated view, so the next step is
   // decided as it would be after the real kill, and a dry run shows where the ladder would stop.
   let simulated: { procs: Proc[]; pids: PidsReading } | null = null;
@@ -177,6 +184,16 @@ async function climb(envIn: LadderEnv, first: ContainerObservation, policy: Cont
       restartHistory: env.memory.restartHistory(obs.info.id),
       nowMs: Date.now(),
     });
+    if (next.kind === 'restart' && stepsRun.length === 0 && !lookedBeforeRestart) {
+      lookedBeforeRestart = true;
+      const again = await look(obs);
+      if (!again) {
+        gone = true;
+        break;
+      }
+      obs = again;
+      continue;
+    }
     progress.passed.push(...next.passed);
     if (next.kind === 'stop') {
       stop = next;

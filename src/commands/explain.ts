@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { assess } from '../decide/classify.ts';
 import { insightOfObservation, withWarnings } from '../decide/insight.ts';
-import { evidenceOf } from '../decide/next-step.ts';
+import { evidenceOf } from '../decide/evidence.ts';
 import { planLadder } from '../decide/plan.ts';
 import { containerPolicy } from '../decide/policy.ts';
 import { selectContainers, type ContainerInfo } from '../engine/containers.ts';

@@ -6,24 +6,9 @@
 import type { PidsReading, Proc } from '../types.ts';
 import { figuresOf, health, type Health, type HealthVerdict } from './health.ts';
 import { planKill, stepsToRun, type KillPlan, type StepName } from './ladder.ts';
-import { isZombie } from './match.ts';
+import { hasEvidence, restartGroundNow, type Evidence } from './evidence.ts';
 import type { ContainerPolicy } from './policy.ts';
 import { decideRestart } from './restart-policy.ts';
-import { runawayTrees } from './runaway.ts';
-
-/** What the ladder saw when it started: the only ground a restart may stand on. */
-export interface Evidence {
-  processes: number | null;
-  tasks: number | null;
-  runawayTrees: number;
-  orphans: number;
-  zombies: number;
-  /**
-   * The zombies are what keeps it over a threshold (a PID 1 that never reaps: only a restart
-   * clears them): unhealthy with them, not without them, or more of them than max-procs allows.
-   */
-  zombiesAlone: boolean;
-}
 
 export interface LadderProgress {
   /** Steps taken or passed over (nothing to do), in ladder order. */
@@ -58,31 +43,6 @@ export type NextStep =
       passed: StepName[];
     };
 
-export function evidenceOf(procs: Proc[] | null, pids: PidsReading, policy: ContainerPolicy): Evidence {
-  if (procs === null) {
-    return { processes: null, tasks: pids.current, runawayTrees: 0, orphans: 0, zombies: 0, zombiesAlone: false };
-  }
-  const trees = runawayTrees(procs, policy);
-  const zombies = procs.filter(isZombie).length;
-  const withThem = health(figuresOf(procs.length, pids), policy).verdict === 'unhealthy';
-  const withoutThem = health(
-    { processes: procs.length - zombies, tasks: pids.current === null ? null : pids.current - zombies, pidsMax: pids.max },
-    policy,
-  ).verdict === 'unhealthy';
-  return {
-    processes: procs.length,
-    tasks: pids.current,
-    runawayTrees: trees.length,
-    orphans: trees.filter((t) => t.orphan).length,
-    zombies,
-    zombiesAlone: zombies > 0 && ((withThem && !withoutThem) || zombies > policy.maxProcs),
-  };
-}
-
-export function hasEvidence(e: Evidence): boolean {
-  return e.runawayTrees > 0 || e.zombiesAlone;
-}
-
 export function nextStep(input: NextStepInput): NextStep {
   const { procs, pids, policy } = input;
   const now = health(figuresOf(procs?.length ?? null, pids), policy);
@@ -93,9 +53,13 @@ export function nextStep(input: NextStepInput): NextStep {
   for (const step of stepsToRun(policy.steps, input.emergency)) {
     if (input.progress.passed.includes(step)) continue;
     if (step === 'restart') return restartOrStop(input, now, passed);
-    // Without a process table there is nothing to choose victims from.
-    const plan = procs === null ? null : planKill(step, procs, pids, policy);
-    if (plan && plan.victims.length > 0) return { kind: 'kill', plan, passed };
+    // Without a process table there is nothing to choose victims from, and a kill step not taken
+    // is no step passed: the ladder stops here rather than go on to a restart "after" it.
+    if (procs === null) {
+      return { kind: 'stop', verdict: 'unknown', reason: `${now.reasons.join('; ')}; the process table cannot be read, so step ${step} cannot choose victims; nothing more done`, passed };
+    }
+    const plan = planKill(step, procs, pids, policy);
+    if (plan.victims.length > 0) return { kind: 'kill', plan, passed };
     passed.push(step);
   }
   return { kind: 'stop', verdict: 'unhealthy', reason: `${now.reasons.join('; ')}; no allowed step left (steps ${policy.steps.join(',')})`, passed };
@@ -114,17 +78,21 @@ function restartOrStop(input: NextStepInput, now: Health, passed: StepName[]): N
   // One restart per ladder: a container still unhealthy right after one is not helped by a second.
   if (input.progress.restartAttempted) return stop(`${now.reasons.join('; ')}; still unhealthy after a restart`);
   if (policy.restart === 'never') return stop(`${now.reasons.join('; ')}; restarts are off for this container (restart rule "never")`, 'restart-skipped');
-  if (policy.restart === 'evidence' && !hasEvidence(evidence)) return stop(noEvidenceReason(evidence, now), 'restart-skipped');
+  if (policy.restart === 'evidence') {
+    if (!hasEvidence(evidence)) return stop(noEvidenceReason(evidence, now), 'restart-skipped');
+    const notNow = restartGroundNow(evidence, input.procs, input.pids, policy);
+    if (notNow !== null) return stop(`no evidence that a restart would help: ${notNow} (or label it pidwarden.restart=always)`, 'restart-skipped');
+  }
   const gate = decideRestart(input.restartHistory, input.nowMs, policy.restartLimit);
   if (!gate.allowed) {
     const limit = `${policy.restartLimit.count} per ${Math.round(policy.restartLimit.windowMs / 60_000)} min`;
     return stop(`restart limit reached: ${gate.recent} restart attempts in the window (limit ${limit})`, 'restart-suppressed', gate.retryAtMs);
   }
-  const why = evidence.runawayTrees > 0
-    ? `still unhealthy after the kill steps; ${evidence.runawayTrees} runaway tree${evidence.runawayTrees === 1 ? '' : 's'} when the ladder started`
-    : policy.restart === 'always' && !hasEvidence(evidence)
-      ? 'still unhealthy; restart rule "always"'
-      : `${evidence.zombies} zombies keep it unhealthy and only a restart clears them (PID 1 does not reap)`;
+  const why = !hasEvidence(evidence)
+    ? 'still unhealthy; restart rule "always"'
+    : evidence.runawayTrees > 0
+      ? `still unhealthy after the kill steps; ${evidence.runawayTrees} runaway tree${evidence.runawayTrees === 1 ? '' : 's'} when the ladder started, and what keeps it over is runaway processes or zombies they left`
+      : `${evidence.heldZombies.length} zombies of the main process keep it unhealthy, the same ones at the start and now: it does not reap them, only a restart clears them`;
   return { kind: 'restart', reason: why, recent: gate.recent, passed };
 }
 
@@ -132,7 +100,9 @@ function restartOrStop(input: NextStepInput, now: Health, passed: StepName[]): N
 function noEvidenceReason(e: Evidence, now: Health): string {
   const seen = e.processes === null
     ? `process table unreadable (${now.reasons.join('; ')})`
-    : `${now.reasons.join('; ')}, none runaway (no process matches --match or runs from the npx cache)${e.zombies > 0 ? `, ${e.zombies} zombies are not what puts it over` : ''}`;
+    : e.runawayTrees > 0 || e.heldZombies.length > 0
+      ? `${now.reasons.join('; ')}; its ${e.runawayTrees} runaway tree${e.runawayTrees === 1 ? '' : 's'} and ${e.heldZombies.length} zombies of the main process were not what put it over (without them it would still have been)`
+      : `${now.reasons.join('; ')}, none runaway (no process matches --match or runs from the npx cache)${e.zombies > 0 ? `, ${e.zombies} zombies are not what puts it over` : ''}`;
   const way = now.reasons.some((r) => r.startsWith('pids.current'))
     ? 'raise pidwarden.pids-ratio or its pids limit, or widen --match'
     : 'raise pidwarden.max-procs on this container or widen --match';

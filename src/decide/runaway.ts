@@ -7,6 +7,7 @@
 // that layout). A runaway process inside another runaway's tree belongs to that tree: npm exec ->
 // sh -c -> node(_npx) is ONE tree, not two.
 import type { Proc } from '../types.ts';
+import { mainProcesses } from './main-process.ts';
 import { isZombie, matchesAny } from './match.ts';
 
 /** npm 7+ installs `npx`/`npm exec` packages under ~/.npm/_npx/<hash>/ (libnpmexec). */
@@ -37,25 +38,47 @@ function looksRunaway(p: Proc, rules: RunawayRules): boolean {
   return matchesAny(p.command, rules.match) || (rules.npxOrphans && NPX_CACHE.test(p.command));
 }
 
-/** Live, not PID 1, and matching: the container's own main process is never a runaway. */
+/** Live, not PID 1, and matching (the other main processes are left out by runawayTrees: main-process.ts). */
 export function isRunaway(p: Proc, rules: RunawayRules): boolean {
   return p.pid !== 1 && p.pid > 0 && !isZombie(p) && looksRunaway(p, rules);
 }
 
 /**
+ * Matches --protect; or its command line may be cut short (BusyBox's no-desktop `ps` cuts at 79
+ * bytes, toybox's ARGS at argv[0]'s last '/': src/observe/ps/parse.ts) while any --protect is
+ * set, because the cut-off part could be what the pattern names.
+ */
+export function isProtected(p: Proc, protect: RegExp[]): boolean {
+  return matchesAny(p.command, protect) || (p.truncated === true && protect.length > 0);
+}
+
+/**
  * The roots of the runaway trees, in table order: runaway processes with no runaway ancestor.
- * A protected ancestor holds nothing and is no tree itself (it is never killed, so what runs below
- * it is judged on its own). A PID 1 that is itself a wrapper (a container whose CMD is
- * `npx -y some-mcp`: PID 1 `npm exec some-mcp`, its `node .../_npx/...` server below) vouches for
- * the npx-cache processes below it: they are its own server, not orphans. Processes matching
- * --match below it are still runaway.
+ * The container's main process (main-process.ts: PID 1, a shared namespace's init, an init
+ * shim's CMD) is never one, nor does it hold what runs below it. A protected ancestor holds
+ * nothing and is no tree itself (it is never killed, so what runs below it is judged on its own).
+ * A main process that is itself a wrapper (a container whose CMD is `npx -y some-mcp`: PID 1
+ * `npm exec some-mcp`, its `node .../_npx/...` server below) vouches for the npx-cache processes
+ * below it: they are its own server, not orphans (with BusyBox, `sh -c` execs the server, which
+ * is then the wrapper's own child). Processes matching --match below it are still runaway.
  * Linear: each process's "held" answer is computed once and memoised; cycles (bad data) stop.
  */
 export function runawayTrees(procs: Proc[], rules: RunawayRules): RunawayTree[] {
   const byPid = new Map(procs.map((p) => [p.pid, p]));
-  const pid1 = byPid.get(1);
-  const pid1IsWrapper = pid1 !== undefined && looksRunaway(pid1, rules);
-  const holds = (p: Proc) => isRunaway(p, rules) && !matchesAny(p.command, rules.protect);
+  const main = mainProcesses(procs);
+  const wrappers = new Set([...main].filter((pid) => looksRunaway(byPid.get(pid)!, rules)));
+  /** Below a main process that is a wrapper (not beside it: an orphan re-parented to an init shim is no CMD's server). */
+  const vouched = (p: Proc): boolean => {
+    for (let q = byPid.get(p.ppid), n = 0; q && n < 4096; q = q.ppid !== q.pid ? byPid.get(q.ppid) : undefined, n++) {
+      if (wrappers.has(q.pid)) return true;
+    }
+    return false;
+  };
+  const byNpxOnly = (p: Proc) => !matchesAny(p.command, rules.match);
+  // A wrapper's own server is part of the main process: neither a tree nor holding one (a hub run
+  // as `npx -y hub` spawns its sessions' `npm exec` trees from that server).
+  const runaway = (p: Proc) => isRunaway(p, rules) && !main.has(p.pid) && !(wrappers.size > 0 && byNpxOnly(p) && vouched(p));
+  const holds = (p: Proc) => runaway(p) && !isProtected(p, rules.protect);
   const held = new Map<number, boolean>();
   const underNpm = (p: Proc): boolean => {
     for (let q = byPid.get(p.ppid), n = 0; q && q.pid !== 1 && n < 4096; q = byPid.get(q.ppid), n++) {
@@ -69,7 +92,9 @@ export function runawayTrees(procs: Proc[], rules: RunawayRules): RunawayTree[] 
     let p: Proc = start;
     for (let steps = 0; steps < 4096; steps++) {
       const parent: Proc | undefined = p.ppid > 0 && p.ppid !== p.pid ? byPid.get(p.ppid) : undefined;
-      if (!parent) break;
+      // A protected process keeps what runs below it (ladder.ts leaves it out of any tree above):
+      // nothing above it holds its descendants, which are judged on their own.
+      if (!parent || isProtected(parent, rules.protect)) break;
       const known = held.get(parent.pid);
       if (known !== undefined) {
         answer = known || holds(parent);
@@ -90,10 +115,8 @@ export function runawayTrees(procs: Proc[], rules: RunawayRules): RunawayTree[] 
   const trees: RunawayTree[] = [];
   for (const p of procs) {
     // A protected process is kept on purpose: never a runaway tree of its own.
-    if (!isRunaway(p, rules) || matchesAny(p.command, rules.protect) || isHeld(p)) continue;
-    const byNpxOnly = !matchesAny(p.command, rules.match);
-    if (byNpxOnly && pid1IsWrapper) continue;
-    trees.push({ root: p, orphan: byNpxOnly && !underNpm(p) });
+    if (!runaway(p) || isProtected(p, rules.protect) || isHeld(p)) continue;
+    trees.push({ root: p, orphan: byNpxOnly(p) && !underNpm(p) });
   }
   return trees;
 }

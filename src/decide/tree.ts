@@ -2,6 +2,14 @@
 // `npm exec` leaves its `sh -c` and `node` children re-parented to PID 1, still counted.
 import type { Proc } from '../types.ts';
 
+/** Older first: start time when known; PIDs grow with time otherwise (until they wrap). */
+export function olderFirst(a: Proc, b: Proc): number {
+  if (a.startTicks !== undefined && b.startTicks !== undefined && a.startTicks !== b.startTicks) {
+    return a.startTicks - b.startTicks;
+  }
+  return a.pid - b.pid;
+}
+
 export function childrenIndex(procs: Proc[]): Map<number, Proc[]> {
   const index = new Map<number, Proc[]>();
   for (const p of procs) {
@@ -12,8 +20,12 @@ export function childrenIndex(procs: Proc[]): Map<number, Proc[]> {
   return index;
 }
 
-/** The root and every descendant, root first (breadth-first). Cycles (bad data) are ignored. */
-export function subtree(root: Proc, children: Map<number, Proc[]>): Proc[] {
+/**
+ * The root and every descendant, root first (breadth-first). Cycles (bad data) are ignored. A
+ * process for which `keepOut` holds is left out with everything below it (a protected process
+ * keeps its own workers).
+ */
+export function subtree(root: Proc, children: Map<number, Proc[]>, keepOut?: (p: Proc) => boolean): Proc[] {
   const out: Proc[] = [];
   const seen = new Set<number>();
   const queue = [root];
@@ -23,6 +35,7 @@ export function subtree(root: Proc, children: Map<number, Proc[]>): Proc[] {
     const p = queue[head]!;
     if (seen.has(p.pid)) continue;
     seen.add(p.pid);
+    if (p !== root && keepOut?.(p)) continue;
     out.push(p);
     // PID 0 is "outside the namespace" (docker exec sessions): never anybody's child here.
     if (p.pid !== 0) queue.push(...(children.get(p.pid) ?? []));

@@ -137,8 +137,12 @@ function probeOf(opts: ObserveOptions): ProbeOptions {
 async function readTable(engine: Engine, { info, layout, cgroup, problems }: StartedObservation, pids: PidsReading, opts: ObserveOptions): Promise<ProcessTable | null> {
   if (!opts.processes || !info.running || layout.refusal) return null;
   const host = cgroup ? { cgroupDir: cgroup.dir, layout, pids } : null;
-  return readProcesses(engine, info.id, info.initPid, host, probeOf(opts)).catch((e: unknown) => {
+  const table = await readProcesses(engine, info.id, info.initPid, host, probeOf(opts)).catch((e: unknown) => {
     problems.push(`processes: ${e instanceof Error ? e.message : String(e)}`);
     return null;
   });
+  // The container's main process, by the engine's State.Pid: never a victim (src/decide/main-process.ts).
+  // Only through a host PID the layout vouches for; without one, PID 1 of a private namespace is it.
+  if (table && layout.local) for (const p of table.procs) if (p.hostPid === info.initPid) p.init = true;
+  return table;
 }

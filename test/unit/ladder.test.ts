@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'bun:test';
-import { killable, olderFirst, planKill, STEPS, stepsToRun, type KillPlan, type LadderOptions } from '../../src/decide/ladder.ts';
+import { killable, planKill, STEPS, stepsToRun, type KillPlan, type LadderOptions } from '../../src/decide/ladder.ts';
+import { olderFirst } from '../../src/decide/tree.ts';
 import { figuresOf, health } from '../../src/decide/health.ts';
 import type { PidsReading, Proc } from '../../src/types.ts';
 import { MAGIC, descendantsOf, magicTree, metamcpProcs, pidsOf, proc, sortedPids, totalTasks } from './helpers/procs.ts';
@@ -13,6 +14,7 @@ function opts(over: Partial<LadderOptions> = {}): LadderOptions {
 const isHealthy = (processes: number | null, p: PidsReading, t: { maxProcs: number; pidsRatio: number }) =>
   health(figuresOf(processes, p), t).verdict !== 'unhealthy';
 
+const NO_MAIN: ReadonlySet<number> = new Set();
 const NO_PIDS: PidsReading = { current: null, max: null, source: 'none' };
 
 const roots = (plan: KillPlan) => pidsOf(plan.victims.map((v) => v.root));
@@ -33,22 +35,22 @@ function after(procs: Proc[], plan: KillPlan): Proc[] {
 describe('killable', () => {
   const protect = [/dist\/index\.js/u, /^node \/app\/scripts\//u];
   test('never PID 1, not even when it matches nothing protected', () => {
-    expect(killable(proc(1, 0, 'npm exec @21st-dev/magic@latest'), [])).toBe(false);
+    expect(killable(proc(1, 0, 'npm exec @21st-dev/magic@latest'), [], NO_MAIN)).toBe(false);
   });
   test('never PID 0 or a negative PID (bad data)', () => {
-    expect(killable(proc(0, 0, 'npm exec x'), [])).toBe(false);
-    expect(killable(proc(-5, 1, 'npm exec x'), [])).toBe(false);
+    expect(killable(proc(0, 0, 'npm exec x'), [], NO_MAIN)).toBe(false);
+    expect(killable(proc(-5, 1, 'npm exec x'), [], NO_MAIN)).toBe(false);
   });
   test('never a zombie (already dead: signals do nothing)', () => {
-    expect(killable(proc(119, 1, '[sh]', { state: 'Z' }), [])).toBe(false);
+    expect(killable(proc(119, 1, '[sh]', { state: 'Z' }), [], NO_MAIN)).toBe(false);
   });
   test('never a protected process', () => {
-    expect(killable(proc(92, 1, 'node /app/scripts/wörker.js --label café'), protect)).toBe(false);
+    expect(killable(proc(92, 1, 'node /app/scripts/wörker.js --label café'), protect, NO_MAIN)).toBe(false);
   });
   test('stopped (T) and sleeping processes are killable', () => {
-    expect(killable(proc(103, 1, 'node /app/dist/cron/cleanup.js', { state: 'T' }), protect)).toBe(true);
-    expect(killable(proc(16, 1, MAGIC.npm), protect)).toBe(true);
-    expect(killable(proc(16, 1, MAGIC.npm, { state: undefined }), protect)).toBe(true); // state unknown
+    expect(killable(proc(103, 1, 'node /app/dist/cron/cleanup.js', { state: 'T' }), protect, NO_MAIN)).toBe(true);
+    expect(killable(proc(16, 1, MAGIC.npm), protect, NO_MAIN)).toBe(true);
+    expect(killable(proc(16, 1, MAGIC.npm, { state: undefined }), protect, NO_MAIN)).toBe(true); // state unknown
   });
 });
 
@@ -284,9 +286,15 @@ describe('planKill all', () => {
     expect(pidsOf(planKill('all', procs, NO_PIDS, opts()).victims[0]!.tree)).toEqual([10, 12]);
   });
 
-  test('a protected grandchild is left out but its own children still go (the tree is walked through it)', () => {
-    const procs = [proc(1, 0, 'init'), proc(10, 1, MAGIC.npm), proc(11, 10, 'keeper'), proc(12, 11, 'grandchild')];
-    expect(pidsOf(planKill('all', procs, NO_PIDS, opts({ protect: [/^keeper$/u] })).victims[0]!.tree)).toEqual([10, 12]);
+  test('a protected grandchild is left out with its own workers (--protect ^postgres keeps postgres whole)', () => {
+    const procs = [proc(1, 0, 'init'), proc(10, 1, MAGIC.npm), proc(11, 10, 'postgres -D /data'), proc(12, 11, 'postgres: checkpointer'), proc(13, 11, 'postgres: walwriter')];
+    expect(pidsOf(planKill('all', procs, NO_PIDS, opts({ protect: [/^postgres -D/u] })).victims[0]!.tree)).toEqual([10]);
+  });
+
+  test('below a protected process, a matching process is judged on its own: a tree of its own', () => {
+    const procs = [proc(1, 0, 'init'), proc(10, 1, MAGIC.npm), proc(11, 10, 'keeper'), proc(12, 11, 'helper'), proc(14, 11, MAGIC.npm), proc(15, 14, 'sh -c magic')];
+    const plan = planKill('all', procs, NO_PIDS, opts({ protect: [/^keeper$/u] }));
+    expect(plan.victims.map((v) => pidsOf(v.tree))).toEqual([[10], [14, 15]]);
   });
 
   test('nothing matches: no victims', () => {

@@ -2,7 +2,8 @@
 // pure policy). Tables come from the real MetaMCP capture (helpers/procs.ts) or small shapes of it.
 import { describe, expect, test } from 'bun:test';
 import { resolveSettings } from '../../src/cli/settings.ts';
-import { evidenceOf, hasEvidence, nextStep, type NextStep, type NextStepInput } from '../../src/decide/next-step.ts';
+import { evidenceOf, hasEvidence } from '../../src/decide/evidence.ts';
+import { nextStep, type NextStep, type NextStepInput } from '../../src/decide/next-step.ts';
 import { globalPolicy, type ContainerPolicy } from '../../src/decide/policy.ts';
 import type { PidsReading, Proc } from '../../src/types.ts';
 import { MAGIC, magicTree, metamcpProcs, proc, totalTasks } from './helpers/procs.ts';
@@ -56,7 +57,9 @@ describe('nextStep: one row per situation', () => {
     ['storm, 3 restarts but the oldest left the window: restart', () => input(storm(), { progress: { passed: ['dedupe', 'oldest', 'all'], restartAttempted: false }, restartHistory: [NOW - HOUR - 1, NOW - 20 * 60_000, NOW - 60_000] }), 'restart'],
     ['still unhealthy after this run restarted it once: stop', () => input(storm(), { progress: { passed: ['dedupe', 'oldest', 'all', 'restart'], restartAttempted: true } }), 'stop:unhealthy'],
     ['zombies alone put it over (PID 1 never reaps): restart with evidence', () => input(zombieFarm()), 'restart'],
-    ['no process table, only pids pressure: restart skipped (no evidence)', () => input(null, { pids: { current: 95, max: 100, source: 'api' } }), 'stop:unhealthy:restart-skipped'],
+    ['no process table, only pids pressure: stop, unknown (a kill step cannot choose victims; not passed on to a restart)', () => input(null, { pids: { current: 95, max: 100, source: 'api' } }), 'stop:unknown'],
+    ['dedupe done, then the table cannot be read: stop, unknown, never a restart "after" oldest and all', () => input(null, { pids: { current: 90, max: 100, source: 'api' }, evidence: evidenceOf(storm(), { current: 95, max: 100, source: 'api' }, policy()), progress: { passed: ['dedupe'], restartAttempted: false } }), 'stop:unknown'],
+    ['--steps restart alone, table unreadable: restart skipped', () => input(null, { pids: { current: 95, max: 100, source: 'api' }, policy: policy({ steps: ['restart'] }) }), 'stop:unhealthy:restart-skipped'],
     ['the whole MetaMCP capture, 33 processes: dedupe', () => input(metamcpProcs()), 'kill:dedupe'],
   ];
   for (const [name, make, expected] of rows) test(name, () => expect(kind(nextStep(make()))).toBe(expected));
@@ -97,7 +100,7 @@ describe('what a decision carries', () => {
 
 describe('evidence', () => {
   test('a storm: runaway trees', () => {
-    expect(evidenceOf(storm(), pidsOf(storm()), policy())).toMatchObject({ runawayTrees: 6, orphans: 0, zombies: 0, zombiesAlone: false });
+    expect(evidenceOf(storm(), pidsOf(storm()), policy())).toMatchObject({ runawayTrees: 6, orphans: 0, zombies: 0, heldZombies: [], explained: true });
   });
   test('orphans count as runaway trees', () => {
     const e = evidenceOf(orphans(), pidsOf(orphans()), policy());
@@ -105,14 +108,107 @@ describe('evidence', () => {
   });
   test('zombies alone: unhealthy with them, healthy without', () => {
     const e = evidenceOf(zombieFarm(), pidsOf(zombieFarm()), policy());
-    expect([e.zombies, e.zombiesAlone, hasEvidence(e)]).toEqual([20, true, true]);
+    expect([e.zombies, e.heldZombies.length, e.explained, hasEvidence(e)]).toEqual([20, 20, true, true]);
   });
   test('a few zombies in a container busy for other reasons are no evidence', () => {
     const procs = [...busyPlain(), proc(200, 1, '[sh]', { state: 'Z' })];
     const e = evidenceOf(procs, pidsOf(procs), policy());
-    expect([e.zombiesAlone, hasEvidence(e)]).toEqual([false, false]);
+    expect([e.heldZombies.length, e.explained, hasEvidence(e)]).toEqual([1, false, false]);
   });
   test('no table, no evidence', () => {
     expect(hasEvidence(evidenceOf(null, { current: 99, max: 100, source: 'api' }, policy()))).toBe(false);
   });
 });
+
+// What real hosts run beside the runaway container: a restart needs what it clears to be why the
+// container is over (src/decide/evidence.ts), and the container's main process is never a victim.
+describe('restart only with evidence, on busy containers', () => {
+  const afterKillSteps = { passed: ['dedupe', 'oldest', 'all'] as NextStepInput['progress']['passed'], restartAttempted: false };
+  /** postgres as PID 1 with 128 workers, and one npx-run helper: 130 processes over max-procs 120. */
+  const postgres = (withHelper: boolean) => [
+    proc(1, 0, 'postgres -D /var/lib/postgresql/data', { startTicks: 100 }),
+    ...Array.from({ length: 128 }, (_, i) => proc(10 + i, 1, 'postgres: client backend', { startTicks: 200 + i })),
+    ...(withHelper ? [proc(500, 1, MAGIC.node, { startTicks: 900 })] : []),
+  ];
+
+  test('postgres with one npx helper: oldest kills the helper, then no restart (the 129 workers are why it is over)', () => {
+    const pol = policy({ maxProcs: 120 });
+    const start = postgres(true);
+    expect(kind(nextStep(input(start, { policy: pol })))).toBe('kill:oldest');
+    const evidence = evidenceOf(start, pidsOf(start), pol);
+    expect([evidence.runawayTrees, evidence.explained, hasEvidence(evidence)]).toEqual([1, false, false]);
+    const n = nextStep(input(postgres(false), { policy: pol, evidence, progress: afterKillSteps }));
+    expect(kind(n)).toBe('stop:unhealthy:restart-skipped');
+    expect(n.kind === 'stop' && n.reason).toContain('were not what put it over');
+  });
+
+  test('nginx: a worker\'s child that just exited (a zombie its worker reaps) is no ground for a restart', () => {
+    const procs = [
+      proc(1, 0, 'nginx: master process nginx -g daemon off;'),
+      ...Array.from({ length: 18 }, (_, i) => proc(20 + i, 1, 'nginx: worker process')),
+      proc(90, 20, '[sh]', { state: 'Z' }),
+    ];
+    const e = evidenceOf(procs, pidsOf(procs), policy({ maxProcs: 19 }));
+    expect([e.zombies, e.heldZombies.length, hasEvidence(e)]).toEqual([1, 0, false]);
+    expect(kind(nextStep(input(procs, { policy: policy({ maxProcs: 19 }) })))).toBe('stop:unhealthy:restart-skipped');
+  });
+
+  test('zombies of the main process: a restart only when the same ones are there at the start and now', () => {
+    const farm = zombieFarm().map((p) => ({ ...p, startTicks: 1000 + p.pid }));
+    const evidence = evidenceOf(farm, pidsOf(farm), policy());
+    expect(kind(nextStep(input(farm, { evidence })))).toBe('restart');
+    // reaped meanwhile, and others (newer) in their place: not the same zombies
+    const other = farm.map((p) => (p.state === 'Z' ? { ...p, pid: p.pid + 1000, startTicks: (p.startTicks ?? 0) + 500 } : p));
+    const n = nextStep(input(other, { evidence }));
+    expect(kind(n)).toBe('stop:unhealthy:restart-skipped');
+  });
+
+  test('a storm that comes back after the kill steps: restart (runaway trees now, and they are why it is over)', () => {
+    expect(kind(nextStep(input(storm(), { progress: afterKillSteps })))).toBe('restart');
+  });
+
+  test('after the kill steps only the app is left, still over max-procs by its own workers: no restart', () => {
+    const evidence = evidenceOf(storm(), pidsOf(storm()), policy());
+    const now = busyPlain();
+    expect(kind(nextStep(input(now, { evidence, progress: afterKillSteps })))).toBe('stop:unhealthy:restart-skipped');
+  });
+});
+
+describe('the container\'s main process is never a victim', () => {
+  /** A shared namespace (pid=container:X, a pod): the container's init is PID 7, its CMD `npx -y @acme/mcp-hub`. */
+  const sidecar = () => [
+    proc(7, 0, 'npm exec @acme/mcp-hub', { init: true, startTicks: 100 }),
+    proc(8, 7, 'sh -c mcp-hub', { startTicks: 110 }),
+    proc(9, 8, 'node /root/.npm/_npx/1111/node_modules/.bin/mcp-hub', { startTicks: 120 }),
+    ...Array.from({ length: 6 }, (_, i) => magicTree(20 + 3 * i, 1000 + 10 * i).map((p) => (p.ppid === 1 ? { ...p, ppid: 9 } : p))).flat(),
+  ];
+
+  test('shared namespace: the marked init is no runaway root; the trees it spawned are', () => {
+    const procs = sidecar();
+    for (const step of ['dedupe', 'oldest', 'all'] as const) {
+      const n = nextStep(input(procs, { policy: policy({ maxProcs: 5 }), progress: { passed: ['dedupe', 'oldest', 'all'].slice(0, ['dedupe', 'oldest', 'all'].indexOf(step)) as NextStepInput['progress']['passed'], restartAttempted: false } }));
+      if (n.kind !== 'kill') throw new Error(`expected a kill at ${step}, got ${kind(n)}`);
+      const victims = n.plan.victims.flatMap((v) => v.tree.map((p) => p.pid));
+      expect(victims).not.toContain(7);
+      expect(victims).not.toContain(8);
+      expect(victims).not.toContain(9);
+    }
+  });
+
+  test('docker run --init: PID 1 docker-init, its first child the CMD; an orphan re-parented to the shim later is still a runaway', () => {
+    const procs = [
+      proc(1, 0, '/sbin/docker-init -- npx -y @acme/mcp-hub', { startTicks: 100 }),
+      proc(7, 1, 'npm exec @acme/mcp-hub', { startTicks: 101 }),
+      proc(8, 7, 'node /root/.npm/_npx/1111/node_modules/.bin/mcp-hub', { startTicks: 150 }),
+      proc(30, 1, MAGIC.node, { startTicks: 5000 }),
+      proc(31, 1, MAGIC.node, { startTicks: 6000 }),
+    ];
+    const n = nextStep(input(procs, { policy: policy({ maxProcs: 4 }) }));
+    if (n.kind !== 'kill') throw new Error(`expected a kill, got ${kind(n)}`);
+    expect(n.plan.victims.map((v) => v.root.pid)).toEqual([30]);
+    const all = nextStep(input(procs, { policy: policy({ maxProcs: 2 }), progress: { passed: ['dedupe', 'oldest'], restartAttempted: false } }));
+    if (all.kind !== 'kill') throw new Error(`expected a kill, got ${kind(all)}`);
+    expect(all.plan.victims.map((v) => v.root.pid).sort()).toEqual([30, 31]);
+  });
+});
+

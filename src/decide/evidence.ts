@@ -1,0 +1,89 @@
+// Pure: the ground a restart stands on. A restart clears what a fresh start of the image does not
+// have: runaway trees, and zombies the container's main process never reaps. So it is justified
+// only when those are why the container is over a threshold: without them, a threshold it crosses
+// would not be crossed. A postgres with 130 workers and one npx helper over max-procs 120 is busy,
+// not leaking: a restart would bring the 130 back. An nginx worker's child that exited a moment
+// ago is a zombie its parent reaps, not the main process's.
+import type { PidsReading, Proc } from '../types.ts';
+import { figuresOf, health, pidsPressure } from './health.ts';
+import { planKill } from './ladder.ts';
+import { mainProcesses } from './main-process.ts';
+import { isZombie } from './match.ts';
+import type { ContainerPolicy } from './policy.ts';
+import { runawayTrees } from './runaway.ts';
+
+/** What the ladder saw when it started: the only ground a restart may stand on. */
+export interface Evidence {
+  processes: number | null;
+  tasks: number | null;
+  runawayTrees: number;
+  orphans: number;
+  zombies: number;
+  /** Zombies whose parent is the container's main process, as "pid@startTicks" (their identity). */
+  heldZombies: string[];
+  /** Without the runaway trees' processes and the held zombies a threshold crossed would not be. */
+  explained: boolean;
+}
+
+export function evidenceOf(procs: Proc[] | null, pids: PidsReading, policy: ContainerPolicy): Evidence {
+  if (procs === null) {
+    return { processes: null, tasks: pids.current, runawayTrees: 0, orphans: 0, zombies: 0, heldZombies: [], explained: false };
+  }
+  const trees = runawayTrees(procs, policy);
+  const held = heldZombies(procs);
+  return {
+    processes: procs.length,
+    tasks: pids.current,
+    runawayTrees: trees.length,
+    orphans: trees.filter((t) => t.orphan).length,
+    zombies: procs.filter(isZombie).length,
+    heldZombies: held.map(identity),
+    explained: relieves(procs, pids, policy, [...runawayMembers(procs, pids, policy), ...held]),
+  };
+}
+
+export function hasEvidence(e: Evidence): boolean {
+  return e.explained && (e.runawayTrees > 0 || e.heldZombies.length > 0);
+}
+
+/**
+ * After the kill steps: is what keeps the container over still what a restart clears? null when
+ * it is, else why not. Runaway trees now are trees that came back (or survived SIGKILL). Held
+ * zombies count when the ladder started from runaway trees (the main process inherited them from
+ * the trees just killed); a restart on zombies alone needs the same zombies at the start and now,
+ * two looks apart (src/act/ladder-run.ts looks again before such a restart): a zombie its parent
+ * is about to reap is gone by then.
+ */
+export function restartGroundNow(start: Evidence, procs: Proc[] | null, pids: PidsReading, policy: ContainerPolicy): string | null {
+  if (procs === null) return 'the process table cannot be read now, so nothing shows that a restart would help';
+  const fromStart = new Set(start.heldZombies);
+  const held = heldZombies(procs).filter((z) => start.runawayTrees > 0 || fromStart.has(identity(z)));
+  const members = runawayMembers(procs, pids, policy);
+  if (relieves(procs, pids, policy, [...members, ...held])) return null;
+  const now = health(figuresOf(procs.length, pids), policy);
+  return `${now.reasons.join('; ')}: without its ${members.length} runaway processes and ${held.length} zombies held by the main process it would still be over, so a restart would not help`;
+}
+
+function heldZombies(procs: Proc[]): Proc[] {
+  const main = mainProcesses(procs);
+  return procs.filter((p) => isZombie(p) && main.has(p.ppid));
+}
+
+function identity(p: Proc): string {
+  return `${p.pid}@${p.startTicks ?? '?'}`;
+}
+
+/** Every process of every runaway tree the ladder could kill (its last kill step's victims). */
+function runawayMembers(procs: Proc[], pids: PidsReading, policy: ContainerPolicy): Proc[] {
+  return planKill('all', procs, pids, policy).victims.flatMap((v) => v.tree);
+}
+
+/** Some threshold the container crosses now would not be crossed without `removed` (each takes its threads). */
+function relieves(procs: Proc[], pids: PidsReading, policy: ContainerPolicy, removed: Proc[]): boolean {
+  if (removed.length === 0) return false;
+  const processes = procs.length - removed.length;
+  const tasks = pids.current === null ? null : pids.current - removed.reduce((n, p) => n + (p.threads ?? 1), 0);
+  const overProcs = procs.length > policy.maxProcs;
+  const overPids = pidsPressure(pids.current, pids.max, policy.pidsRatio);
+  return (overProcs && processes <= policy.maxProcs) || (overPids && !pidsPressure(tasks, pids.max, policy.pidsRatio));
+}
