@@ -125,13 +125,21 @@ export async function readCpuUsageNs(initPid: number, containerId: string, paths
 /**
  * The monitor's cheap check, synchronous like listCgroupProcs (same measurement).
  * `maxDir`: the cgroup holding the effective limit (ContainerCgroup.heldBy), when not `dir`.
- * Returns null when the cgroup is gone (container stopped or removed).
+ * Returns null when the cgroup is gone (container stopped or removed), and when it lists no
+ * process while pids.current counts some: a running container's cgroup holds its init at least,
+ * so its members are then not listable from here. The kernel writes cgroup.procs in the reader's
+ * PID namespace and leaves out processes without a PID there: read by a pidwarden in a PID
+ * namespace of its own (a container without `pid: host`), 0 lines for 10 processes while
+ * pids.current read 68 (test/integration/layouts.test.ts). A count of 0 would pass any
+ * --max-procs; null sends the container to the full observation (ps in the container).
  */
 export function readPidsSnapshotSync(dir: string, maxDir = dir): { current: number | null; max: number | null; processes: number } | null {
   try {
     const current = parsePidsValue(readFileSync(`${dir}/pids.current`, 'utf8'));
     const max = parsePidsValue(readFileSync(`${maxDir}/pids.max`, 'utf8'));
-    return { current, max, processes: listCgroupProcs(dir).length };
+    const processes = listCgroupProcs(dir).length;
+    if (processes === 0 && current !== null && current > 0) return null;
+    return { current, max, processes };
   } catch {
     return null;
   }

@@ -4,7 +4,8 @@
 // /proc and host signals are used for a container only when all three hold: its init PID is
 // visible here, that process was forked between the container's creation and its start as the
 // engine records them (src/observe/layout.ts: startMatches), and it sits in a cgroup named after
-// the container's ID (findPidsCgroup finds none otherwise).
+// the container's ID (findPidsCgroup finds none otherwise). And a fourth, for the PIDs of our own
+// reader: --proc-root's PID numbers are our PID namespace's (procRootIsOurs below).
 import { realpath } from 'node:fs/promises';
 import type { Engine } from '../engine/client.ts';
 import type { ContainerInfo } from '../engine/containers.ts';
@@ -19,18 +20,18 @@ export async function readLayout(engine: Engine, info: ContainerInfo, procRoot: 
   const pidMode = info.pidMode;
   // Without the host's view the engine's PidMode is the only witness; with it, the kernel's too (below).
   const engineWhy = sharedPidNamespaceWhy(pidMode, null);
-  const remote = (remoteReason: string): Layout => ({
+  const remote = (remoteReason: string, sharedWhy = engineWhy): Layout => ({
     local: false,
     remoteReason,
     pidMode,
-    sharedPidNamespace: engineWhy !== null,
-    ...(engineWhy !== null ? { sharedPidWhy: engineWhy } : {}),
+    sharedPidNamespace: sharedWhy !== null,
+    ...(sharedWhy !== null ? { sharedPidWhy: sharedWhy } : {}),
     nsDepth: 0,
     hostSignals: false,
     // In a shared namespace `ps` lists, and `kill N` reaches, processes of the host or of the
     // other container; only the cgroup tells the container's own apart, and it is not readable.
-    ...(engineWhy !== null && info.running
-      ? { refusal: `shared PID namespace (${engineWhy}) and no cgroup view from here (${remoteReason}): observed from the API only, never acted on` }
+    ...(sharedWhy !== null && info.running
+      ? { refusal: `shared PID namespace (${sharedWhy}) and no cgroup view from here (${remoteReason}): observed from the API only, never acted on` }
       : {}),
   });
   if (!engine.local) return remote(`engine at ${engine.address}`);
@@ -51,21 +52,34 @@ export async function readLayout(engine: Engine, info: ContainerInfo, procRoot: 
   const nspids = statusText === null ? null : parseNsPid(statusText);
   if (nspids === null) return remote(`no NSpid line in ${procRoot}/${info.initPid}/status (kernel before 4.1?)`);
   const sharedWhy = sharedPidNamespaceWhy(pidMode, nspids);
+  // A /proc of another PID namespace (the host's, bind-mounted into a pidwarden container without
+  // `pid: host`) can be read, but the container's processes cannot be told from it: the kernel
+  // writes cgroup.procs in the READER's PID namespace and leaves out every process that has no PID
+  // there, i.e. all of them (measured: 10 processes, 10 lines read from the host's namespace, 0
+  // lines from `unshare -p -f`, while pids.current read 68 from both). Its PID numbers name other
+  // processes here too, for kill(2) and pidfd_open(2). So: ps and kill in the container, as for a
+  // remote engine, and a shared namespace is refused (its ps and kill reach others' processes).
+  if (!(await procRootIsOurs(procRoot))) {
+    return remote(
+      `${procRoot} is another PID namespace's /proc (its self is not pidwarden, PID ${process.pid} here): the container's cgroup.procs lists no process from here and those PIDs are not signalable (run pidwarden with pid: host)`,
+      sharedWhy,
+    );
+  }
   return {
     local: true,
     pidMode,
     sharedPidNamespace: sharedWhy !== null,
     ...(sharedWhy !== null ? { sharedPidWhy: sharedWhy } : {}),
     nsDepth: nspids.length,
-    hostSignals: await procRootIsOurs(procRoot),
+    // procRoot's PID numbers are ours (above): kill(2) and pidfd_open(2) name the processes read there
+    hostSignals: true,
   };
 }
 
 /**
  * Whether `procRoot`'s PID numbers are our namespace's: its `self` resolves to our own PID. Not
  * so for a host /proc bind-mounted into a container that has its own PID namespace (`self` there
- * resolves to our host PID): kill(2) and pidfd_open(2) would take those numbers as PIDs of our
- * namespace, i.e. other processes.
+ * resolves to our host PID).
  */
 async function procRootIsOurs(procRoot: string): Promise<boolean> {
   try {

@@ -5,7 +5,9 @@
  *   which every lane runs)
  *   - a container started with a USER whose storm runs as another uid: cleaned locally (host
  *     route) and through a remote engine (exec `kill` as root);
- *   - a local cleanup signals through the host with a pidfd; a dry run reports that route.
+ *   - a local cleanup signals through the host with a pidfd; a dry run reports that route;
+ *   - pidwarden in a PID namespace of its own (unshare) reading the host's /proc: its cgroup.procs
+ *     lists nothing there, so ps and kill run in the container, and a --pid=host one is refused.
  */
 import { afterAll, expect, setDefaultTimeout, test } from 'bun:test';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -14,6 +16,7 @@ import { join } from 'node:path';
 import {
   RUN_ID,
   cgroupDir,
+  cgroupProcs,
   describeEngine,
   docker,
   dockerOk,
@@ -23,14 +26,18 @@ import {
   PIDWARDEN_BIN,
   REPO_ROOT,
   liveChains,
+  outcome,
   pidsFiles,
+  pidwardenEnv,
   readHostProc,
+  readJsonl,
   runPidwarden,
+  startHostTree,
   startWorkload,
   waitFor,
   waitForChains,
 } from './harness.ts';
-import { auditJson, cgroupMembers, cleanup, isAlive, isDead, jsonl, kills, liveIdentities, runContainer } from './layout-kit.ts';
+import { auditJson, cgroupMembers, cleanup, isAlive, isDead, jsonl, kills, liveIdentities, runContainer, type Line } from './layout-kit.ts';
 import { MAGIC, MAGIC_TITLE } from './packages.ts';
 
 setDefaultTimeout(90_000);
@@ -288,29 +295,97 @@ describeEngine('at the pids limit: no exec at all, the host route, said so', () 
   });
 });
 
-describeEngine('a /proc whose PIDs are not our namespace\'s (pidwarden in a container without pid: host)', () => {
-  test('read from that /proc, but signalled only through the container\'s kill: never a host PID from another namespace', async () => {
-    const w = await startWorkload({ image: 'busybox', name: 'foreign-proc', reap: 'all', interval: 0.05, trees: [{ npx: MAGIC, copies: 3 }] });
+describeEngine('pidwarden in a PID namespace of its own, reading the host\'s /proc through --proc-root (a container without pid: host)', () => {
+  // Not a faked /proc: the host's /proc bound at `hostProc` in a private mount namespace, then
+  // pidwarden as PID 1 of a new PID namespace with a /proc of its own (unshare(1), util-linux), as
+  // in a container started with `-v /proc:/host/proc` and no `pid: host`. The shell only binds and
+  // execs; every value reaches it as an argument.
+  const hostProc = mkdtempSync(join(tmpdir(), 'pidwarden-hostproc-'));
+  afterAll(() => rmSync(hostProc, { recursive: true, force: true }));
+  const BIND_THEN_UNSHARE = 'mount --bind /proc "$1" && shift && exec unshare --pid --fork --kill-child --mount-proc "$@"';
+  const inOwnPidNs = (program = PIDWARDEN_BIN) => ['unshare', '--mount', '--propagation', 'private', 'sh', '-c', BIND_THEN_UNSHARE, 'sh', hostProc, program];
+  const run = (args: string[]) => runPidwarden(args, { command: inOwnPidNs() });
+  const auditThere = async (args: string[]) => {
+    const r = await run(['audit', '--json', '--proc-root', hostProc, ...args]);
+    expect(outcome(r)).toEqual({ code: r.code, timedOut: false });
+    return JSON.parse(r.stdout).containers[0];
+  };
+
+  test('the kernel lists no cgroup member there: the container is read with ps and signalled with its own kill, and counted whole', async () => {
+    const w = await startWorkload({ image: 'busybox', name: 'own-pidns', reap: 'all', interval: 0.05, trees: [{ npx: MAGIC, copies: 3 }] });
     const before = await waitForChains(w, 3);
-    // every process of this host, and a `self` that is not us: what a host /proc bind-mounted into
-    // a container with its own PID namespace looks like from inside it
-    const fake = mkdtempSync(join(tmpdir(), 'pidwarden-proc-'));
+    // the cause, from the kernel: cgroup.procs read from that namespace lists none of the container's processes
+    const procs = await runPidwarden([join(cgroupDir(w), 'cgroup.procs')], { command: inOwnPidNs('/bin/cat') });
+    expect({ code: procs.code, lines: procs.stdout.split('\n').filter(Boolean).length }).toEqual({ code: 0, lines: 0 });
+    expect(cgroupProcs(w).length).toBe(before.length);
+
+    const c = await auditThere(['--container', w.name]);
+    expect(c.layout).toMatchObject({ local: false, hostSignals: false, sharedPidNamespace: false });
+    expect(c.layout.refusal).toBeUndefined();
+    expect(c.layout.remoteReason).toContain("another PID namespace's /proc");
+    expect(c.problems.join('\n')).toContain('host view not used');
+    expect(c.processes.source).toBe('ps');
+    expect(c.processes.total).toBe(hostProcsOfContainer(w).length);
+    expect(c.processes.total).toBe(before.length);
+    // tasks, a count: the engine's figure, the kernel's pids.current
+    expect(c.pids.current).toBe(pidsFiles(w).current);
+
+    const r = await run(['cleanup', '--container', w.name, '--proc-root', hostProc, '--max-procs', '5', '--grace', '2']);
+    expect(outcome(r)).toEqual({ code: 0, timedOut: false });
+    const lines = jsonl(r.stdout);
+    const ks = kills(lines);
+    expect(ks.length).toBeGreaterThan(0);
+    for (const l of ks) expect({ via: l.via, hostPids: l.hostPids }).toEqual({ via: 'exec', hostPids: undefined });
+    // the one warning says why the host view is not used; nothing failed
+    expect(lines.filter((l) => l.event === 'error').map((l) => String(l.reason).slice(0, 18))).toEqual(['host view not used']);
+    const magic = liveChains(before).sort((x, y) => x.npm.startTicks - y.npm.startTicks);
+    for (const ch of magic.slice(0, 2)) for (const p of [ch.npm, ch.sh!, ch.node!]) expect(isDead(p)).toBe(true);
+    for (const p of [magic[2]!.npm, magic[2]!.sh!, magic[2]!.node!]) expect(isAlive(p)).toBe(true);
+  });
+
+  test('the monitor does not take the empty cgroup.procs for a quiet container: it cleans the storm', async () => {
+    const w = await startWorkload({ image: 'busybox', name: 'own-pidns-mon', reap: 'all', interval: 0.05, trees: [{ npx: MAGIC, copies: 3 }] });
+    const before = await waitForChains(w, 3);
+    const tmp = mkdtempSync(join(tmpdir(), 'pidwarden-mon-'));
+    const log = join(tmp, 'monitor.jsonl');
+    const m = Bun.spawn([...inOwnPidNs(), 'monitor', '--container', w.name, '--proc-root', hostProc, '--max-procs', '5', '--interval', '0.25', '--grace', '1', '--log-file', log], {
+      cwd: REPO_ROOT,
+      env: pidwardenEnv(),
+      stdin: 'ignore',
+      stdout: 'ignore',
+      stderr: 'pipe',
+    });
     try {
-      for (const e of readdirSync('/proc')) if (/^\d+$/.test(e) || e === 'stat') symlinkSync(`/proc/${e}`, join(fake, e));
-      symlinkSync('/proc/1', join(fake, 'self'));
-      const args = ['--container', w.name, '--proc-root', fake, '--cgroup-root', '/sys/fs/cgroup'];
-      const c = (await auditJson(args)).doc.containers[0];
-      expect(c.layout).toMatchObject({ local: true, hostSignals: false });
-      expect(c.processes.total).toBe(before.length);
-      const r = await cleanup([...args, '--max-procs', '5', '--grace', '2']);
-      const ks = kills(r.lines);
-      expect(ks.length).toBeGreaterThan(0);
-      for (const l of ks) expect(l.via).toBe('exec');
+      const result = await waitFor(() => readJsonl<Line>(log).find((e) => e.event === 'result' && e.healthy === true), 30_000, 100, 'a healthy result by the monitor');
+      expect((result.before as { processes: number }).processes).toBe(before.length);
+      for (const l of kills(readJsonl<Line>(log))) expect(l.via).toBe('exec');
       const magic = liveChains(before).sort((x, y) => x.npm.startTicks - y.npm.startTicks);
       for (const ch of magic.slice(0, 2)) for (const p of [ch.npm, ch.sh!, ch.node!]) expect(isDead(p)).toBe(true);
-      expect(r.code).toBe(0);
+      for (const p of [magic[2]!.npm, magic[2]!.sh!, magic[2]!.node!]) expect(isAlive(p)).toBe(true);
     } finally {
-      rmSync(fake, { recursive: true, force: true });
+      // unshare ignores SIGTERM while it waits for its child; --kill-child SIGKILLs the monitor (the
+      // namespace's PID 1) when unshare dies
+      m.kill('SIGKILL');
+      await m.exited;
+      rmSync(tmp, { recursive: true, force: true });
     }
+  });
+
+  test('a --pid=host container seen from there is refused: no table, no signal, beside a host process titled like a victim', async () => {
+    const agent = runContainer('own-pidns-pidhost', ['--pid=host', '--pids-limit', '50'], IMAGES.busybox, ['dist/index.js', '--interval=0.05', '--threads=1']);
+    await waitFor(() => cgroupMembers(agent).length === 1, 20_000, 50, 'the agent running');
+    const decoy = startHostTree(MAGIC);
+    const decoyProcs = [decoy.npm, decoy.sh, decoy.node].map((h) => readHostProc(h)!);
+    const c = await auditThere(['--container', agent.name]);
+    expect(c.layout).toMatchObject({ local: false, hostSignals: false, sharedPidNamespace: true, sharedPidWhy: 'pid=host' });
+    expect(c.layout.refusal).toContain('never acted on');
+    expect(c.processes.total).toBeNull();
+    // unhealthy by --pids-ratio (1 task of 50 >= 0.01 x 50) every step allowed by default, restart included: refused all the same
+    const r = await run(['cleanup', '--container', agent.name, '--proc-root', hostProc, '--max-procs', '1', '--pids-ratio', '0.01', '--grace', '0.5']);
+    expect(outcome(r)).toEqual({ code: r.code, timedOut: false });
+    expect(jsonl(r.stdout).filter((l) => l.event === 'kill' || l.event === 'restart')).toEqual([]);
+    for (const p of decoyProcs) expect(isAlive(p)).toBe(true);
+    expect(cgroupMembers(agent)).toHaveLength(1);
+    expect(dockerOk('inspect', '-f', '{{.State.Pid}}', agent.id)).toBe(String(agent.initPid));
   });
 });
