@@ -449,21 +449,22 @@ describeEngine('pidwarden monitor', () => {
     expect(existsSync(pidFile)).toBe(false);
   });
 
-  test('--restart-limit 1/1h: a respawning container kills cannot fix is restarted once, then restart-suppressed (warn)', async () => {
+  test('--restart-limit 1/1h: a container kills cannot fix is restarted once, then restart-suppressed (warn)', async () => {
     const m3 = startMonitor('m3', ['--label', label('m3'), '--restart-limit', '1/1h']);
     await waitEvent(m3, (e) => e.event === 'start', 'start line');
-    // respawning npm trees (back 0.1 s after a kill) plus 8 workers --match never touches: steps
-    // 1-3 can never bring it to <= 8 processes, so every ladder ends at the restart step
+    // 8 npm trees that come back 0.1 s after a kill, under a PID 1 that never reaps: each killed
+    // `npm exec` stays a zombie of PID 1, so after steps 1-3 its zombies (and the trees back) keep
+    // it over 8 processes, and they are why it is over (without them: PID 1 alone). Every ladder
+    // ends at the restart step, with evidence (src/decide/evidence.ts).
     const r = await startWorkload({
       image: 'busybox',
       name: 'respawn',
       labels: labels('m3'),
-      reap: true,
+      reap: false,
       respawn: true,
       respawnDelay: 0.1,
       interval: 0.05,
-      trees: [{ npx: MAGIC, copies: 3 }],
-      procs: [{ argv: ['node', '/app/dist/worker.js'], copies: 8 }],
+      trees: [{ npx: MAGIC, copies: 8 }],
     });
     const init0 = r.initPid;
     const restart = await waitEvent(m3, (e) => e.event === 'restart' && e.containerId === r.id, 'the restart', 30_000);
@@ -498,6 +499,33 @@ describeEngine('pidwarden monitor', () => {
     expect(t.code).toBe(0);
     expect(events(m3).at(-1)!.event).toBe('stop');
     expect(existsSync(m3.pidFile)).toBe(false);
+  });
+
+  test('a busy container whose own 8 workers keep it over, beside respawning npm trees: kills, never a restart (restart-skipped, warn)', async () => {
+    const m6 = startMonitor('m6', ['--label', label('m6')]);
+    await waitEvent(m6, (e) => e.event === 'start', 'start line');
+    // PID 1 and 8 workers --match never touches are 9 processes, over --max-procs 8 whatever the
+    // ladder kills: the npm trees are not why it is over, and a restart would bring the workers back
+    const w = await startWorkload({
+      image: 'busybox',
+      name: 'busy',
+      labels: labels('m6'),
+      reap: true,
+      respawn: true,
+      respawnDelay: 0.1,
+      interval: 0.05,
+      trees: [{ npx: MAGIC, copies: 3 }],
+      procs: [{ argv: ['node', '/app/dist/worker.js'], copies: 8 }],
+    });
+    const skipped = await waitEvent(m6, (e) => e.event === 'restart-skipped' && e.containerId === w.id, 'restart-skipped', 30_000);
+    expect(skipped.level).toBe('warn');
+    expect(String(skipped.reason)).toContain('were not what put it over');
+    const mine = events(m6).filter(forContainer(w));
+    expect(mine.some((e) => e.event === 'kill')).toBe(true);
+    expect(mine.filter((e) => e.event === 'restart')).toEqual([]);
+    // kernel truth: the same init, never restarted
+    expect(initPidOf(w)).toBe(w.initPid);
+    expect((await terminate(m6)).code).toBe(0);
   });
 
   test('a container removed in the middle of its ladder: logged, the loop goes on and acts on the next one', async () => {
