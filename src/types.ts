@@ -77,8 +77,9 @@ export interface Layout {
   nsDepth: number;
   /**
    * Host PIDs read from --proc-root are valid signal targets here: that /proc's `self` is us, so
-   * its PID numbers are those of our PID namespace. A host /proc mounted into a pidwarden
-   * container without `pid: host` can be read, but its numbers name other processes here.
+   * its PID numbers are those of our PID namespace. True exactly when `local` is: a host /proc
+   * mounted into a pidwarden container without `pid: host` makes the layout remote
+   * (src/observe/locality.ts), since its numbers name other processes here.
    */
   hostSignals: boolean;
   /** Set when pidwarden will not act on the container at all; says why. */
