@@ -9,6 +9,7 @@
 import { realpath } from 'node:fs/promises';
 import type { Engine } from '../engine/client.ts';
 import type { ContainerInfo } from '../engine/containers.ts';
+import { pidNamespaceJoiners } from '../engine/pid-joiners.ts';
 import type { Layout } from '../types.ts';
 import type { ContainerCgroup } from './cgroup.ts';
 import { readText } from './fs.ts';
@@ -20,7 +21,13 @@ export async function readLayout(engine: Engine, info: ContainerInfo, procRoot: 
   const pidMode = info.pidMode;
   // Without the host's view the engine's PidMode is the only witness; with it, the kernel's too (below).
   const engineWhy = sharedPidNamespaceWhy(pidMode, null);
-  const remote = (remoteReason: string, sharedWhy = engineWhy): Layout => ({
+  const remote = async (remoteReason: string, knownWhy = engineWhy): Promise<Layout> => {
+    // Without a cgroup view, X's `ps` also lists the processes of containers run with
+    // --pid=container:X, whose PidMode (not X's) says so: ask the engine (src/engine/pid-joiners.ts).
+    const sharedWhy = knownWhy ?? (info.running ? await joinedBy(engine, info) : null);
+    return remoteLayout(remoteReason, sharedWhy);
+  };
+  const remoteLayout = (remoteReason: string, sharedWhy: string | null): Layout => ({
     local: false,
     remoteReason,
     pidMode,
@@ -89,3 +96,15 @@ async function procRootIsOurs(procRoot: string): Promise<boolean> {
     return false;
   }
 }
+
+/** Why other containers' processes are in this one's PID namespace, or null when none are. */
+async function joinedBy(engine: Engine, info: ContainerInfo): Promise<string | null> {
+  try {
+    const joiners = await pidNamespaceJoiners(engine, info);
+    return joiners.length === 0 ? null : `joined by ${joiners.join(', ')} (--pid=container:${info.name})`;
+  } catch (e) {
+    // Not knowing is no licence: a joiner's processes would be in this container's ps and kill.
+    return `cannot tell whether other containers join it: ${e instanceof Error ? e.message : String(e)}`;
+  }
+}
+

@@ -519,7 +519,8 @@ describeEngine('pidwarden monitor', () => {
     });
     const skipped = await waitEvent(m6, (e) => e.event === 'restart-skipped' && e.containerId === w.id, 'restart-skipped', 30_000);
     expect(skipped.level).toBe('warn');
-    expect(String(skipped.reason)).toContain('were not what put it over');
+    // at the start (the workers may not all be up yet) or after the kill steps: either way no ground
+    expect(String(skipped.reason)).toContain('no evidence that a restart would help');
     const mine = events(m6).filter(forContainer(w));
     expect(mine.some((e) => e.event === 'kill')).toBe(true);
     expect(mine.filter((e) => e.event === 'restart')).toEqual([]);

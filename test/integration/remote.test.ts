@@ -92,4 +92,25 @@ describeEngine('remote engine (tcp://127.0.0.1)', () => {
     // ... and it cannot show the container healthy either (pids.current is tasks, > --max-procs 1)
     expect(cl.code).toBe(1);
   });
+
+  test('a container others join (--pid=container:X) is refused over TCP: its ps lists their processes and its kill reaches them', async () => {
+    const x = await startWorkload({ image: 'busybox', name: 'remote-owner', reap: 'all', trees: [{ npx: MAGIC, copies: 3 }], threads: 2 });
+    const joiner = await startWorkload({ image: 'busybox', name: 'remote-joiner', reap: 'all', trees: [{ npx: FIGMA, copies: 3 }], threads: 2, runArgs: [`--pid=container:${x.id}`] });
+    // the namespace holds both: 6 npm chains (3 of each package)
+    await waitForChains(x, 6);
+    const alive = () => hostProcsOfContainer(x).filter((p) => p.state !== 'Z').map((p) => `${p.hostPid}/${p.startTicks}`);
+    const before = alive();
+    const a = await runPidwarden(['audit', '--json', '--docker-host', TCP, '--container', x.name]);
+    const c = JSON.parse(a.stdout).containers[0];
+    expect(c.layout.sharedPidNamespace).toBe(true);
+    expect(c.layout.refusal).toContain(`joined by ${joiner.name}`);
+    expect(c.processes.source).toBe('none');
+    // unhealthy by --max-procs, every step allowed: refused all the same, nobody signalled
+    const r = await runPidwarden(['cleanup', '--docker-host', TCP, '--container', x.name, '--max-procs', '3', '--grace', '1']);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.filter((l) => l.event === 'kill' || l.event === 'restart')).toEqual([]);
+    const after = new Set(alive());
+    expect(before.filter((p) => !after.has(p))).toEqual([]);
+  });
 });
+

@@ -1,0 +1,70 @@
+// Which containers share another's PID namespace: `docker run --pid=container:X`, compose
+// `pid: "service:x"` and `pid: "container:x"` put a container's processes in X's namespace, where
+// X's `ps` lists them and X's `kill N` reaches them, while X's own HostConfig.PidMode stays ''.
+// With a cgroup view (the host's /proc, a local engine) X's table keeps to X's cgroup; without one
+// (a remote engine, or pidwarden in a PID namespace of its own) only this tells that X's `ps`
+// shows other containers' processes, so X is observed from the API only (src/observe/locality.ts).
+import type Docker from 'dockerode';
+import { engineCall, type Engine } from './client.ts';
+import type { ContainerInfo } from './containers.ts';
+import { inspectById } from './containers.ts';
+import { engineGetJson } from './http.ts';
+
+interface PidModeOf {
+  id: string;
+  name: string;
+  pidMode: string;
+}
+
+/** An audit of 200 remote containers asks once, not 200 times: a listing serves for 1 s. */
+const LISTING_REUSE_MS = 1_000;
+
+/** PidMode by container ID, per engine: fixed when a container is created, so inspected once. */
+const pidModes = new Map<string, Map<string, string>>();
+const recentListings = new Map<string, { atMs: number; modes: Promise<PidModeOf[]> }>();
+
+/** Names of the containers (running, paused or restarting) whose PID namespace is `target`'s, sorted. */
+export async function pidNamespaceJoiners(engine: Engine, target: Pick<ContainerInfo, 'id' | 'name'>): Promise<string[]> {
+  const modes = await pidModesNow(engine);
+  return modes.filter((m) => m.id !== target.id && joins(m.pidMode, target)).map((m) => m.name).sort();
+}
+
+/** `container:<name>`, `container:<ID or an ID prefix>` (the API keeps what was given). */
+export function joins(pidMode: string, target: Pick<ContainerInfo, 'id' | 'name'>): boolean {
+  if (!pidMode.startsWith('container:')) return false;
+  const ref = pidMode.slice('container:'.length).replace(/^\//, '');
+  return ref.length > 0 && (ref === target.name || target.id.startsWith(ref));
+}
+
+function pidModesNow(engine: Engine): Promise<PidModeOf[]> {
+  const nowMs = performance.now();
+  const recent = recentListings.get(engine.address);
+  if (recent && nowMs - recent.atMs < LISTING_REUSE_MS) return recent.modes;
+  const modes = listPidModes(engine);
+  recentListings.set(engine.address, { atMs: nowMs, modes });
+  // a failed listing is not kept: the next caller asks again
+  modes.catch(() => recentListings.get(engine.address)?.modes === modes && recentListings.delete(engine.address));
+  return modes;
+}
+
+async function listPidModes(engine: Engine): Promise<PidModeOf[]> {
+  const filters = JSON.stringify({ status: ['running', 'paused', 'restarting'] });
+  const list = await engineCall(engine, () => engineGetJson<Docker.ContainerInfo[]>(engine, `/containers/json?filters=${encodeURIComponent(filters)}`));
+  const known = pidModes.get(engine.address) ?? new Map<string, string>();
+  const current = new Map<string, string>();
+  const out = await Promise.all(
+    list.map(async (c): Promise<PidModeOf | null> => {
+      let pidMode = known.get(c.Id);
+      if (pidMode === undefined) {
+        const info = await inspectById(engine, c.Id);
+        if (!info) return null; // removed since the listing
+        pidMode = info.pidMode;
+      }
+      current.set(c.Id, pidMode);
+      return { id: c.Id, name: (c.Names?.[0] ?? c.Id).replace(/^\//, ''), pidMode };
+    }),
+  );
+  // only the containers listed now are kept: a monitor on a host that churns containers stays small
+  pidModes.set(engine.address, current);
+  return out.filter((m): m is PidModeOf => m !== null);
+}
