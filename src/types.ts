@@ -76,6 +76,11 @@ export interface Layout {
    */
   nsDepth: number;
   /**
+   * The init's PID namespace (the target of /proc/<init>/ns/pid), when local: a process of a
+   * sub-cgroup is the container's only in it or in one nested in it (src/observe/pid-namespace.ts).
+   */
+  pidNamespace?: string;
+  /**
    * Host PIDs read from --proc-root are valid signal targets here: that /proc's `self` is us, so
    * its PID numbers are those of our PID namespace. True exactly when `local` is: a host /proc
    * mounted into a pidwarden container without `pid: host` makes the layout remote

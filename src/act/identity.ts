@@ -7,7 +7,7 @@ import { constants } from 'node:os';
 import { readFileSync } from 'node:fs';
 import type { Engine } from '../engine/client.ts';
 import { execInContainer } from '../engine/exec.ts';
-import { listCgroupProcs } from '../observe/cgroup.ts';
+import { containerMembers } from '../observe/pid-namespace.ts';
 import { nsPidAtDepth } from '../observe/layout.ts';
 import { parseNsPid, parseProcStats } from '../observe/proc-stat.ts';
 import type { Proc } from '../types.ts';
@@ -44,6 +44,15 @@ export interface HostScope {
   /** The depth of the container init's PID namespace (layout.ts, nsPidAtDepth). */
   nsDepth: number;
   procRoot: string;
+  /** Layout.pidNamespace: which sub-cgroup processes are the container's (null: none of them). */
+  pidNamespace: string | null;
+  /** Layout.sharedPidNamespace: the cgroup alone says what is the container's. */
+  sharedPidNamespace: boolean;
+}
+
+/** The container's processes as host PIDs (src/observe/pid-namespace.ts), read once per tree level. */
+export function hostMembers(scope: HostScope): Set<number> {
+  return new Set(containerMembers(scope.cgroupDir, scope.procRoot, scope.nsDepth, scope.pidNamespace, scope.sharedPidNamespace));
 }
 
 export type Liveness = 'alive' | 'gone' | 'reused';
@@ -102,7 +111,7 @@ export function checkOnHost(t: Target, scope: HostScope, members: Set<number>): 
 
 /** Host view of many targets (one cgroup.procs read). Zombies count as gone (they are dead). */
 export function hostLiveness(targets: Target[], scope: HostScope): Map<Target, Liveness> {
-  const members = new Set(listCgroupProcs(scope.cgroupDir));
+  const members = hostMembers(scope);
   return new Map(targets.map((t) => [t, checkOnHost(t, scope, members).state]));
 }
 

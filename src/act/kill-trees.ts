@@ -17,12 +17,12 @@
 // reported as not signalled, never as signalled.
 import type { Engine } from '../engine/client.ts';
 import { execInContainer, type ExecResult } from '../engine/exec.ts';
-import { listCgroupProcs } from '../observe/cgroup.ts';
 import { execRefused } from '../observe/processes.ts';
 import {
   execLiveness,
   hostCheckable,
   hostLiveness,
+  hostMembers,
   hostUnreaped,
   isValidPid,
   signalOnHost,
@@ -65,6 +65,10 @@ export interface KillEnv {
   cgroupDir: string | null;
   /** The depth of the container init's PID namespace (Layout.nsDepth). */
   nsDepth: number;
+  /** Layout.pidNamespace (null when unknown). */
+  pidNamespace: string | null;
+  /** Layout.sharedPidNamespace: the cgroup alone says which processes are the container's. */
+  sharedPidNamespace: boolean;
   procRoot: string;
   /** Whether host PIDs may be signalled from here (Layout.hostSignals); else cgroupDir serves reads only. */
   hostSignals: boolean;
@@ -165,7 +169,9 @@ export function deepestFirst(targets: Target[]): [number, Target[]][] {
 }
 
 function hostScope(env: KillEnv): HostScope | null {
-  return env.cgroupDir === null ? null : { cgroupDir: env.cgroupDir, nsDepth: env.nsDepth, procRoot: env.procRoot };
+  return env.cgroupDir === null
+    ? null
+    : { cgroupDir: env.cgroupDir, nsDepth: env.nsDepth, procRoot: env.procRoot, pidNamespace: env.pidNamespace, sharedPidNamespace: env.sharedPidNamespace };
 }
 
 /** The host route first where it can check the targets, the exec route for the rest or as fallback. */
@@ -207,7 +213,7 @@ function emptyBatch(signal: 'SIGTERM' | 'SIGKILL', via: 'exec' | 'host', level: 
 function viaHost(env: KillEnv, scope: HostScope, signal: 'SIGTERM' | 'SIGKILL', level: number, targets: Target[]): SignalBatch {
   // Read once per level: a process never leaves its cgroup except by exiting (or an
   // administrator moving it); the start time checked after it is what pins the identity.
-  const members = new Set(listCgroupProcs(scope.cgroupDir));
+  const members = hostMembers(scope);
   const b: SignalBatch = { signal, via: 'host', level, targets: [], gone: [], reused: [], failed: [] };
   for (const t of targets) {
     const o = signalOnHost(t, signal, scope, members, env.dryRun);

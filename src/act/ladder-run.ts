@@ -315,6 +315,8 @@ async function carryOutKill(
     containerId: obs.info.id,
     cgroupDir: obs.cgroupDir,
     nsDepth: obs.layout.nsDepth,
+    pidNamespace: obs.layout.pidNamespace ?? null,
+    sharedPidNamespace: obs.layout.sharedPidNamespace,
     procRoot: s.procRoot,
     hostSignals: obs.layout.hostSignals,
     execAllowed: !obs.layout.sharedPidNamespace,

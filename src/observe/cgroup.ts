@@ -100,16 +100,44 @@ async function effectiveLimit(c: PidsCgroupCandidate, own: number | null): Promi
  * monitor's four reads, against 0.11 ms through fs/promises; measured, 300 rounds). A cgroup that
  * vanishes meanwhile (container stopped) simply has no processes.
  */
-export function listCgroupProcs(dir: string, depth = 0): number[] {
+export function listCgroupProcs(dir: string): number[] {
+  const { own, nested } = cgroupMembersSplit(dir);
+  return own.concat(nested);
+}
+
+/**
+ * listCgroupProcs in two parts: the processes of `dir` itself, and those of its sub-cgroups. The
+ * engine puts only the container's own processes in its cgroup; a sub-cgroup can hold another
+ * container's (`--cgroup-parent` naming this container's cgroup), which pid-namespace.ts tells apart.
+ */
+export function cgroupMembersSplit(dir: string): { own: number[]; nested: number[] } {
   let own: number[];
-  let children: string[];
   try {
     own = parsePidList(readFileSync(`${dir}/cgroup.procs`, 'utf8'));
-    children = depth >= 8 ? [] : readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+  } catch {
+    return { own: [], nested: [] };
+  }
+  return { own, nested: nestedMembers(dir, 1) };
+}
+
+function nestedMembers(dir: string, depth: number): number[] {
+  if (depth > 8) return [];
+  let children: string[];
+  try {
+    children = readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
   } catch {
     return [];
   }
-  return own.concat(...children.map((c) => listCgroupProcs(`${dir}/${c}`, depth + 1)));
+  const out: number[] = [];
+  for (const c of children) {
+    try {
+      out.push(...parsePidList(readFileSync(`${dir}/${c}/cgroup.procs`, 'utf8')));
+    } catch {
+      continue; // gone meanwhile
+    }
+    out.push(...nestedMembers(`${dir}/${c}`, depth + 1));
+  }
+  return out;
 }
 
 /** CPU time of the container's cgroup in ns (v1 cpuacct.usage, v2 cpu.stat), for CPU % locally. */

@@ -5,6 +5,7 @@ import type { Proc } from '../types.ts';
 import { readdir, readlink } from 'node:fs/promises';
 import { readBytes, readText } from './fs.ts';
 import { listCgroupProcs } from './cgroup.ts';
+import { containerMembers } from './pid-namespace.ts';
 import { nsPidAtDepth } from './layout.ts';
 import { parseCmdline, parseNsPid, parseProcStats } from './proc-stat.ts';
 
@@ -131,14 +132,17 @@ export async function containerHostPids(
   sharedNs: boolean,
   zombies?: () => Promise<ZombiesByNamespace>,
 ): Promise<number[]> {
-  const members = new Set(listCgroupProcs(cgroupDir));
-  if (sharedNs) return [...members];
-  let ns: string;
+  if (sharedNs) return listCgroupProcs(cgroupDir);
+  let ns: string | null = null;
   try {
     ns = await readlink(`${procRoot}/${initPid}/ns/pid`);
   } catch {
-    return [...members];
+    // unknown: only the container's own cgroup counts (containerMembers)
   }
+  const initStatus = await readText(`${procRoot}/${initPid}/status`);
+  const nsDepth = (initStatus === null ? null : parseNsPid(initStatus))?.length ?? 0;
+  const members = new Set(containerMembers(cgroupDir, procRoot, nsDepth, nsDepth > 0 ? ns : null, false));
+  if (ns === null) return [...members];
   const found = zombies ? await zombies() : await scanZombies(procRoot, members);
   for (const z of found.get(ns) ?? []) members.add(z);
   return [...members];

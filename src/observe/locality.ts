@@ -6,7 +6,7 @@
 // engine records them (src/observe/layout.ts: startMatches), and it sits in a cgroup named after
 // the container's ID (findPidsCgroup finds none otherwise). And a fourth, for the PIDs of our own
 // reader: --proc-root's PID numbers are our PID namespace's (procRootIsOurs below).
-import { realpath } from 'node:fs/promises';
+import { readlink, realpath } from 'node:fs/promises';
 import type { Engine } from '../engine/client.ts';
 import type { ContainerInfo } from '../engine/containers.ts';
 import { pidNamespaceJoiners } from '../engine/pid-joiners.ts';
@@ -72,12 +72,14 @@ export async function readLayout(engine: Engine, info: ContainerInfo, procRoot: 
       sharedWhy,
     );
   }
+  const pidNamespace = await readlink(`${procRoot}/${info.initPid}/ns/pid`).catch(() => null);
   return {
     local: true,
     pidMode,
     sharedPidNamespace: sharedWhy !== null,
     ...(sharedWhy !== null ? { sharedPidWhy: sharedWhy } : {}),
     nsDepth: nspids.length,
+    ...(pidNamespace !== null ? { pidNamespace } : {}),
     // procRoot's PID numbers are ours (above): kill(2) and pidfd_open(2) name the processes read there
     hostSignals: true,
   };

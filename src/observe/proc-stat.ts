@@ -121,6 +121,12 @@ export function parseStatusThreads(statusText: string): number | null {
   return value === null ? null : wholeNumber(value);
 }
 
+/** The `PPid:` line of /proc/<pid>/status (0 for a namespace's init seen from inside); null when absent. */
+export function parseStatusPpid(statusText: string): number | null {
+  const value = statusField(statusText, 'PPid');
+  return value === null ? null : wholeNumber(value);
+}
+
 /** The value of the first `name:` line; found with indexOf, not by splitting 55 lines per process. */
 function statusField(statusText: string, name: string): string | null {
   if (typeof statusText !== 'string') return null;

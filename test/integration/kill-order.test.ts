@@ -85,6 +85,8 @@ function envFor(name: string, pids: number[], childReapWaitMs: number): KillEnv 
     containerId: name,
     cgroupDir,
     nsDepth: 1, // the first NSpid entry: this /proc's own level
+    pidNamespace: null, // no sub-cgroups here
+    sharedPidNamespace: false,
     procRoot: '/proc',
     hostSignals: true,
     execAllowed: false,

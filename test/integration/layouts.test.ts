@@ -237,6 +237,37 @@ describeEngine('the container\'s cgroup: named after its ID, the effective limit
   });
 });
 
+describeEngine('a container under another\'s cgroup (--cgroup-parent), in a PID namespace of its own', () => {
+  test("the owner's audit and cleanup leave the guest's processes out: its PIDs collide with the owner's but are not the owner's", async () => {
+    const owner = await startWorkload({ image: 'busybox', name: 'cg-owner', reap: 'all', interval: 0.05, trees: [{ npx: MAGIC, copies: 3 }] });
+    const ownerBefore = liveChains(await waitForChains(owner, 3)).sort((a, b) => a.npm.startTicks - b.npm.startTicks);
+    // the owner's cgroup path, as /proc/<init>/cgroup names it (e.g. /docker/<ID>): the guest's parent
+    const path = (readFileSync(`/proc/${owner.initPid}/cgroup`, 'utf8').split('\n').find((l) => /^\d+:pids:/.test(l)) ?? '').split(':')[2]!;
+    expect(path).toContain(owner.id);
+    const guest = await startWorkload({ image: 'busybox', name: 'cg-guest', reap: 'all', interval: 0.05, trees: [{ npx: MAGIC, copies: 3 }], runArgs: ['--cgroup-parent', path] });
+    try {
+      await waitForChains(guest, 3);
+      // the guest's processes are in the owner's cgroup subtree
+      expect(cgroupDir(guest).startsWith(`${cgroupDir(owner)}/`)).toBe(true);
+      const guestBefore = liveIdentities(hostProcsOfContainer(guest));
+      for (const source of ['ps', 'host']) {
+        const c = (await auditJson(['--container', owner.name, '--proc-source', source])).doc.containers[0];
+        expect({ source, total: c.processes.total, matching: c.processes.matching }).toEqual({ source, total: hostProcsOfContainer(owner).length, matching: 3 });
+      }
+      const r = await cleanup(['--container', owner.name, '--max-procs', '5', '--grace', '2']);
+      expect(r.code).toBe(0);
+      await waitFor(() => ownerBefore.slice(0, 2).every((ch) => [ch.npm, ch.sh!, ch.node!].every(isDead)), 10_000, 50, "the owner's two oldest trees gone");
+      for (const p of [ownerBefore[2]!.npm, ownerBefore[2]!.sh!, ownerBefore[2]!.node!]) expect(isAlive(p)).toBe(true);
+      // kernel truth: every process of the guest lives on
+      const guestNow = new Set(liveIdentities(hostProcsOfContainer(guest)));
+      expect(guestBefore.filter((p) => !guestNow.has(p))).toEqual([]);
+    } finally {
+      // the guest first: the owner's cgroup cannot go while the guest's is inside it
+      docker('rm', '-f', guest.id);
+    }
+  });
+});
+
 describeEngine('the monitor sees a parent\'s pids limit too', () => {
   test('a container under --max-procs but near its --cgroup-parent\'s pids.max is cleaned by the monitor', async () => {
     const parent = `/${RUN_ID}-mparent`;

@@ -31,7 +31,7 @@ function scope(name: string, members: number[]): HostScope {
   mkdirSync(procRoot, { recursive: true });
   mkdirSync(cgroupDir, { recursive: true });
   writeFileSync(join(cgroupDir, 'cgroup.procs'), members.map((m) => `${m}\n`).join(''));
-  return { cgroupDir, nsDepth: 2, procRoot };
+  return { cgroupDir, nsDepth: 2, procRoot, pidNamespace: null, sharedPidNamespace: false };
 }
 
 const target = (pid: number, hostPid: number, startTicks = init.startTicks): Target => ({ pid, hostPid, startTicks, command: 'npm exec @21st-dev/magic@latest', depth: 0 });

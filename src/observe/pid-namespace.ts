@@ -1,0 +1,55 @@
+// Is a process of the container's cgroup subtree in the container's PID namespace (or one nested
+// in it)? The cgroup alone does not say so below the container's own cgroup: `docker run
+// --cgroup-parent=/docker/<X's ID>` puts container Y's cgroup under X's, with Y's processes in a
+// PID namespace of their own, beside X's at the same depth. Their NSpid entries at X's depth are
+// Y's PIDs 1, 2, ... which collide with X's. A nested namespace (docker:dind, sysbox, unshare -p)
+// is X's: its processes are deeper, and going up their parents reaches a process at X's depth in
+// X's namespace (the nested init was forked from there).
+import { readFileSync, readlinkSync } from 'node:fs';
+import { cgroupMembersSplit } from './cgroup.ts';
+import { parseNsPid, parseStatusPpid } from './proc-stat.ts';
+
+/** Parents walked up from a nested process: deeper nesting does not occur (the cgroup walk stops at 8 levels). */
+const MAX_HOPS = 64;
+
+/**
+ * Whether host PID `hostPid` (read through `procRoot`) is in the PID namespace `namespace` (the
+ * target of the init's /proc/<pid>/ns/pid, e.g. `pid:[4026532451]`, at depth `nsDepth`) or in
+ * one nested in it. A process that exits meanwhile is not: nothing is claimed without a reading.
+ */
+export function inPidNamespace(hostPid: number, procRoot: string, nsDepth: number, namespace: string): boolean {
+  let pid = hostPid;
+  for (let hop = 0; hop < MAX_HOPS; hop++) {
+    let status: string;
+    try {
+      status = readFileSync(`${procRoot}/${pid}/status`, 'utf8');
+    } catch {
+      return false;
+    }
+    const nspids = parseNsPid(status);
+    if (nspids === null || nspids.length < nsDepth) return false;
+    if (nspids.length === nsDepth) {
+      try {
+        return readlinkSync(`${procRoot}/${pid}/ns/pid`) === namespace;
+      } catch {
+        return false;
+      }
+    }
+    const ppid = parseStatusPpid(status);
+    if (ppid === null || ppid <= 0 || ppid === pid) return false;
+    pid = ppid;
+  }
+  return false;
+}
+
+/**
+ * The container's processes among its cgroup's members, as host PIDs: its own cgroup's, and those
+ * of its sub-cgroups that are in its PID namespace (`namespace`; null when it cannot be read: then
+ * none of theirs). In a shared PID namespace (pid=host, pid=container:X) the cgroup alone decides.
+ */
+export function containerMembers(cgroupDir: string, procRoot: string, nsDepth: number, namespace: string | null, shared: boolean): number[] {
+  const { own, nested } = cgroupMembersSplit(cgroupDir);
+  if (shared || nested.length === 0) return own.concat(nested);
+  if (namespace === null) return own;
+  return own.concat(nested.filter((pid) => inPidNamespace(pid, procRoot, nsDepth, namespace)));
+}
