@@ -5,8 +5,9 @@
 // Rules, the first that applies names the reason:
 //   orphan: every owner label on the container names a PID that is not alive on this host: no such
 //           process, a zombie (it exited; only its parent has not reaped it), or a process that
-//           started after the container was created (its PID was reused: the owner created the
-//           container, so it existed before). Local engine only: the PID must be this host's.
+//           started after the container's init (its PID was reused: the owner created the
+//           container, so it existed before its init was forked). Local engine only: the PID must
+//           be this host's.
 //   age:    running longer than --max-age (or its pidwarden.max-age label), from the start label
 //           (--started-label, seconds or ms since the epoch) or else the container's start time.
 //   idle:   under --idle-cpu with no block or network I/O growth for --idle-for (see idle.ts).
@@ -27,9 +28,16 @@ export const DEFAULT_OWNER_LABELS = ['mcpmon.pid'];
 export const COMPOSE_PROJECT_LABEL = 'com.docker.compose.project';
 
 /**
- * /proc start times are boot time (whole seconds in /proc/stat) plus ticks: up to ~1 s early.
- * A process counts as started after the container only beyond this margin, so a clock step or
- * rounding can make pidwarden miss a reused PID (a missed cleanup), never stop a live owner's container.
+ * An owner counts as started after the container only when it started more than this after the
+ * container's init. Both start times are /proc/<pid>/stat ticks since boot (USER_HZ 100: 10 ms
+ * steps) plus ONE reading of btime (src/observe/reap-subject.ts), so btime cancels out of the
+ * comparison: a step of the wall clock (an NTP step, a VM resumed after sleep) moves both alike.
+ * btime cannot be compared with the engine's Created: the kernel recomputes it from the wall clock
+ * on every read (src/observe/boot-time.ts): after a forward step of 3 s, an owner forked 0.3 s
+ * before Created read as started 2.7 s after it, beyond the margin, and every live owner's
+ * container was stopped as an orphan. The margin is not needed for rounding any more; it only makes the
+ * rule demand a clear gap: a PID reused within 2 s of the init's fork is missed (a missed cleanup),
+ * never a live owner's container stopped.
  */
 export const OWNER_START_MARGIN_MS = 2000;
 
@@ -52,6 +60,13 @@ export interface ReapSubject {
   labels: Record<string, string>;
   createdMs: number;
   startedAtMs: number;
+  /**
+   * When the container's init was forked, from /proc/<init pid>/stat with the same btime reading as
+   * the owners' startMs (so on the same clock); null when it could not be read. Its start, not
+   * Created: the latest (re)start of the container, so a PID reused by a process that started
+   * between the creation and a later restart passes for the owner (a missed stop, never a wrong one).
+   */
+  initStartMs: number | null;
   /** Host PID -> what /proc says; only the PIDs the owner labels name. */
   owners: Map<number, OwnerProcess | null>;
   /** False when /proc here cannot be the engine's host (the container's init PID is not in it). */
@@ -160,14 +175,17 @@ function judgeOrphan(s: ReapSubject, rules: ReapRules): Judged<{ reason: string;
   }
   if (!rules.localEngine) return { ok: false, reason: 'owner labels name PIDs of the engine host; the engine is remote, orphan rule not applied' };
   if (!s.hostProcVisible) return { ok: false, reason: "the container's init PID is not in this /proc (not the engine host's PIDs?); orphan rule not applied" };
+  if (s.initStartMs === null) return { ok: false, reason: "the container's init start time could not be read from this /proc; orphan rule not applied" };
+  const initStartMs = s.initStartMs;
   const owners: OwnerFigures[] = [];
   for (const spec of present) {
     const pid = ownerPidOf(s.labels[spec.key]!, spec);
     if (typeof pid === 'string') return { ok: false, reason: `owner label ${spec.key}=${JSON.stringify(s.labels[spec.key])}: ${pid}; orphan rule not applied` };
     if (!s.owners.has(pid)) return { ok: false, reason: `owner PID ${pid} not looked up` };
     const p = s.owners.get(pid)!;
-    // One live owner is enough to keep the container.
-    if (p && !p.zombie && p.startMs <= s.createdMs + OWNER_START_MARGIN_MS) return null;
+    // One live owner is enough to keep the container. Compared with the init's start, on the same
+    // clock as the owner's (OWNER_START_MARGIN_MS), never with the engine's Created.
+    if (p && !p.zombie && p.startMs <= initStartMs + OWNER_START_MARGIN_MS) return null;
     owners.push({
       label: spec.key,
       pid,

@@ -1,6 +1,7 @@
 // Is the process an owner label names alive on this host, and since when? From the host's /proc:
 // /proc/<pid>/stat (state, start time in clock ticks since boot) and /proc/stat's btime. A start
-// time lets the reap rule tell the owner from a process that got its PID later.
+// time lets the reap rule tell the owner from a process that got its PID later; the container's
+// init is read the same way, with the same btime, so that the two starts are on one clock.
 import { readFile } from 'node:fs/promises';
 import type { OwnerProcess } from '../decide/reap.ts';
 import { readBootTimeSeconds, USER_HZ } from './boot-time.ts';

@@ -75,7 +75,11 @@ export async function observeReapSubject(
   // The engine reports the init PID in its own (the host's) PID namespace: if this /proc does not
   // show it, owner PIDs cannot be looked up here either.
   const hostProcVisible = engine.local && bootMs !== null && info.initPid > 0 && existsSync(`${paths.procRoot}/${info.initPid}/stat`);
+  let initStartMs: number | null = null;
   if (rules.localEngine && hostProcVisible) {
+    // The init's start with the same btime reading as the owners': compared with theirs, never with
+    // the engine's Created (OWNER_START_MARGIN_MS in src/decide/reap.ts says why).
+    initStartMs = (await readOwnerProcess(info.initPid, paths.procRoot, bootMs!))?.startMs ?? null;
     for (const pid of ownerPidsOf(info.labels, rules.ownerLabels)) owners.set(pid, await readOwnerProcess(pid, paths.procRoot, bootMs!));
   }
   let sample: UsageSample | null = null;
@@ -87,6 +91,7 @@ export async function observeReapSubject(
     labels: info.labels,
     createdMs: facts.createdMs,
     startedAtMs: facts.startedAtMs,
+    initStartMs,
     owners,
     hostProcVisible,
     usage: sample ? [...stored, sample] : null,

@@ -21,6 +21,8 @@ function subject(o: Spec = {}): ReapSubject {
     labels: {},
     createdMs: NOW - 10 * M,
     startedAtMs: NOW - 10 * M,
+    // its init forked 0.5 s after Created (test/fixtures/layout/init-start.json: 0.5 s before StartedAt)
+    initStartMs: NOW - 10 * M + 500,
     hostProcVisible: true,
     usage: null,
     ...o,
@@ -37,7 +39,23 @@ describe('orphan rule', () => {
     ['owner alive, started before the container', { labels: { 'mcpmon.pid': '4242' }, owners: [[4242, alive()]] }, {}, null],
     ['owner is a zombie', { labels: { 'mcpmon.pid': '4242' }, owners: [[4242, { startMs: NOW - H, zombie: true }]] }, {}, 'orphan'],
     ['PID reused: the process started after the container', { labels: { 'mcpmon.pid': '4242' }, owners: [[4242, alive(NOW - M)]] }, {}, 'orphan'],
-    ['started within the margin after creation: still the owner', { labels: { 'mcpmon.pid': '4242' }, owners: [[4242, alive(NOW - 10 * M + OWNER_START_MARGIN_MS)]] }, {}, null],
+    ['started within the margin after the init: still the owner', { labels: { 'mcpmon.pid': '4242' }, owners: [[4242, alive(NOW - 10 * M + 500 + OWNER_START_MARGIN_MS)]] }, {}, null],
+    ['started beyond the margin after the init: reused', { labels: { 'mcpmon.pid': '4242' }, owners: [[4242, alive(NOW - 10 * M + 500 + OWNER_START_MARGIN_MS + 10)]] }, {}, 'orphan'],
+    // The wall clock stepped 3 s forward after the container was created: btime (and every start
+    // computed from it, the init's and the owner's alike) moved 3 s, Created did not.
+    [
+      'clock stepped 3 s forward: a live owner started 0.3 s before Created, read 2.7 s after it, is still the owner',
+      { labels: { 'mcpmon.pid': '4242' }, initStartMs: NOW - 10 * M + 500 + 3 * S, owners: [[4242, alive(NOW - 10 * M - 300 + 3 * S)]] },
+      {},
+      null,
+    ],
+    [
+      'clock stepped 1 h forward (VM resumed): still the owner',
+      { labels: { 'mcpmon.pid': '4242' }, initStartMs: NOW - 10 * M + 500 + H, owners: [[4242, alive(NOW - 10 * M - 300 + H)]] },
+      {},
+      null,
+    ],
+    ["the init's start could not be read: not judged", { labels: { 'mcpmon.pid': '4242' }, initStartMs: null, owners: [[4242, null]] }, {}, null],
     ['no owner label', {}, {}, null],
     ['no owner label, --orphan-unlabelled', {}, { orphanUnlabelled: true }, 'orphan'],
     ['remote engine: never an orphan by PID', { labels: { 'mcpmon.pid': '4242' }, owners: [[4242, null]] }, { localEngine: false }, null],
@@ -75,6 +93,7 @@ describe('orphan rule', () => {
       [{ labels: { 'mcpmon.pid': 'abc' } }, {}],
       [{ labels: { 'mcpmon.pid': '1' }, owners: [[1, null]] }, { localEngine: false }],
       [{ labels: { 'mcpmon.pid': '1' }, owners: [[1, null]], hostProcVisible: false }, {}],
+      [{ labels: { 'mcpmon.pid': '1' }, owners: [[1, null]], initStartMs: null }, {}],
     ];
     for (const [s, rules] of cases) {
       const plan = decideReap([subject(s)], { ...RULES, ...rules }, NOW);
