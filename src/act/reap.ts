@@ -51,7 +51,10 @@ export async function reapContainer(engine: Engine, info: ContainerInfo, started
   }
   try {
     // Without --stop-timeout no t is sent: the engine applies the container's own, as `docker stop` does.
-    await engineCall(engine, () => c.stop(plan.stopTimeout.from === 'flag' ? { t: plan.stopTimeout.seconds } : {}));
+    // The engine answers once the container is down, up to the stop timeout after SIGTERM: that
+    // time comes on top of --timeout, as for a restart (a PID 1 that ignores SIGTERM takes all of
+    // it, and the stop was logged as failed and the removal skipped).
+    await engineCall(engine, () => c.stop(plan.stopTimeout.from === 'flag' ? { t: plan.stopTimeout.seconds } : {}), plan.stopTimeout.seconds * 1000);
   } catch (e) {
     // 304: already stopped; 404: already removed (an AutoRemove container that exited meanwhile).
     if (statusOf(e) === 404) return { ...plan, result: 'gone' };
