@@ -55,7 +55,17 @@ export async function execInContainer(
       User: '0',
     });
     started = exec;
+    // Created after the caller gave up (the engine was slow to answer): never started, so no `ps`
+    // or `kill` runs in the container for nobody, holding one of its few free PIDs.
+    if (timedOut) throw new ExecFailedError(`exec of ${argv[0]} abandoned at its deadline`);
     stream = await exec.start({ hijack: true, stdin: false });
+    if (timedOut) {
+      // Started as the deadline passed: its socket is not kept, and its process is killed as a
+      // timed-out one is (exec-reaper.ts checks it is the exec's).
+      (stream as unknown as { destroy?: () => void }).destroy?.();
+      if (hostProcRoot && createdTicks !== null) await killTimedOut(exec, hostProcRoot, containerId, createdTicks);
+      throw new ExecFailedError(`exec of ${argv[0]} abandoned at its deadline`);
+    }
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     const stdout = new PassThrough();
