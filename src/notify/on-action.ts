@@ -71,7 +71,10 @@ export class OnActionRunner {
     const ids = { container: a.container, containerId: a.containerId, action: a.event, channel: 'on-action', program: this.program };
     let proc: Bun.Subprocess<'ignore', 'ignore', 'pipe'>;
     try {
-      proc = Bun.spawn([this.program], { env: { ...this.baseEnv, ...actionEnv(a) }, stdin: 'ignore', stdout: 'ignore', stderr: 'pipe' });
+      // A process group of its own, so that the deadline reaches the hook's children too (a `curl`
+      // to a receiver that never answers): killing only the hook left them running, each holding
+      // the stderr pipe, one orphan and one open fd per action for the monitor's whole life.
+      proc = Bun.spawn([this.program], { env: { ...this.baseEnv, ...actionEnv(a) }, stdin: 'ignore', stdout: 'ignore', stderr: 'pipe', detached: true });
     } catch (e) {
       this.log.warn({ event: 'notify', ...ids, reason: `cannot run: ${(e as NodeJS.ErrnoException).code ?? String(e)}` });
       return;
@@ -79,7 +82,11 @@ export class OnActionRunner {
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
-      proc.kill('SIGKILL');
+      try {
+        process.kill(-proc.pid, 'SIGKILL');
+      } catch {
+        proc.kill('SIGKILL'); // the group is gone already: the hook alone, if it is still there
+      }
     }, this.timeoutMs);
     const kept = new StderrStart(STDERR_KEEP);
     const reading = kept.read(proc.stderr);

@@ -245,6 +245,25 @@ describe('--on-action program', () => {
     expect(readFileSync(out, 'utf8')).toBe('restart-suppressed\n');
   });
 
+  test("at its deadline the hook's children go too: nothing left running, no pipe held open", async () => {
+    const childPidFile = join(dir, 'child.pid');
+    const hang = script('hang-with-child', `sleep 600 & echo $! > ${childPidFile}; sleep 601`);
+    const log = recordingLog();
+    new OnActionRunner(hang, log, {}, 300).run(collect(LADDER)[0]!);
+    await waitFor(() => log.lines.length >= 1);
+    expect(log.lines[0]).toMatchObject({ reason: 'killed after the 0.3 s deadline' });
+    const child = Number(readFileSync(childPidFile, 'utf8'));
+    const gone = () => {
+      try {
+        return readFileSync(`/proc/${child}/stat`, 'utf8').split(') ')[1]!.startsWith('Z');
+      } catch {
+        return true;
+      }
+    };
+    await waitFor(() => gone(), 5_000);
+    expect(gone()).toBe(true);
+  });
+
   test('not an executable file: a usage error at start', () => {
     expect(() => checkProgram(join(dir, 'missing'))).toThrow('--on-action');
     expect(() => checkProgram(dir)).toThrow('not an executable file');
