@@ -69,8 +69,13 @@ export interface ReapSubject {
   initStartMs: number | null;
   /** Host PID -> what /proc says; only the PIDs the owner labels name. */
   owners: Map<number, OwnerProcess | null>;
-  /** False when /proc here cannot be the engine's host (the container's init PID is not in it). */
+  /**
+   * True when this /proc is the engine host's for this container (src/observe/locality.ts: a local
+   * layout); only then do owner PIDs mean anything here.
+   */
   hostProcVisible: boolean;
+  /** Why it is not, for the problem line. */
+  hostProcWhyNot?: string;
   /** Stored samples plus one taken now; null when the counters cannot be read. */
   usage: UsageSample[] | null;
 }
@@ -174,7 +179,9 @@ function judgeOrphan(s: ReapSubject, rules: ReapRules): Judged<{ reason: string;
     return { ok: true, value: { reason: `no owner label (${keys}) and --orphan-unlabelled`, figures: { unlabelled: true } } };
   }
   if (!rules.localEngine) return { ok: false, reason: 'owner labels name PIDs of the engine host; the engine is remote, orphan rule not applied' };
-  if (!s.hostProcVisible) return { ok: false, reason: "the container's init PID is not in this /proc (not the engine host's PIDs?); orphan rule not applied" };
+  if (!s.hostProcVisible) {
+    return { ok: false, reason: `this /proc is not the engine host's for this container (${s.hostProcWhyNot ?? 'unknown'}): owner PIDs cannot be looked up; orphan rule not applied` };
+  }
   if (s.initStartMs === null) return { ok: false, reason: "the container's init start time could not be read from this /proc; orphan rule not applied" };
   const initStartMs = s.initStartMs;
   const owners: OwnerFigures[] = [];

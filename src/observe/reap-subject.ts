@@ -1,16 +1,16 @@
 // What the reap decision needs to know about each container: its creation and start times and
 // AutoRemove (from one inspect, cached while its init PID stays the same: the monitor lists every
 // cycle and must not inspect every container every cycle), the owner processes its labels name
-// (host /proc), and a usage sample for the idle rule (cgroup files locally, else the engine's stats).
+// (host /proc, where the locality rule allows it), and a usage sample for the idle rule (cgroup files locally, else the engine's stats).
 import type { Engine } from '../engine/client.ts';
 import { engineCall } from '../engine/client.ts';
 import type { ContainerInfo } from '../engine/containers.ts';
 import type { UsageSample } from '../decide/idle.ts';
 import { ownerPidsOf, type OwnerProcess, type ReapRules, type ReapSubject } from '../decide/reap.ts';
-import type { HostPaths } from './cgroup.ts';
+import { findPidsCgroup, type HostPaths } from './cgroup.ts';
 import { readApiUsage, readLocalUsage } from './io-counters.ts';
+import { readLayout } from './locality.ts';
 import { readOwnerProcess } from './owner-process.ts';
-import { existsSync } from 'node:fs';
 
 export interface ReapFacts {
   createdMs: number;
@@ -72,9 +72,24 @@ export async function observeReapSubject(
   nowMs: number,
 ): Promise<Observed> {
   const owners = new Map<number, OwnerProcess | null>();
-  // The engine reports the init PID in its own (the host's) PID namespace: if this /proc does not
-  // show it, owner PIDs cannot be looked up here either.
-  const hostProcVisible = engine.local && bootMs !== null && info.initPid > 0 && existsSync(`${paths.procRoot}/${info.initPid}/stat`);
+  // Owner PIDs are the engine host's: they are looked up only in a /proc that the locality rule
+  // of every other host read takes for the engine host's, for this container (src/observe/locality.ts:
+  // its init PID is there, forked between the engine's Created and StartedAt, in a cgroup named
+  // after its ID, and --proc-root's `self` is us). A PID that merely exists proves nothing: on
+  // Docker Desktop, colima or an ssh-forwarded socket it is some other process of this machine,
+  // and every owner PID looked up here would read "no such process".
+  let hostProcVisible = false;
+  let hostProcWhyNot: string | undefined;
+  const hasOwnerLabel = rules.ownerLabels.some((l) => info.labels[l.key] !== undefined);
+  if (rules.localEngine && hasOwnerLabel) {
+    if (bootMs === null) hostProcWhyNot = `no boot time in ${paths.procRoot}/stat`;
+    else {
+      const cgroup = await findPidsCgroup(info.initPid, info.id, paths).catch(() => null);
+      const layout = await readLayout(engine, info, paths.procRoot, cgroup);
+      hostProcVisible = layout.local;
+      if (!layout.local) hostProcWhyNot = layout.remoteReason ?? 'not the engine host';
+    }
+  }
   let initStartMs: number | null = null;
   if (rules.localEngine && hostProcVisible) {
     // The init's start with the same btime reading as the owners': compared with theirs, never with
@@ -94,6 +109,7 @@ export async function observeReapSubject(
     initStartMs,
     owners,
     hostProcVisible,
+    ...(hostProcWhyNot === undefined ? {} : { hostProcWhyNot }),
     usage: sample ? [...stored, sample] : null,
   };
   return { info, facts, subject, sample };

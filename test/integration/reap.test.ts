@@ -14,6 +14,8 @@
  *   - a compose-managed container (stopped, never removed) and one labelled pidwarden.reap=false
  *     (never stopped) under --remove;
  *   - audit's flood lines; a bare `reap` exits 2 naming what it would stop; --dry-run touches nothing;
+ *   - no orphan by PID where the PID cannot be checked: a remote engine, an empty --proc-root, and
+ *     the host's /proc read from a PID namespace of pidwarden's own (unshare);
  *   - a bystander with a dead owner, not selected, is never touched.
  * Run: npm test -- test/integration/reap.test.ts
  */
@@ -391,7 +393,20 @@ describeEngine('pidwarden reap', () => {
     const elsewhere = await runPidwarden([...sel, '--proc-root', foreign]);
     expect(elsewhere.code).toBe(0);
     expect(reapLines(elsewhere.stdout)).toEqual([]);
-    expect(notices(elsewhere.stdout)).toEqual([expect.stringContaining('init PID is not in this /proc')]);
+    expect(notices(elsewhere.stdout)).toEqual([expect.stringContaining("this /proc is not the engine host's")]);
+    expect(stateOf(id).running).toBe(true);
+
+    // The host's /proc bound at hostProc, read by pidwarden as PID 1 of a PID namespace of its own
+    // (unshare(1), as test/integration/layouts.test.ts does for a container without pid: host): the
+    // init PID is there, but --proc-root's `self` is not pidwarden, so the locality rule of every
+    // other host read (src/observe/locality.ts) says not local, and the owners are not judged.
+    const hostProc = mkdtempSync(join(tmp, 'hostproc-'));
+    const BIND_THEN_UNSHARE = 'mount --bind /proc "$1" && shift && exec unshare --pid --fork --kill-child --mount-proc "$@"';
+    const inOwnPidNs = ['unshare', '--mount', '--propagation', 'private', 'sh', '-c', BIND_THEN_UNSHARE, 'sh', hostProc, PIDWARDEN_BIN];
+    const ownNs = await runPidwarden([...sel, '--proc-root', hostProc], { command: inOwnPidNs });
+    expect(ownNs.code).toBe(0);
+    expect(reapLines(ownNs.stdout)).toEqual([]);
+    expect(notices(ownNs.stdout)).toEqual([expect.stringContaining("another PID namespace's /proc")]);
     expect(stateOf(id).running).toBe(true);
 
     const local = await runPidwarden(sel);

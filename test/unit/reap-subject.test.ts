@@ -38,6 +38,8 @@ interface Host {
   /** The init's start ticks (INIT_TICKS by default). */
   initTicks?: number;
   owner?: 'alive' | 'gone';
+  /** The init's /proc/<pid>/cgroup. */
+  initCgroup?: string;
 }
 
 let seq = 0;
@@ -51,7 +53,7 @@ function host(h: Host = {}): { procRoot: string; cgroupRoot: string } {
   symlinkSync(h.self ?? String(process.pid), join(procRoot, 'self'));
   writeFileSync(join(procRoot, String(INIT), 'stat'), stat(INIT, 'sleep', h.initTicks ?? INIT_TICKS));
   writeFileSync(join(procRoot, String(INIT), 'status'), `Name:\tsleep\nState:\tS (sleeping)\nTgid:\t${INIT}\nNSpid:\t${INIT}\t1\n`);
-  writeFileSync(join(procRoot, String(INIT), 'cgroup'), `0::/system.slice/docker-${ID}.scope\n`);
+  writeFileSync(join(procRoot, String(INIT), 'cgroup'), h.initCgroup ?? `0::/system.slice/docker-${ID}.scope\n`);
   if ((h.owner ?? 'alive') === 'alive') {
     mkdirSync(join(procRoot, String(OWNER)));
     writeFileSync(join(procRoot, String(OWNER), 'stat'), stat(OWNER, 'mcpmon', OWNER_TICKS));
@@ -104,6 +106,28 @@ describe('orphan rule: owner and init on one clock', () => {
       expect(subject.hostProcVisible).toBe(true);
       expect(p.stop).toEqual([]);
       expect(p.problems).toEqual([]);
+    });
+  }
+});
+
+describe("orphan rule: owner PIDs are looked up only in a /proc that is the engine host's (locality.ts)", () => {
+  // Every case has a dead owner: where this /proc were trusted, the container would be stopped.
+  const rows: [string, Host, string][] = [
+    // Docker Desktop, colima, an ssh-forwarded socket: PID 4242 here is some daemon of this machine
+    ['the init PID here is a process forked 5 s after this boot, not the engine\'s init', { owner: 'gone', initTicks: 500 }, 'not its init'],
+    ['--proc-root is another PID namespace\'s /proc (its self is not pidwarden)', { owner: 'gone', self: '1' }, "another PID namespace's /proc"],
+    ['the init is in no cgroup named after the container', { owner: 'gone', initCgroup: '0::/user.slice/user-1000.slice/session-2.scope\n' }, 'no cgroup named after'],
+    // a wall-clock step beyond START_TOLERANCE_MS (10 s, layout.ts): the init no longer matches the
+    // engine's window, so the owners are not judged at all (a missed stop, never a wrong one)
+    ['the wall clock stepped 1 h forward', { owner: 'gone', btime: BOOT_S + 3600 }, 'not its init'],
+  ];
+  for (const [what, h, why] of rows) {
+    test(`${what}: not judged, and said why`, async () => {
+      const { subject, plan: p } = await plan(h);
+      expect(subject.hostProcVisible).toBe(false);
+      expect(p.stop).toEqual([]);
+      expect(p.problems.map((x) => x.reason)).toEqual([expect.stringContaining(why)]);
+      expect(p.problems[0]!.reason).toContain('orphan rule not applied');
     });
   }
 });
