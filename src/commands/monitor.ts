@@ -248,10 +248,13 @@ class MonitorLoop {
     }
     this.cycles++;
     const running = infos.filter((i) => i.running);
-    this.state.retain(new Set(running.map((i) => i.id)));
-    this.backoff.retain(new Set(running.map((i) => i.id)));
-    this.samples.retain(new Set(running.map((i) => i.id)));
-    this.metrics?.retain(new Set(running.map((i) => i.id)));
+    const runningIds = new Set(running.map((i) => i.id));
+    this.state.retain(runningIds);
+    this.backoff.retain(runningIds);
+    this.samples.retain(runningIds);
+    this.metrics?.retain(runningIds);
+    // one ID per container ever seen with a bad label would grow with a host's churn for weeks
+    for (const id of this.reportedBadLabels) if (!runningIds.has(id)) this.reportedBadLabels.delete(id);
     for (const id of this.problemsSaid.keys()) if (!running.some((i) => i.id === id)) this.problemsSaid.delete(id);
     const now = Date.now();
     const watches = running
