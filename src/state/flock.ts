@@ -31,12 +31,17 @@ function libcFlock(): FlockFn | null {
 
 export class LockUnavailableError extends Error {}
 
+/** How often a waiting lockFile tries again. */
+const LOCK_POLL_MS = 10;
+
 /**
  * Opens (creating, mode 0600) and locks `path`. Returns the release function, or null when another
- * process holds the lock and `wait` is false. Throws LockUnavailableError when the file cannot be
- * opened or the host has no usable flock.
+ * process holds the lock and `wait` is false, or still holds it after `waitMs` (tried again every
+ * LOCK_POLL_MS, blocking this thread: the callers are synchronous). Without `waitMs` a wait has no
+ * end, which a holder that is stopped or stuck in D state makes a hang. Throws
+ * LockUnavailableError when the file cannot be opened or the host has no usable flock.
  */
-export function lockFile(path: string, opts: { exclusive: boolean; wait: boolean }): (() => void) | null {
+export function lockFile(path: string, opts: { exclusive: boolean; wait: boolean; waitMs?: number }): (() => void) | null {
   const flock = libcFlock();
   if (!flock) throw new LockUnavailableError('flock is not available (no libc found)');
   let fd: number;
@@ -45,10 +50,17 @@ export function lockFile(path: string, opts: { exclusive: boolean; wait: boolean
   } catch (e) {
     throw new LockUnavailableError(`cannot open ${path} (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
   }
-  const op = (opts.exclusive ? LOCK_EX : LOCK_SH) | (opts.wait ? 0 : LOCK_NB);
-  if (flock(fd, op) !== 0) {
+  const polled = opts.wait && opts.waitMs !== undefined;
+  const op = (opts.exclusive ? LOCK_EX : LOCK_SH) | (opts.wait && !polled ? 0 : LOCK_NB);
+  const deadline = performance.now() + (opts.waitMs ?? 0);
+  let locked = flock(fd, op) === 0;
+  while (!locked && polled && performance.now() < deadline) {
+    Bun.sleepSync(LOCK_POLL_MS);
+    locked = flock(fd, op) === 0;
+  }
+  if (!locked) {
     closeSync(fd);
-    if (!opts.wait) return null;
+    if (!opts.wait || polled) return null;
     throw new LockUnavailableError(`cannot lock ${path}`);
   }
   let released = false;

@@ -158,6 +158,14 @@ export function pruneState(doc: StateDoc, nowMs: number): StateDoc {
   return out;
 }
 
+/**
+ * How long a read-modify-write waits for another pidwarden's lock on the state file. A holder
+ * keeps it for one read, parse and atomic write of the file (milliseconds); one that keeps it
+ * for seconds is stopped, frozen or stuck on its disk, and waiting on would freeze this process
+ * (the monitor's loop, its /healthz and its SIGTERM handling) for as long.
+ */
+export const STATE_LOCK_WAIT_MS = 5_000;
+
 export class StateStore {
   /** Set when the file cannot be used: pidwarden then remembers in memory only. */
   private memory: StateDoc | null = null;
@@ -168,6 +176,8 @@ export class StateStore {
   constructor(
     readonly path: string,
     private readonly warn: (message: string) => void,
+    /** How long to wait for another pidwarden's lock on the state file (STATE_LOCK_WAIT_MS). */
+    private readonly lockWaitMs = STATE_LOCK_WAIT_MS,
   ) {}
 
   private warnOnce(message: string): void {
@@ -186,6 +196,15 @@ export class StateStore {
       this.noDirectory = true;
       this.warnOnce(`state file ${this.path}: cannot create its directory (${(e as NodeJS.ErrnoException).code ?? String(e)}); restart limits hold within this run only`);
       return false;
+    }
+  }
+
+  /** The file as it is, without the lock and without moving anything aside; empty when unreadable. */
+  private readWithoutLock(): StateDoc {
+    try {
+      return parseState(readFileSync(this.path, 'utf8')) ?? emptyState();
+    } catch {
+      return emptyState();
     }
   }
 
@@ -226,11 +245,16 @@ export class StateStore {
     }
     let release: (() => void) | null;
     try {
-      release = lockFile(`${this.path}.lock`, { exclusive: write, wait: true });
+      release = lockFile(`${this.path}.lock`, { exclusive: write, wait: true, waitMs: this.lockWaitMs });
+      if (release === null) throw new LockUnavailableError(`another process has held ${this.path}.lock for over ${this.lockWaitMs / 1000} s`);
     } catch (e) {
-      this.memory = emptyState();
-      this.warnOnce(`state file ${this.path}: ${e instanceof LockUnavailableError ? e.message : String(e)}; restart limits hold within this run only`);
-      return fn(this.memory);
+      // From here on a copy in memory: what the file holds now (it is replaced by a rename, so a
+      // read without the lock sees one whole version), so that the restarts it records still count.
+      this.memory = this.readWithoutLock();
+      this.warnOnce(`state file ${this.path}: ${e instanceof LockUnavailableError ? e.message : String(e)}; working from a copy in memory, restart limits hold within this run only`);
+      const result = fn(this.memory);
+      if (write) this.memory = pruneState(this.memory, Date.now());
+      return result;
     }
     try {
       const doc = this.readDoc();

@@ -117,6 +117,30 @@ describe('StateStore on a real directory', () => {
     expect(warnings[0]).toContain('restart limits hold within this run only');
   });
 
+  test('a lock another process keeps (stopped, frozen, stuck on its disk): no hang; a copy of the file in memory, its restarts still count', async () => {
+    const path = join(tmp(), 'state.json');
+    const now = Date.now();
+    const first = new StateStore(path, () => {});
+    first.recordRestart(ID, 'x', now);
+    first.recordRestart(ID, 'x', now + 1);
+    // util-linux flock(1) holds the lock until it is killed; it says so on stdout once it has it
+    const holder = Bun.spawn(['flock', '-x', `${path}.lock`, '-c', 'echo held; exec sleep 600'], { stdout: 'pipe', stderr: 'ignore' });
+    try {
+      const reader = holder.stdout.getReader();
+      expect(new TextDecoder().decode((await reader.read()).value)).toBe('held\n');
+      const warnings: string[] = [];
+      const store = new StateStore(path, (m) => warnings.push(m), 200);
+      store.recordRestart(ID, 'x', now + 2);
+      expect(store.restartHistory(ID)).toEqual([now, now + 1, now + 2]);
+      expect(decideRestart(store.restartHistory(ID), now + 3, parseRestartLimit('3/1h')!).allowed).toBe(false);
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toContain('for over 0.2 s');
+    } finally {
+      holder.kill('SIGKILL');
+      await holder.exited;
+    }
+  });
+
   test('a write that fails (EISDIR here; ENOSPC, EROFS alike): 5 recorded restarts are kept in memory and read back, one warning', () => {
     const dir = tmp();
     const path = join(dir, 'state.json');
