@@ -1,7 +1,8 @@
 // A container's cumulative CPU, block I/O and network counters, for the idle rule. Local engine:
 // the cgroup files the engine itself reads (v1 blkio, v2 io.stat; CPU as in stats.ts) and
 // /proc/<init pid>/net/dev, which shows the container's network namespace: no API call, no exec.
-// Remote engine: one one-shot stats call (cpu_stats, blkio_stats, networks).
+// Remote engine: one one-shot stats call (cpu_stats, blkio_stats, networks), read with the
+// container's network mode (usageFromStats).
 import { engineCall, type Engine } from '../engine/client.ts';
 import type { UsageSample } from '../decide/idle.ts';
 import { readCpuUsageNs, type HostPaths } from './cgroup.ts';
@@ -46,10 +47,21 @@ interface RawUsage {
   networks?: Record<string, { rx_bytes?: number; tx_bytes?: number }>;
 }
 
-/** Pure: the engine's stats document as a sample; null without a CPU counter. */
-export function usageFromStats(raw: RawUsage, nowMs: number): UsageSample | null {
+/**
+ * Pure: the engine's stats document as a sample; null without a CPU counter, and null when the
+ * document cannot tell the container's network traffic (`networkMode` is the inspect's
+ * HostConfig.NetworkMode). Measured with `GET /containers/{id}/stats?stream=false&one-shot=true`
+ * (test/unit/reap-io.test.ts holds the captures): Docker 20.10 omits `networks` for --network
+ * host and none (and for container:X of a host-network X); Podman 4.3 gives --network host and
+ * none the same placeholder, one entry "network" of zeros. Read as 0 bytes, a host-network server that serves requests all day
+ * at a little CPU looked idle and was stopped. So: `none` has no traffic (0 is right); `host` is
+ * never known (the traffic is the host's, no engine puts it in the stats); any other mode without
+ * `networks` is unknown. Unknown is null: no sample, the idle rule is not applied.
+ */
+export function usageFromStats(raw: RawUsage, nowMs: number, networkMode: string): UsageSample | null {
   const cpuNs = raw.cpu_stats?.cpu_usage?.total_usage;
   if (typeof cpuNs !== 'number') return null;
+  if (networkMode === 'host' || (raw.networks === undefined && networkMode !== 'none')) return null;
   const blockBytes = (raw.blkio_stats?.io_service_bytes_recursive ?? [])
     .filter((e) => /^(read|write)$/i.test(e.op ?? ''))
     .reduce((sum, e) => sum + (e.value ?? 0), 0);
@@ -57,7 +69,7 @@ export function usageFromStats(raw: RawUsage, nowMs: number): UsageSample | null
   return { t: nowMs, cpuNs, blockBytes, netBytes };
 }
 
-export async function readApiUsage(engine: Engine, id: string, nowMs: number): Promise<UsageSample | null> {
+export async function readApiUsage(engine: Engine, id: string, networkMode: string, nowMs: number): Promise<UsageSample | null> {
   const raw = (await engineCall(engine, () => engine.docker.getContainer(id).stats({ stream: false, 'one-shot': true }))) as unknown as RawUsage;
-  return usageFromStats(raw, nowMs);
+  return usageFromStats(raw, nowMs, networkMode);
 }

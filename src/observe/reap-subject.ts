@@ -16,6 +16,8 @@ export interface ReapFacts {
   createdMs: number;
   startedAtMs: number;
   autoRemove: boolean;
+  /** HostConfig.NetworkMode ('' when the engine gives none): whether the API's stats can tell its network traffic. */
+  networkMode: string;
 }
 
 export class ReapFactsCache {
@@ -27,7 +29,7 @@ export class ReapFactsCache {
   async of(info: ContainerInfo): Promise<ReapFacts | null> {
     const hit = this.facts.get(info.id);
     if (hit && hit.initPid === info.initPid) return hit.facts;
-    let raw: { Created?: string; State?: { StartedAt?: string }; HostConfig?: { AutoRemove?: boolean } };
+    let raw: { Created?: string; State?: { StartedAt?: string }; HostConfig?: { AutoRemove?: boolean; NetworkMode?: string } };
     try {
       raw = (await engineCall(this.engine, () => this.engine.docker.getContainer(info.id).inspect())) as typeof raw;
     } catch (e) {
@@ -37,7 +39,7 @@ export class ReapFactsCache {
     const createdMs = Date.parse(raw.Created ?? '');
     const startedAtMs = Date.parse(raw.State?.StartedAt ?? '');
     if (!Number.isFinite(createdMs) || !Number.isFinite(startedAtMs)) throw new Error(`inspect of ${info.name}: no Created or StartedAt time`);
-    const facts = { createdMs, startedAtMs, autoRemove: raw.HostConfig?.AutoRemove === true };
+    const facts = { createdMs, startedAtMs, autoRemove: raw.HostConfig?.AutoRemove === true, networkMode: raw.HostConfig?.NetworkMode ?? '' };
     this.facts.set(info.id, { initPid: info.initPid, facts });
     return facts;
   }
@@ -98,7 +100,7 @@ export async function observeReapSubject(
     for (const pid of ownerPidsOf(info.labels, rules.ownerLabels)) owners.set(pid, await readOwnerProcess(pid, paths.procRoot, bootMs!));
   }
   let sample: UsageSample | null = null;
-  if (wantUsage) sample = engine.local ? await readLocalUsage(info.initPid, info.id, paths, nowMs) : await readApiUsage(engine, info.id, nowMs);
+  if (wantUsage) sample = engine.local ? await readLocalUsage(info.initPid, info.id, paths, nowMs) : await readApiUsage(engine, info.id, facts.networkMode, nowMs);
   const subject: ReapSubject = {
     id: info.id,
     name: info.name,

@@ -39,9 +39,36 @@ describe('counter parsers', () => {
         networks: { eth0: { rx_bytes: 7, tx_bytes: 3 } },
       },
       1000,
+      'bridge',
     );
     expect(s).toEqual({ t: 1000, cpuNs: 123, blockBytes: 15, netBytes: 10 });
-    expect(usageFromStats({ blkio_stats: { io_service_bytes_recursive: null } }, 1)).toBeNull();
+    expect(usageFromStats({ blkio_stats: { io_service_bytes_recursive: null } }, 1, 'bridge')).toBeNull();
+  });
+});
+
+// `GET /v1.41/containers/{id}/stats?stream=false&one-shot=true` of `sleep 300` in busybox, verbatim:
+// Docker 20.10.24 (cgroup v1) with --network host, and Podman 4.3.1's compat API with --network host.
+const DOCKER20_NETWORK_HOST = `{"read":"2026-12-02T07:51:16.992450458Z","preread":"0001-01-01T00:00:00Z","pids_stats":{"current":1},"blkio_stats":{"io_service_bytes_recursive":[],"io_serviced_recursive":[],"io_queue_recursive":[],"io_service_time_recursive":[],"io_wait_time_recursive":[],"io_merged_recursive":[],"io_time_recursive":[],"sectors_recursive":[]},"num_procs":0,"storage_stats":{},"cpu_stats":{"cpu_usage":{"total_usage":23369227,"percpu_usage":[6468286,16900941],"usage_in_kernelmode":10000000,"usage_in_usermode":0},"system_cpu_usage":118590850000000,"online_cpus":2,"throttling_data":{"periods":0,"throttled_periods":0,"throttled_time":0}},"precpu_stats":{"cpu_usage":{"total_usage":0,"usage_in_kernelmode":0,"usage_in_usermode":0},"throttling_data":{"periods":0,"throttled_periods":0,"throttled_time":0}},"memory_stats":{"usage":376832,"max_usage":3567616,"stats":{"active_anon":4096,"active_file":0,"cache":0,"dirty":0,"hierarchical_memory_limit":9223372036854771712,"hierarchical_memsw_limit":9223372036854771712,"inactive_anon":45056,"inactive_file":0,"mapped_file":0,"pgfault":1036,"pgmajfault":0,"pgpgin":751,"pgpgout":739,"rss":49152,"rss_huge":0,"total_active_anon":4096,"total_active_file":0,"total_cache":0,"total_dirty":0,"total_inactive_anon":45056,"total_inactive_file":0,"total_mapped_file":0,"total_pgfault":1036,"total_pgmajfault":0,"total_pgpgin":751,"total_pgpgout":739,"total_rss":49152,"total_rss_huge":0,"total_unevictable":0,"total_writeback":0,"unevictable":0,"writeback":0},"limit":25276059648},"name":"/cap-host","id":"f00759387f989067fe7e651356c1b736244da7c75d98bd1bd90e743659c2fa16"}`;
+const PODMAN43_NETWORK_HOST = `{"read":"2026-12-02T07:52:07.787840315Z","preread":"0001-01-01T00:00:00Z","pids_stats":{"current":1},"blkio_stats":{"io_service_bytes_recursive":[],"io_serviced_recursive":null,"io_queue_recursive":null,"io_service_time_recursive":null,"io_wait_time_recursive":null,"io_merged_recursive":null,"io_time_recursive":null,"sectors_recursive":null},"num_procs":0,"storage_stats":{},"cpu_stats":{"cpu_usage":{"total_usage":37218581,"percpu_usage":[0,37218581],"usage_in_kernelmode":8000000,"usage_in_usermode":29218581},"system_cpu_usage":93509093658252,"online_cpus":2,"cpu":0,"throttling_data":{"periods":0,"throttled_periods":0,"throttled_time":0}},"precpu_stats":{"cpu_usage":{"total_usage":0,"usage_in_kernelmode":0,"usage_in_usermode":0},"cpu":0,"throttling_data":{"periods":0,"throttled_periods":0,"throttled_time":0}},"memory_stats":{"usage":274432,"limit":25276059648},"name":"frosty_joliot","Id":"d53e97c89dc12b2f42b4e09cc76e25eee17a39952ca93446458c2bef18ae324e","networks":{"network":{"rx_bytes":0,"rx_packets":0,"rx_errors":0,"rx_dropped":0,"tx_bytes":0,"tx_packets":0,"tx_errors":0,"tx_dropped":0}}}`;
+
+describe("the engine's stats without the container's network traffic", () => {
+  // Docker omits `networks` for these modes (--network none too: the same document without it)
+  const docker = JSON.parse(DOCKER20_NETWORK_HOST) as Parameters<typeof usageFromStats>[0];
+  const podman = JSON.parse(PODMAN43_NETWORK_HOST) as Parameters<typeof usageFromStats>[0];
+  test('Docker, --network host: no `networks`; unknown, not 0 bytes (the idle rule is not applied)', () => {
+    expect(docker.networks).toBeUndefined();
+    expect(usageFromStats(docker, 1000, 'host')).toBeNull();
+  });
+  test("Podman, --network host: a placeholder of zeros; unknown too", () => {
+    expect(podman.networks).toEqual({ network: expect.objectContaining({ rx_bytes: 0, tx_bytes: 0 }) });
+    expect(usageFromStats(podman, 1000, 'host')).toBeNull();
+  });
+  test('no `networks` for a container on a network of its own (bridge, container:X, or the mode unknown): unknown', () => {
+    for (const mode of ['bridge', 'default', 'container:' + 'f'.repeat(64), '']) expect(usageFromStats(docker, 1000, mode)).toBeNull();
+  });
+  test('--network none: no interface but lo, 0 bytes is right', () => {
+    expect(usageFromStats(docker, 1000, 'none')).toEqual({ t: 1000, cpuNs: 23369227, blockBytes: 0, netBytes: 0 });
+    expect(usageFromStats(podman, 1000, 'none')).toEqual({ t: 1000, cpuNs: 37218581, blockBytes: 0, netBytes: 0 });
   });
 });
 

@@ -85,7 +85,7 @@ async function plan(h: Host, bootS = h.btime ?? BOOT_S) {
   const paths = host(h);
   // A local engine whose API nobody answers: the observer must not need it for the orphan rule.
   const engine = { local: true, address: `unix://${paths.procRoot}/no-engine.sock`, timeoutMs: 1000, hostProcRoot: paths.procRoot, docker: {} } as unknown as Engine;
-  const o = await observeReapSubject(engine, info, { createdMs: CREATED_MS, startedAtMs: STARTED_MS, autoRemove: true }, rules, paths, bootS * 1000, [], false, NOW);
+  const o = await observeReapSubject(engine, info, { createdMs: CREATED_MS, startedAtMs: STARTED_MS, autoRemove: true, networkMode: 'none' }, rules, paths, bootS * 1000, [], false, NOW);
   return { subject: o.subject, plan: decideReap([o.subject], rules, NOW) };
 }
 
