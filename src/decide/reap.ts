@@ -161,12 +161,29 @@ export function ownerPidsOf(labels: Record<string, string>, specs: OwnerLabel[])
   return [...out];
 }
 
-/** Start label: seconds or ms since the epoch; 1e11 s lies in the year 5138, 1e11 ms in 1973. */
-export function parseStartLabel(value: string): number | null {
-  if (!/^\s*\d+(\.\d+)?\s*$/.test(value)) return null;
+/** No container engine ran before 2000 (Docker appeared in 2013): an earlier start is a misread label. */
+export const EARLIEST_START_LABEL_MS = Date.UTC(2000, 0, 1);
+/** A start label may be ahead of this host's clock by the other machine's clock error, not by more than a day. */
+export const START_LABEL_FUTURE_MS = 86_400_000;
+
+/**
+ * Start label: seconds or ms since the epoch (1e11 s lies in the year 5138, 1e11 ms in 1973), in
+ * ms; or why it is not a start time. A plausible number is not enough: "20261201" (a date written
+ * as YYYYMMDD) read as seconds is 1970-08-23, and the age rule stopped that container as 56 years
+ * old; so a start before 2000-01-01 or more than a day after `nowMs` is refused.
+ */
+export function parseStartLabel(value: string, nowMs: number): number | string {
+  const expected = 'expected seconds or ms since the epoch';
+  if (!/^\s*\d+(\.\d+)?\s*$/.test(value)) return expected;
   const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) return null;
-  return n >= 1e11 ? Math.round(n) : Math.round(n * 1000);
+  if (!Number.isFinite(n) || n <= 0) return expected;
+  const ms = n >= 1e11 ? Math.round(n) : Math.round(n * 1000);
+  if (ms < EARLIEST_START_LABEL_MS || ms > nowMs + START_LABEL_FUTURE_MS) {
+    const date = new Date(ms);
+    const when = Number.isNaN(date.getTime()) ? 'a date out of range' : date.toISOString();
+    return `${expected}, read as ${when}: before 2000-01-01 or more than a day ahead of now`;
+  }
+  return ms;
 }
 
 type Judged<T> = { ok: true; value: T } | { ok: false; reason: string } | null;
@@ -205,10 +222,10 @@ function judgeOrphan(s: ReapSubject, rules: ReapRules): Judged<{ reason: string;
   return { ok: true, value: { reason: said, figures: { owners } } };
 }
 
-function startOf(s: ReapSubject, rules: ReapRules): { ms: number; from: string } | string {
+function startOf(s: ReapSubject, rules: ReapRules, nowMs: number): { ms: number; from: string } | string {
   if (rules.startedLabel !== undefined && s.labels[rules.startedLabel] !== undefined) {
-    const ms = parseStartLabel(s.labels[rules.startedLabel]!);
-    if (ms === null) return `start label ${rules.startedLabel}=${JSON.stringify(s.labels[rules.startedLabel])}: expected seconds or ms since the epoch`;
+    const ms = parseStartLabel(s.labels[rules.startedLabel]!, nowMs);
+    if (typeof ms === 'string') return `start label ${rules.startedLabel}=${JSON.stringify(s.labels[rules.startedLabel])}: ${ms}`;
     return { ms, from: `label ${rules.startedLabel}` };
   }
   return { ms: s.startedAtMs, from: 'container start' };
@@ -245,7 +262,7 @@ export function decideReap(subjects: readonly ReapSubject[], rules: ReapRules, n
       continue;
     }
     const problem = (reason: string) => plan.problems.push({ id: s.id, name: s.name, reason, skipped: false });
-    const start = startOf(s, rules);
+    const start = startOf(s, rules, nowMs);
     const startMs = typeof start === 'string' ? s.startedAtMs : start.ms;
     const hit = (rule: ReapRule, reason: string, figures: ReapFigures) => found.push({ id: s.id, name: s.name, rule, reason, figures, startMs, exempt: pol.exempt });
 

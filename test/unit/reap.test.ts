@@ -124,6 +124,12 @@ describe('age rule', () => {
     expect(decideReap([a, b], { ...RULES, maxAgeMs: 30 * M }, NOW).stop.map((d) => d.name)).toEqual([b.name]);
     expect(decideReap([b], RULES, NOW).stop.map((d) => d.name)).toEqual([b.name]);
   });
+  test('a start label before 2000 (20261201, a YYYYMMDD date read as seconds) is a problem, not a container 56 years old', () => {
+    const plan = decideReap([subject({ startedAtMs: NOW - M, labels: { 'mcp-started': '20261201' } })], { ...RULES, maxAgeMs: H, startedLabel: 'mcp-started' }, NOW);
+    expect(plan.stop).toEqual([]);
+    expect(plan.problems.map((p) => p.reason)).toEqual([expect.stringContaining('mcp-started="20261201"')]);
+    expect(plan.problems[0]!.reason).toContain('age rule not applied');
+  });
   test('a malformed start label is a problem, never the container start instead', () => {
     const plan = decideReap([subject({ startedAtMs: NOW - 5 * H, labels: { 'mcp-started': 'yesterday' } })], { ...RULES, maxAgeMs: H, startedLabel: 'mcp-started' }, NOW);
     expect(plan.stop).toEqual([]);
@@ -214,9 +220,25 @@ describe('parsers', () => {
     expect(ownerPidOf('other', { key: 'k', pattern: /^mcp-session-\d+-(\d+)-/u })).toBeTypeOf('string');
   });
   test('parseStartLabel: seconds or ms since the epoch', () => {
-    expect(parseStartLabel('1764590000')).toBe(1764590000000);
-    expect(parseStartLabel('1764590000123')).toBe(1764590000123);
-    expect(parseStartLabel('x')).toBeNull();
-    expect(parseStartLabel('-5')).toBeNull();
+    expect(parseStartLabel('1764590000', NOW)).toBe(1764590000000);
+    expect(parseStartLabel('1764590000123', NOW)).toBe(1764590000123);
+    expect(parseStartLabel('x', NOW)).toBeTypeOf('string');
+    expect(parseStartLabel('-5', NOW)).toBeTypeOf('string');
+  });
+  test('parseStartLabel: a number that is no plausible start is refused, with the date it would be', () => {
+    const rows: [string, string | number][] = [
+      ['20261201', '1970-08-23T'], // a date written YYYYMMDD, read as seconds
+      ['946684799', '1999-12-31T23:59:59'], // a second before 2000
+      ['946684800', 946_684_800_000], // 2000-01-01T00:00:00Z
+      [String((NOW + 86_400_000) / 1000), NOW + 86_400_000], // a day ahead: another machine's clock
+      [String(NOW + 86_400_000 + 1000), '2026-12-02T12:00:01'], // ms, beyond a day ahead
+      ['20261201000', '2612-'], // ms written in seconds' range: year 2612
+      ['1' + '0'.repeat(300), 'a date out of range'],
+    ];
+    for (const [value, want] of rows) {
+      const got = parseStartLabel(value, NOW);
+      if (typeof want === 'number') expect(got).toBe(want);
+      else expect(got).toContain(want);
+    }
   });
 });
