@@ -51,23 +51,24 @@ export async function selectContainers(engine: Engine, sel: Selection): Promise<
     const resolved = await Promise.all(sel.containers.map((ref) => resolveReference(engine, ref)));
     return selectedByReference(resolved, sel.labels);
   }
-  const filters = JSON.stringify({ status: [...LISTED_STATES], ...(sel.labels.length ? { label: sel.labels } : {}) });
+  const query = sel.labels.length ? `?filters=${encodeURIComponent(JSON.stringify({ label: sel.labels }))}` : '';
   // The list is the same in every API version: asked beside the version (one round trip less),
   // unversioned when no version is agreed yet; the inspects after it are versioned.
   const [, list] = await Promise.all([
     negotiateApi(engine),
-    engineCall(engine, () => engineGetJson<Docker.ContainerInfo[]>(engine, `/containers/json?filters=${encodeURIComponent(filters)}`)),
+    engineCall(engine, () => engineGetJson<Docker.ContainerInfo[]>(engine, `/containers/json${query}`)),
   ]);
   const infos = await Promise.all(list.map((c) => inspectById(engine, c.Id)));
   return infos.filter((i): i is ContainerInfo => i !== null);
 }
 
 /**
- * What a listing without --container shows: running containers, and the paused and restarting
- * ones, so that an audit reports them as such and cleanup/monitor can say why they are left alone
- * (a stopped container has no processes to report).
+ * A listing without --container is the engine's default one: running containers, paused and
+ * restarting ones included (Docker's `docker ps`), so that an audit reports them as such and
+ * cleanup/monitor can say why they are left alone; a stopped container has no processes to
+ * report. Not a status filter: Podman 4.3 refuses the state `restarting` (HTTP 500 "unknown
+ * container state"), and `pidwarden audit` without --container failed on Podman with exit 70.
  */
-const LISTED_STATES = ['running', 'paused', 'restarting'] as const;
 
 /** One --container reference, resolved: a name follows whatever container has that name; an ID (or prefix) stays that one container. */
 export interface ResolvedReference {

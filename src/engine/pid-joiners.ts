@@ -23,7 +23,7 @@ const LISTING_REUSE_MS = 1_000;
 const pidModes = new Map<string, Map<string, string>>();
 const recentListings = new Map<string, { atMs: number; modes: Promise<PidModeOf[]> }>();
 
-/** Names of the containers (running, paused or restarting) whose PID namespace is `target`'s, sorted. */
+/** Names of the running containers whose PID namespace is `target`'s, sorted. */
 export async function pidNamespaceJoiners(engine: Engine, target: Pick<ContainerInfo, 'id' | 'name'>): Promise<string[]> {
   const modes = await pidModesNow(engine);
   return modes.filter((m) => m.id !== target.id && joins(m.pidMode, target)).map((m) => m.name).sort();
@@ -48,8 +48,10 @@ function pidModesNow(engine: Engine): Promise<PidModeOf[]> {
 }
 
 async function listPidModes(engine: Engine): Promise<PidModeOf[]> {
-  const filters = JSON.stringify({ status: ['running', 'paused', 'restarting'] });
-  const list = await engineCall(engine, () => engineGetJson<Docker.ContainerInfo[]>(engine, `/containers/json?filters=${encodeURIComponent(filters)}`));
+  // The default listing: the containers that have processes (Docker counts paused and restarting
+  // ones as running). A status filter would not do: Podman 4.3 answers 500 "unknown container
+  // state: restarting", and not knowing refuses every remote container (locality.ts).
+  const list = await engineCall(engine, () => engineGetJson<Docker.ContainerInfo[]>(engine, '/containers/json'));
   const known = pidModes.get(engine.address) ?? new Map<string, string>();
   const current = new Map<string, string>();
   const out = await Promise.all(
