@@ -33,6 +33,7 @@ import {
   readHostProc,
   REPO_ROOT,
   RUN_ID,
+  RUN_LABEL,
   runPidwarden,
   startHostTree,
   startWorkload,
@@ -203,6 +204,14 @@ describeEngine(`lane ${LANE}: audit figures equal the kernel's`, () => {
     expect(host.audited.processes?.source).toBe('host-proc');
     expect(host.pidwarden).toEqual(host.kernel);
     record('audit', { ps: { kernel: ps.kernel, pidwarden: ps.pidwarden }, host: { kernel: host.kernel, pidwarden: host.pidwarden } });
+  });
+
+  test('selected by label, through the engine\'s container listing: the same container, the same figures', async () => {
+    // every engine's listing, Podman's included (it refuses a status filter of `restarting`)
+    const r = await runPidwarden(['audit', '--json', '--label', `${RUN_LABEL}=${RUN_ID}`]);
+    expect(r.stderr).toBe('');
+    const doc = JSON.parse(r.stdout) as { containers: AuditedContainer[] };
+    expect(doc.containers.map((c) => c.name)).toContain(w.name);
   });
 
   // The remote path reads no /proc and no cgroup fs, so the host's kind does not change it: it is
