@@ -13,7 +13,8 @@
 //   idle:   under --idle-cpu with no block or network I/O growth for --idle-for (see idle.ts).
 //   pile:   more than --max-per-group running containers of one group (image or --group-label)
 //           among those that stay: the oldest beyond N go.
-// A container labelled pidwarden.reap=false is never stopped (it still counts in its group).
+// A container labelled pidwarden.reap=false is never stopped (it still counts in its group), and
+// neither is pidwarden's own container or a pod's infra container (builtInExemption).
 import { parseDuration } from './duration.ts';
 import { judgeIdle, type UsageSample } from './idle.ts';
 
@@ -21,6 +22,7 @@ export type ReapRule = 'orphan' | 'age' | 'idle' | 'pile';
 export const REAP_RULES: readonly ReapRule[] = ['orphan', 'age', 'idle', 'pile'];
 
 export const REAP_LABEL = 'pidwarden.reap';
+const LABEL_EXEMPTION = `label ${REAP_LABEL}=false`;
 export const MAX_AGE_LABEL = 'pidwarden.max-age';
 /** mcpmon's label: the PID of the process that started the container. */
 export const DEFAULT_OWNER_LABELS = ['mcpmon.pid'];
@@ -91,6 +93,8 @@ export interface ReapRules {
   groupLabel?: string;
   /** The PIDs in owner labels are this host's only when the engine is. */
   localEngine: boolean;
+  /** The container(s) pidwarden runs in (src/observe/own-container.ts): never stopped. */
+  ownContainerIds?: readonly string[];
 }
 
 export interface OwnerFigures {
@@ -245,6 +249,30 @@ function labelPolicy(labels: Record<string, string>): { exempt: boolean; maxAgeM
   return { exempt: reap?.trim() === 'false', ...(maxAgeMs === undefined ? {} : { maxAgeMs }) };
 }
 
+/**
+ * Whether the image is a pod's infra ("pause") image: its last path component, without tag or
+ * digest, is `pause` (Kubernetes: k8s.gcr.io/pause:3.5, registry.k8s.io/pause:3.9) or
+ * `podman-pause` (Podman builds it locally: localhost/podman-pause:4.3.1-0, as its compat API
+ * reports it in Config.Image; the container is named `<pod ID prefix>-infra`).
+ */
+export function isPodInfraImage(image: string): boolean {
+  const name = image.replace(/@.*$/, '').split('/').at(-1)!.replace(/:[^:]*$/, '');
+  return name === 'pause' || name === 'podman-pause';
+}
+
+/**
+ * Why a container is never stopped whatever the rules say, or null. pidwarden's own container:
+ * stopping it ends the monitor that was to keep the host in order (`reap --all --max-age 1d` hit
+ * it on its first day). A pod's infra container holds the pod's namespaces: stopping it takes
+ * every member of the pod down, and with --all they piled up as one group (one per pod, one image).
+ * Such a container is left alone like one labelled pidwarden.reap=false, and counted in its group the same way.
+ */
+export function builtInExemption(s: Pick<ReapSubject, 'id' | 'image'>, ownContainerIds: readonly string[] = []): string | null {
+  if (ownContainerIds.includes(s.id)) return "pidwarden's own container";
+  if (isPodInfraImage(s.image)) return `a pod's infra container (image ${s.image})`;
+  return null;
+}
+
 export function groupOf(s: { image: string; labels: Record<string, string> }, groupLabel?: string): string | null {
   if (groupLabel === undefined) return `image ${s.image}`;
   const v = s.labels[groupLabel];
@@ -253,8 +281,9 @@ export function groupOf(s: { image: string; labels: Record<string, string> }, gr
 
 export function decideReap(subjects: readonly ReapSubject[], rules: ReapRules, nowMs: number): ReapPlan {
   const plan: ReapPlan = { stop: [], kept: [], problems: [], floods: [] };
-  const found: (ReapDecision & { exempt: boolean })[] = [];
-  const staying: { s: ReapSubject; startMs: number; exempt: boolean }[] = [];
+  // exempt: why a rule's decision about the container is not carried out (null: it is)
+  const found: (ReapDecision & { exempt: string | null })[] = [];
+  const staying: { s: ReapSubject; startMs: number; exempt: string | null }[] = [];
   for (const s of subjects) {
     const pol = labelPolicy(s.labels);
     if (typeof pol === 'string') {
@@ -262,9 +291,14 @@ export function decideReap(subjects: readonly ReapSubject[], rules: ReapRules, n
       continue;
     }
     const problem = (reason: string) => plan.problems.push({ id: s.id, name: s.name, reason, skipped: false });
+    const exempt = pol.exempt ? LABEL_EXEMPTION : builtInExemption(s, rules.ownContainerIds);
     const start = startOf(s, rules, nowMs);
     const startMs = typeof start === 'string' ? s.startedAtMs : start.ms;
-    const hit = (rule: ReapRule, reason: string, figures: ReapFigures) => found.push({ id: s.id, name: s.name, rule, reason, figures, startMs, exempt: pol.exempt });
+    const hit = (rule: ReapRule, reason: string, figures: ReapFigures) => {
+      found.push({ id: s.id, name: s.name, rule, reason, figures, startMs, exempt });
+      // an exempt container keeps running, so it stays in its group (README: "it still counts in its group")
+      if (exempt !== null) staying.push({ s, startMs, exempt });
+    };
 
     const orphan = judgeOrphan(s, rules);
     if (orphan && !orphan.ok) problem(orphan.reason);
@@ -296,7 +330,7 @@ export function decideReap(subjects: readonly ReapSubject[], rules: ReapRules, n
         continue;
       }
     }
-    staying.push({ s, startMs, exempt: pol.exempt });
+    staying.push({ s, startMs, exempt });
   }
 
   if (rules.maxPerGroup !== undefined) {
@@ -314,6 +348,8 @@ export function decideReap(subjects: readonly ReapSubject[], rules: ReapRules, n
       if (members.length <= max) continue;
       const newestFirst = [...members].sort((a, b) => b.startMs - a.startMs || a.s.id.localeCompare(b.s.id));
       for (const m of newestFirst.slice(max)) {
+        // an exempt container another rule hit is counted above, and said kept once
+        if (m.exempt !== null && found.some((f) => f.id === m.s.id)) continue;
         found.push({
           id: m.s.id,
           name: m.s.name,
@@ -331,7 +367,12 @@ export function decideReap(subjects: readonly ReapSubject[], rules: ReapRules, n
     REAP_RULES.indexOf(a.rule) - REAP_RULES.indexOf(b.rule) || a.startMs - b.startMs || a.id.localeCompare(b.id);
   for (const f of found.sort(order)) {
     const { exempt, ...d } = f;
-    (exempt ? plan.kept : plan.stop).push(d);
+    if (exempt === null) plan.stop.push(d);
+    else if (exempt === LABEL_EXEMPTION) plan.kept.push(d);
+    // plan.kept is "kept by label" wherever it is shown (reap's summary, audit's KEPT lines): a
+    // built-in exemption is said as a notice naming the rule it overrides. Not the rule's reason:
+    // an age or idle figure changes every cycle, and the monitor says a notice once per text.
+    else plan.problems.push({ id: d.id, name: d.name, reason: `never stopped: ${exempt}; the ${d.rule} rule would stop it`, skipped: false });
   }
   return plan;
 }

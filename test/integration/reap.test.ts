@@ -16,6 +16,7 @@
  *   - audit's flood lines; a bare `reap` exits 2 naming what it would stop; --dry-run touches nothing;
  *   - no orphan by PID where the PID cannot be checked: a remote engine, an empty --proc-root, and
  *     the host's /proc read from a PID namespace of pidwarden's own (unshare);
+ *   - pidwarden in a container of its own (examples/build-image.sh's image) never stops that container;
  *   - a bystander with a dead owner, not selected, is never touched.
  * Run: npm test -- test/integration/reap.test.ts
  */
@@ -411,6 +412,26 @@ describeEngine('pidwarden reap', () => {
 
     const local = await runPidwarden(sel);
     expect(reapLines(local.stdout).map((l) => [l.containerId, l.rule, l.result])).toEqual([[id, 'orphan', 'stopped']]);
+  });
+
+  test("pidwarden's own container is never stopped, though its selection and --max-age take it in", () => {
+    // pidwarden as examples/compose.yaml runs it: the image of examples/build-image.sh (dist/pidwarden
+    // and its libraries), the engine's socket mounted; its own container carries the selected label
+    // and a start label two hours old, as does one other container.
+    const built = Bun.spawnSync(['bash', join(REPO_ROOT, 'examples', 'build-image.sh')], { env: dockerEnv(), stdout: 'pipe', stderr: 'pipe' });
+    expect(built.exitCode).toBe(0);
+    const old = String(Math.floor(Date.now() / 1000) - 7200);
+    const other = runContainer('self-other', { reaptest: 'self', 'mcp-started': old });
+    const self = `${RUN_ID}-self-pidwarden`;
+    const r = docker(
+      'run', '--rm', '--network', 'none', '--name', self, '--label', `${RUN_LABEL}=${RUN_ID}`, '--label', 'reaptest=self', '--label', `mcp-started=${old}`,
+      '-v', `${(engine.host ?? '').replace(/^unix:\/\//, '')}:/var/run/docker.sock`,
+      'pidwarden:local', 'reap', '--label', 'reaptest=self', '--max-age', '1h', '--started-label', 'mcp-started',
+    );
+    expect({ code: r.code, stderr: r.code === 0 ? '' : r.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(reapLines(r.stdout).map((l) => [l.containerId, l.rule, l.result])).toEqual([[other, 'age', 'stopped']]);
+    const notices = lines(r.stdout).filter((l) => l.event === 'notice');
+    expect(notices.map((l) => [l.container, l.reason])).toEqual([[self, "reap: never stopped: pidwarden's own container; the age rule would stop it"]]);
   });
 
   test('the bystander (dead owner, never selected) was never touched', () => {

@@ -1,7 +1,7 @@
 // The reap decision (src/decide/reap.ts), one row per situation: which containers go, by which
 // rule, in which order, and what keeps a container. Pure: times and owner processes are given.
 import { describe, expect, test } from 'bun:test';
-import { decideReap, ownerPidOf, parseStartLabel, OWNER_START_MARGIN_MS, type OwnerProcess, type ReapRules, type ReapSubject } from '../../src/decide/reap.ts';
+import { builtInExemption, decideReap, isPodInfraImage, ownerPidOf, parseStartLabel, OWNER_START_MARGIN_MS, type OwnerProcess, type ReapRules, type ReapSubject } from '../../src/decide/reap.ts';
 import type { UsageSample } from '../../src/decide/idle.ts';
 
 const S = 1000;
@@ -149,6 +149,57 @@ describe('labels', () => {
       expect(plan.stop).toEqual([]);
       expect(plan.problems[0]!.skipped).toBe(true);
     }
+  });
+});
+
+describe("never stopped: pidwarden's own container, a pod's infra container", () => {
+  test("pidwarden's own container (reap --all --max-age 1d, pidwarden up for 26 h): a notice, no stop", () => {
+    const own = subject({ name: 'pidwarden', image: 'ghcr.io/x/pidwarden', startedAtMs: NOW - 26 * H });
+    const other = subject({ startedAtMs: NOW - 26 * H });
+    const plan = decideReap([own, other], { ...RULES, maxAgeMs: 24 * H, ownContainerIds: [own.id] }, NOW);
+    expect(plan.stop.map((d) => d.name)).toEqual([other.name]);
+    expect(plan.kept).toEqual([]);
+    expect(plan.problems).toEqual([{ id: own.id, name: own.name, reason: "never stopped: pidwarden's own container; the age rule would stop it", skipped: false }]);
+  });
+  test('Podman pods under --all --max-per-group 3: their 4 infra containers (one pause image) are one group, none stopped', () => {
+    const infra = [1, 2, 3, 4].map((i) => subject({ name: `pod${i}-infra`, image: 'localhost/podman-pause:4.3.1-0', startedAtMs: NOW - i * H }));
+    const plan = decideReap(infra, { ...RULES, maxPerGroup: 3 }, NOW);
+    expect(plan.stop).toEqual([]);
+    expect(plan.floods).toEqual([{ group: 'image localhost/podman-pause:4.3.1-0', size: 4, max: 3 }]);
+    expect(plan.problems.map((p) => [p.name, p.reason])).toEqual([[infra[3]!.name, "never stopped: a pod's infra container (image localhost/podman-pause:4.3.1-0); the pile rule would stop it"]]);
+  });
+  test('an orphan in a pod is stopped, its infra container is not', () => {
+    const infra = subject({ image: 'k8s.gcr.io/pause:3.5', labels: { 'mcpmon.pid': '5' }, owners: [[5, null]] });
+    const member = subject({ labels: { 'mcpmon.pid': '5' }, owners: [[5, null]] });
+    expect(decideReap([infra, member], RULES, NOW).stop.map((d) => d.name)).toEqual([member.name]);
+  });
+  test('which images are pods\' infra images', () => {
+    const yes = ['localhost/podman-pause:4.3.1-0', 'localhost/podman-pause:5.4.0-1737590400', 'k8s.gcr.io/pause:3.5', 'registry.k8s.io/pause:3.9', `registry.k8s.io/pause@sha256:${'e'.repeat(64)}`, 'localhost:5000/pause', 'pause'];
+    const no = ['busybox', 'pause-app:1', 'ghcr.io/x/pauser:1', 'localhost:5000/app', 'pause/app:1', 'podman:4.3'];
+    expect(yes.filter((i) => !isPodInfraImage(i))).toEqual([]);
+    expect(no.filter((i) => isPodInfraImage(i))).toEqual([]);
+  });
+  test('builtInExemption: by ID only for our own container; by image for a pause container', () => {
+    const id = 'f'.repeat(64);
+    expect(builtInExemption({ id, image: 'busybox' }, [id])).toBe("pidwarden's own container");
+    expect(builtInExemption({ id, image: 'busybox' }, ['e'.repeat(64)])).toBeNull();
+    expect(builtInExemption({ id, image: 'busybox' })).toBeNull();
+  });
+  test('pidwarden.reap=false that another rule hits still counts in its group (README)', () => {
+    // 4 running, max 3: the exempt one is over its own max-age, and stays running
+    const exempt = subject({ startedAtMs: NOW - 5 * M, labels: { 'pidwarden.reap': 'false', 'pidwarden.max-age': '1m' } });
+    const older = [10, 20, 30].map((m) => subject({ startedAtMs: NOW - m * M }));
+    const plan = decideReap([exempt, ...older], { ...RULES, maxPerGroup: 3 }, NOW);
+    expect(plan.stop.map((d) => `${d.rule} ${d.name}`)).toEqual([`pile ${older[2]!.name}`]);
+    expect(plan.stop[0]!.figures.groupSize).toBe(4);
+    expect(plan.kept.map((d) => `${d.rule} ${d.name}`)).toEqual([`age ${exempt.name}`]);
+  });
+  test('an exempt container kept by one rule is not said kept again by the pile', () => {
+    const ex = [1, 2].map((i) => subject({ labels: { 'pidwarden.reap': 'false' }, startedAtMs: NOW - (100 + i) * M }));
+    const rest = [1, 2, 3].map((i) => subject({ startedAtMs: NOW - i * M }));
+    const plan = decideReap([...ex, ...rest], { ...RULES, maxAgeMs: 90 * M, maxPerGroup: 3 }, NOW);
+    expect(plan.kept.map((d) => `${d.rule} ${d.name}`)).toEqual([`age ${ex[1]!.name}`, `age ${ex[0]!.name}`]);
+    expect(plan.stop).toEqual([]);
   });
 });
 
