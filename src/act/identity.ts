@@ -50,9 +50,13 @@ export interface HostScope {
   sharedPidNamespace: boolean;
 }
 
-/** The container's processes as host PIDs (src/observe/pid-namespace.ts), read once per tree level. */
-export function hostMembers(scope: HostScope): Set<number> {
-  return new Set(containerMembers(scope.cgroupDir, scope.procRoot, scope.nsDepth, scope.pidNamespace, scope.sharedPidNamespace));
+/**
+ * Which of `targets` are the container's processes, as host PIDs (src/observe/pid-namespace.ts),
+ * read once per tree level and per poll: only the targets' namespaces are checked.
+ */
+export function hostMembers(scope: HostScope, targets: readonly Target[]): Set<number> {
+  const asked = new Set(targets.flatMap((t) => (t.hostPid === undefined ? [] : [t.hostPid])));
+  return new Set(containerMembers(scope.cgroupDir, scope.procRoot, scope.nsDepth, scope.pidNamespace, scope.sharedPidNamespace, asked));
 }
 
 export type Liveness = 'alive' | 'gone' | 'reused';
@@ -111,7 +115,7 @@ export function checkOnHost(t: Target, scope: HostScope, members: Set<number>): 
 
 /** Host view of many targets (one cgroup.procs read). Zombies count as gone (they are dead). */
 export function hostLiveness(targets: Target[], scope: HostScope): Map<Target, Liveness> {
-  const members = hostMembers(scope);
+  const members = hostMembers(scope, targets);
   return new Map(targets.map((t) => [t, checkOnHost(t, scope, members).state]));
 }
 

@@ -213,7 +213,7 @@ function emptyBatch(signal: 'SIGTERM' | 'SIGKILL', via: 'exec' | 'host', level: 
 function viaHost(env: KillEnv, scope: HostScope, signal: 'SIGTERM' | 'SIGKILL', level: number, targets: Target[]): SignalBatch {
   // Read once per level: a process never leaves its cgroup except by exiting (or an
   // administrator moving it); the start time checked after it is what pins the identity.
-  const members = hostMembers(scope);
+  const members = hostMembers(scope, targets);
   const b: SignalBatch = { signal, via: 'host', level, targets: [], gone: [], reused: [], failed: [] };
   for (const t of targets) {
     const o = signalOnHost(t, signal, scope, members, env.dryRun);

@@ -5,7 +5,7 @@
 import type { Settings } from '../cli/settings.ts';
 import { figuresOf, health } from '../decide/health.ts';
 import type { KillPlan, StepName } from '../decide/ladder.ts';
-import { evidenceOf } from '../decide/evidence.ts';
+import { evidenceOf, identity } from '../decide/evidence.ts';
 import { nextStep, type LadderProgress, type NextStep } from '../decide/next-step.ts';
 import { subtract } from '../decide/plan.ts';
 import type { ContainerPolicy } from '../decide/policy.ts';
@@ -62,6 +62,19 @@ export interface LadderEnv {
   execTimeoutMs: number;
   /** Checked between steps: a monitor asked to stop finishes the current action, then returns. */
   shouldStop?: () => boolean;
+}
+
+/**
+ * The second look before a restart decided on the first (above) comes at least this long after
+ * it: a parent reaps its exited child within milliseconds, a Node app's event loop blocked by a
+ * burst of work within a second or so; a zombie still there 2 s later is not being reaped.
+ */
+const RESTART_CONFIRM_GAP_MS = 2_000;
+
+/** Sleeps `ms` (none when <= 0), in steps of at most 100 ms so that a stopping monitor is not held up. */
+async function pause(ms: number, shouldStop?: () => boolean): Promise<void> {
+  const until = performance.now() + ms;
+  while (performance.now() < until && !shouldStop?.()) await Bun.sleep(Math.min(100, until - performance.now()));
 }
 
 /** Bound on decisions per climb: 3 kill steps and a restart need 4; the rest is a guard. */
@@ -149,7 +162,8 @@ async function climb(envIn: LadderEnv, first: ContainerObservation, policy: Cont
   const verdictOf = (procs: Proc[] | null, pids: PidsReading) => health(figuresOf(procs?.length ?? null, pids), policy).verdict;
   const healthyBefore = verdictOf(obs.table?.procs ?? null, obs.pids) === 'healthy';
   const evidence = evidenceOf(obs.table?.procs ?? null, obs.pids, policy);
-  const progress: LadderProgress = { passed: [], restartAttempted: false };
+  const evidenceAtMs = performance.now();
+  const progress: LadderProgress = { passed: [], restartAttempted: false, killed: [] };
   const stepsRun: StepName[] = [];
   let killed = 0;
   let restarted = false;
@@ -186,6 +200,8 @@ async function climb(envIn: LadderEnv, first: ContainerObservation, policy: Cont
     });
     if (next.kind === 'restart' && stepsRun.length === 0 && !lookedBeforeRestart) {
       lookedBeforeRestart = true;
+      await pause(evidenceAtMs + RESTART_CONFIRM_GAP_MS - performance.now(), env.shouldStop);
+      if (env.shouldStop?.()) break;
       const again = await look(obs);
       if (!again) {
         gone = true;
@@ -243,6 +259,7 @@ async function climb(envIn: LadderEnv, first: ContainerObservation, policy: Cont
     }
     const { plan } = next;
     progress.passed.push(plan.step);
+    progress.killed!.push(...plan.victims.flatMap((v) => v.tree.map(identity)));
     stepsRun.push(plan.step);
     const outcome = await carryOutKill(env, ids, obs, plan, procs!);
     killed += outcome.killed;

@@ -48,16 +48,17 @@ export function hasEvidence(e: Evidence): boolean {
 
 /**
  * After the kill steps: is what keeps the container over still what a restart clears? null when
- * it is, else why not. Runaway trees now are trees that came back (or survived SIGKILL). Held
- * zombies count when the ladder started from runaway trees (the main process inherited them from
- * the trees just killed); a restart on zombies alone needs the same zombies at the start and now,
- * two looks apart (src/act/ladder-run.ts looks again before such a restart): a zombie its parent
- * is about to reap is gone by then.
+ * it is, else why not. Runaway trees now are trees that came back (or survived SIGKILL). A zombie
+ * of the main process counts when it is one of the processes the kill steps signalled (`killed`,
+ * "pid@startTicks": the main process inherited it from a tree just killed and does not reap it),
+ * or when it was there at the start too, two looks apart (src/act/ladder-run.ts takes the second
+ * look at least RESTART_CONFIRM_GAP_MS after the first before a restart it decided on its first):
+ * a zombie its parent is about to reap is gone by then, one it will never reap is not.
  */
-export function restartGroundNow(start: Evidence, procs: Proc[] | null, pids: PidsReading, policy: ContainerPolicy): string | null {
+export function restartGroundNow(start: Evidence, procs: Proc[] | null, pids: PidsReading, policy: ContainerPolicy, killed: ReadonlySet<string> = new Set()): string | null {
   if (procs === null) return 'the process table cannot be read now, so nothing shows that a restart would help';
   const fromStart = new Set(start.heldZombies);
-  const held = heldZombies(procs).filter((z) => start.runawayTrees > 0 || fromStart.has(identity(z)));
+  const held = heldZombies(procs).filter((z) => fromStart.has(identity(z)) || killed.has(identity(z)));
   const members = runawayMembers(procs, pids, policy);
   if (relieves(procs, pids, policy, [...members, ...held])) return null;
   const now = health(figuresOf(procs.length, pids), policy);
@@ -69,7 +70,8 @@ function heldZombies(procs: Proc[]): Proc[] {
   return procs.filter((p) => isZombie(p) && main.has(p.ppid));
 }
 
-function identity(p: Proc): string {
+/** A process's identity as the ladder keeps it (LadderProgress.killed): PID in the container and start time. */
+export function identity(p: Proc): string {
   return `${p.pid}@${p.startTicks ?? '?'}`;
 }
 

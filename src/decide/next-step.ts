@@ -14,6 +14,8 @@ export interface LadderProgress {
   /** Steps taken or passed over (nothing to do), in ladder order. */
   passed: StepName[];
   restartAttempted: boolean;
+  /** Every process the kill steps signalled, as "pid@startTicks" (src/decide/evidence.ts: the zombies they may leave). */
+  killed?: string[];
 }
 
 export interface NextStepInput {
@@ -80,7 +82,7 @@ function restartOrStop(input: NextStepInput, now: Health, passed: StepName[]): N
   if (policy.restart === 'never') return stop(`${now.reasons.join('; ')}; restarts are off for this container (restart rule "never")`, 'restart-skipped');
   if (policy.restart === 'evidence') {
     if (!hasEvidence(evidence)) return stop(noEvidenceReason(evidence, now), 'restart-skipped');
-    const notNow = restartGroundNow(evidence, input.procs, input.pids, policy);
+    const notNow = restartGroundNow(evidence, input.procs, input.pids, policy, new Set(input.progress.killed ?? []));
     if (notNow !== null) return stop(`no evidence that a restart would help: ${notNow} (or label it pidwarden.restart=always)`, 'restart-skipped');
   }
   const gate = decideRestart(input.restartHistory, input.nowMs, policy.restartLimit);

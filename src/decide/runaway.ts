@@ -7,7 +7,7 @@
 // that layout). A runaway process inside another runaway's tree belongs to that tree: npm exec ->
 // sh -c -> node(_npx) is ONE tree, not two.
 import type { Proc } from '../types.ts';
-import { mainProcesses } from './main-process.ts';
+import { isInitShim, mainProcesses } from './main-process.ts';
 import { isZombie, matchesAny } from './match.ts';
 
 /** npm 7+ installs `npx`/`npm exec` packages under ~/.npm/_npx/<hash>/ (libnpmexec). */
@@ -60,24 +60,48 @@ export function isProtected(p: Proc, protect: RegExp[]): boolean {
  * A main process that is itself a wrapper (a container whose CMD is `npx -y some-mcp`: PID 1
  * `npm exec some-mcp`, its `node .../_npx/...` server below) vouches for the npx-cache processes
  * below it: they are its own server, not orphans (with BusyBox, `sh -c` execs the server, which
- * is then the wrapper's own child). Processes matching --match below it are still runaway.
+ * is then the wrapper's own child); so does a protected wrapper. Processes matching --match
+ * below either are still runaway.
  * Linear: each process's "held" answer is computed once and memoised; cycles (bad data) stop.
  */
 export function runawayTrees(procs: Proc[], rules: RunawayRules): RunawayTree[] {
   const byPid = new Map(procs.map((p) => [p.pid, p]));
   const main = mainProcesses(procs);
-  const wrappers = new Set([...main].filter((pid) => looksRunaway(byPid.get(pid)!, rules)));
-  /** Below a main process that is a wrapper (not beside it: an orphan re-parented to an init shim is no CMD's server). */
+  // Who vouches for the npx-cache processes below it: a main process that is itself a wrapper (not
+  // an init shim, whose argv merely names the CMD: `docker-init -- node .../_npx/...`), and a
+  // protected process that looks runaway (--protect '^npm exec @scope/server' keeps that wrapper's
+  // own server too: killing the server would end the wrapper with it).
+  const vouchers = new Set<number>();
+  for (const pid of main) {
+    const p = byPid.get(pid);
+    if (p && !isInitShim(p) && looksRunaway(p, rules)) vouchers.add(pid);
+  }
+  for (const p of procs) if (!isZombie(p) && isProtected(p, rules.protect) && looksRunaway(p, rules)) vouchers.add(p.pid);
+  /** Whether a voucher is above `p` (below it, not beside it: an orphan re-parented to an init shim is no CMD's server). Memoised along each walk. */
+  const vouchedMemo = new Map<number, boolean>();
   const vouched = (p: Proc): boolean => {
+    const path: number[] = [];
+    let answer = false;
     for (let q = byPid.get(p.ppid), n = 0; q && n < 4096; q = q.ppid !== q.pid ? byPid.get(q.ppid) : undefined, n++) {
-      if (wrappers.has(q.pid)) return true;
+      if (vouchers.has(q.pid)) {
+        answer = true;
+        break;
+      }
+      const known = vouchedMemo.get(q.pid);
+      if (known !== undefined) {
+        answer = known;
+        break;
+      }
+      path.push(q.pid);
     }
-    return false;
+    vouchedMemo.set(p.pid, answer);
+    for (const pid of path) vouchedMemo.set(pid, answer);
+    return answer;
   };
   const byNpxOnly = (p: Proc) => !matchesAny(p.command, rules.match);
   // A wrapper's own server is part of the main process: neither a tree nor holding one (a hub run
   // as `npx -y hub` spawns its sessions' `npm exec` trees from that server).
-  const runaway = (p: Proc) => isRunaway(p, rules) && !main.has(p.pid) && !(wrappers.size > 0 && byNpxOnly(p) && vouched(p));
+  const runaway = (p: Proc) => isRunaway(p, rules) && !main.has(p.pid) && !(vouchers.size > 0 && byNpxOnly(p) && vouched(p));
   const holds = (p: Proc) => runaway(p) && !isProtected(p, rules.protect);
   const held = new Map<number, boolean>();
   const underNpm = (p: Proc): boolean => {

@@ -10,7 +10,7 @@ import type { ContainerInfo } from './containers.ts';
 import { inspectById } from './containers.ts';
 import { engineGetJson } from './http.ts';
 
-interface PidModeOf {
+export interface PidModeOf {
   id: string;
   name: string;
   pidMode: string;
@@ -25,7 +25,20 @@ const recentListings = new Map<string, { atMs: number; modes: Promise<PidModeOf[
 
 /** Names of the running containers whose PID namespace is `target`'s, sorted. */
 export async function pidNamespaceJoiners(engine: Engine, target: Pick<ContainerInfo, 'id' | 'name'>): Promise<string[]> {
-  const modes = await pidModesNow(engine);
+  return joinersAmong(await pidModesNow(engine), target);
+}
+
+/**
+ * Pure: the joiners of `target` among the listed containers. Throws when a `container:<name>`
+ * names no listed container: the engine keeps the name as given and resolves it when the joiner
+ * starts, so after `docker rename web web-old` the joiner of web-old reads `container:web`, and
+ * whose namespace it is in cannot be told from the listing (the caller then refuses).
+ */
+export function joinersAmong(modes: readonly PidModeOf[], target: Pick<ContainerInfo, 'id' | 'name'>): string[] {
+  const unresolved = modes.filter((m) => m.pidMode.startsWith('container:') && !modes.some((o) => o.id !== m.id && joins(m.pidMode, o)));
+  if (unresolved.length > 0) {
+    throw new Error(`${unresolved.map((m) => `${m.name} (${m.pidMode})`).join(', ')} names no running container (renamed since?): whose PID namespace it is in cannot be told`);
+  }
   return modes.filter((m) => m.id !== target.id && joins(m.pidMode, target)).map((m) => m.name).sort();
 }
 

@@ -9,7 +9,7 @@ import { readFileSync, readlinkSync } from 'node:fs';
 import { cgroupMembersSplit } from './cgroup.ts';
 import { parseNsPid, parseStatusPpid } from './proc-stat.ts';
 
-/** Parents walked up from a nested process: deeper nesting does not occur (the cgroup walk stops at 8 levels). */
+/** Parents walked up from a nested process: a guard against bad data (a parent loop), far beyond real process trees. */
 const MAX_HOPS = 64;
 
 /**
@@ -17,39 +17,53 @@ const MAX_HOPS = 64;
  * target of the init's /proc/<pid>/ns/pid, e.g. `pid:[4026532451]`, at depth `nsDepth`) or in
  * one nested in it. A process that exits meanwhile is not: nothing is claimed without a reading.
  */
-export function inPidNamespace(hostPid: number, procRoot: string, nsDepth: number, namespace: string): boolean {
-  let pid = hostPid;
-  for (let hop = 0; hop < MAX_HOPS; hop++) {
-    let status: string;
-    try {
-      status = readFileSync(`${procRoot}/${pid}/status`, 'utf8');
-    } catch {
-      return false;
-    }
-    const nspids = parseNsPid(status);
-    if (nspids === null || nspids.length < nsDepth) return false;
-    if (nspids.length === nsDepth) {
+export function inPidNamespace(hostPid: number, procRoot: string, nsDepth: number, namespace: string, memo = new Map<number, boolean>()): boolean {
+  const walked: number[] = [];
+  const answer = ((): boolean => {
+    let pid = hostPid;
+    for (let hop = 0; hop < MAX_HOPS; hop++) {
+      const known = memo.get(pid);
+      if (known !== undefined) return known;
+      walked.push(pid);
+      let status: string;
       try {
-        return readlinkSync(`${procRoot}/${pid}/ns/pid`) === namespace;
+        status = readFileSync(`${procRoot}/${pid}/status`, 'utf8');
       } catch {
         return false;
       }
+      const nspids = parseNsPid(status);
+      if (nspids === null || nspids.length < nsDepth) return false;
+      if (nspids.length === nsDepth) {
+        try {
+          return readlinkSync(`${procRoot}/${pid}/ns/pid`) === namespace;
+        } catch {
+          return false;
+        }
+      }
+      const ppid = parseStatusPpid(status);
+      if (ppid === null || ppid <= 0 || ppid === pid) return false;
+      pid = ppid;
     }
-    const ppid = parseStatusPpid(status);
-    if (ppid === null || ppid <= 0 || ppid === pid) return false;
-    pid = ppid;
-  }
-  return false;
+    return false;
+  })();
+  // every process walked through shares the answer: 5,000 processes of a docker:dind container
+  // under one inner shim cost one walk each, not one per level above them
+  for (const pid of walked) memo.set(pid, answer);
+  return answer;
 }
 
 /**
  * The container's processes among its cgroup's members, as host PIDs: its own cgroup's, and those
  * of its sub-cgroups that are in its PID namespace (`namespace`; null when it cannot be read: then
  * none of theirs). In a shared PID namespace (pid=host, pid=container:X) the cgroup alone decides.
+ * `only`: the processes the caller asks about (a kill's targets, checked every 25 ms while it
+ * waits): the other sub-cgroup members are left out unchecked.
  */
-export function containerMembers(cgroupDir: string, procRoot: string, nsDepth: number, namespace: string | null, shared: boolean): number[] {
-  const { own, nested } = cgroupMembersSplit(cgroupDir);
+export function containerMembers(cgroupDir: string, procRoot: string, nsDepth: number, namespace: string | null, shared: boolean, only?: ReadonlySet<number>): number[] {
+  const { own, nested: all } = cgroupMembersSplit(cgroupDir);
+  const nested = only === undefined ? all : all.filter((pid) => only.has(pid));
   if (shared || nested.length === 0) return own.concat(nested);
   if (namespace === null) return own;
-  return own.concat(nested.filter((pid) => inPidNamespace(pid, procRoot, nsDepth, namespace)));
+  const memo = new Map<number, boolean>();
+  return own.concat(nested.filter((pid) => inPidNamespace(pid, procRoot, nsDepth, namespace, memo)));
 }

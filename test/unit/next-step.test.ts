@@ -163,6 +163,22 @@ describe('restart only with evidence, on busy containers', () => {
     expect(kind(n)).toBe('stop:unhealthy:restart-skipped');
   });
 
+  test('after the kill steps, zombies of the main process count when they are what the kill steps left, not others', () => {
+    const pol = policy({ maxProcs: 15 });
+    const app = () => [proc(1, 0, 'node server.js'), ...Array.from({ length: 11 }, (_, i) => proc(30 + i, 1, 'node worker.js'))];
+    const tree = magicTree(100, 5000);
+    const start = [...app(), ...tree, ...[200, 201, 202].map((pid) => proc(pid, 1, '[sh]', { state: 'Z' }))];
+    const evidence = evidenceOf(start, pidsOf(start), pol);
+    expect(hasEvidence(evidence)).toBe(true);
+    // after the kill steps: 4 zombies nobody killed, the start's reaped meanwhile
+    const others = [...app(), ...[300, 301, 302, 303].map((pid) => proc(pid, 1, '[sh]', { state: 'Z' }))];
+    const killed = tree.map((p) => `${p.pid}@${p.startTicks}`);
+    expect(kind(nextStep(input(others, { policy: pol, evidence, progress: { ...afterKillSteps, killed } })))).toBe('stop:unhealthy:restart-skipped');
+    // the killed tree's own processes as zombies of PID 1 (it reaps none): what a restart clears
+    const left = [...app(), ...tree.map((p) => ({ ...p, ppid: 1, state: 'Z' })), proc(210, 1, '[sh]', { state: 'Z' })];
+    expect(kind(nextStep(input(left, { policy: pol, evidence, progress: { ...afterKillSteps, killed } })))).toBe('restart');
+  });
+
   test('a storm that comes back after the kill steps: restart (runaway trees now, and they are why it is over)', () => {
     expect(kind(nextStep(input(storm(), { progress: afterKillSteps })))).toBe('restart');
   });

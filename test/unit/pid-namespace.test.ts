@@ -61,6 +61,9 @@ describe('containerMembers', () => {
   test("its own cgroup's processes, and a sub-cgroup's in its namespace; never Y's", () => {
     expect(containerMembers(cgroup, procRoot, 2, X_NS, false).sort()).toEqual([100, 101, 300, 301, 302]);
   });
+  test("asked about some processes only (a kill's targets): the other sub-cgroup members are left out", () => {
+    expect(containerMembers(cgroup, procRoot, 2, X_NS, false, new Set([302, 201])).sort()).toEqual([100, 101, 300, 302]);
+  });
   test("namespace unknown: its own cgroup's only", () => {
     expect(containerMembers(cgroup, procRoot, 2, null, false).sort()).toEqual([100, 101, 300]);
   });

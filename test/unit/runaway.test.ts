@@ -65,9 +65,24 @@ describe('who holds whom', () => {
     expect(rootsOf([proc(1, 0, 'app'), proc(5, 1, MAGIC.npm, { state: 'Z' }), proc(6, 1, MAGIC.node)])).toEqual([6]);
   });
 
-  test('a protected wrapper holds nothing: the runaway processes below it are judged on their own', () => {
+  test('a protected wrapper keeps its own npx-cache server (killing it would end the wrapper too)', () => {
     const procs = [proc(1, 0, 'app'), ...magicTree(10, 1000)];
-    expect(rootsOf(procs, rules({ protect: [/magic@latest/u] }))).toEqual([12]);
+    expect(rootsOf(procs, rules({ protect: [/magic@latest/u] }))).toEqual([]);
+  });
+
+  test('a protected wrapper holds nothing: a --match process below it is judged on its own', () => {
+    const procs = [proc(1, 0, 'app'), ...magicTree(10, 1000), proc(20, 12, 'npm exec figma-mcp'), proc(21, 20, 'sh -c figma-mcp')];
+    expect(rootsOf(procs, rules({ protect: [/magic@latest/u] }))).toEqual([20]);
+  });
+
+  test('an init shim is no wrapper, even when its argv names an npx-cache CMD: orphans re-parented to it are runaway', () => {
+    const procs = [
+      proc(1, 0, '/sbin/docker-init -- node /root/.npm/_npx/aaaa/node_modules/.bin/hub'),
+      proc(7, 1, 'node /root/.npm/_npx/aaaa/node_modules/.bin/hub'),
+      proc(20, 1, MAGIC.node, { startTicks: 90_000 }),
+      proc(21, 1, MAGIC.node, { startTicks: 91_000 }),
+    ];
+    expect(rootsOf(procs)).toEqual([20, 21]);
   });
 
   test('a runaway deep below a non-runaway process is a root (no runaway ancestor)', () => {
