@@ -1,9 +1,10 @@
 // What every bench scenario shares: the environment, running pidwarden and docker, the workload
 // containers, waiting for a condition, /proc figures of a running process, and the result table.
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { findPidsCgroup } from '../../src/observe/cgroup.ts';
 import { containerHostPids } from '../../src/observe/host-proc.ts';
+import { parseNsPid } from '../../src/observe/proc-stat.ts';
 
 export const ROOT = resolve(import.meta.dir, '..', '..');
 export const BIN = join(ROOT, 'dist', 'pidwarden');
@@ -117,7 +118,8 @@ export async function dockerAsync(...args: string[]): Promise<string> {
 /** The container's processes as the kernel counts them (cgroup members and their zombies). */
 export async function processCount(name: string): Promise<number> {
   const { pid, dir } = await pidsCgroupOf(name);
-  return (await containerHostPids(dir, pid, '/proc', false)).length;
+  const layout = { sharedPidNamespace: false, nsDepth: parseNsPid(readFileSync(`/proc/${pid}/status`, 'utf8'))?.length ?? 0, pidNamespace: readlinkSync(`/proc/${pid}/ns/pid`) };
+  return (await containerHostPids(dir, '/proc', layout)).length;
 }
 
 /**

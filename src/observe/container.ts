@@ -137,7 +137,7 @@ function probeOf(opts: ObserveOptions): ProbeOptions {
 async function readTable(engine: Engine, { info, layout, cgroup, problems }: StartedObservation, pids: PidsReading, opts: ObserveOptions): Promise<ProcessTable | null> {
   if (!opts.processes || !info.running || layout.refusal) return null;
   const host = cgroup ? { cgroupDir: cgroup.dir, layout, pids } : null;
-  const table = await readProcesses(engine, info.id, info.initPid, host, probeOf(opts)).catch((e: unknown) => {
+  const table = await readProcesses(engine, info.id, host, probeOf(opts)).catch((e: unknown) => {
     problems.push(`processes: ${e instanceof Error ? e.message : String(e)}`);
     return null;
   });

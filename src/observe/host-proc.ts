@@ -1,7 +1,7 @@
 // The container's processes read from the host's /proc: the fallback when the container has no
 // `ps`, when exec cannot run (a container at its pids limit cannot fork runc's init), and the
 // source of host PIDs for killing without exec. Only root (or CAP_SYS_PTRACE) sees every cmdline.
-import type { Proc } from '../types.ts';
+import type { Layout, Proc } from '../types.ts';
 import { readdir, readlink } from 'node:fs/promises';
 import { readBytes, readText } from './fs.ts';
 import { listCgroupProcs } from './cgroup.ts';
@@ -121,27 +121,21 @@ export function sharedZombieScan(procRoot: string): () => Promise<ZombiesByNames
  * then names the root on cgroup v1: checked on this host) but keeps its PID and one unit of
  * pids.current until its parent reaps it. Only zombies: a live process of that namespace outside
  * the cgroup belongs to another container (a `--pid=container:X` sidecar shares X's namespace).
- * In a shared namespace (`sharedNs`: pid=host, pid=container:X) the namespace is not the
- * container's at all: the cgroup alone says what is. `zombies`: an audit's shared scan
- * (sharedZombieScan); without it, a scan of this container's own, after its cgroup.procs.
+ * In a shared namespace (pid=host, pid=container:X) the namespace is not the container's at all:
+ * the cgroup alone says what is. The init's namespace and its depth are the layout's, read once
+ * (locality.ts); without a namespace, only the container's own cgroup counts (containerMembers).
+ * `zombies`: an audit's shared scan (sharedZombieScan); without it, a scan of this container's
+ * own, after its cgroup.procs.
  */
 export async function containerHostPids(
   cgroupDir: string,
-  initPid: number,
   procRoot: string,
-  sharedNs: boolean,
+  layout: Pick<Layout, 'sharedPidNamespace' | 'nsDepth' | 'pidNamespace'>,
   zombies?: () => Promise<ZombiesByNamespace>,
 ): Promise<number[]> {
-  if (sharedNs) return listCgroupProcs(cgroupDir);
-  let ns: string | null = null;
-  try {
-    ns = await readlink(`${procRoot}/${initPid}/ns/pid`);
-  } catch {
-    // unknown: only the container's own cgroup counts (containerMembers)
-  }
-  const initStatus = await readText(`${procRoot}/${initPid}/status`);
-  const nsDepth = (initStatus === null ? null : parseNsPid(initStatus))?.length ?? 0;
-  const members = new Set(containerMembers(cgroupDir, procRoot, nsDepth, nsDepth > 0 ? ns : null, false));
+  if (layout.sharedPidNamespace) return listCgroupProcs(cgroupDir);
+  const ns = layout.pidNamespace ?? null;
+  const members = new Set(containerMembers(cgroupDir, procRoot, layout.nsDepth, ns, false));
   if (ns === null) return [...members];
   const found = zombies ? await zombies() : await scanZombies(procRoot, members);
   for (const z of found.get(ns) ?? []) members.add(z);

@@ -49,14 +49,13 @@ export interface HostView {
 export async function readProcesses(
   engine: Engine,
   containerId: string,
-  initPid: number,
   host: HostView | null,
   opts: ProbeOptions,
 ): Promise<ProcessTable> {
   const hostProcs = host
     ? async () =>
         readHostProcs(
-          await containerHostPids(host.cgroupDir, initPid, opts.procRoot, host.layout.sharedPidNamespace, opts.zombies),
+          await containerHostPids(host.cgroupDir, opts.procRoot, host.layout, opts.zombies),
           opts.procRoot,
           host.layout.nsDepth,
         )

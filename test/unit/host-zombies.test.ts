@@ -46,13 +46,15 @@ describe('scanZombies', () => {
 });
 
 describe('containerHostPids', () => {
+  /** The layout of a container in its own namespace `ns` (locality.ts reads it from the init's ns/pid). */
+  const own = (ns: string) => ({ sharedPidNamespace: false, nsDepth: 2, pidNamespace: ns });
   test('members plus the zombies of their own namespace, nobody else', async () => {
-    expect((await containerHostPids(cgA, 100, procRoot, false)).sort()).toEqual([100, 101]);
-    expect((await containerHostPids(cgB, 200, procRoot, false)).sort()).toEqual([200, 201, 202]);
+    expect((await containerHostPids(cgA, procRoot, own(A))).sort()).toEqual([100, 101]);
+    expect((await containerHostPids(cgB, procRoot, own(B))).sort()).toEqual([200, 201, 202]);
   });
 
   test('a shared PID namespace: the cgroup alone', async () => {
-    expect(await containerHostPids(cgB, 200, procRoot, true)).toEqual([200, 201]);
+    expect(await containerHostPids(cgB, procRoot, { ...own(B), sharedPidNamespace: true })).toEqual([200, 201]);
   });
 
   test('one shared scan for many containers: the same answers, /proc scanned once', async () => {
@@ -62,7 +64,7 @@ describe('containerHostPids', () => {
       scans++;
       return shared();
     };
-    const [a, b] = await Promise.all([containerHostPids(cgA, 100, procRoot, false, counted), containerHostPids(cgB, 200, procRoot, false, counted)]);
+    const [a, b] = await Promise.all([containerHostPids(cgA, procRoot, own(A), counted), containerHostPids(cgB, procRoot, own(B), counted)]);
     expect(a.sort()).toEqual([100, 101]);
     expect(b.sort()).toEqual([200, 201, 202]);
     expect(scans).toBe(2);
