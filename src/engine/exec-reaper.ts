@@ -3,9 +3,9 @@
 // the engine is on this host, the process is killed through its host PID, which exec inspect
 // gives (ExecInspect.Pid), but only when that PID is one of our PID namespace's and this host's
 // /proc shows it is that process:
-//   - procRoot's PIDs are ours: its `self` is our PID (as procRootIsOurs in
-//     src/observe/locality.ts). Not so for the host's /proc read through --proc-root by a
-//     pidwarden in a container without `pid: host`: there the host PID names another process;
+//   - procRoot's PIDs are ours: its `self` is our PID (src/observe/proc-root.ts). Not so for the
+//     host's /proc read through --proc-root by a pidwarden in a container without `pid: host`:
+//     there the host PID names another process;
 //   - its pids cgroup (the unified one on cgroup v2) has a path segment named after the
 //     container's full ID (src/observe/layout.ts: namesContainer), so no other container's;
 //   - it started after the exec was created and not after now (start time in clock ticks since
@@ -13,14 +13,14 @@
 //     a PID reused since is not hit, nor a process of a procRoot that is not this boot's.
 // Where the kernel has pidfd_open the pidfd is opened before the check and the signal sent
 // through it, as src/act/identity.ts does: the checked process is the one signalled.
-import { readFileSync, realpathSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
-import { basename } from 'node:path';
 import { closeFd, pidfdOpen, pidfdSendSignal } from '../act/pidfd.ts';
 import { USER_HZ } from '../observe/boot-time.ts';
 import { parseProcCgroup } from '../observe/cgroup-parse.ts';
 import { namesContainer } from '../observe/layout.ts';
 import { parseProcStats } from '../observe/proc-stat.ts';
+import { procRootIsOurs } from '../observe/proc-root.ts';
 
 /** /proc/uptime has 2 decimals and the exec's process starts after it was created: 0.1 s covers rounding. */
 const START_SLACK_TICKS = 10;
@@ -33,15 +33,6 @@ export function ticksSinceBoot(procRoot: string): number | null {
     return Number.isFinite(up) ? Math.round(up * USER_HZ) : null;
   } catch {
     return null;
-  }
-}
-
-/** Whether procRoot's PID numbers are those kill(2) and pidfd_open(2) take here: its self is us. */
-export function procPidsAreOurs(procRoot: string): boolean {
-  try {
-    return basename(realpathSync(`${procRoot}/self`)) === String(process.pid);
-  } catch {
-    return false;
   }
 }
 
@@ -72,7 +63,7 @@ export function isExecProcess(procRoot: string, pid: number, containerId: string
 
 /** SIGKILL the exec's process when it is verifiably the exec's; returns whether it was signalled. */
 export function killExecProcess(procRoot: string, pid: number, containerId: string, createdTicks: number): boolean {
-  if (!Number.isSafeInteger(pid) || pid <= 1 || !procPidsAreOurs(procRoot)) return false;
+  if (!Number.isSafeInteger(pid) || pid <= 1 || !procRootIsOurs(procRoot)) return false;
   const opened = pidfdOpen(pid);
   if (typeof opened === 'object' && 'errno' in opened) return false; // ESRCH: gone already
   const fd = opened === 'unsupported' ? null : opened.fd;

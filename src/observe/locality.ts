@@ -5,8 +5,8 @@
 // visible here, that process was forked between the container's creation and its start as the
 // engine records them (src/observe/layout.ts: startMatches), and it sits in a cgroup named after
 // the container's ID (findPidsCgroup finds none otherwise). And a fourth, for the PIDs of our own
-// reader: --proc-root's PID numbers are our PID namespace's (procRootIsOurs below).
-import { readlink, realpath } from 'node:fs/promises';
+// reader: --proc-root's PID numbers are our PID namespace's (src/observe/proc-root.ts).
+import { readlink } from 'node:fs/promises';
 import type { Engine } from '../engine/client.ts';
 import type { ContainerInfo } from '../engine/containers.ts';
 import { pidNamespaceJoiners } from '../engine/pid-joiners.ts';
@@ -16,6 +16,7 @@ import { readText } from './fs.ts';
 import { readBootTimeSeconds, startedAtMs } from './boot-time.ts';
 import { sharedPidNamespaceWhy, startMatches } from './layout.ts';
 import { parseNsPid, parseProcStats } from './proc-stat.ts';
+import { procRootIsOurs } from './proc-root.ts';
 
 export async function readLayout(engine: Engine, info: ContainerInfo, procRoot: string, cgroup: ContainerCgroup | null): Promise<Layout> {
   const pidMode = info.pidMode;
@@ -25,22 +26,21 @@ export async function readLayout(engine: Engine, info: ContainerInfo, procRoot: 
     // Without a cgroup view, X's `ps` also lists the processes of containers run with
     // --pid=container:X, whose PidMode (not X's) says so: ask the engine (src/engine/pid-joiners.ts).
     const sharedWhy = knownWhy ?? (info.running ? await joinedBy(engine, info) : null);
-    return remoteLayout(remoteReason, sharedWhy);
+    return {
+      local: false,
+      remoteReason,
+      pidMode,
+      sharedPidNamespace: sharedWhy !== null,
+      ...(sharedWhy !== null ? { sharedPidWhy: sharedWhy } : {}),
+      nsDepth: 0,
+      hostSignals: false,
+      // In a shared namespace `ps` lists, and `kill N` reaches, processes of the host or of the
+      // other container; only the cgroup tells the container's own apart, and it is not readable.
+      ...(sharedWhy !== null && info.running
+        ? { refusal: `shared PID namespace (${sharedWhy}) and no cgroup view from here (${remoteReason}): observed from the API only, never acted on` }
+        : {}),
+    };
   };
-  const remoteLayout = (remoteReason: string, sharedWhy: string | null): Layout => ({
-    local: false,
-    remoteReason,
-    pidMode,
-    sharedPidNamespace: sharedWhy !== null,
-    ...(sharedWhy !== null ? { sharedPidWhy: sharedWhy } : {}),
-    nsDepth: 0,
-    hostSignals: false,
-    // In a shared namespace `ps` lists, and `kill N` reaches, processes of the host or of the
-    // other container; only the cgroup tells the container's own apart, and it is not readable.
-    ...(sharedWhy !== null && info.running
-      ? { refusal: `shared PID namespace (${sharedWhy}) and no cgroup view from here (${remoteReason}): observed from the API only, never acted on` }
-      : {}),
-  });
   if (!engine.local) return remote(`engine at ${engine.address}`);
   if (!info.running || !Number.isSafeInteger(info.initPid) || info.initPid <= 0) return remote('not running');
   const [statText, statusText, boot] = await Promise.all([
@@ -66,7 +66,7 @@ export async function readLayout(engine: Engine, info: ContainerInfo, procRoot: 
   // lines from `unshare -p -f`, while pids.current read 68 from both). Its PID numbers name other
   // processes here too, for kill(2) and pidfd_open(2). So: ps and kill in the container, as for a
   // remote engine, and a shared namespace is refused (its ps and kill reach others' processes).
-  if (!(await procRootIsOurs(procRoot))) {
+  if (!procRootIsOurs(procRoot)) {
     return remote(
       `${procRoot} is another PID namespace's /proc (its self is not pidwarden, PID ${process.pid} here): the container's cgroup.procs lists no process from here and those PIDs are not signalable (run pidwarden with pid: host)`,
       sharedWhy,
@@ -83,20 +83,6 @@ export async function readLayout(engine: Engine, info: ContainerInfo, procRoot: 
     // procRoot's PID numbers are ours (above): kill(2) and pidfd_open(2) name the processes read there
     hostSignals: true,
   };
-}
-
-/**
- * Whether `procRoot`'s PID numbers are our namespace's: its `self` resolves to our own PID. Not
- * so for a host /proc bind-mounted into a container that has its own PID namespace (`self` there
- * resolves to our host PID).
- */
-async function procRootIsOurs(procRoot: string): Promise<boolean> {
-  try {
-    const self = await realpath(`${procRoot}/self`);
-    return self.slice(self.lastIndexOf('/') + 1) === String(process.pid);
-  } catch {
-    return false;
-  }
 }
 
 /** Why other containers' processes are in this one's PID namespace, or null when none are. */
