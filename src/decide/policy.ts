@@ -1,7 +1,8 @@
 // Pure: one container's effective policy, from the global settings and its `pidwarden.*` labels.
 // A label is more specific than a flag and wins for its container, except that the command line
 // can only narrow what a label allows: `--steps` given on the command line intersects a label's
-// steps, and a `--restart` given there can make a label's rule stricter, never looser. (--dry-run
+// steps, and a `--restart` given there can make a label's rule stricter, never looser; a label's
+// `pidwarden.protect` adds to --protect, never removes from it. (--dry-run
 // and --emergency have no label: nothing can widen them.) A malformed label value makes the
 // container an error, reported by name and value; it never falls back silently to the global value.
 import type { Origin, RestartRule, Settings } from '../cli/settings.ts';
@@ -127,6 +128,10 @@ export function containerPolicy(s: Settings, labels: Record<string, string>): Po
     (policy as unknown as Record<string, unknown>)[key] = parsed;
     from[key] = 'label';
   }
+  // Protection only adds up: a label's `pidwarden.protect` joins the operator's --protect (flag,
+  // env or config) instead of replacing it, or a container's owner could make a process that the
+  // operator protected on every container a victim in theirs.
+  if (from.protect === 'label') policy.protect = [...s.protect, ...policy.protect];
   // The command line narrows what a label allows; it never widens it.
   if (from.steps === 'label' && s.origins['steps'] === 'flag') {
     const narrowed = policy.steps.filter((st) => s.steps.includes(st));

@@ -35,6 +35,13 @@ describe('labels override the global settings for their container alone', () => 
 });
 
 describe('the command line only narrows what a label allows', () => {
+  test('a label protect adds to --protect and never removes it (flag or env)', () => {
+    const byFlag = ok(settings({ protect: '^postgres' }), { 'pidwarden.protect': 'keep-me' });
+    expect(byFlag.policy.protect.map(String)).toEqual(['/^postgres/u', '/keep-me/u']);
+    const byEnv = ok(settings({}, { PIDWARDEN_PROTECT: '^postgres' }), { 'pidwarden.protect': 'keep-me' });
+    expect(byEnv.policy.protect.map(String)).toEqual(['/^postgres/u', '/keep-me/u']);
+  });
+
   test('--steps dedupe on the command line intersects the label steps', () => {
     const r = ok(settings({ steps: 'dedupe' }), { 'pidwarden.steps': 'dedupe,oldest,restart' });
     expect(r.policy.steps).toEqual(['dedupe']);
