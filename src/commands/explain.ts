@@ -7,13 +7,15 @@ import { assess } from '../decide/classify.ts';
 import { insightOfObservation, withWarnings } from '../decide/insight.ts';
 import { evidenceOf } from '../decide/evidence.ts';
 import { planLadder } from '../decide/plan.ts';
-import { containerPolicy } from '../decide/policy.ts';
+import { containerPolicy, type ContainerPolicy } from '../decide/policy.ts';
 import { selectContainers, type ContainerInfo } from '../engine/containers.ts';
 import { engineEnforcesPidsLimits } from '../engine/info.ts';
 import { EXIT, UsageError } from '../errors.ts';
 import { observeContainer } from '../observe/container.ts';
+import type { ContainerObservation } from '../observe/observation.ts';
 import { explainDocument, explainText, type ExplainInput } from '../report/explain.ts';
-import { StateStore } from '../state/state-file.ts';
+import { StateStore, type ContainerRecord } from '../state/state-file.ts';
+import type { Settings } from '../cli/settings.ts';
 import type { CommandContext } from './context.ts';
 
 /** Not a terminal: 80 columns, the width every log viewer and mail client shows whole. */
@@ -38,8 +40,7 @@ export async function runExplain(ctx: CommandContext, tty: { isTTY: boolean; col
 /** Everything explain shows of one running container: also what `top` shows on Enter. */
 export async function explainInput(ctx: CommandContext, info: ContainerInfo): Promise<ExplainInput> {
   const s = ctx.settings;
-  const policy = containerPolicy(s, info.labels);
-  if (!policy.ok) throw new UsageError(`${info.name}: label ${policy.label}=${JSON.stringify(policy.value)}: ${policy.error}`);
+  policyOf(s, info); // a malformed label is said before a ps is run in the container
   const [obs, enforceable] = await Promise.all([
     observeContainer(ctx.engine, info, {
       procRoot: s.procRoot,
@@ -51,19 +52,46 @@ export async function explainInput(ctx: CommandContext, info: ContainerInfo): Pr
     }),
     engineEnforcesPidsLimits(ctx.engine),
   ]);
+  const state = readContainerState(s.stateFile, info.id, (m) => ctx.io.err(`pidwarden: ${m}\n`));
+  return explainOf(s, { obs, enforceable, state, nowMs: Date.now(), uptimeSeconds: ctx.engine.local ? uptime(s.procRoot) : null });
+}
+
+/** What explain read of one container: the observation, the engine, the state file, the clock. */
+export interface ExplainSources {
+  obs: ContainerObservation;
+  enforceable: boolean | null;
+  state: ContainerState;
+  nowMs: number;
+  uptimeSeconds: number | null;
+}
+
+/** The container's record in the state file, and a note when the file could not be used. */
+export interface ContainerState {
+  record: ContainerRecord | undefined;
+  note: string | null;
+}
+
+export function readContainerState(path: string, id: string, warn: (message: string) => void): ContainerState {
+  const store = new StateStore(path, warn);
+  return { record: store.snapshot().containers[id], note: null };
+}
+
+/** Pure: the report of one observed container under these settings, with the plan cleanup would follow. */
+export function explainOf(s: Settings, src: ExplainSources): ExplainInput {
+  const { obs, state, nowMs } = src;
+  const info = obs.info;
+  const policy = policyOf(s, info);
   const procs = obs.table?.procs ?? null;
-  const assessed = assess(procs, obs.pids, policy.policy);
-  const store = new StateStore(s.stateFile, (m) => ctx.io.err(`pidwarden: ${m}\n`));
-  const record = store.snapshot().containers[info.id];
-  const nowMs = Date.now();
-  const insight = insightOfObservation(obs, assessed, { maxProcs: policy.policy.maxProcs, enforceable, record, nowMs, warnWithinS: s.warnWithinSeconds });
+  const assessed = assess(procs, obs.pids, policy);
+  const record = state.record;
+  const insight = insightOfObservation(obs, assessed, { maxProcs: policy.maxProcs, enforceable: src.enforceable, record, nowMs, warnWithinS: s.warnWithinSeconds });
   const assessment = withWarnings(assessed, insight);
   const plan = planLadder({
     procs,
     pids: obs.pids,
-    policy: policy.policy,
+    policy,
     emergency: s.emergency,
-    evidence: evidenceOf(procs, obs.pids, policy.policy),
+    evidence: evidenceOf(procs, obs.pids, policy),
     restartHistory: record?.restarts ?? [],
     nowMs,
   });
@@ -75,9 +103,15 @@ export async function explainInput(ctx: CommandContext, info: ContainerInfo): Pr
     procs,
     tasks: obs.pids.current,
     source: `${obs.table?.source ?? 'none'}/${obs.pids.source}`,
-    uptimeSeconds: ctx.engine.local ? uptime(s.procRoot) : null,
+    uptimeSeconds: src.uptimeSeconds,
     problems: obs.problems,
   };
+}
+
+function policyOf(s: Settings, info: ContainerInfo): ContainerPolicy {
+  const policy = containerPolicy(s, info.labels);
+  if (!policy.ok) throw new UsageError(`${info.name}: label ${policy.label}=${JSON.stringify(policy.value)}: ${policy.error}`);
+  return policy.policy;
 }
 
 /** Seconds since boot, from /proc/uptime ("350735.47 1234.56"). */
