@@ -29,8 +29,12 @@ const ALL: readonly CommandName[] = ['audit', 'cleanup', 'monitor', 'top'];
 const ACTING: readonly CommandName[] = ['cleanup', 'monitor'];
 /** Everything that observes and judges: explain too (it names its one container itself). */
 const JUDGING: readonly CommandName[] = ['audit', 'cleanup', 'monitor', 'explain', 'top'];
-/** The ladder's policy: explain computes the plan cleanup would follow, so it takes these too. */
-const PLANNING: readonly CommandName[] = ['cleanup', 'monitor', 'explain'];
+/**
+ * The ladder's policy. explain prints the plan cleanup would follow, and top shows explain's plan
+ * on Enter: both take these too, or a PIDWARDEN_PROTECT in the environment they share with a cron
+ * cleanup would be ignored and their plan would kill what cleanup never touches.
+ */
+const PLANNING: readonly CommandName[] = ['cleanup', 'monitor', 'explain', 'top'];
 
 /** Where cleanup and monitor keep what must outlive one run: restart history, locks. */
 export const DEFAULT_STATE_FILE = '/var/lib/pidwarden/state.json';
