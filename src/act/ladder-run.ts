@@ -5,7 +5,7 @@
 import type { Settings } from '../cli/settings.ts';
 import { figuresOf, health } from '../decide/health.ts';
 import type { KillPlan, StepName } from '../decide/ladder.ts';
-import { evidenceOf, identity } from '../decide/evidence.ts';
+import { evidenceOf, identity, RESTART_CONFIRM_GAP_MS } from '../decide/evidence.ts';
 import { nextStep, type LadderProgress, type NextStep } from '../decide/next-step.ts';
 import { subtract } from '../decide/plan.ts';
 import type { ContainerPolicy } from '../decide/policy.ts';
@@ -63,13 +63,6 @@ export interface LadderEnv {
   /** Checked between steps: a monitor asked to stop finishes the current action, then returns. */
   shouldStop?: () => boolean;
 }
-
-/**
- * The second look before a restart decided on the first (above) comes at least this long after
- * it: a parent reaps its exited child within milliseconds, a Node app's event loop blocked by a
- * burst of work within a second or so; a zombie still there 2 s later is not being reaped.
- */
-const RESTART_CONFIRM_GAP_MS = 2_000;
 
 /** Sleeps `ms` (none when <= 0), in steps of at most 100 ms so that a stopping monitor is not held up. */
 async function pause(ms: number, shouldStop?: () => boolean): Promise<void> {

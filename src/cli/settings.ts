@@ -45,7 +45,8 @@ const BASE_SETTINGS: readonly SettingSpec[] = [
   { flag: 'container', kind: 'list', commands: ALL, describe: 'container name or ID to act on (repeatable); audit default: all running' },
   { flag: 'label', kind: 'list', commands: ALL, describe: 'only containers with this label, KEY or KEY=VALUE (repeatable)' },
   { flag: 'all', kind: 'bool', commands: ACTING, default: false, describe: 'act on every running container (default: only those labelled pidwarden.enable=true)' },
-  { flag: 'exclude', kind: 'list', commands: ALL, default: [], describe: 'never look at or act on this container, NAME or ID (repeatable; always wins)' },
+  // explain too: its plan says that cleanup leaves an excluded container alone (a PIDWARDEN_EXCLUDE shared with cron)
+  { flag: 'exclude', kind: 'list', commands: [...ALL, 'explain'], default: [], describe: 'never look at or act on this container, NAME or ID (repeatable; always wins)' },
   { flag: 'max-procs', kind: 'int', commands: JUDGING, default: 15, describe: 'critical above this many processes in a container' },
   { flag: 'pids-ratio', kind: 'number', commands: JUDGING, default: 0.8, describe: 'critical when pids.current >= ratio x pids.max (0-1]' },
   { flag: 'match', kind: 'list', commands: JUDGING, default: ['^npm exec '], describe: 'regex for the runaway processes (repeatable)' },

@@ -17,6 +17,7 @@ import { explainDocument, explainText, type ExplainInput } from '../report/expla
 import { StateStore, type ContainerRecord } from '../state/state-file.ts';
 import type { Settings } from '../cli/settings.ts';
 import type { CommandContext } from './context.ts';
+import { leftOutBecause } from './select.ts';
 
 /** Not a terminal: 80 columns, the width every log viewer and mail client shows whole. */
 export const DEFAULT_WIDTH = 80;
@@ -87,6 +88,8 @@ export function explainOf(s: Settings, src: ExplainSources): ExplainInput {
   const insight = insightOfObservation(obs, assessed, { maxProcs: policy.maxProcs, enforceable: src.enforceable, record, nowMs, warnWithinS: s.warnWithinSeconds });
   const assessment = withWarnings(assessed, insight);
   const plan = planLadder({
+    // What cleanup checks before its first decision: the selection's last word, then the layout.
+    leftAlone: leftOutBecause(info, s) ?? obs.layout.refusal ?? null,
     procs,
     pids: obs.pids,
     policy,

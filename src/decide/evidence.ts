@@ -12,6 +12,14 @@ import { isZombie } from './match.ts';
 import type { ContainerPolicy } from './policy.ts';
 import { runawayTrees } from './runaway.ts';
 
+/**
+ * The second look before a restart decided on the ladder's first look (src/act/ladder-run.ts)
+ * comes at least this long after it: a parent reaps its exited child within milliseconds, a Node
+ * app's event loop blocked by a burst of work within a second or so; a zombie still there 2 s
+ * later is not being reaped. Here because the restart's reason (next-step.ts) names it.
+ */
+export const RESTART_CONFIRM_GAP_MS = 2_000;
+
 /** What the ladder saw when it started: the only ground a restart may stand on. */
 export interface Evidence {
   processes: number | null;

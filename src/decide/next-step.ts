@@ -6,7 +6,7 @@
 import type { PidsReading, Proc } from '../types.ts';
 import { figuresOf, health, type Health, type HealthVerdict } from './health.ts';
 import { planKill, stepsToRun, type KillPlan, type StepName } from './ladder.ts';
-import { hasEvidence, restartGroundNow, type Evidence } from './evidence.ts';
+import { hasEvidence, RESTART_CONFIRM_GAP_MS, restartGroundNow, type Evidence } from './evidence.ts';
 import type { ContainerPolicy } from './policy.ts';
 import { decideRestart } from './restart-policy.ts';
 
@@ -94,8 +94,20 @@ function restartOrStop(input: NextStepInput, now: Health, passed: StepName[]): N
     ? 'still unhealthy; restart rule "always"'
     : evidence.runawayTrees > 0
       ? `still unhealthy after the kill steps; ${evidence.runawayTrees} runaway tree${evidence.runawayTrees === 1 ? '' : 's'} when the ladder started, and what keeps it over is runaway processes or zombies they left`
-      : `${evidence.heldZombies.length} zombies of the main process keep it unhealthy, the same ones at the start and now: it does not reap them, only a restart clears them`;
+      : zombiesReason(evidence, (input.progress.killed ?? []).length > 0);
   return { kind: 'restart', reason: why, recent: gate.recent, passed };
+}
+
+/**
+ * Why zombies of the main process justify a restart. Decided on the ladder's first look, with no
+ * kill step taken, the restart waits for a second look at least RESTART_CONFIRM_GAP_MS later
+ * (src/act/ladder-run.ts) that must find the same ones: explain's plan is that first look, so the
+ * reason says what cleanup will check, not that it has been checked.
+ */
+function zombiesReason(e: Evidence, afterKills: boolean): string {
+  const n = `${e.heldZombies.length} zombie${e.heldZombies.length === 1 ? '' : 's'} of the main process`;
+  if (afterKills) return `${n} at the start, and what keeps it unhealthy after the kill steps is those or zombies the kill steps left: it does not reap them, only a restart clears them`;
+  return `${n} keep it unhealthy: pidwarden restarts only when a second look, at least ${RESTART_CONFIRM_GAP_MS / 1000} s after its first, finds the same ones (a main process that leaves them that long does not reap them; only a restart clears them)`;
 }
 
 /** Says what was seen and the way out, e.g. "21 processes, none runaway: raise pidwarden.max-procs ...". */

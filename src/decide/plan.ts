@@ -3,11 +3,17 @@
 // observation would show them. What explain prints and what a dry run logs.
 import type { PidsReading, Proc } from '../types.ts';
 import { figuresOf, health, type HealthVerdict } from './health.ts';
+import { identity } from './evidence.ts';
 import { nextStep, type LadderProgress, type NextStep, type NextStepInput } from './next-step.ts';
 
 export type PlannedStep = Exclude<NextStep, { kind: 'stop' }>;
 
 export interface Plan {
+  /**
+   * Why cleanup leaves this container alone whatever its state (label pidwarden.enable=false,
+   * --exclude, a layout it never acts on), or null: then there are no steps.
+   */
+  leftAlone: string | null;
   steps: PlannedStep[];
   /** How the ladder would end: its stop decision, or null when it would restart (unknowable after). */
   stop: (NextStep & { kind: 'stop' }) | null;
@@ -28,8 +34,23 @@ export function subtract(procs: Proc[], pids: PidsReading, members: Proc[]): { p
   };
 }
 
-export function planLadder(input: Omit<NextStepInput, 'progress'>): Plan {
-  const progress: LadderProgress = { passed: [], restartAttempted: false };
+export interface PlanInput extends Omit<NextStepInput, 'progress'> {
+  /** Why cleanup would not act on the container at all (select.ts leftOutBecause, Layout.refusal), or null. */
+  leftAlone: string | null;
+}
+
+export function planLadder(input: PlanInput): Plan {
+  if (input.leftAlone !== null) {
+    // cleanup never selects it, or stops before its first decision (src/act/ladder-run.ts): no step
+    const verdict = health(figuresOf(input.procs?.length ?? null, input.pids), input.policy).verdict;
+    return {
+      leftAlone: input.leftAlone,
+      steps: [],
+      stop: { kind: 'stop', verdict, reason: `cleanup leaves this container alone: ${input.leftAlone}`, passed: [] },
+      after: { processes: input.procs?.length ?? null, pidsCurrent: input.pids.current, verdict },
+    };
+  }
+  const progress: LadderProgress = { passed: [], restartAttempted: false, killed: [] };
   let procs = input.procs;
   let pids = input.pids;
   const steps: PlannedStep[] = [];
@@ -44,11 +65,13 @@ export function planLadder(input: Omit<NextStepInput, 'progress'>): Plan {
     steps.push(next);
     if (next.kind === 'restart') break;
     progress.passed.push(next.plan.step);
+    progress.killed!.push(...next.plan.victims.flatMap((v) => v.tree.map(identity)));
     const after = subtract(procs!, pids, next.plan.victims.flatMap((v) => v.tree));
     procs = after.procs;
     pids = after.pids;
   }
   return {
+    leftAlone: null,
     steps,
     stop,
     after: { processes: procs?.length ?? null, pidsCurrent: pids.current, verdict: health(figuresOf(procs?.length ?? null, pids), input.policy).verdict },

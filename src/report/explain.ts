@@ -108,6 +108,7 @@ export function explainDocument(input: ExplainInput) {
       tree: explainRows(input),
     },
     plan: {
+      leftAlone: plan.leftAlone,
       steps: plan.steps.map((s) =>
         s.kind === 'kill'
           ? {
@@ -167,6 +168,10 @@ export function explainText(input: ExplainInput, opts: { width: number; colour: 
   out.push('');
 
   line('plan: what `cleanup` would do now (a dry run of the same decision)', 'bold');
+  if (input.plan.leftAlone !== null) {
+    line(`  none: cleanup leaves this container alone: ${input.plan.leftAlone}`);
+    return out.join('\n') + '\n';
+  }
   if (input.plan.steps.length === 0) line('  nothing to kill');
   input.plan.steps.forEach((s, i) => {
     if (s.kind === 'restart') {

@@ -4,11 +4,13 @@
 import { describe, expect, test } from 'bun:test';
 import { resolveSettings, type CommandName } from '../../src/cli/settings.ts';
 import { explainOf, type ExplainSources } from '../../src/commands/explain.ts';
+import { RESTART_CONFIRM_GAP_MS } from '../../src/decide/evidence.ts';
+import { explainDocument, explainText } from '../../src/report/explain.ts';
 import type { ContainerInfo } from '../../src/engine/containers.ts';
 import type { ContainerObservation } from '../../src/observe/observation.ts';
 import type { ContainerRecord } from '../../src/state/state-file.ts';
 import type { Layout } from '../../src/types.ts';
-import { metamcpProcs, totalTasks } from './helpers/procs.ts';
+import { metamcpProcs, proc, totalTasks } from './helpers/procs.ts';
 
 const ID = 'a'.repeat(64);
 const NOW = 1_800_000_000_000;
@@ -65,4 +67,54 @@ describe('top plans with the planning policy explain and cleanup resolve', () =>
       expect(plan('explain', {}, {})).not.toEqual(explains);
     });
   }
+});
+
+describe('a container cleanup leaves alone: the plan says so and why, with no steps', () => {
+  const explained = (obs: ContainerObservation, env: Record<string, string> = {}) => explainOf(settingsOf('explain', env), sources(obs));
+  /** Would restart straight away if cleanup acted: only the restart step, rule "always". */
+  const restartNow = { PIDWARDEN_STEPS: 'restart', PIDWARDEN_RESTART: 'always' };
+  const refusal = 'shared PID namespace (pid=host) and no cgroup view from here (tcp engine): observed from the API only, never acted on';
+  const cases: [string, () => ContainerObservation, Record<string, string>, string][] = [
+    ['label pidwarden.enable=false', () => observed({ info: info({ 'pidwarden.enable': 'false' }) }), {}, 'label pidwarden.enable=false'],
+    ['label pidwarden.enable=false, restart rule always', () => observed({ info: info({ 'pidwarden.enable': 'false' }) }), restartNow, 'label pidwarden.enable=false'],
+    ['PIDWARDEN_EXCLUDE names it', () => observed(), { PIDWARDEN_EXCLUDE: 'metamcp' }, '--exclude metamcp'],
+    [
+      'the layout refuses to act (a shared PID namespace on a remote engine), at its pids limit',
+      () => observed({ layout: { ...LOCAL, local: false, sharedPidNamespace: true, hostSignals: false, refusal }, table: null, pids: { current: 98, max: 100, source: 'api' } }),
+      restartNow,
+      refusal,
+    ],
+  ];
+  for (const [name, obs, env, why] of cases) {
+    test(name, () => {
+      const input = explained(obs(), env);
+      expect(input.plan.steps).toEqual([]);
+      expect(input.plan.leftAlone).toBe(why);
+      const text = explainText(input, { width: 400, colour: false });
+      const plan = text.slice(text.indexOf('plan: '));
+      expect(plan).toContain(`cleanup leaves this container alone: ${why}`);
+      expect(plan).not.toMatch(/kill |restart the container|then: /);
+      const doc = explainDocument(input);
+      expect(doc.plan.steps).toEqual([]);
+      expect(doc.plan.leftAlone).toBe(why);
+    });
+  }
+
+  test('a container cleanup acts on has no such line', () => {
+    const input = explained(observed());
+    expect(input.plan.leftAlone).toBeNull();
+    expect(input.plan.steps.length).toBeGreaterThan(0);
+    expect(explainText(input, { width: 400, colour: false })).not.toContain('leaves this container alone');
+  });
+});
+
+describe('a restart for zombies of the main process', () => {
+  test('says that cleanup confirms them with a second look, not that it has seen them twice', () => {
+    const procs = [proc(1, 0, 'node dist/index.js'), proc(2, 1, 'worker'), ...Array.from({ length: 20 }, (_, i) => proc(100 + i, 1, '[sh]', { state: 'Z', startTicks: 5000 + i }))];
+    const obs = observed({ table: { procs, source: 'ps' }, pids: { current: totalTasks(procs), max: null, source: 'cgroup-v1' } });
+    const { plan } = explainOf(settingsOf('explain', {}), sources(obs));
+    const restart = plan.steps.find((s) => s.kind === 'restart');
+    expect(restart?.kind === 'restart' && restart.reason).toContain(`a second look, at least ${RESTART_CONFIRM_GAP_MS / 1000} s after its first`);
+    expect(restart?.kind === 'restart' && restart.reason).not.toContain('the same ones at the start and now');
+  });
 });
