@@ -1,7 +1,8 @@
 // `pidwarden explain CONTAINER`: one container for a person at a terminal. It observes exactly as
 // the audit does (one `ps`, or the host's /proc), judges with the container's own policy, and
 // computes the plan with the same decision cleanup uses (decide/plan.ts: a dry run). It reads the
-// state file for growth and the restart history, and writes nothing anywhere.
+// state file for growth and the restart history, without a lock, and writes nothing anywhere: no
+// state directory, no lock file, and a file it cannot use is not moved aside.
 import { readFileSync } from 'node:fs';
 import { assess } from '../decide/classify.ts';
 import { insightOfObservation, withWarnings } from '../decide/insight.ts';
@@ -14,7 +15,7 @@ import { EXIT, UsageError } from '../errors.ts';
 import { observeContainer } from '../observe/container.ts';
 import type { ContainerObservation } from '../observe/observation.ts';
 import { explainDocument, explainText, type ExplainInput } from '../report/explain.ts';
-import { StateStore, type ContainerRecord } from '../state/state-file.ts';
+import { readStateWithoutChanging, type ContainerRecord } from '../state/state-file.ts';
 import type { Settings } from '../cli/settings.ts';
 import type { CommandContext } from './context.ts';
 import { leftOutBecause } from './select.ts';
@@ -53,7 +54,7 @@ export async function explainInput(ctx: CommandContext, info: ContainerInfo): Pr
     }),
     engineEnforcesPidsLimits(ctx.engine),
   ]);
-  const state = readContainerState(s.stateFile, info.id, (m) => ctx.io.err(`pidwarden: ${m}\n`));
+  const state = readContainerState(s.stateFile, info.id);
   return explainOf(s, { obs, enforceable, state, nowMs: Date.now(), uptimeSeconds: ctx.engine.local ? uptime(s.procRoot) : null });
 }
 
@@ -72,9 +73,11 @@ export interface ContainerState {
   note: string | null;
 }
 
-export function readContainerState(path: string, id: string, warn: (message: string) => void): ContainerState {
-  const store = new StateStore(path, warn);
-  return { record: store.snapshot().containers[id], note: null };
+/** Read only: explain and top create, lock and rename nothing (state-file.ts readStateWithoutChanging). */
+export function readContainerState(path: string, id: string): ContainerState {
+  const { doc, problem } = readStateWithoutChanging(path);
+  const note = problem === null ? null : `state file ${path}: ${problem}, left as it is; no restart history or growth samples from it`;
+  return { record: doc.containers[id], note };
 }
 
 /** Pure: the report of one observed container under these settings, with the plan cleanup would follow. */
@@ -85,7 +88,8 @@ export function explainOf(s: Settings, src: ExplainSources): ExplainInput {
   const procs = obs.table?.procs ?? null;
   const assessed = assess(procs, obs.pids, policy);
   const record = state.record;
-  const insight = insightOfObservation(obs, assessed, { maxProcs: policy.maxProcs, enforceable: src.enforceable, record, nowMs, warnWithinS: s.warnWithinSeconds });
+  const observed = insightOfObservation(obs, assessed, { maxProcs: policy.maxProcs, enforceable: src.enforceable, record, nowMs, warnWithinS: s.warnWithinSeconds });
+  const insight = state.note === null ? observed : { ...observed, notes: [...observed.notes, state.note] };
   const assessment = withWarnings(assessed, insight);
   const plan = planLadder({
     // What cleanup checks before its first decision: the selection's last word, then the layout.

@@ -12,7 +12,7 @@
 // atomic rename, so two pidwardens never lose each other's records. Alongside, per-container
 // ladder locks ("<dir>/locks/<id>.lock") keep two pidwardens from running a ladder on the same
 // container at the same time. A file that is unreadable or corrupt is moved aside with a warning
-// and started afresh; a state directory that cannot be created, a lock that cannot be taken or a
+// and started afresh (by the commands that write; explain and top only read, and change nothing); a state directory that cannot be created, a lock that cannot be taken or a
 // file that cannot be written (/var full or read-only) leaves pidwarden working from memory for the
 // rest of the run, with a warning: none of them ever stops a cleanup.
 import { MAX_RESTART_COUNT, MAX_RESTART_WINDOW_MS } from '../decide/restart-policy.ts';
@@ -158,6 +158,31 @@ export function pruneState(doc: StateDoc, nowMs: number): StateDoc {
   return out;
 }
 
+/** The state file as a read-only command sees it: the document, and why it could not be used. */
+export interface StateReading {
+  doc: StateDoc;
+  /** null when read, or when there is no file yet (nothing recorded is no problem). */
+  problem: string | null;
+}
+
+/**
+ * Reads the file without creating its directory, taking a lock or moving anything aside: for
+ * explain and top, which only show. No lock is needed for one whole version, since every write
+ * is an atomic rename. A file they cannot use stays as it is: moving aside one of a newer
+ * pidwarden (another version) would wipe its restart history, and so its --restart-limit.
+ */
+export function readStateWithoutChanging(path: string): StateReading {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return { doc: emptyState(), problem: code === 'ENOENT' ? null : `unreadable (${code ?? String(e)})` };
+  }
+  const doc = parseState(text);
+  return doc ? { doc, problem: null } : { doc: emptyState(), problem: 'corrupt or of another version' };
+}
+
 /**
  * How long a read-modify-write waits for another pidwarden's lock on the state file. A holder
  * keeps it for one read, parse and atomic write of the file (milliseconds); one that keeps it
@@ -201,11 +226,7 @@ export class StateStore {
 
   /** The file as it is, without the lock and without moving anything aside; empty when unreadable. */
   private readWithoutLock(): StateDoc {
-    try {
-      return parseState(readFileSync(this.path, 'utf8')) ?? emptyState();
-    } catch {
-      return emptyState();
-    }
+    return readStateWithoutChanging(this.path).doc;
   }
 
   /** Reads the file; moves an unreadable or corrupt one aside (with a warning) and starts afresh. */

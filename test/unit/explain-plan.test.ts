@@ -118,3 +118,10 @@ describe('a restart for zombies of the main process', () => {
     expect(restart?.kind === 'restart' && restart.reason).not.toContain('the same ones at the start and now');
   });
 });
+
+test('a state file explain could not use is a note in its report, not a silent empty history', () => {
+  const note = 'state file /var/lib/pidwarden/state.json: corrupt or of another version, left as it is; no restart history or growth samples from it';
+  const input = explainOf(settingsOf('explain', {}), { ...sources(observed()), state: { record: undefined, note } });
+  expect(input.insight.notes).toContain(note);
+  expect(explainText(input, { width: 400, colour: false })).toContain(`note: ${note}`);
+});
