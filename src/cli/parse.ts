@@ -16,6 +16,7 @@ export type ParsedCli =
 export async function parseCli(argvGiven: string[], env: Record<string, string | undefined>): Promise<ParsedCli> {
   // `pidwarden help [COMMAND]` is `pidwarden [COMMAND] --help`: yargs took the word and ran nothing
   const argv = argvGiven[0] === 'help' ? [...argvGiven.slice(1), '--help'] : argvGiven;
+  refuseSwitchValues(argv);
   let printed = '';
   const y = yargs(argv)
     .scriptName('pidwarden')
@@ -98,6 +99,24 @@ export async function parseCli(argvGiven: string[], env: Record<string, string |
   const argument = CONTAINER_ARGUMENT[command];
   if (argument) settings.containers = [String(parsed[argument])];
   return { kind: 'run', command, settings };
+}
+
+/** Every on/off flag of every command, and yargs' own --help and --version. */
+const SWITCHES = new Set([...SETTINGS.filter((s) => s.kind === 'bool').map((s) => s.flag), 'help', 'version']);
+
+/**
+ * yargs-parser reads `--flag=VALUE` of a boolean as `VALUE === 'true'`, so `cleanup --all
+ * --dry-run=1` (or `=yes`, `=TRUE`) was a real run, and beat PIDWARDEN_DRY_RUN=1. A switch takes
+ * no value but `true` or `false`; anything else is refused before yargs sees it. Tokens after
+ * `--` are not flags; a token starting with `--` is never another flag's value (yargs-parser).
+ */
+function refuseSwitchValues(argv: readonly string[]): void {
+  for (const arg of argv) {
+    if (arg === '--') return;
+    const m = /^--([^=]+)=([\s\S]*)$/.exec(arg);
+    if (!m || !SWITCHES.has(m[1]!) || m[2] === 'true' || m[2] === 'false') continue;
+    throw new UsageError(`${arg}: expected --${m[1]}, --${m[1]}=true or --${m[1]}=false`);
+  }
 }
 
 /**

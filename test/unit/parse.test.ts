@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseCli, readConfig, type ParsedCli } from '../../src/cli/parse.ts';
-import type { Settings } from '../../src/cli/settings.ts';
+import { SETTINGS, type Settings } from '../../src/cli/settings.ts';
 import { UsageError } from '../../src/errors.ts';
 import { VERSION } from '../../src/version.ts';
 
@@ -134,6 +134,43 @@ describe('usage errors', () => {
     );
     expect((await usageError(['monitor', '--restart-limit', '3/1w'])).message).toContain('--restart-limit');
     expect((await usageError(['audit', '--match', '(x'])).message).toBe('--match: not a valid regular expression: (x');
+  });
+});
+
+describe('a switch written --flag=VALUE', () => {
+  // yargs-parser reads `--flag=VALUE` of a boolean as VALUE === 'true': `cleanup --all --dry-run=1`
+  // was a real run, and beat PIDWARDEN_DRY_RUN=1.
+  const switches = [...new Set(SETTINGS.filter((s) => s.kind === 'bool').map((s) => s.flag))];
+  const commandOf = (flag: string) => SETTINGS.find((s) => s.flag === flag)!.commands[0]!;
+  const positional = (command: string) => (command === 'explain' ? ['web'] : []);
+
+  test('every switch: a value other than true or false is a usage error naming it', async () => {
+    expect(switches).toContain('dry-run');
+    for (const flag of switches) {
+      const command = commandOf(flag);
+      for (const value of ['1', 'yes', 'TRUE', '0', 'no', '']) {
+        const e = await usageError([command, ...positional(command), `--${flag}=${value}`]);
+        expect(e.message).toBe(`--${flag}=${value}: expected --${flag}, --${flag}=true or --${flag}=false`);
+      }
+    }
+  });
+
+  test('--dry-run=1 is refused, not a real run, even with PIDWARDEN_DRY_RUN=1', async () => {
+    await usageError(['cleanup', '--all', '--dry-run=1'], { PIDWARDEN_DRY_RUN: '1' });
+    await usageError(['cleanup', '--all', '--dry-run=yes']);
+  });
+
+  test('--flag, --flag=true, --flag=false and --flag true still work', async () => {
+    expect((await settingsOf(['cleanup', '--all', '--dry-run'])).dryRun).toBe(true);
+    expect((await settingsOf(['cleanup', '--all', '--dry-run=true'])).dryRun).toBe(true);
+    expect((await settingsOf(['cleanup', '--all', '--dry-run=false'], { PIDWARDEN_DRY_RUN: '1' })).dryRun).toBe(false);
+    expect((await settingsOf(['cleanup', '--all', '--dry-run', 'true'])).dryRun).toBe(true);
+    expect((await settingsOf(['audit', '--npx-orphans=false'])).npxOrphans).toBe(false);
+  });
+
+  test('yargs\' own switches too: --help=1 and --version=yes', async () => {
+    expect((await usageError(['audit', '--help=1'])).message).toBe('--help=1: expected --help, --help=true or --help=false');
+    expect((await usageError(['--version=yes'])).message).toBe('--version=yes: expected --version, --version=true or --version=false');
   });
 });
 
