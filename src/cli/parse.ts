@@ -48,7 +48,7 @@ export async function parseCli(argvGiven: string[], env: Record<string, string |
   for (const name of Object.keys(COMMANDS) as CommandName[]) {
     const argument = CONTAINER_ARGUMENT[name];
     y.command(argument ? `${name} <${argument}>` : name, COMMANDS[name], (sub) => {
-      if (argument) sub.positional(argument, { type: 'string', describe: 'container name or ID' });
+      if (argument) sub.positional(argument, { type: 'string', describe: 'container name, ID or ID prefix of 12+ hex digits' });
       for (const spec of SETTINGS.filter((s) => s.commands.includes(name))) {
         const shown = formatDefault(spec.defaultFor?.[name] ?? spec.default);
         const def = shown === undefined ? '' : ` [default: ${shown}]`;

@@ -42,7 +42,7 @@ export const RESTART_RULES = ['never', 'evidence', 'always'] as const;
 export type RestartRule = (typeof RESTART_RULES)[number];
 
 const BASE_SETTINGS: readonly SettingSpec[] = [
-  { flag: 'container', kind: 'list', commands: ALL, describe: 'container name or ID to act on (repeatable); audit default: all running' },
+  { flag: 'container', kind: 'list', commands: ALL, describe: 'container name, ID or ID prefix of 12+ hex digits to act on (repeatable); audit default: all running' },
   { flag: 'label', kind: 'list', commands: ALL, describe: 'only containers with this label, KEY or KEY=VALUE (repeatable)' },
   { flag: 'all', kind: 'bool', commands: ACTING, default: false, describe: 'act on every running container (default: only those labelled pidwarden.enable=true)' },
   // explain too: its plan says that cleanup leaves an excluded container alone (a PIDWARDEN_EXCLUDE shared with cron)

@@ -6,9 +6,10 @@ import { engineCall, negotiateApi, type Engine } from './client.ts';
 import { engineGetJson } from './http.ts';
 import { engineMessage } from './exec.ts';
 import { configuredLimit } from '../decide/limits.ts';
+import { isContainerReference, noSuchContainer, referenceMeans } from './reference.ts';
 
 export interface Selection {
-  /** Names or IDs (full or unique prefix). Empty: every running container. */
+  /** Names or IDs (full, or a unique prefix of at least 12 hex digits). Empty: every running container. */
   containers: string[];
   /** KEY or KEY=VALUE; a container must carry all of them. */
   labels: string[];
@@ -80,7 +81,10 @@ export interface ResolvedReference {
 
 export async function resolveReference(engine: Engine, ref: string): Promise<ResolvedReference> {
   const info = await inspectByRef(engine, ref);
-  return { ref, info, byName: info.name === ref.replace(/^\//, '') };
+  const means = referenceMeans(ref, info);
+  // the engine took it for a short ID prefix (or a foreign spelling): not what the operator named
+  if (means === null) throw new UsageError(noSuchContainer(ref));
+  return { ref, info, byName: means === 'name' };
 }
 
 /** Named twice (name and ID) is still one container. */
@@ -89,21 +93,20 @@ function selectedByReference(resolved: ResolvedReference[], labels: string[]): C
   return unique.filter((i) => matchesLabels(i.labels, labels));
 }
 
-/** Docker's rule for names (plus hex IDs and their prefixes, which it also satisfies). */
-const CONTAINER_REF = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
-
 async function inspectByRef(engine: Engine, ref: string): Promise<ContainerInfo> {
   // The API writes names with a leading slash; accept that form too. Anything else that is not a
   // valid name would be spliced into the request path ("..", "a/b", spaces): refuse it here.
+  if (!isContainerReference(ref)) throw new UsageError(noSuchContainer(ref));
   const name = ref.startsWith('/') ? ref.slice(1) : ref;
-  if (!CONTAINER_REF.test(name)) throw new UsageError(`no such container: ${ref}`);
   try {
     return toInfo(await engineCall(engine, () => engine.docker.getContainer(encodeURIComponent(name)).inspect()));
   } catch (e) {
     const status = (e as { statusCode?: number }).statusCode;
-    if (status === 404) throw new UsageError(`no such container: ${ref}`);
-    // 500 "Multiple IDs found with provided prefix": the user's reference, not the engine, is at fault.
-    if (status !== undefined && /multiple ids/i.test(engineMessage(e))) throw new UsageError(`ambiguous container reference: ${ref}`);
+    if (status === 404) throw new UsageError(noSuchContainer(ref));
+    // An ID prefix several containers share: the user's reference, not the engine, is at fault.
+    // Docker: 400 (older: 500) "multiple IDs found with provided prefix"; Podman: 500 "more than
+    // one result for container".
+    if (status !== undefined && /multiple ids|more than one result/i.test(engineMessage(e))) throw new UsageError(`ambiguous container reference: ${ref}`);
     if (status !== undefined && status >= 400 && status < 500) throw new UsageError(`container ${ref}: ${engineMessage(e)}`);
     throw e;
   }

@@ -1,0 +1,75 @@
+// A fake engine on a unix socket for the selection tests: /version, the container list and
+// inspect, resolving a reference the way Docker's daemon does (full ID, then exact name, then an
+// ID prefix of any length; two IDs sharing the prefix: an error). The containers are made from
+// the real inspect in test/fixtures/engine/inspect.json with their own ID, name and labels.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connectEngine, type Engine } from '../../../src/engine/client.ts';
+import { fixtureJson } from './fixtures.ts';
+
+export interface FakeContainer {
+  id: string;
+  /** Without the leading slash. */
+  name: string;
+  labels?: Record<string, string>;
+}
+
+/** The error each engine answers for an ID prefix that several containers share (status, message). */
+const AMBIGUOUS = {
+  // moby's container view: InvalidParameter, HTTP 400 (older daemons: "Multiple IDs ...", a 500)
+  docker: (ref: string) => [400, `multiple IDs found with provided prefix: ${ref}`] as const,
+  // Podman: its state's LookupContainerID (SQLite and BoltDB alike), a 500 from the compat API
+  podman: (ref: string) => [500, `more than one result for container "${ref}": container already exists`] as const,
+};
+
+export interface FakeEngine {
+  engine: Engine;
+  /** What the engine holds now: change it between calls (a rename, a new container). */
+  containers: FakeContainer[];
+  /** Paths asked, in order (without the API version). */
+  asked: string[];
+  stop(): void;
+}
+
+export function startFakeEngine(containers: FakeContainer[], flavour: keyof typeof AMBIGUOUS = 'docker'): FakeEngine {
+  const template = fixtureJson<Record<string, unknown>>('engine', 'inspect.json');
+  const dir = mkdtempSync(join(tmpdir(), 'pw-fake-engine-'));
+  const socket = join(dir, 'engine.sock');
+  const fake: FakeEngine = { engine: undefined as unknown as Engine, containers, asked: [], stop: () => {} };
+  const inspectOf = (c: FakeContainer) => ({
+    ...template,
+    Id: c.id,
+    Name: `/${c.name}`,
+    Config: { ...(template['Config'] as object), Labels: c.labels ?? {} },
+  });
+  const server = Bun.serve({
+    unix: socket,
+    fetch(req) {
+      const path = new URL(req.url).pathname.replace(/^\/v[\d.]+/, '');
+      fake.asked.push(path);
+      if (path === '/version') return Response.json({ ApiVersion: '1.41' });
+      if (path === '/containers/json') {
+        return Response.json(fake.containers.map((c) => ({ Id: c.id, Names: [`/${c.name}`], Labels: c.labels ?? {}, State: 'running' })));
+      }
+      const m = /^\/containers\/([^/]+)\/json$/.exec(path);
+      if (!m) return Response.json({ message: 'page not found' }, { status: 404 });
+      const ref = decodeURIComponent(m[1]!);
+      const exact = fake.containers.find((c) => c.id === ref) ?? fake.containers.find((c) => c.name === ref);
+      if (exact) return Response.json(inspectOf(exact));
+      const byPrefix = fake.containers.filter((c) => c.id.startsWith(ref));
+      if (byPrefix.length > 1) {
+        const [status, message] = AMBIGUOUS[flavour](ref);
+        return Response.json({ message }, { status });
+      }
+      if (byPrefix.length === 1) return Response.json(inspectOf(byPrefix[0]!));
+      return Response.json({ message: `No such container: ${ref}` }, { status: 404 });
+    },
+  });
+  fake.engine = connectEngine(`unix://${socket}`, { timeoutMs: 5000, procRoot: '/nonexistent' });
+  fake.stop = () => {
+    server.stop(true);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  return fake;
+}
