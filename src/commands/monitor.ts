@@ -3,7 +3,8 @@
 // action, the engine going away is survived, per-container state is bounded.
 import { observeForLadder, runLadder, type LadderEnv, type LadderMemory } from '../act/ladder-run.ts';
 import { figuresOf, health } from '../decide/health.ts';
-import { containerPolicy, ENABLE_LABEL, type ContainerPolicy } from '../decide/policy.ts';
+import { containerPolicy, type ContainerPolicy } from '../decide/policy.ts';
+import { ENABLE_LABEL } from '../decide/enable-label.ts';
 import { isUnreachable } from '../engine/client.ts';
 import { ContainerLister, notActingReason, type ContainerInfo } from '../engine/containers.ts';
 import { EngineUnreachableError, EXIT, UsageError } from '../errors.ts';

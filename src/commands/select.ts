@@ -3,7 +3,7 @@
 // convention). --exclude and a pidwarden.enable=false label always win, even over --container.
 // Audit looks at every running container (it only reads), less the --exclude'd ones.
 import type { Settings } from '../cli/settings.ts';
-import { ENABLE_LABEL, enablement } from '../decide/policy.ts';
+import { ENABLE_LABEL, enablement } from '../decide/enable-label.ts';
 import type { Engine } from '../engine/client.ts';
 import { selectContainers, type ContainerInfo, type Selection } from '../engine/containers.ts';
 

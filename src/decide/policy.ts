@@ -11,10 +11,9 @@ import type { StepName } from './ladder.ts';
 import { STEPS } from './ladder.ts';
 import { formatDuration } from './duration.ts';
 import { parseRestartLimit, RESTART_LIMIT_FORM, type RestartLimit } from './restart-policy.ts';
+import { ENABLE_EXPECTED, ENABLE_LABEL, enablement } from './enable-label.ts';
 
 export const LABEL_PREFIX = 'pidwarden.';
-/** autoheal's convention: with no --container, --label or --all, only these containers are acted on. */
-export const ENABLE_LABEL = 'pidwarden.enable';
 
 export interface ContainerPolicy {
   maxProcs: number;
@@ -116,6 +115,9 @@ const SETTING_OF: Record<keyof ContainerPolicy, string> = {
 };
 
 export function containerPolicy(s: Settings, labels: Record<string, string>): PolicyResult {
+  // Whether to act at all comes first: a `no` or `0` meant to opt out must not let --all act on it.
+  const enable = enablement(labels);
+  if (typeof enable === 'object') return { ok: false, label: ENABLE_LABEL, value: enable.malformed, error: ENABLE_EXPECTED };
   const policy = globalPolicy(s);
   const from = {} as PolicySources;
   for (const key of Object.keys(SETTING_OF) as (keyof ContainerPolicy)[]) from[key] = s.origins[SETTING_OF[key]] ?? 'default';
@@ -143,18 +145,6 @@ export function containerPolicy(s: Settings, labels: Record<string, string>): Po
     from.restart = 'flag';
   }
   return { ok: true, policy, from };
-}
-
-export type Enablement = 'enabled' | 'disabled' | 'unset' | { malformed: string };
-
-/** The opt-in label: `true` or `false`; anything else is a malformed value, not a silent "no". */
-export function enablement(labels: Record<string, string>): Enablement {
-  const v = labels[ENABLE_LABEL];
-  if (v === undefined) return 'unset';
-  const t = v.trim().toLowerCase();
-  if (t === 'true') return 'enabled';
-  if (t === 'false') return 'disabled';
-  return { malformed: v };
 }
 
 /** The policy as the audit's JSON shows it: each value with where it came from. */

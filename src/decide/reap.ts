@@ -17,6 +17,7 @@
 // neither is pidwarden's own container or a pod's infra container (builtInExemption).
 import { parseDuration } from './duration.ts';
 import { judgeIdle, type UsageSample } from './idle.ts';
+import { ENABLE_EXPECTED, ENABLE_LABEL, enablement } from './enable-label.ts';
 
 export type ReapRule = 'orphan' | 'age' | 'idle' | 'pile';
 export const REAP_RULES: readonly ReapRule[] = ['orphan', 'age', 'idle', 'pile'];
@@ -235,8 +236,10 @@ function startOf(s: ReapSubject, rules: ReapRules, nowMs: number): { ms: number;
   return { ms: s.startedAtMs, from: 'container start' };
 }
 
-/** The container's own pidwarden.reap / pidwarden.max-age labels; a malformed one skips it. */
+/** The container's own pidwarden.enable / pidwarden.reap / pidwarden.max-age labels; a malformed one skips it. */
 function labelPolicy(labels: Record<string, string>): { exempt: boolean; maxAgeMs?: number } | string {
+  const enable = enablement(labels);
+  if (typeof enable === 'object') return `label ${ENABLE_LABEL}=${JSON.stringify(enable.malformed)}: ${ENABLE_EXPECTED}; container skipped`;
   const reap = labels[REAP_LABEL];
   if (reap !== undefined && !['true', 'false'].includes(reap.trim())) return `label ${REAP_LABEL}=${JSON.stringify(reap)}: expected true or false; container skipped`;
   const age = labels[MAX_AGE_LABEL];

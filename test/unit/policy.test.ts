@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'bun:test';
 import { resolveSettings, type Settings } from '../../src/cli/settings.ts';
-import { containerPolicy, describePolicy, enablement } from '../../src/decide/policy.ts';
+import { containerPolicy, describePolicy } from '../../src/decide/policy.ts';
+import { enablement } from '../../src/decide/enable-label.ts';
 
 const settings = (flags: Record<string, unknown> = {}, env: Record<string, string> = {}, config: Record<string, unknown> = {}): Settings =>
   resolveSettings('cleanup', flags, env, config);
@@ -86,11 +87,19 @@ describe('a malformed label is an error that names the label and the value, neve
 });
 
 describe('pidwarden.enable', () => {
-  test('true, false, absent, and anything else is malformed (not a silent no)', () => {
+  test('exactly true or false, absent, and anything else is malformed (not a silent no)', () => {
     expect(enablement({ 'pidwarden.enable': 'true' })).toBe('enabled');
-    expect(enablement({ 'pidwarden.enable': 'False' })).toBe('disabled');
+    expect(enablement({ 'pidwarden.enable': 'false' })).toBe('disabled');
     expect(enablement({})).toBe('unset');
-    expect(enablement({ 'pidwarden.enable': 'yes' })).toEqual({ malformed: 'yes' });
+    for (const value of ['yes', 'False', 'TRUE', ' true']) expect(enablement({ 'pidwarden.enable': value })).toEqual({ malformed: value });
+  });
+
+  test('a malformed value makes the container an error naming the label and the value: never treated as enabled', () => {
+    for (const value of ['no', '0', 'off', 'TRUE', 'False', '']) {
+      expect(containerPolicy(settings(), { 'pidwarden.enable': value })).toEqual({ ok: false, label: 'pidwarden.enable', value, error: 'expected true or false' });
+    }
+    expect(ok(settings(), { 'pidwarden.enable': 'true' }).policy.maxProcs).toBe(15);
+    expect(ok(settings(), { 'pidwarden.enable': 'false' }).policy.maxProcs).toBe(15);
   });
 });
 

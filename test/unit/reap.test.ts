@@ -150,6 +150,13 @@ describe('labels', () => {
       expect(plan.problems[0]!.skipped).toBe(true);
     }
   });
+  test('a malformed pidwarden.enable skips the container, naming the label and the value', () => {
+    for (const value of ['no', 'TRUE', '0']) {
+      const plan = decideReap([subject({ labels: { 'pidwarden.enable': value, 'mcpmon.pid': '9' }, owners: [[9, null]] })], RULES, NOW);
+      expect(plan.stop).toEqual([]);
+      expect(plan.problems.map((p) => [p.skipped, p.reason])).toEqual([[true, `label pidwarden.enable=${JSON.stringify(value)}: expected true or false; container skipped`]]);
+    }
+  });
 });
 
 describe("never stopped: pidwarden's own container, a pod's infra container", () => {
