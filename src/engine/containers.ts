@@ -244,7 +244,7 @@ export class ContainerLister {
     const infos = await Promise.all(
       wanted.map(async (c) => {
         const cached = this.inspected.get(c.Id);
-        if (cached && (!this.engine.local || existsSync(`${this.procRoot}/${cached.initPid}`))) return cached;
+        if (cached && (!this.engine.local || existsSync(`${this.procRoot}/${cached.initPid}`))) return this.withListedName(cached, c);
         const info = await inspectById(this.engine, c.Id);
         if (info) this.inspected.set(c.Id, info);
         return info;
@@ -253,10 +253,30 @@ export class ContainerLister {
     return infos.filter((i): i is ContainerInfo => i !== null && i.running);
   }
 
+  /**
+   * `docker rename` keeps the init PID, so the cached inspect outlives it: the name is this
+   * listing's, or --exclude NAME and every log line would go by the name it had when inspected.
+   */
+  private withListedName(cached: ContainerInfo, c: Pick<Docker.ContainerInfo, 'Names'>): ContainerInfo {
+    const name = listedName(c);
+    if (name === null || name === cached.name) return cached;
+    const renamed = { ...cached, name };
+    this.inspected.set(cached.id, renamed);
+    return renamed;
+  }
+
   /** The container restarted or its init PID vanished: inspect it again next cycle. */
   invalidate(id: string): void {
     this.inspected.delete(id);
   }
+}
+
+/**
+ * A listed container's own name. Names also holds the aliases of legacy links (`/web/db` for db
+ * linked into web as "db"); the container's name is the one without a second slash.
+ */
+function listedName(c: Pick<Docker.ContainerInfo, 'Names'>): string | null {
+  return (c.Names ?? []).map((n) => n.replace(/^\//, '')).find((n) => n !== '' && !n.includes('/')) ?? null;
 }
 
 /** Whether a listed container is the one a resolved reference means (exported for the unit tests). */
