@@ -6,6 +6,7 @@ import { UsageError } from '../errors.ts';
 import { STEPS, type StepName } from '../decide/ladder.ts';
 import { parseRestartLimit, RESTART_LIMIT_FORM, type RestartLimit } from '../decide/restart-policy.ts';
 import { DEFAULT_DOCKER_HOST } from '../engine/client.ts';
+import { isContainerReference } from '../engine/reference.ts';
 import { defaultConcurrency } from '../commands/bounded.ts';
 import { parseDuration } from '../decide/duration.ts';
 import { REAP_SETTINGS, reapSettings, SHARED_WITH_AUDIT, SHARED_WITH_REAP, type ReapSettings } from './reap-settings.ts';
@@ -236,6 +237,25 @@ function coerce(spec: SettingSpec, v0: unknown, where: string): unknown {
   }
 }
 
+/**
+ * An --exclude value no container can carry excludes nothing, silently: `--exclude=web,db` left web
+ * and db to --all. Several are given as the other repeatable settings take them: the flag
+ * repeated, a JSON array in the environment (envList) or the config file.
+ */
+function checkExcludes(values: string[], where: string, origin: Origin): void {
+  const bad = values.find((x) => !isContainerReference(x));
+  if (bad === undefined) return;
+  const parts = bad.split(/[\s,;]+/).filter(Boolean);
+  const several = parts.length >= 2 && parts.every(isContainerReference) ? parts : ['NAME1', 'NAME2'];
+  const how =
+    origin === 'flag'
+      ? `by repeating the flag: ${several.map((x) => `--exclude ${x}`).join(' ')}`
+      : origin === 'env'
+        ? `as a JSON array: ${envName('exclude')}='${JSON.stringify(several)}'`
+        : `as a JSON array: "exclude": ${JSON.stringify(several)}`;
+  throw new UsageError(`${where}: ${JSON.stringify(bad)} is not a container name or ID; give several ${how}`);
+}
+
 function regexes(list: string[], where: string): RegExp[] {
   return list.map((src) => {
     try {
@@ -267,6 +287,7 @@ function validate(
   if (!(num('heartbeat') > 0)) throw new UsageError('--heartbeat: must be more than 0 seconds');
   for (const c of list('container')) if (c.trim() === '') throw new UsageError('--container: empty name');
   for (const c of list('exclude')) if (c.trim() === '') throw new UsageError('--exclude: empty name');
+  checkExcludes(list('exclude'), sources['exclude'] ?? '--exclude', origins['exclude'] ?? 'default');
   const stopTimeout = v['stop-timeout'] as number | undefined;
   if (stopTimeout !== undefined && !(stopTimeout >= 0 && stopTimeout <= 3600)) throw new UsageError('--stop-timeout: must be between 0 and 3600 seconds');
   const restartRule = String(v['restart']);

@@ -217,6 +217,37 @@ describe('range checks', () => {
   });
 });
 
+describe('--exclude: each value must be able to name a container', () => {
+  // A value that no container can carry excluded nothing, silently: `--exclude=web,db` left
+  // web and db to --all.
+  test('a list in one value, from each source: a usage error naming it and how to give several', () => {
+    expect(usageError(() => resolve({ all: true, exclude: ['web,db'] })).message).toBe(
+      '--exclude: "web,db" is not a container name or ID; give several by repeating the flag: --exclude web --exclude db',
+    );
+    expect(usageError(() => resolve({ all: true }, { PIDWARDEN_EXCLUDE: 'web,db' })).message).toBe(
+      'PIDWARDEN_EXCLUDE: "web,db" is not a container name or ID; give several as a JSON array: PIDWARDEN_EXCLUDE=\'["web","db"]\'',
+    );
+    expect(usageError(() => resolve({ all: true }, {}, { exclude: ['web db'] })).message).toBe(
+      'config "exclude": "web db" is not a container name or ID; give several as a JSON array: "exclude": ["web","db"]',
+    );
+  });
+
+  test('other values no container can carry; every command that takes --exclude', () => {
+    for (const bad of ['a/b', '-web', 'web;', 'wéb', '..']) {
+      expect(usageError(() => resolve({ exclude: [bad] })).message).toStartWith(`--exclude: ${JSON.stringify(bad)} is not a container name or ID; give several by repeating the flag: --exclude NAME1 --exclude NAME2`);
+    }
+    for (const command of ['audit', 'cleanup', 'top', 'reap'] as CommandName[]) {
+      expect(usageError(() => resolve({ exclude: ['web,db'] }, {}, {}, command)).message).toStartWith('--exclude: "web,db"');
+    }
+  });
+
+  test('names, a leading slash, IDs and ID prefixes, several by repetition or a JSON array', () => {
+    expect(resolve({ exclude: ['web', '/db.1', 'my_app-2', 'db24ad411a5b'] }).exclude).toEqual(['web', '/db.1', 'my_app-2', 'db24ad411a5b']);
+    expect(resolve({}, { PIDWARDEN_EXCLUDE: '["web","db"]' }).exclude).toEqual(['web', 'db']);
+    expect(resolve({}, { PIDWARDEN_EXCLUDE: 'web' }).exclude).toEqual(['web']);
+  });
+});
+
 describe('regular expressions', () => {
   test('--match and --protect compile, several of each', () => {
     const s = resolve({ match: ['^npm exec ', '^npx '], protect: ['figma', 'index\\.js$'] });
