@@ -12,6 +12,7 @@ import { parseDuration } from '../decide/duration.ts';
 import { REAP_SETTINGS, reapSettings, SHARED_WITH_AUDIT, SHARED_WITH_REAP, type ReapSettings } from './reap-settings.ts';
 import { parseMetricsAddr, type MetricsAddr } from '../metrics/server.ts';
 import { WEBHOOK_FORMATS, type WebhookFormat } from '../notify/format.ts';
+import { webhookUrlProblem } from '../notify/redact.ts';
 
 export type CommandName = 'audit' | 'cleanup' | 'monitor' | 'explain' | 'reap' | 'top';
 type Kind = 'int' | 'number' | 'string' | 'bool' | 'list';
@@ -327,7 +328,8 @@ function validate(
   const metricsAddr = metricsAddrText === undefined ? undefined : parseMetricsAddr(metricsAddrText);
   if (metricsAddr === null) throw new UsageError(`--metrics-addr: expected HOST:PORT such as 127.0.0.1:9723, got "${metricsAddrText}"`);
   const webhook = str('webhook');
-  if (webhook !== undefined && !/^https?:\/\/[^/?#\s]+/i.test(webhook)) throw new UsageError('--webhook: expected an http:// or https:// URL');
+  const webhookProblem = webhook === undefined ? null : webhookUrlProblem(webhook);
+  if (webhookProblem !== null) throw new UsageError(`--webhook: ${webhookProblem}`);
   const webhookFormat = String(v['webhook-format']);
   if (!(WEBHOOK_FORMATS as readonly string[]).includes(webhookFormat)) {
     throw new UsageError(`--webhook-format: expected ${WEBHOOK_FORMATS.join(', ')}, got "${webhookFormat}"`);

@@ -80,9 +80,24 @@ export class WebhookSender {
 
   private enqueue(a: Action, folded: number): void {
     const dropped = this.queue.dropped;
-    this.queue.push(() => this.send(a, folded));
+    this.queue.push(() => this.sendOrSay(a, folded));
     if (this.queue.dropped > dropped) {
       this.o.log.warn({ event: 'notify', channel: 'webhook', target: this.target, container: a.container, containerId: a.containerId, action: a.event, reason: `backlog of ${BACKLOG} full: message dropped` });
+    }
+  }
+
+  /**
+   * send() logs what the receiver did; this catches what it did not foresee (a URL that the
+   * settings let through and fetch or the credentials' decoding refuses), which the queue would
+   * otherwise swallow with no line at all.
+   */
+  private async sendOrSay(a: Action, folded: number): Promise<void> {
+    try {
+      await this.send(a, folded);
+    } catch (e) {
+      // The error's name only: its message may quote the URL, and the URL may be the credential.
+      const name = (e as NodeJS.ErrnoException).code ?? (e as { name?: string }).name ?? 'error';
+      this.o.log.warn({ event: 'notify', channel: 'webhook', target: this.target, container: a.container, containerId: a.containerId, action: a.event, folded, reason: `not sent: ${name}` });
     }
   }
 

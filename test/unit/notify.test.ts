@@ -178,6 +178,15 @@ describe('webhook against loopback receivers', () => {
     expect(log.lines[0]).toMatchObject({ event: 'notify', attempts: 2, reason: 'not delivered: no answer in 0.3 s' });
   });
 
+  test('a URL the sender cannot use (settings bypassed): one warning, not silence', async () => {
+    const log = recordingLog();
+    const w = new WebhookSender({ url: `http://alice:s3cret%zz@127.0.0.1:${recorder.port}/SECRETPATH`, format: 'json', everyMs: 0, log, retryDelaysMs: [] });
+    w.offer(actions[0]!);
+    await waitFor(() => log.lines.length >= 1, 3_000);
+    expect(log.lines[0]).toMatchObject({ event: 'notify', channel: 'webhook', action: 'kill', reason: 'not sent: URIError' });
+    expect(JSON.stringify(log.lines)).not.toMatch(/s3cret|SECRETPATH|alice/);
+  });
+
   test('nobody listening: cannot connect, said without the URL', async () => {
     const gone = Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: () => new Response('') });
     const port = gone.port;

@@ -303,6 +303,32 @@ describe('--restart-limit', () => {
   });
 });
 
+describe('--webhook: the URL is parsed whole when the settings are read', () => {
+  // Each of these passed a scheme-and-host pattern, then threw in the sender, where nothing logged it.
+  const rejected: [string, string][] = [
+    ['a port over 65535', 'http://hooks.example:99999/SECRETPATH'],
+    ['an IPv6 address without its closing bracket', 'http://[::1/SECRETPATH'],
+    ['a password that is not percent-encoding', 'http://alice:s3cret%zz@hooks.example/SECRETPATH'],
+    ['a user name that is not percent-encoding', 'http://al%zzice:s3cret@hooks.example/SECRETPATH'],
+    ['one slash after the scheme', 'http:/hooks.example/SECRETPATH'],
+    ['another scheme', 'ftp://hooks.example/SECRETPATH'],
+  ];
+  for (const [what, url] of rejected) {
+    test(`${what}: a usage error of one line that does not quote the URL`, () => {
+      const e = usageError(() => resolve({ webhook: url }, {}, {}, 'cleanup'));
+      expect(e.message).toStartWith('--webhook: ');
+      expect(e.message).not.toContain('\n');
+      expect(e.message).not.toMatch(/SECRETPATH|s3cret|alice|hooks\.example/);
+    });
+  }
+
+  test('accepted: userinfo with escapes, IPv6, a port, https', () => {
+    for (const url of ['http://alice:p%40ss@127.0.0.1:8080/hook', 'http://[::1]:9/hook', 'https://hooks.slack.com/services/T0/B0/X']) {
+      expect(resolve({ webhook: url }, {}, {}, 'cleanup').webhook).toBe(url);
+    }
+  });
+});
+
 describe('config keys in kebab or camel case', () => {
   test('camelCase keys are read like the flag names', () => {
     const s = resolve({}, {}, { maxProcs: 22, pidsRatio: 0.6, dryRun: true, restartLimit: '1/1h', procRoot: '/host/proc', cgroupRoot: '/host/cgroup' });
