@@ -6,6 +6,7 @@ import { accessSync, constants, statSync } from 'node:fs';
 import { UsageError } from '../errors.ts';
 import type { ActionLog } from '../log/logger.ts';
 import type { Action } from './action.ts';
+import { HookGroup } from './hook-group.ts';
 import { SerialQueue } from './queue.ts';
 
 /** A hook that has not finished in 10 s is killed: long enough for a curl to a slow chat service. */
@@ -42,6 +43,8 @@ export function actionEnv(a: Action): Record<string, string> {
 
 export class OnActionRunner {
   private readonly queue = new SerialQueue(BACKLOG);
+  /** Hooks whose deadline has not passed yet, the running one and any that exited leaving children. */
+  private readonly groups = new Set<HookGroup>();
   private readonly baseEnv: Record<string, string>;
 
   constructor(
@@ -62,8 +65,18 @@ export class OnActionRunner {
     }
   }
 
-  drain(deadlineMs: number): Promise<void> {
-    return this.queue.drain(deadlineMs);
+  /**
+   * Waits for the queued hooks and for what they left running, until their own deadlines or
+   * `deadlineMs`; whatever is still there then is killed now, since nobody would be left to kill it
+   * at its deadline once pidwarden has exited.
+   */
+  async drain(deadlineMs: number): Promise<void> {
+    await this.queue.drain(deadlineMs);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const until = new Promise<void>((r) => (timer = setTimeout(r, Math.max(0, deadlineMs - Date.now()))));
+    await Promise.race([Promise.all([...this.groups].map((g) => g.ended)), until]);
+    clearTimeout(timer);
+    for (const g of this.groups) g.killNow();
   }
 
   private async runOne(a: Action): Promise<void> {
@@ -79,21 +92,18 @@ export class OnActionRunner {
       this.log.warn({ event: 'notify', ...ids, reason: `cannot run: ${(e as NodeJS.ErrnoException).code ?? String(e)}` });
       return;
     }
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      try {
-        process.kill(-proc.pid, 'SIGKILL');
-      } catch {
-        proc.kill('SIGKILL'); // the group is gone already: the hook alone, if it is still there
-      }
-    }, this.timeoutMs);
-    const kept = new StderrStart(STDERR_KEEP);
-    const reading = kept.read(proc.stderr);
+    const kept = new StderrStart(STDERR_KEEP, proc.stderr);
+    const group = new HookGroup(proc.pid, this.timeoutMs, kept);
+    this.groups.add(group);
+    void group.ended.then(() => this.groups.delete(group));
     const exitCode = await proc.exited;
-    clearTimeout(timer);
-    // A grandchild left running may hold stderr open: wait a moment for the rest, no longer.
-    await Promise.race([reading, new Promise((r) => setTimeout(r, STDERR_LINGER_MS))]);
+    const timedOut = group.expired;
+    group.leaderExited();
+    // A child left running may hold stderr open: wait a moment for the rest, no longer. The child
+    // itself is the group's business: killed at the deadline if still there, its stderr read till then.
+    let linger: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([kept.done, new Promise((r) => (linger = setTimeout(r, STDERR_LINGER_MS)))]);
+    clearTimeout(linger);
     const stderr = kept.text();
     const ok = exitCode === 0 && !timedOut;
     const fields = {
@@ -113,18 +123,35 @@ export class OnActionRunner {
 /** After the hook exits, how long its stderr may still deliver its last bytes. */
 const STDERR_LINGER_MS = 1000;
 
-/** The first `max` bytes of a stream; the rest is read and thrown away so the child never blocks on a full pipe. */
+/**
+ * The first `max` bytes of a stream; the rest is read and thrown away so the child never blocks on
+ * a full pipe. Reads until the stream ends or stop(): a child that escaped the group may hold it
+ * open for ever, and a reader per action left waiting would pile up over a monitor's weeks.
+ */
 class StderrStart {
   private readonly chunks: Uint8Array[] = [];
   private kept = 0;
+  private readonly reader: ReadableStreamDefaultReader<Uint8Array>;
+  readonly done: Promise<void>;
 
-  constructor(private readonly max: number) {}
+  constructor(
+    private readonly max: number,
+    stream: ReadableStream<Uint8Array>,
+  ) {
+    this.reader = stream.getReader();
+    this.done = this.read();
+  }
 
-  async read(stream: ReadableStream<Uint8Array>): Promise<void> {
+  /** Ends the read and lets go of the pipe (Bun closes our end once the reader is cancelled). */
+  stop(): void {
+    this.reader.cancel().catch(() => undefined);
+  }
+
+  private async read(): Promise<void> {
     try {
-      for await (const chunk of stream) {
+      for (let r = await this.reader.read(); !r.done; r = await this.reader.read()) {
         if (this.kept >= this.max) continue;
-        const part = chunk.subarray(0, this.max - this.kept);
+        const part = r.value.subarray(0, this.max - this.kept);
         this.chunks.push(part);
         this.kept += part.length;
       }

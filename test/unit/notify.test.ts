@@ -2,7 +2,7 @@
 // URL never logged, and delivery against real loopback HTTP receivers (one that records, one that
 // answers 500, one that never answers) and a real --on-action program.
 import { afterAll, describe, expect, test } from 'bun:test';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ActionFields, ActionLog } from '../../src/log/logger.ts';
@@ -271,6 +271,72 @@ describe('--on-action program', () => {
     };
     await waitFor(() => gone(), 5_000);
     expect(gone()).toBe(true);
+  });
+
+  /** Sockets this test process holds open (Bun gives a child's stderr pipe as one end of a socketpair). */
+  const openSockets = () =>
+    new Set(
+      readdirSync('/proc/self/fd')
+        .map((fd) => {
+          try {
+            return readlinkSync(`/proc/self/fd/${fd}`);
+          } catch {
+            return '';
+          }
+        })
+        .filter((l) => l.startsWith('socket:')),
+    );
+  const goneOrZombie = (pid: number) => {
+    try {
+      return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.startsWith('Z');
+    } catch {
+      return true;
+    }
+  };
+
+  test('a hook that exits leaving `sleep 25 &`: it is reported as it ran, the sleep is killed at the deadline, and our end of its stderr is closed', async () => {
+    const childPidFile = join(dir, 'bg.pid');
+    const prog = script('background', `sleep 25 & echo $! > ${childPidFile}; exit 0`);
+    const log = recordingLog();
+    const before = openSockets();
+    const started = Date.now();
+    new OnActionRunner(prog, log, {}, 1500).run(collect(LADDER)[0]!);
+    await waitFor(() => log.lines.length >= 1);
+    expect(log.lines[0]).toMatchObject({ event: 'notify', exitCode: 0, reason: 'ran' });
+    const child = Number(readFileSync(childPidFile, 'utf8'));
+    const held = [...openSockets()].filter((s) => !before.has(s));
+    await waitFor(() => goneOrZombie(child), 5_000);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1400); // not before the deadline
+    await waitFor(() => held.every((s) => !openSockets().has(s)), 3_000);
+  });
+
+  test('a child that left the group (setsid) keeps running, but our reader of its stderr still ends at the deadline', async () => {
+    const childPidFile = join(dir, 'escaped.pid');
+    const prog = script('escape', `setsid sleep 25 & echo $! > ${childPidFile}; exit 0`);
+    const log = recordingLog();
+    const before = openSockets();
+    new OnActionRunner(prog, log, {}, 1500).run(collect(LADDER)[0]!);
+    await waitFor(() => log.lines.length >= 1);
+    const child = Number(readFileSync(childPidFile, 'utf8'));
+    try {
+      const held = [...openSockets()].filter((s) => !before.has(s));
+      expect(held.length).toBeGreaterThan(0);
+      await waitFor(() => held.every((s) => !openSockets().has(s)), 3_000);
+    } finally {
+      process.kill(child, 'SIGKILL');
+    }
+  });
+
+  test('a run that ends before the deadline (a stopping monitor) kills what a hook left running instead of leaving it', async () => {
+    const childPidFile = join(dir, 'left.pid');
+    const prog = script('leave', `sleep 25 & echo $! > ${childPidFile}; exit 0`);
+    const log = recordingLog();
+    const runner = new OnActionRunner(prog, log, {});
+    runner.run(collect(LADDER)[0]!);
+    await waitFor(() => log.lines.length >= 1);
+    const child = Number(readFileSync(childPidFile, 'utf8'));
+    await runner.drain(Date.now() + 200);
+    await waitFor(() => goneOrZombie(child), 2_000);
   });
 
   test('not an executable file: a usage error at start', () => {
