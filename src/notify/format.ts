@@ -16,8 +16,8 @@ export interface Message {
 
 /** Discord refuses content over 2000 characters. */
 const DISCORD_MAX = 2000;
-/** The JSON body lists at most this many command lines: a summary, not the log. */
-const MAX_COMMANDS = 20;
+/** The JSON body and the hook's PIDWARDEN_COMMANDS list at most this many command lines: a summary, not the log. */
+export const MAX_COMMANDS = 20;
 
 export function summaryText(m: Message): string {
   const a = m.action;

@@ -6,6 +6,7 @@ import { accessSync, constants, statSync } from 'node:fs';
 import { UsageError } from '../errors.ts';
 import type { ActionLog } from '../log/logger.ts';
 import type { Action } from './action.ts';
+import { MAX_COMMANDS } from './format.ts';
 import { HookGroup } from './hook-group.ts';
 import { SerialQueue } from './queue.ts';
 
@@ -26,16 +27,36 @@ export function checkProgram(path: string): void {
   }
 }
 
-/** The facts, named as in the README (Metrics and notifications); PIDWARDEN_COMMANDS one command line a line. */
+/**
+ * Bytes of one command line in PIDWARDEN_COMMANDS. Linux refuses any one environment string over
+ * 128 KiB (MAX_ARG_STRLEN) with E2BIG, and a command line from /proc can be that long by itself:
+ * 20 lines of at most 4 KiB stay under 82 KiB.
+ */
+export const COMMAND_LINE_MAX_BYTES = 4096;
+
+/** `s` cut to at most `max` bytes of UTF-8, never inside a character, "…" marking the cut. */
+function cutToBytes(s: string, max: number): string {
+  if (Buffer.byteLength(s) <= max) return s;
+  const ELLIPSIS_BYTES = 3;
+  return Buffer.from(s).subarray(0, max - ELLIPSIS_BYTES).toString('utf8').replace(/\uFFFD+$/, '') + '…';
+}
+
+/**
+ * The facts, named as in the README (Metrics and notifications); PIDWARDEN_COMMANDS one command line
+ * a line, the first MAX_COMMANDS of them as in the JSON webhook, PIDWARDEN_COMMANDS_OMITTED the rest's
+ * count: 1,500 victims' lines in one variable made the hook fail to start (E2BIG) on the biggest storms.
+ */
 export function actionEnv(a: Action): Record<string, string> {
   const clean = (s: string) => s.replace(/\0/g, ' ');
+  const listed = a.commands.slice(0, MAX_COMMANDS);
   return {
     PIDWARDEN_EVENT: a.event,
     PIDWARDEN_CONTAINER: a.container,
     PIDWARDEN_CONTAINER_ID: a.containerId,
     PIDWARDEN_STEP: a.step,
     PIDWARDEN_PIDS: a.pids.join(' '),
-    PIDWARDEN_COMMANDS: a.commands.map((c) => clean(c).replace(/\n/g, ' ')).join('\n'),
+    PIDWARDEN_COMMANDS: listed.map((c) => cutToBytes(clean(c).replace(/\n/g, ' '), COMMAND_LINE_MAX_BYTES)).join('\n'),
+    PIDWARDEN_COMMANDS_OMITTED: String(a.commands.length - listed.length),
     PIDWARDEN_REASON: clean(a.reason),
     PIDWARDEN_DRY_RUN: a.dryRun ? 'true' : 'false',
   };

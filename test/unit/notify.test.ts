@@ -344,6 +344,27 @@ describe('--on-action program', () => {
     expect(() => checkProgram(dir)).toThrow('not an executable file');
   });
 
+  test('a kill step of 1,500 processes: the hook still starts, with the first 20 command lines and the count of the rest', async () => {
+    // 1,500 lines of ~100 bytes (~150 KB) in one variable is over Linux's 128 KiB for one environment string.
+    const pids = Array.from({ length: 1500 }, (_, i) => 1000 + i);
+    const commands = pids.map((p) => `node /root/.npm/_npx/590bd8cfc4710544/node_modules/.bin/magic --port ${p} --log-level debug`);
+    commands[3] = `node ${'x'.repeat(200_000)}`; // one command line alone over the limit
+    const storm = { ...collect(LADDER)[0]!, pids, commands };
+    const out = join(dir, 'storm');
+    const prog = script('storm', `printf '%s' "$PIDWARDEN_COMMANDS" > ${out}.commands; printf '%s' "$PIDWARDEN_COMMANDS_OMITTED" > ${out}.omitted`);
+    const log = recordingLog();
+    new OnActionRunner(prog, log, { PATH: '/usr/bin:/bin' }).run(storm);
+    await waitFor(() => log.lines.length >= 1);
+    expect(log.lines[0]).toMatchObject({ event: 'notify', exitCode: 0, reason: 'ran' });
+    const lines = readFileSync(`${out}.commands`, 'utf8').split('\n');
+    expect(lines).toHaveLength(20);
+    expect(lines[0]).toBe(commands[0]!);
+    expect(lines[3]!.endsWith('…')).toBe(true);
+    expect(Buffer.byteLength(lines[3]!)).toBeLessThanOrEqual(4096);
+    expect(readFileSync(`${out}.omitted`, 'utf8')).toBe('1480');
+    expect(actionEnv(collect(LADDER)[0]!).PIDWARDEN_COMMANDS_OMITTED).toBe('0');
+  });
+
   test('facts never carry a NUL (an environment cannot)', () => {
     const env = actionEnv({ ...collect(LADDER)[0]!, commands: ['npm exec a\0b'], reason: 'x\0y' });
     expect(Object.values(env).join('')).not.toContain('\0');
