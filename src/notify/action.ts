@@ -13,6 +13,8 @@ export interface Action {
   /** PIDs in the container of the processes sent SIGTERM (kill only). */
   pids: number[];
   commands: string[];
+  /** What went wrong within the step (kill only): processes no route could signal, survivors of SIGKILL. */
+  errors: string[];
   reason: string;
   dryRun: boolean;
   /** ISO time of the line that completed the action. */
@@ -38,14 +40,23 @@ export class ActionCollector {
         pending.pids.push(...(f.pids ?? []));
         pending.commands.push(...(f.commands ?? []));
       }
+      const notSignalled = stepError(f);
+      if (notSignalled) pending.errors.push(notSignalled);
+      return;
+    }
+    // The ladder logs an error line within a kill step, naming the step, when a whole tree level
+    // could not be signalled by one route (the next route or level may still be signalled) and when
+    // processes outlive SIGKILL. Errors without the step (a probe, the engine) end the step as before.
+    if (f.event === 'error' && pending && f.step === pending.step) {
+      pending.errors.push(stepError(f) ?? f.reason ?? 'error');
       return;
     }
     if (pending) this.close(id, time);
     const base = { container: f.container ?? id.slice(0, 12), containerId: id, step: f.step ?? '', reason: f.reason ?? '', dryRun: f.dryRun === true, time };
     if (f.event === 'step' && f.step && KILL_STEPS.has(f.step)) {
-      this.open.set(id, { ...base, event: 'kill', pids: [], commands: [] });
+      this.open.set(id, { ...base, event: 'kill', pids: [], commands: [], errors: [] });
     } else if (f.event === 'restart' || f.event === 'restart-skipped' || f.event === 'restart-suppressed') {
-      this.emit({ ...base, event: f.event, step: 'restart', pids: [], commands: [] });
+      this.emit({ ...base, event: f.event, step: 'restart', pids: [], commands: [], errors: [] });
     }
   }
 
@@ -59,4 +70,17 @@ export class ActionCollector {
     this.open.delete(id);
     this.emit({ ...a, time });
   }
+}
+
+/** How many PIDs an error names before "+N more": a summary, not the log. */
+const ERROR_PIDS_SHOWN = 10;
+
+/** "host signal failed: EPERM (PIDs 17 28 +3 more)" for a line that names processes not signalled or still alive; null for one that does not. */
+function stepError(f: ActionFields): string | null {
+  const notSignalled = f['notSignalledPids'];
+  const pids = Array.isArray(notSignalled) ? (notSignalled as number[]) : f.event === 'error' ? (f.pids ?? []) : [];
+  if (pids.length === 0) return null;
+  const why = typeof f['failure'] === 'string' ? f['failure'] : (f.reason ?? 'not signalled');
+  const more = pids.length > ERROR_PIDS_SHOWN ? ` +${pids.length - ERROR_PIDS_SHOWN} more` : '';
+  return `${why} (PID${pids.length === 1 ? '' : 's'} ${pids.slice(0, ERROR_PIDS_SHOWN).join(' ')}${more})`;
 }

@@ -26,6 +26,7 @@ export function summaryText(m: Message): string {
   switch (a.event) {
     case 'kill':
       what = `${a.dryRun ? '[dry run] would have killed' : 'killed'} ${a.pids.length} process${a.pids.length === 1 ? '' : 'es'} (step ${a.step}: ${a.reason})`;
+      if (a.errors.length > 0) what += `; error: ${a.errors[0]}${a.errors.length > 1 ? ` (+${a.errors.length - 1} more)` : ''}`;
       break;
     case 'restart':
       what = `${would}restarted the container (${a.reason})`;
@@ -73,6 +74,7 @@ export function webhookBody(format: WebhookFormat, m: Message): { body: string; 
           processes: a.pids.length,
           pids: a.pids,
           commands: a.commands.slice(0, MAX_COMMANDS),
+          errors: a.errors.slice(0, MAX_COMMANDS),
           reason: a.reason,
           dryRun: a.dryRun,
           time: a.time,

@@ -57,6 +57,7 @@ export function actionEnv(a: Action): Record<string, string> {
     PIDWARDEN_PIDS: a.pids.join(' '),
     PIDWARDEN_COMMANDS: listed.map((c) => cutToBytes(clean(c).replace(/\n/g, ' '), COMMAND_LINE_MAX_BYTES)).join('\n'),
     PIDWARDEN_COMMANDS_OMITTED: String(a.commands.length - listed.length),
+    PIDWARDEN_ERRORS: a.errors.slice(0, MAX_COMMANDS).map((e) => cutToBytes(clean(e).replace(/\n/g, ' '), COMMAND_LINE_MAX_BYTES)).join('\n'),
     PIDWARDEN_REASON: clean(a.reason),
     PIDWARDEN_DRY_RUN: a.dryRun ? 'true' : 'false',
   };

@@ -5,6 +5,8 @@ import { afterAll, describe, expect, test } from 'bun:test';
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { killLineFields, type SignalBatch } from '../../src/act/kill-trees.ts';
+import type { Target } from '../../src/act/identity.ts';
 import type { ActionFields, ActionLog } from '../../src/log/logger.ts';
 import { ActionCollector, type Action } from '../../src/notify/action.ts';
 import { summaryText, webhookBody } from '../../src/notify/format.ts';
@@ -79,6 +81,43 @@ describe('actions from the log', () => {
       ['metamcp', [5], true],
       ['other', [9], false],
     ]);
+  });
+});
+
+describe('errors within a kill step', () => {
+  // The lines the ladder logs (src/act/ladder-run.ts logKill and carryOutKill) for a step whose
+  // deepest level no route could signal: the host route refused, the exec route then killed it.
+  const t = (pid: number, command: string): Target => ({ pid, command });
+  const batch = (b: Partial<SignalBatch>): SignalBatch => ({ signal: 'SIGTERM', via: 'host', level: 1, targets: [], gone: [], reused: [], failed: [], ...b });
+  const refused = batch({ failed: [t(28, "sh -c 'magic'"), t(29, 'node magic')], failure: 'host signal failed: EPERM' });
+  const lines: ActionFields[] = [
+    { event: 'step', ...ids, step: 'oldest', reason: 'oldest runaway trees first, until healthy', dryRun: false },
+    { event: 'error', ...ids, step: 'oldest', ...killLineFields(refused), reason: refused.failure, dryRun: false },
+    { event: 'kill', ...ids, step: 'oldest', ...killLineFields(batch({ via: 'exec', targets: [t(28, "sh -c 'magic'"), t(29, 'node magic')] })), reason: 'oldest', dryRun: false },
+    { event: 'kill', ...ids, step: 'oldest', ...killLineFields(batch({ via: 'exec', level: 0, targets: [t(17, 'npm exec magic')] })), reason: 'oldest', dryRun: false },
+    { event: 'error', ...ids, step: 'oldest', pids: [29], reason: 'still alive after SIGKILL (uninterruptible sleep?)', dryRun: false },
+    { event: 'step', ...ids, step: 'restart', reason: 'still unhealthy after the kill steps', dryRun: false },
+  ];
+
+  test('an error line of the step does not end it: every victim is listed, and the errors with them', () => {
+    const [kill, ...rest] = collect(lines);
+    expect(rest).toEqual([]);
+    expect(kill).toMatchObject({ event: 'kill', step: 'oldest', pids: [28, 29, 17] });
+    expect(kill!.commands).toHaveLength(3);
+    expect(kill!.errors).toEqual(['host signal failed: EPERM (PIDs 28 29)', 'still alive after SIGKILL (uninterruptible sleep?) (PID 29)']);
+  });
+
+  test('the errors reach the hook, the JSON and the text', () => {
+    const [kill] = collect(lines);
+    expect(actionEnv(kill!).PIDWARDEN_ERRORS).toBe('host signal failed: EPERM (PIDs 28 29)\nstill alive after SIGKILL (uninterruptible sleep?) (PID 29)');
+    const msg = { action: kill!, folded: 0, host: 'h' };
+    expect(JSON.parse(webhookBody('json', msg).body).errors).toEqual(kill!.errors);
+    expect(summaryText(msg)).toEndWith('; error: host signal failed: EPERM (PIDs 28 29) (+1 more)');
+  });
+
+  test('an error line of another kind (no step: a probe, the engine) still ends the open step', () => {
+    const out = collect([lines[0]!, { event: 'error', ...ids, reason: 'ps timed out', dryRun: false }, lines[2]!]);
+    expect(out.map((a) => [a.step, a.pids, a.errors])).toEqual([['oldest', [], []]]);
   });
 });
 
