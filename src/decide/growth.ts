@@ -18,6 +18,8 @@ export interface Growth {
   samples: number;
   /** Seconds until processes exceed max-procs at this rate (null: not growing, unknown, or already over). */
   toMaxProcsSeconds: number | null;
+  /** Tasks (pids.current: threads included) per hour over the window; null: no task figures. */
+  tasksPerHour: number | null;
   /** Seconds until tasks reach pids.max at the task rate. */
   toPidsMaxSeconds: number | null;
 }
@@ -55,11 +57,11 @@ export function growthOver(
   const inWindow = samples.filter((s) => s.t > nowMs - windowMs && s.t <= nowMs).sort((a, b) => a.t - b.t);
   const procs = seriesOf(inWindow, 'processes');
   const span = procs.length > 0 ? procs[procs.length - 1]!.t - procs[0]!.t : 0;
-  const none: Growth = { perHour: null, windowSeconds: windowMs / 1000, samples: procs.length, toMaxProcsSeconds: null, toPidsMaxSeconds: null };
+  const none: Growth = { perHour: null, windowSeconds: windowMs / 1000, samples: procs.length, toMaxProcsSeconds: null, tasksPerHour: null, toPidsMaxSeconds: null };
   if (procs.length < MIN_SAMPLES || span < MIN_SPAN_MS) return none;
   const perMs = slope(procs);
   if (perMs === null) return none;
-  const perHour = Math.round(perMs * 3_600_000 * 10) / 10;
+  const perHour = hourly(perMs);
   const until = (now: number | null, limit: number | null, rate: number | null): number | null => {
     if (now === null || limit === null || rate === null || rate <= 0 || now >= limit) return null;
     return Math.round((limit - now) / rate / 1000);
@@ -68,34 +70,44 @@ export function growthOver(
   return {
     ...none,
     perHour,
+    tasksPerHour: taskRate === null ? null : hourly(taskRate),
     toMaxProcsSeconds: until(limits.processes, limits.maxProcs + 1, perMs),
     toPidsMaxSeconds: until(limits.tasks, limits.pidsMax, taskRate),
   };
 }
 
-/** "+120/h; reaches max-procs in 3 h, pids.max in 5 h" (or null when there is no forecast). */
+/** Units per ms to units per hour, one decimal. */
+function hourly(perMs: number): number {
+  return Math.round(perMs * 3_600_000 * 10) / 10;
+}
+
+const signed = (n: number) => `${n > 0 ? '+' : ''}${n}`;
+
+/**
+ * "+120/h …; reaches max-procs in 3 h; tasks +1300/h, pids.max in 5 h" (or null when there is no
+ * forecast). max-procs counts processes, pids.max counts tasks (pids.current counts every thread),
+ * so each limit is given with its own rate: 8 Node processes can hold a steady process count while
+ * their threads climb to pids.max.
+ */
 export function growthLine(g: Growth): string | null {
   if (g.perHour === null) return null;
-  const sign = g.perHour > 0 ? '+' : '';
-  const parts = [`${sign}${g.perHour}/h over the last ${Math.round(g.windowSeconds / 3600)} h (${g.samples} samples)`];
-  if (g.perHour > 0) {
-    if (g.toMaxProcsSeconds !== null) parts.push(`reaches max-procs in ${duration(g.toMaxProcsSeconds)}`);
-    if (g.toPidsMaxSeconds !== null) parts.push(`pids.max in ${duration(g.toPidsMaxSeconds)}`);
-  }
+  const parts = [`${signed(g.perHour)}/h over the last ${Math.round(g.windowSeconds / 3600)} h (${g.samples} samples)`];
+  if (g.toMaxProcsSeconds !== null) parts.push(`reaches max-procs in ${duration(g.toMaxProcsSeconds)}`);
+  if (g.toPidsMaxSeconds !== null && g.tasksPerHour !== null) parts.push(`tasks ${signed(g.tasksPerHour)}/h, pids.max in ${duration(g.toPidsMaxSeconds)}`);
   return parts.join('; ');
 }
 
-/** The soonest limit within `warnWithinS`, as a warning reason, or null. */
+/** The soonest limit within `warnWithinS`, as a warning reason with the rate that reaches it, or null. */
 export function forecastWarning(g: Growth, warnWithinS: number): string | null {
-  if (g.perHour === null || g.perHour <= 0) return null;
-  const candidates: [string, number | null][] = [
-    ['max-procs', g.toMaxProcsSeconds],
-    ['pids.max', g.toPidsMaxSeconds],
+  // A time to a limit exists only while its own rate is positive (growthOver's until()).
+  const candidates: [seconds: number | null, reason: (when: string) => string][] = [
+    [g.toMaxProcsSeconds, (when) => `growing ${g.perHour}/h: reaches max-procs in ${when}`],
+    [g.toPidsMaxSeconds, (when) => `tasks growing ${g.tasksPerHour}/h: reaches pids.max in ${when}`],
   ];
   const soonest = candidates
-    .filter((x): x is [string, number] => x[1] !== null && x[1] <= warnWithinS)
-    .sort((a, b) => a[1] - b[1])[0];
-  return soonest ? `growing ${g.perHour}/h: reaches ${soonest[0]} in ${duration(soonest[1])}` : null;
+    .filter((x): x is [number, (when: string) => string] => x[0] !== null && x[0] <= warnWithinS)
+    .sort((a, b) => a[0] - b[0])[0];
+  return soonest ? soonest[1](duration(soonest[0])) : null;
 }
 
 export function duration(seconds: number): string {

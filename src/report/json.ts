@@ -85,6 +85,7 @@ function growthJson(i: Insight) {
     windowSeconds: g.windowSeconds,
     samples: g.samples,
     toMaxProcsSeconds: g.toMaxProcsSeconds,
+    tasksPerHour: g.tasksPerHour,
     toPidsMaxSeconds: g.toPidsMaxSeconds,
   };
 }

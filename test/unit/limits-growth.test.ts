@@ -79,8 +79,18 @@ describe('growth, like predict_linear', () => {
     const pts = [0, 1, 2, 3].map((i) => ({ t: T0 + i * MIN, processes: 10 + i, trees: null, tasks: 100 + 10 * i }));
     const g = growthOver(pts, T0 + 3 * MIN, 3_600_000, { maxProcs: 1000, pidsMax: 250, processes: 13, tasks: 130 });
     expect(g.toPidsMaxSeconds).toBe(12 * 60); // 120 tasks at 10/min
-    expect(forecastWarning(g, 6 * 3600)).toBe('growing 60/h: reaches pids.max in 12 min');
-    expect(growthLine(g)).toBe('+60/h over the last 1 h (4 samples); reaches max-procs in 16 h; pids.max in 12 min');
+    // pids.max is reached at the task rate (600/h), not the process rate (60/h): each is named with its own
+    expect(forecastWarning(g, 6 * 3600)).toBe('tasks growing 600/h: reaches pids.max in 12 min');
+    expect(growthLine(g)).toBe('+60/h over the last 1 h (4 samples); reaches max-procs in 16 h; tasks +600/h, pids.max in 12 min');
+  });
+
+  test('threads, not processes: 8 steady processes whose tasks climb 60/h to pids.max 60 are warned about', () => {
+    const pts = [0, 1, 2, 3].map((i) => ({ t: T0 + i * MIN, processes: 8, trees: null, tasks: 46 + i }));
+    const g = growthOver(pts, T0 + 3 * MIN, 3_600_000, { maxProcs: 15, pidsMax: 60, processes: 8, tasks: 49 });
+    expect(g.perHour).toBe(0);
+    expect(g.toPidsMaxSeconds).toBe(660); // 11 tasks at 1 a minute
+    expect(forecastWarning(g, 6 * 3600)).toBe('tasks growing 60/h: reaches pids.max in 11 min');
+    expect(growthLine(g)).toBe('0/h over the last 1 h (4 samples); tasks +60/h, pids.max in 11 min');
   });
 
   test('slope: least squares', () => {
