@@ -123,8 +123,10 @@ describe('StateStore on a real directory', () => {
     const first = new StateStore(path, () => {});
     first.recordRestart(ID, 'x', now);
     first.recordRestart(ID, 'x', now + 1);
-    // util-linux flock(1) holds the lock until it is killed; it says so on stdout once it has it
-    const holder = Bun.spawn(['flock', '-x', `${path}.lock`, '-c', 'echo held; exec sleep 600'], { stdout: 'pipe', stderr: 'ignore' });
+    // One process holds the lock: the shell locks its fd 9 with util-linux flock(1), says so, and
+    // execs sleep, which keeps fd 9 and so the lock until it is killed. (`flock FILE -c CMD` forks
+    // CMD: killing flock left the sleep, and the lock, behind for 10 minutes.)
+    const holder = Bun.spawn(['sh', '-c', 'exec 9>"$0"; flock -x 9 && echo held && exec sleep 600', `${path}.lock`], { stdout: 'pipe', stderr: 'ignore' });
     try {
       const reader = holder.stdout.getReader();
       expect(new TextDecoder().decode((await reader.read()).value)).toBe('held\n');
