@@ -3,7 +3,8 @@
 // then remove it only when asked and when nobody else owns that: AutoRemove containers go by
 // themselves, compose-managed ones belong to compose (only stopped). Volumes are never removed.
 import { engineCall, type Engine } from '../engine/client.ts';
-import { stopTimeoutOf, type ContainerInfo, type StopTimeout } from '../engine/containers.ts';
+import { stopPath, stopTimeoutOf, type ContainerInfo, type StopTimeout } from '../engine/containers.ts';
+import { enginePost } from '../engine/http.ts';
 import { engineMessage } from '../engine/exec.ts';
 import { COMPOSE_PROJECT_LABEL } from '../decide/reap.ts';
 
@@ -54,11 +55,13 @@ export async function reapContainer(engine: Engine, info: ContainerInfo, started
     // The engine answers once the container is down, up to the stop timeout after SIGTERM: that
     // time comes on top of --timeout, as for a restart (a PID 1 that ignores SIGTERM takes all of
     // it, and the stop was logged as failed and the removal skipped).
-    await engineCall(engine, () => c.stop(plan.stopTimeout.from === 'flag' ? { t: plan.stopTimeout.seconds } : {}), plan.stopTimeout.seconds * 1000);
+    // A 304 (already stopped) is an answer, not an error: go on to the removal.
+    const stopMs = plan.stopTimeout.seconds * 1000;
+    await engineCall(engine, () => enginePost(engine, stopPath(info.id, 'stop', plan.stopTimeout), engine.timeoutMs + stopMs + 1000), stopMs);
   } catch (e) {
-    // 304: already stopped; 404: already removed (an AutoRemove container that exited meanwhile).
+    // 404: already removed (an AutoRemove container that exited meanwhile).
     if (statusOf(e) === 404) return { ...plan, result: 'gone' };
-    if (statusOf(e) !== 304) return { ...plan, result: 'failed', error: engineMessage(e) };
+    return { ...plan, result: 'failed', error: engineMessage(e) };
   }
   if (plan.action !== 'stop+remove') return { ...plan, result: 'stopped' };
   try {

@@ -21,15 +21,8 @@ export interface CommandContext {
   timeoutMs: number;
 }
 
-/** How long a restart may keep the engine's socket silent when --stop-timeout is not given. */
-export const RESTART_SILENCE_S = 120;
-
 export function makeContext(settings: Settings, io: Output): CommandContext {
   const timeoutMs = Math.round(settings.timeoutSeconds * 1000);
-  // A restart stays silent for the container's stop timeout: --stop-timeout when given, else its own
-  // StopTimeout, unknown here; 120 s covers compose's and Docker's usual values (10 s default) while
-  // an abandoned socket of a hung engine is still freed within minutes, not hours.
-  const restartStopMs = Math.ceil(settings.stopTimeoutSeconds ?? RESTART_SILENCE_S) * 1000;
-  const engine = connectEngine(settings.dockerHost, { timeoutMs, procRoot: settings.procRoot, longestExtraMs: restartStopMs });
+  const engine = connectEngine(settings.dockerHost, { timeoutMs, procRoot: settings.procRoot });
   return { settings, engine, io, timeoutMs };
 }

@@ -24,8 +24,6 @@ export interface Engine {
 export interface ConnectOptions {
   timeoutMs: number;
   procRoot: string;
-  /** The longest an engine call may legitimately stay silent beyond timeoutMs: a restart's stop timeout. */
-  longestExtraMs?: number;
 }
 
 /** Without options (tests, scripts): 10 s, the --timeout default, and the host's /proc. */
@@ -43,15 +41,15 @@ export function connectEngine(address: string, opts: ConnectOptions = DEFAULT_CO
 }
 
 // docker-modem's own timeout destroys a request's socket after that long without a byte. It is
-// set a second past the longest deadline of ours (engineCall's, which decides and says what
-// happened; a restart's is --timeout plus the stop timeout, and the engine is silent until the
-// container runs again), so that a request abandoned because the engine never answered does not
-// keep its socket: a monitor retrying a hung engine every few seconds for days would otherwise
-// hold one more socket each time.
+// set a second past the deadline of the calls that go through dockerode (exec and stats: engineCall's
+// --timeout, which decides and says what happened), so that a request abandoned because the engine
+// never answered does not keep its socket: a monitor retrying a hung engine every few seconds for
+// days would otherwise hold one more socket each time. Restart and stop, silent for the whole
+// stop timeout, go through fetch with their own deadline (src/engine/http.ts, enginePost).
 const SOCKET_GRACE_MS = 1000;
 
 function makeEngine(address: string, opts: ConnectOptions): Engine {
-  const timeout = opts.timeoutMs + (opts.longestExtraMs ?? 0) + SOCKET_GRACE_MS;
+  const timeout = opts.timeoutMs + SOCKET_GRACE_MS;
   if (address.startsWith('unix://')) {
     const socketPath = address.slice('unix://'.length);
     if (!socketPath.startsWith('/')) throw new UsageError(`--docker-host ${address}: expected unix:///absolute/path`);

@@ -3,7 +3,7 @@ import type Docker from 'dockerode';
 import { existsSync } from 'node:fs';
 import { UsageError } from '../errors.ts';
 import { engineCall, negotiateApi, type Engine } from './client.ts';
-import { engineGetJson } from './http.ts';
+import { engineGetJson, enginePost } from './http.ts';
 import { engineMessage } from './exec.ts';
 import { configuredLimit } from '../decide/limits.ts';
 import { isContainerReference, noSuchContainer, referenceMeans } from './reference.ts';
@@ -193,7 +193,12 @@ export function stopTimeoutOf(info: ContainerInfo, flagSeconds: number | undefin
  * restart` does. The engine answers after stopping (up to that timeout) and starting it again.
  */
 export async function restartContainer(engine: Engine, id: string, timeout: StopTimeout): Promise<void> {
-  await engineCall(engine, () => engine.docker.getContainer(id).restart(timeout.from === 'flag' ? { t: timeout.seconds } : {}), timeout.seconds * 1000);
+  await engineCall(engine, () => enginePost(engine, stopPath(id, 'restart', timeout), engine.timeoutMs + timeout.seconds * 1000 + 1000), timeout.seconds * 1000);
+}
+
+/** POST /containers/ID/restart or /stop, with `t` only when --stop-timeout gave it. */
+export function stopPath(id: string, action: 'restart' | 'stop', timeout: StopTimeout): string {
+  return `/containers/${encodeURIComponent(id)}/${action}${timeout.from === 'flag' ? `?t=${timeout.seconds}` : ''}`;
 }
 
 export { engineMessage };
