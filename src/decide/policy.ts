@@ -1,7 +1,8 @@
 // Pure: one container's effective policy, from the global settings and its `pidwarden.*` labels.
 // A label is more specific than a flag and wins for its container, except that the command line
 // can only narrow what a label allows: `--steps` given on the command line intersects a label's
-// steps, and a `--restart` given there can make a label's rule stricter, never looser; a label's
+// steps, a `--restart` given there can make a label's rule stricter, never looser, and a
+// `--restart-limit` given there caps a label's limit; a label's
 // `pidwarden.protect` adds to --protect, never removes from it. (--dry-run
 // and --emergency have no label: nothing can widen them.) A malformed label value makes the
 // container an error, reported by name and value; it never falls back silently to the global value.
@@ -139,6 +140,16 @@ export function containerPolicy(s: Settings, labels: Record<string, string>): Po
     const narrowed = policy.steps.filter((st) => s.steps.includes(st));
     if (narrowed.length !== policy.steps.length) from.steps = 'flag';
     policy.steps = narrowed;
+  }
+  // A label's restart limit is held to --restart-limit given there: at most the fewer restarts over
+  // the longer window, which keeps within both (100/1s on the label never beats 1/1d on the flag).
+  if (from.restartLimit === 'label' && s.origins['restart-limit'] === 'flag') {
+    const count = Math.min(policy.restartLimit.count, s.restartLimit.count);
+    const windowMs = Math.max(policy.restartLimit.windowMs, s.restartLimit.windowMs);
+    if (count !== policy.restartLimit.count || windowMs !== policy.restartLimit.windowMs) {
+      policy.restartLimit = { count, windowMs };
+      from.restartLimit = 'flag';
+    }
   }
   if (from.restart === 'label' && s.origins['restart'] === 'flag' && STRICTNESS[s.restartRule] < STRICTNESS[policy.restart]) {
     policy.restart = s.restartRule;

@@ -36,6 +36,19 @@ describe('labels override the global settings for their container alone', () => 
 });
 
 describe('the command line only narrows what a label allows', () => {
+  test('--restart-limit on the command line caps a label limit: fewer restarts, longer window', () => {
+    const loose = ok(settings({ 'restart-limit': '1/1d' }), { 'pidwarden.restart-limit': '100/1s' });
+    expect(loose.policy.restartLimit).toEqual({ count: 1, windowMs: 86_400_000 });
+    expect(loose.from.restartLimit).toBe('flag');
+    const mixed = ok(settings({ 'restart-limit': '5/1h' }), { 'pidwarden.restart-limit': '2/10m' });
+    expect(mixed.policy.restartLimit).toEqual({ count: 2, windowMs: 3_600_000 });
+    const stricter = ok(settings({ 'restart-limit': '5/1h' }), { 'pidwarden.restart-limit': '1/1d' });
+    expect(stricter.policy.restartLimit).toEqual({ count: 1, windowMs: 86_400_000 });
+    expect(stricter.from.restartLimit).toBe('label');
+    const fromEnv = ok(settings({}, { PIDWARDEN_RESTART_LIMIT: '1/1d' }), { 'pidwarden.restart-limit': '100/1s' });
+    expect(fromEnv.policy.restartLimit).toEqual({ count: 100, windowMs: 1000 });
+  });
+
   test('a label protect adds to --protect and never removes it (flag or env)', () => {
     const byFlag = ok(settings({ protect: '^postgres' }), { 'pidwarden.protect': 'keep-me' });
     expect(byFlag.policy.protect.map(String)).toEqual(['/^postgres/u', '/keep-me/u']);
