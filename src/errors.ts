@@ -34,7 +34,7 @@ export const EXIT_MEANINGS: readonly (readonly [code: number, meaning: string])[
   [EXIT.ok, 'ok: nothing critical (audit), every selected container healthy (cleanup), stopped by SIGTERM/SIGINT (monitor)'],
   [EXIT.unhealthy, 'a container is critical (audit) or still unhealthy after the allowed steps, skipped for a malformed label, or busy in another pidwarden (cleanup)'],
   [EXIT.usage, 'usage or config error, a named container that does not exist, nothing selected (cleanup), another monitor holds --pid-file'],
-  [EXIT.engineUnreachable, 'engine unreachable (audit, cleanup; the monitor waits for it instead)'],
+  [EXIT.engineUnreachable, 'engine unreachable, or answering errors or malformed data (audit, cleanup; the monitor waits for it instead)'],
   [EXIT.internal, 'internal error: a bug in pidwarden'],
 ];
 

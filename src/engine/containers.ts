@@ -3,7 +3,7 @@ import type Docker from 'dockerode';
 import { existsSync } from 'node:fs';
 import { UsageError } from '../errors.ts';
 import { engineCall, negotiateApi, type Engine } from './client.ts';
-import { engineGetJson, enginePost } from './http.ts';
+import { EngineHttpError, engineGetJson, engineGetList, enginePost } from './http.ts';
 import { engineMessage } from './exec.ts';
 import { configuredLimit } from '../decide/limits.ts';
 import { isContainerReference, noSuchContainer, referenceMeans } from './reference.ts';
@@ -57,7 +57,7 @@ export async function selectContainers(engine: Engine, sel: Selection): Promise<
   // unversioned when no version is agreed yet; the inspects after it are versioned.
   const [, list] = await Promise.all([
     negotiateApi(engine),
-    engineCall(engine, () => engineGetJson<Docker.ContainerInfo[]>(engine, `/containers/json${query}`)),
+    engineCall(engine, () => engineGetList<Docker.ContainerInfo>(engine, `/containers/json${query}`)),
   ]);
   const infos = await Promise.all(list.map((c) => inspectById(engine, c.Id)));
   return infos.filter((i): i is ContainerInfo => i !== null);
@@ -117,12 +117,17 @@ export async function inspectById(engine: Engine, id: string): Promise<Container
   try {
     return toInfo(await engineCall(engine, () => engineGetJson<Docker.ContainerInspectInfo>(engine, `/containers/${encodeURIComponent(id)}/json`)));
   } catch (e) {
-    if ((e as { statusCode?: number }).statusCode === 404) return null;
+    const status = (e as { statusCode?: number }).statusCode;
+    if (status === 404) return null;
+    // Podman looks the container up, then inspects it: removed in between (a flood of short-lived
+    // MCP wrappers), the inspect fails with a 500 "no such container" instead of a 404.
+    if (status !== undefined && status >= 500 && /no such container/i.test(engineMessage(e))) return null;
     throw e;
   }
 }
 
 function toInfo(i: Docker.ContainerInspectInfo): ContainerInfo {
+  if (typeof i?.Id !== 'string' || typeof i.Name !== 'string') throw new EngineHttpError(200, 'the engine answered an inspect without a container ID and name');
   return {
     id: i.Id,
     name: i.Name.replace(/^\//, ''),
@@ -240,7 +245,7 @@ export class ContainerLister {
     }
     const filters = JSON.stringify({ status: ['running'], ...(this.sel.labels.length ? { label: this.sel.labels } : {}) });
     const listed = await engineCall(this.engine, () =>
-      engineGetJson<Docker.ContainerInfo[]>(this.engine, `/containers/json?filters=${encodeURIComponent(filters)}`),
+      engineGetList<Docker.ContainerInfo>(this.engine, `/containers/json?filters=${encodeURIComponent(filters)}`),
     );
     const pins = this.pins ?? [];
     const wanted = listed.filter((c) => this.sel.containers.length === 0 || pins.some((p) => refersTo(p, c)));

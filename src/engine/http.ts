@@ -5,8 +5,15 @@
 // 3 % of the monitor's CPU budget; an audit of 30 containers makes 33 such calls. Restart and stop
 // go through fetch too (enginePost), for their own deadline; exec, stats and the events use dockerode.
 import type { Engine } from './client.ts';
+import { PidwardenError } from '../errors.ts';
 
-export class EngineHttpError extends Error {
+/**
+ * The engine answered, but with an error status or a body that is not what the API defines (an
+ * HTML page from a proxy, an empty body). Callers map the statuses they expect (404: gone); what
+ * reaches main.ts is the engine's fault, not pidwarden's: exit 3 with the engine's words, not 70.
+ */
+export class EngineHttpError extends PidwardenError {
+  override readonly exitCode = 3;
   constructor(
     readonly statusCode: number,
     message: string,
@@ -21,7 +28,19 @@ export class EngineHttpError extends Error {
  */
 export async function engineGetJson<T>(engine: Engine, path: string, timeoutMs = engine.timeoutMs + 1000): Promise<T> {
   const res = await engineFetch(engine, 'GET', path, timeoutMs);
-  return (await res.json()) as T;
+  const text = await res.text();
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    throw new EngineHttpError(res.status, `the engine's answer to GET ${path} is not JSON (HTTP ${res.status}, ${text.length} bytes)`);
+  }
+}
+
+/** The container list, or an EngineHttpError when the engine answered something else (null, an object). */
+export async function engineGetList<T>(engine: Engine, path: string): Promise<T[]> {
+  const list = await engineGetJson<unknown>(engine, path);
+  if (!Array.isArray(list)) throw new EngineHttpError(200, `the engine's answer to GET ${path} is not a list`);
+  return list as T[];
 }
 
 /**

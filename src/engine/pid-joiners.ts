@@ -8,7 +8,7 @@ import type Docker from 'dockerode';
 import { engineCall, type Engine } from './client.ts';
 import type { ContainerInfo } from './containers.ts';
 import { inspectById } from './containers.ts';
-import { engineGetJson } from './http.ts';
+import { engineGetList } from './http.ts';
 
 export interface PidModeOf {
   id: string;
@@ -64,7 +64,7 @@ async function listPidModes(engine: Engine): Promise<PidModeOf[]> {
   // The default listing: the containers that have processes (Docker counts paused and restarting
   // ones as running). A status filter would not do: Podman 4.3 answers 500 "unknown container
   // state: restarting", and not knowing refuses every remote container (locality.ts).
-  const list = await engineCall(engine, () => engineGetJson<Docker.ContainerInfo[]>(engine, '/containers/json'));
+  const list = await engineCall(engine, () => engineGetList<Docker.ContainerInfo>(engine, '/containers/json'));
   const known = pidModes.get(engine.address) ?? new Map<string, string>();
   const current = new Map<string, string>();
   const out = await Promise.all(
