@@ -13,8 +13,11 @@
 // ladder locks ("<dir>/locks/<id>.lock") keep two pidwardens from running a ladder on the same
 // container at the same time. A file that is unreadable or corrupt is moved aside with a warning
 // and started afresh (by the commands that write; explain and top only read, and change nothing); a state directory that cannot be created, a lock that cannot be taken or a
-// file that cannot be written (/var full or read-only) leaves pidwarden working from memory for the
-// rest of the run, with a warning: none of them ever stops a cleanup.
+// file that cannot be written (/var full or read-only) leaves pidwarden working from memory, with
+// one warning: none of them ever stops a cleanup. Each later use of the store tries the file again;
+// once it is usable, what was recorded in memory meanwhile is merged into it (mergeState), and the
+// file is used again, with a line saying so. A monitor runs for weeks: one disk stall must not
+// split its restart history from cron's for the rest of its life.
 import { MAX_RESTART_COUNT, MAX_RESTART_WINDOW_MS } from '../decide/restart-policy.ts';
 import { mkdirSync, readFileSync, renameSync, writeFileSync, unlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -158,6 +161,66 @@ export function pruneState(doc: StateDoc, nowMs: number): StateDoc {
   return out;
 }
 
+/** The latest moment a record speaks of: its last restart, sample or CPU mark (0 when none). */
+function lastActivity(rec: ContainerRecord): number {
+  return Math.max(0, ...rec.restarts, ...(rec.samples ?? []).map((s) => s[0]), rec.cpuMark?.[0] ?? 0);
+}
+
+/** Two sample series as one, with addSample's spacing: a row within SAMPLE_EVERY_MS of the one kept before it is dropped. */
+function mergeSamples(a: readonly SampleRow[], b: readonly SampleRow[], nowMs: number): SampleRow[] {
+  const kept: SampleRow[] = [];
+  for (const row of [...a, ...b].sort((x, y) => x[0] - y[0])) {
+    const last = kept[kept.length - 1];
+    if (!last || row[0] - last[0] >= SAMPLE_EVERY_MS) kept.push(row);
+  }
+  return downsample(kept, nowMs);
+}
+
+/**
+ * Pure: the file's document with what a store recorded in memory while the file was unusable
+ * (`mine`, which also holds the file's records as they were when it fell back). Restart attempts
+ * are a union by timestamp, each once: every attempt either side made keeps counting against
+ * --restart-limit, and one copied from the file is not counted twice. Growth samples are merged by
+ * time with addSample's spacing. A single value (name, forksRefused, CPU mark, a container's usage
+ * record) is the newest side's. The result is pruned as a write would prune it; `restartsAdded` is
+ * how many attempts only memory knew of.
+ */
+export function mergeState(file: StateDoc, mine: StateDoc, nowMs: number): { doc: StateDoc; restartsAdded: number } {
+  const out: StateDoc = { version: STATE_VERSION, containers: { ...file.containers } };
+  let restartsAdded = 0;
+  for (const [id, m] of Object.entries(mine.containers)) {
+    const f = file.containers[id];
+    if (!f) {
+      restartsAdded += m.restarts.length;
+      out.containers[id] = structuredClone(m);
+      continue;
+    }
+    const known = new Set(f.restarts);
+    const added = [...new Set(m.restarts)].filter((t) => !known.has(t));
+    restartsAdded += added.length;
+    const newer = lastActivity(m) > lastActivity(f) ? m : f;
+    const rec: ContainerRecord = { name: newer.name || f.name || m.name, restarts: [...f.restarts, ...added].sort((a, b) => a - b) };
+    if (f.samples || m.samples) rec.samples = mergeSamples(f.samples ?? [], m.samples ?? [], nowMs);
+    // the refused count belongs to the last sample: the side that took it
+    const lastSample = (r: ContainerRecord) => r.samples?.[r.samples.length - 1]?.[0] ?? 0;
+    const refusedFrom = m.forksRefused !== undefined && (f.forksRefused === undefined || lastSample(m) > lastSample(f)) ? m : f;
+    if (refusedFrom.forksRefused !== undefined) rec.forksRefused = refusedFrom.forksRefused;
+    const mark = m.cpuMark && (!f.cpuMark || m.cpuMark[0] > f.cpuMark[0]) ? m.cpuMark : f.cpuMark;
+    if (mark) rec.cpuMark = [...mark];
+    out.containers[id] = rec;
+  }
+  if (file.usage || mine.usage) {
+    const usage: UsageSection = { ...(file.usage ?? {}) };
+    const lastT = (r: UsageSection[string]) => Math.max(r.startedAt, ...r.samples.map((s) => s.t));
+    for (const [id, m] of Object.entries(mine.usage ?? {})) {
+      const f = usage[id];
+      if (!f || lastT(m) > lastT(f)) usage[id] = structuredClone(m);
+    }
+    out.usage = usage;
+  }
+  return { doc: pruneState(out, nowMs), restartsAdded };
+}
+
 /** The state file as a read-only command sees it: the document, and why it could not be used. */
 export interface StateReading {
   doc: StateDoc;
@@ -191,8 +254,22 @@ export function readStateWithoutChanging(path: string): StateReading {
  */
 export const STATE_LOCK_WAIT_MS = 5_000;
 
+/**
+ * How long a store working from memory waits for the lock when it tries the file again. A holder
+ * that already kept it for STATE_LOCK_WAIT_MS is likely still stuck; waiting the full time again at
+ * every use would freeze a monitor's cycle for seconds per container, for as long as it stays stuck,
+ * while a healthy holder (milliseconds) is waited for.
+ */
+export const STATE_LOCK_RETRY_WAIT_MS = 100;
+
+const errorCode = (e: unknown) => (e as NodeJS.ErrnoException).code ?? String(e);
+
 export class StateStore {
-  /** Set when the file cannot be used: pidwarden then remembers in memory only. */
+  /**
+   * Set while the file cannot be used (one episode): the document pidwarden works from meanwhile,
+   * the file's records as they were plus this store's own. Each use tries the file again and, when
+   * it is usable, merges this into it and goes back to the file.
+   */
   private memory: StateDoc | null = null;
   /** The state directory could not be created: no ladder lock can be taken in it either. */
   private noDirectory = false;
@@ -211,16 +288,26 @@ export class StateStore {
     this.warn(message);
   }
 
-  private ensureDir(): boolean {
-    if (this.memory) return false;
+  /**
+   * Starts working from memory, warned once per episode: a monitor whose /var stays full for a
+   * week would otherwise say so at every use. `seed` is what the file held, when it could be read.
+   */
+  private fallBack(why: string, seed: () => StateDoc): StateDoc {
+    if (this.memory) return this.memory;
+    this.memory = seed();
+    this.warn(`state file ${this.path}: ${why}; working from memory and trying the file again at each use (until then, restart limits hold within this run only)`);
+    return this.memory;
+  }
+
+  /** Creates the state directory (again, after it could not be); the error when it cannot be. */
+  private makeDirectory(): unknown {
     try {
       mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
-      return true;
+      this.noDirectory = false;
+      return null;
     } catch (e) {
-      this.memory = emptyState();
       this.noDirectory = true;
-      this.warnOnce(`state file ${this.path}: cannot create its directory (${(e as NodeJS.ErrnoException).code ?? String(e)}); restart limits hold within this run only`);
-      return false;
+      return e;
     }
   }
 
@@ -256,31 +343,41 @@ export class StateStore {
     }
   }
 
-  /** Runs `fn` on the current document under the state lock; writes it back when fn says so. */
+  /** Runs `fn` on the document in memory while the file cannot be used. */
+  private inMemory<T>(doc: StateDoc, write: boolean, fn: (doc: StateDoc) => T): T {
+    const result = fn(doc);
+    // Pruned as the file would be: a monitor left in memory by a full /var runs for weeks.
+    if (write) this.memory = pruneState(doc, Date.now());
+    return result;
+  }
+
+  /**
+   * Runs `fn` on the current document under the state lock; writes it back when fn says so. A
+   * store working from memory tries the file first, as any other use would: with the lock (waited
+   * for STATE_LOCK_RETRY_WAIT_MS at most) it merges its memory into the file and writes that,
+   * a read included, since the file lacks those records until written.
+   */
   private withDoc<T>(write: boolean, fn: (doc: StateDoc) => T): T {
-    if (!this.ensureDir()) {
-      const result = fn(this.memory!);
-      // Pruned as the file would be: a monitor left in memory by a full /var runs for weeks.
-      if (write) this.memory = pruneState(this.memory!, Date.now());
-      return result;
-    }
+    const retrying = this.memory !== null;
+    const dirError = this.makeDirectory();
+    if (dirError) return this.inMemory(this.fallBack(`cannot create its directory (${errorCode(dirError)})`, emptyState), write, fn);
     let release: (() => void) | null;
     try {
-      release = lockFile(`${this.path}.lock`, { exclusive: write, wait: true, waitMs: this.lockWaitMs });
-      if (release === null) throw new LockUnavailableError(`another process has held ${this.path}.lock for over ${this.lockWaitMs / 1000} s`);
+      const waitMs = retrying ? Math.min(this.lockWaitMs, STATE_LOCK_RETRY_WAIT_MS) : this.lockWaitMs;
+      release = lockFile(`${this.path}.lock`, { exclusive: write || retrying, wait: true, waitMs });
+      if (release === null) throw new LockUnavailableError(`another process has held ${this.path}.lock for over ${waitMs / 1000} s`);
     } catch (e) {
       // From here on a copy in memory: what the file holds now (it is replaced by a rename, so a
       // read without the lock sees one whole version), so that the restarts it records still count.
-      this.memory = this.readWithoutLock();
-      this.warnOnce(`state file ${this.path}: ${e instanceof LockUnavailableError ? e.message : String(e)}; working from a copy in memory, restart limits hold within this run only`);
-      const result = fn(this.memory);
-      if (write) this.memory = pruneState(this.memory, Date.now());
-      return result;
+      const doc = this.fallBack(e instanceof LockUnavailableError ? e.message : String(e), () => this.readWithoutLock());
+      return this.inMemory(doc, write, fn);
     }
     try {
-      const doc = this.readDoc();
+      let doc = this.readDoc();
+      let restartsAdded = 0;
+      if (this.memory) ({ doc, restartsAdded } = mergeState(doc, this.memory, Date.now()));
       const result = fn(doc);
-      if (write) this.writeDoc(doc);
+      if (write || retrying) this.writeDoc(doc, retrying ? restartsAdded : null);
       return result;
     } finally {
       release?.();
@@ -289,10 +386,11 @@ export class StateStore {
 
   /**
    * Writes the document; when that fails (EISDIR, ENOSPC, EROFS, EACCES: typically /var full on
-   * the very host in trouble), keeps it in memory for the rest of the run. Dropping it instead lost
-   * every restart attempt, and a monitor restarted the container every cycle: 3/1h never held.
+   * the very host in trouble), keeps it in memory until a later use can write it. Dropping it instead
+   * lost every restart attempt, and a monitor restarted the container every cycle: 3/1h never held.
+   * `merged`: how many restarts only memory held, when this write ends an episode in memory.
    */
-  private writeDoc(doc: StateDoc): void {
+  private writeDoc(doc: StateDoc, merged: number | null): void {
     const tmp = `${this.path}.${process.pid}.tmp`;
     const pruned = pruneState(doc, Date.now());
     try {
@@ -305,8 +403,13 @@ export class StateStore {
       } catch {
         // never written
       }
+      this.fallBack(`cannot write (${errorCode(e)})`, () => pruned);
       this.memory = pruned;
-      this.warnOnce(`state file ${this.path}: cannot write (${(e as NodeJS.ErrnoException).code ?? String(e)}); restart limits hold within this run only`);
+      return;
+    }
+    if (merged !== null) {
+      this.memory = null;
+      this.warn(`state file ${this.path}: usable again; ${merged === 0 ? 'no' : merged} restart${merged === 1 ? '' : 's'} recorded in memory meanwhile merged into it, restart limits are shared again`);
     }
   }
 
@@ -384,7 +487,8 @@ export class StateStore {
     if (!/^[0-9a-f]{64}$/.test(id)) throw new Error(`not a container ID: ${id}`);
     const dir = join(dirname(this.path), 'locks');
     try {
-      if (this.noDirectory) throw new LockUnavailableError('no state directory');
+      // the state directory may be back since it could not be created: try it, as any use does
+      if (this.noDirectory && this.makeDirectory()) throw new LockUnavailableError('no state directory');
       mkdirSync(dir, { recursive: true, mode: 0o700 });
       return lockFile(join(dir, `${id}.lock`), { exclusive: true, wait: false });
     } catch (e) {

@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decideRestart, parseRestartLimit, type RestartLimit } from '../../src/decide/restart-policy.ts';
-import { KEEP_RESTARTS_MS, MAX_RESTARTS_KEPT, parseState, pruneState, StateStore } from '../../src/state/state-file.ts';
+import { KEEP_RESTARTS_MS, MAX_RESTARTS_KEPT, mergeState, parseState, pruneState, SAMPLE_EVERY_MS, StateStore, type StateDoc } from '../../src/state/state-file.ts';
 
 const ID = 'a'.repeat(64);
 const ID2 = 'b'.repeat(64);
@@ -208,5 +208,172 @@ describe('StateStore on a real directory', () => {
     const mine = new StateStore(path, () => {}).tryLockContainer(ID);
     expect(mine).not.toBeNull();
     mine!();
+  });
+});
+
+/** One process holding the state lock until killed (see the lock test above for why exec). */
+async function holdLock(path: string) {
+  const holder = Bun.spawn(['sh', '-c', 'exec 9>"$0"; flock -x 9 && echo held && exec sleep 600', `${path}.lock`], { stdout: 'pipe', stderr: 'ignore' });
+  const reader = holder.stdout.getReader();
+  expect(new TextDecoder().decode((await reader.read()).value)).toBe('held\n');
+  return async () => {
+    holder.kill('SIGKILL');
+    await holder.exited;
+  };
+}
+
+const fileRestarts = (path: string) => parseState(readFileSync(path, 'utf8'))?.containers[ID]?.restarts;
+const fileDoc = (restarts: number[]) => JSON.stringify({ version: 1, containers: { [ID]: { name: 'x', restarts } } });
+
+describe('StateStore: a file that was unusable is used again, with what memory recorded meanwhile', () => {
+  test('after a lock timeout and its release: a restart another store recorded is seen, the memory-only one is in the file, one line says so', async () => {
+    const path = join(tmp(), 'state.json');
+    const now = Date.now();
+    new StateStore(path, () => {}).recordRestart(ID, 'x', now);
+    const warnings: string[] = [];
+    const first = new StateStore(path, (m) => warnings.push(m), 200);
+    const release = await holdLock(path);
+    try {
+      first.recordRestart(ID, 'x', now + 1); // the lock wait ends: memory only
+      expect(first.restartHistory(ID)).toEqual([now, now + 1]);
+    } finally {
+      await release();
+    }
+    expect(fileRestarts(path)).toEqual([now]);
+    new StateStore(path, () => {}).recordRestart(ID, 'x', now + 2); // a cron cleanup, say
+    expect(first.restartHistory(ID)).toEqual([now, now + 1, now + 2]);
+    expect(fileRestarts(path)).toEqual([now, now + 1, now + 2]);
+    expect(warnings).toHaveLength(2);
+    expect(warnings[0]).toContain('for over 0.2 s');
+    expect(warnings[1]).toContain('usable again; 1 restart recorded in memory meanwhile merged');
+    // from the file again: its next restart goes there, and another store's is seen
+    first.recordRestart(ID, 'x', now + 3);
+    new StateStore(path, () => {}).recordRestart(ID, 'x', now + 4);
+    expect(fileRestarts(path)).toEqual([now, now + 1, now + 2, now + 3, now + 4]);
+    expect(first.restartHistory(ID)).toEqual([now, now + 1, now + 2, now + 3, now + 4]);
+    expect(warnings).toHaveLength(2);
+  });
+
+  test('after a write failure (EISDIR) that clears: the next record lands in the file with the earlier one; a new failure warns again', () => {
+    const dir = tmp();
+    const path = join(dir, 'state.json');
+    const blocker = `${path}.${process.pid}.tmp`;
+    mkdirSync(blocker);
+    const warnings: string[] = [];
+    const store = new StateStore(path, (m) => warnings.push(m));
+    const now = Date.now();
+    store.recordRestart(ID, 'x', now);
+    expect(existsSync(path)).toBe(false);
+    rmSync(blocker, { recursive: true });
+    store.recordRestart(ID, 'x', now + 1);
+    expect(fileRestarts(path)).toEqual([now, now + 1]);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    expect(warnings).toHaveLength(2);
+    expect(warnings[0]).toContain('cannot write (EISDIR)');
+    expect(warnings[1]).toContain('usable again; 1 restart recorded in memory meanwhile merged');
+    // another episode is another warning (one, however many uses it lasts)
+    mkdirSync(blocker);
+    for (let i = 2; i < 6; i++) store.recordRestart(ID, 'x', now + i);
+    expect(warnings).toHaveLength(3);
+    expect(warnings[2]).toContain('cannot write (EISDIR)');
+    expect(fileRestarts(path)).toEqual([now, now + 1]);
+    expect(store.restartHistory(ID)).toEqual([now, now + 1, now + 2, now + 3, now + 4, now + 5]);
+  });
+
+  test('while writes still fail: its memory-only restarts count with those another pidwarden writes to the file meanwhile, one warning', () => {
+    const path = join(tmp(), 'state.json');
+    mkdirSync(`${path}.${process.pid}.tmp`);
+    const now = Date.now();
+    writeFileSync(path, fileDoc([now - 10]));
+    const warnings: string[] = [];
+    const store = new StateStore(path, (m) => warnings.push(m));
+    store.recordRestart(ID, 'x', now);
+    // a cron cleanup (its own temp file) records one while this store cannot write
+    writeFileSync(path, fileDoc([now - 10, now + 1]));
+    for (let i = 0; i < 20; i++) {
+      expect(store.restartHistory(ID)).toEqual([now - 10, now, now + 1]);
+      expect(store.snapshot().containers[ID]?.restarts).toEqual([now - 10, now, now + 1]);
+    }
+    expect(decideRestart(store.restartHistory(ID), now + 2, parseRestartLimit('3/1h')!).allowed).toBe(false);
+    store.recordRestart(ID, 'x', now + 2);
+    expect(store.restartHistory(ID)).toEqual([now - 10, now, now + 1, now + 2]);
+    expect(fileRestarts(path)).toEqual([now - 10, now + 1]);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('cannot write (EISDIR)');
+  });
+
+  test('while the lock stays held: restarts keep counting, one warning, and a retry waits far less than the first wait', async () => {
+    const path = join(tmp(), 'state.json');
+    const now = Date.now();
+    new StateStore(path, () => {}).recordRestart(ID, 'x', now);
+    const warnings: string[] = [];
+    const store = new StateStore(path, (m) => warnings.push(m), 1000);
+    const release = await holdLock(path);
+    try {
+      store.recordRestart(ID, 'x', now + 1);
+      const t0 = performance.now();
+      for (let i = 2; i < 7; i++) store.recordRestart(ID, 'x', now + i);
+      for (let i = 0; i < 5; i++) expect(store.restartHistory(ID)).toHaveLength(7);
+      // ten retries at 100 ms at most each, not ten full waits of 1 s
+      expect(performance.now() - t0).toBeLessThan(5000);
+      expect(warnings).toHaveLength(1);
+    } finally {
+      await release();
+    }
+    expect(store.restartHistory(ID)).toEqual([0, 1, 2, 3, 4, 5, 6].map((i) => now + i));
+    expect(fileRestarts(path)).toHaveLength(7);
+  });
+
+  test('a directory that could not be created and then can: the file is created with what memory recorded, ladder locks work', () => {
+    const dir = tmp();
+    writeFileSync(join(dir, 'sub'), '');
+    const path = join(dir, 'sub', 'state.json');
+    const warnings: string[] = [];
+    const store = new StateStore(path, (m) => warnings.push(m));
+    const now = Date.now();
+    store.recordRestart(ID, 'x', now);
+    rmSync(join(dir, 'sub'));
+    const release = store.tryLockContainer(ID);
+    expect(new StateStore(path, () => {}).tryLockContainer(ID)).toBeNull();
+    release!();
+    store.recordRestart(ID, 'x', now + 1);
+    expect(fileRestarts(path)).toEqual([now, now + 1]);
+    expect(warnings).toHaveLength(2);
+    expect(warnings[0]).toContain('cannot create its directory');
+    expect(warnings[1]).toContain('usable again');
+  });
+});
+
+describe('mergeState', () => {
+  const rec = (over: Partial<StateDoc['containers'][string]>) => ({ name: 'x', restarts: [], ...over });
+  test('restarts: a union, each once, pruned as usual', () => {
+    const file: StateDoc = { version: 1, containers: { [ID]: rec({ restarts: [NOW - 3, NOW - 1] }) } };
+    const mine: StateDoc = { version: 1, containers: { [ID]: rec({ restarts: [NOW - KEEP_RESTARTS_MS - 5, NOW - 3, NOW - 2] }), [ID2]: rec({ name: 'b', restarts: [NOW] }) } };
+    const { doc, restartsAdded } = mergeState(file, mine, NOW);
+    expect(doc.containers[ID]!.restarts).toEqual([NOW - 3, NOW - 2, NOW - 1]);
+    expect(doc.containers[ID2]).toEqual({ name: 'b', restarts: [NOW] });
+    expect(restartsAdded).toBe(3);
+  });
+  test('samples merged by time at the spacing addSample keeps; name, refused count, CPU mark and usage record: the newest', () => {
+    const M = SAMPLE_EVERY_MS;
+    const file: StateDoc = {
+      version: 1,
+      containers: { [ID]: rec({ name: 'old', samples: [[NOW - 4 * M, 1, 0, 1], [NOW - 2 * M, 2, 0, 2]], forksRefused: 1, cpuMark: [NOW - 2 * M, 10, 's'] }) },
+      usage: { [ID]: { name: 'old', startedAt: 1, samples: [{ t: NOW - 2 * M, cpuNs: 1, blockBytes: 0, netBytes: 0 }] } },
+    };
+    const mine: StateDoc = {
+      version: 1,
+      containers: { [ID]: rec({ name: 'new', samples: [[NOW - 4 * M + 1, 9, 9, 9], [NOW - M, 3, 0, 3]], forksRefused: 5, cpuMark: [NOW - M, 20, 's'] }) },
+      usage: { [ID]: { name: 'new', startedAt: 1, samples: [{ t: NOW - M, cpuNs: 2, blockBytes: 0, netBytes: 0 }] } },
+    };
+    const { doc } = mergeState(file, mine, NOW);
+    expect(doc.containers[ID]).toEqual({
+      name: 'new',
+      restarts: [],
+      samples: [[NOW - 4 * M, 1, 0, 1], [NOW - 2 * M, 2, 0, 2], [NOW - M, 3, 0, 3]],
+      forksRefused: 5,
+      cpuMark: [NOW - M, 20, 's'],
+    });
+    expect(doc.usage![ID]!.name).toBe('new');
   });
 });
