@@ -155,7 +155,8 @@ async function climb(envIn: LadderEnv, first: ContainerObservation, policy: Cont
   const verdictOf = (procs: Proc[] | null, pids: PidsReading) => health(figuresOf(procs?.length ?? null, pids), policy).verdict;
   const healthyBefore = verdictOf(obs.table?.procs ?? null, obs.pids) === 'healthy';
   const evidence = evidenceOf(obs.table?.procs ?? null, obs.pids, policy);
-  const evidenceAtMs = performance.now();
+  /** When the look the next decision stands on ended: the first, or the one after a kill step. */
+  let lookedAtMs = performance.now();
   const progress: LadderProgress = { passed: [], restartAttempted: false, killed: [] };
   const stepsRun: StepName[] = [];
   let killed = 0;
@@ -164,11 +165,16 @@ async function climb(envIn: LadderEnv, first: ContainerObservation, policy: Cont
   let gone = goneAtStart;
   let stop: (NextStep & { kind: 'stop' }) | null = null;
   /**
-   * A restart decided on the ladder's first look, with no step taken since, is decided again on a
-   * second look (earlyoom re-checks before it acts): the zombies it stands on must still be there
-   * (src/decide/evidence.ts), and an observation older than someone else's restart is replaced.
+   * Every restart is decided again on a second look at least RESTART_CONFIRM_GAP_MS after the look
+   * it was first decided on (earlyoom re-checks before it acts), after kill steps too: the npm
+   * roots a kill step ends are zombies of the main process until it reaps them, and a Node main
+   * whose event loop is busy does so a second or so later, while the look right after the kill
+   * (250 ms of waiting for the reaping, then ps) still sees them and counts them as held
+   * (src/decide/evidence.ts). The zombies must still be there, and an observation older than
+   * someone else's restart is replaced. Not in a dry run after simulated kill steps: the
+   * simulated view has nothing to look at again.
    */
-  let lookedBeforeRestart = false;
+  let confirmed = false;
   // Dry run: the would-be victims are subtracted from a simulated view, so the next step is
   // decided as it would be after the real kill, and a dry run shows where the ladder would stop.
   let simulated: { procs: Proc[]; pids: PidsReading } | null = null;
@@ -191,16 +197,17 @@ async function climb(envIn: LadderEnv, first: ContainerObservation, policy: Cont
       restartHistory: env.memory.restartHistory(obs.info.id),
       nowMs: Date.now(),
     });
-    if (next.kind === 'restart' && stepsRun.length === 0 && !lookedBeforeRestart) {
-      lookedBeforeRestart = true;
-      await pause(evidenceAtMs + RESTART_CONFIRM_GAP_MS - performance.now(), env.shouldStop);
-      if (env.shouldStop?.()) break;
+    if (next.kind === 'restart' && !confirmed && simulated === null) {
+      confirmed = true;
+      await pause(lookedAtMs + RESTART_CONFIRM_GAP_MS - performance.now(), env.shouldStop);
+      if (env.shouldStop?.()) break; // a monitor asked to stop does not restart on the first look alone
       const again = await look(obs);
       if (!again) {
         gone = true;
         break;
       }
       obs = again;
+      lookedAtMs = performance.now();
       continue;
     }
     progress.passed.push(...next.passed);
@@ -266,6 +273,8 @@ async function climb(envIn: LadderEnv, first: ContainerObservation, policy: Cont
       break;
     }
     obs = after;
+    lookedAtMs = performance.now();
+    confirmed = false;
   }
 
   const finalProcs = simulated?.procs ?? obs.table?.procs ?? null;

@@ -13,10 +13,11 @@ import type { ContainerPolicy } from './policy.ts';
 import { runawayTrees } from './runaway.ts';
 
 /**
- * The second look before a restart decided on the ladder's first look (src/act/ladder-run.ts)
- * comes at least this long after it: a parent reaps its exited child within milliseconds, a Node
- * app's event loop blocked by a burst of work within a second or so; a zombie still there 2 s
- * later is not being reaped. Here because the restart's reason (next-step.ts) names it.
+ * Every restart is decided again on a second look (src/act/ladder-run.ts) at least this long after
+ * the look it was first decided on, the ladder's first or the one after its last kill step: a
+ * parent reaps its exited child within milliseconds, a Node app's event loop blocked by a burst of
+ * work within a second or so; a zombie still there 2 s later is not being reaped. Here because the
+ * restart's reason (next-step.ts) names it.
  */
 export const RESTART_CONFIRM_GAP_MS = 2_000;
 
@@ -59,9 +60,10 @@ export function hasEvidence(e: Evidence): boolean {
  * it is, else why not. Runaway trees now are trees that came back (or survived SIGKILL). A zombie
  * of the main process counts when it is one of the processes the kill steps signalled (`killed`,
  * "pid@startTicks": the main process inherited it from a tree just killed and does not reap it),
- * or when it was there at the start too, two looks apart (src/act/ladder-run.ts takes the second
- * look at least RESTART_CONFIRM_GAP_MS after the first before a restart it decided on its first):
- * a zombie its parent is about to reap is gone by then, one it will never reap is not.
+ * or when it was there at the start too. Either way the ladder decides a restart twice, on looks
+ * at least RESTART_CONFIRM_GAP_MS apart (src/act/ladder-run.ts): a zombie its parent is about to
+ * reap (the npm a kill step just ended, its Node parent's event loop busy) is gone by then, one it
+ * will never reap is not.
  */
 export function restartGroundNow(start: Evidence, procs: Proc[] | null, pids: PidsReading, policy: ContainerPolicy, killed: ReadonlySet<string> = new Set()): string | null {
   if (procs === null) return 'the process table cannot be read now, so nothing shows that a restart would help';

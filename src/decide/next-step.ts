@@ -99,10 +99,10 @@ function restartOrStop(input: NextStepInput, now: Health, passed: StepName[]): N
 }
 
 /**
- * Why zombies of the main process justify a restart. Decided on the ladder's first look, with no
- * kill step taken, the restart waits for a second look at least RESTART_CONFIRM_GAP_MS later
- * (src/act/ladder-run.ts) that must find the same ones: explain's plan is that first look, so the
- * reason says what cleanup will check, not that it has been checked.
+ * Why zombies of the main process justify a restart. The restart waits for a second look at least
+ * RESTART_CONFIRM_GAP_MS after the look it was decided on (src/act/ladder-run.ts), after kill steps
+ * too, that must find them still there: explain's plan is the first look, so the reason says what
+ * cleanup will check, not that it has been checked.
  */
 function zombiesReason(e: Evidence, afterKills: boolean): string {
   const n = `${e.heldZombies.length} zombie${e.heldZombies.length === 1 ? '' : 's'} of the main process`;

@@ -431,6 +431,39 @@ describeEngine('cleanup: a respawning app', () => {
   });
 });
 
+describeEngine('cleanup: zombies a kill step leaves are looked at again before a restart', () => {
+  test('an app that reaps its killed npm 1.5 s late (a busy event loop) is not restarted', async () => {
+    // 4 magic trees, PID 1 reaps its own children but only 1.5 s after each exits. 13 processes >
+    // max-procs 6, all but PID 1 runaway: a restart would be justified by the trees. dedupe kills 3
+    // trees; their npm roots are children of PID 1 and stay zombies until it reaps them. The look
+    // right after the kill (about 0.3 s: 250 ms of waiting for the reaping, then ps) sees
+    // 1 + 3 + 3 zombies = 7 > 6, zombies of the main process the kill step made, and without them
+    // it would be 4: ground for a restart on that look alone. The second look, at least 2 s
+    // later, finds them reaped: 4 <= 6, healthy, no restart.
+    const w = await startWorkload({ image: 'busybox', name: 'reap-late', reap: 'own', reapDelay: 1.5, interval: 0.05, trees: [{ npx: MAGIC, copies: 4 }] });
+    const ready = await waitForChains(w, 4);
+    expect(ready).toHaveLength(13);
+    const magic = chainsTitled(ready, MAGIC_TITLE);
+    const started0 = startedAt(w);
+    const init0 = initPidOf(w);
+    const r = await cleanup('reap-late', ['--container', w.name, '--max-procs', '6', '--steps', 'dedupe,restart', '--grace', '2']);
+    expect(stepsOf(r)).toEqual(['dedupe']);
+    expectKillCovers(mergedKill(r, 'SIGTERM'), magic.slice(0, 3).flatMap(chainProcs));
+    expect(events(r, 'restart')).toHaveLength(0);
+    expect(events(r, 'restart-skipped')).toHaveLength(0);
+    expect(startedAt(w)).toBe(started0);
+    expect(initPidOf(w)).toBe(init0);
+    // the kept tree lives, the killed npm roots were reaped by the app, not by a restart
+    expect(chainProcs(magic[3]!).every(isAlive)).toBe(true);
+    const after = hostProcsOfContainer(w);
+    expect(after.filter((p) => p.state === 'Z')).toEqual([]);
+    const res = resultOf(r);
+    expect(res.healthy).toBe(true);
+    expect(res.after!.processes).toBe(4);
+    expect(r.code).toBe(0);
+  });
+});
+
 describeEngine('cleanup: trees that ignore SIGTERM', () => {
   test('SIGKILL after --grace to what is left, and only to that', async () => {
     const w = await startWorkload({

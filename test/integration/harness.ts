@@ -197,6 +197,8 @@ export interface WorkloadOptions {
   interval?: number;
   /** true = 'all' (reap everything), false = 'none' (zombies accumulate); default 'own' (like Node) */
   reap?: boolean | 'all' | 'own' | 'none';
+  /** with reap 'own': a dead child is reaped only after this many seconds as a zombie (a Node app whose event loop is busy) */
+  reapDelay?: number;
   respawn?: boolean;
   respawnDelay?: number;
   /** total threads of PID 1, each npm, each node server (default 11, 11, 7) */
@@ -229,6 +231,7 @@ function checkMod(kind: string, v: string): string {
 export function workloadPlan(o: Omit<WorkloadOptions, 'image'>): string[] {
   const plan: string[] = [`--interval=${o.interval ?? 0.2}`];
   if (o.reap !== undefined) plan.push(`--reap=${o.reap === true ? 'all' : o.reap === false ? 'none' : o.reap}`);
+  if (o.reapDelay !== undefined) plan.push(`--reap-delay=${o.reapDelay}`);
   if (o.respawn) plan.push('--respawn');
   if (o.respawnDelay !== undefined) plan.push(`--respawn-delay=${o.respawnDelay}`);
   if (o.threads !== undefined) {

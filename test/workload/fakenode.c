@@ -45,6 +45,9 @@
  *                           zombies when they exit;
  *                         none: never wait (every dead child stays a zombie).
  *                         --reap = --reap=all, --no-reap = --reap=none.
+ *   --reap-delay=SEC      (--reap=own) reap a child only once it has been a zombie
+ *                         for SEC seconds, like a Node app whose event loop is
+ *                         busy when its child exits (default 0)
  *   --respawn             keep every tree alive: when a tree's npm process dies
  *                         (reaped, gone, or state Z in /proc/<pid>/stat) start a
  *                         replacement after --respawn-delay (default: interval)
@@ -814,6 +817,7 @@ struct running {
   int item;
   int alive;
   int reaped;
+  double zombie_since; /* --reap-delay: when it was first seen a zombie, 0 = not yet */
 };
 
 static struct item *items;
@@ -821,7 +825,7 @@ static int nitems;
 static struct running *runs;
 static int nruns, capruns;
 
-static double interval = 1.0, respawn_delay = -1;
+static double interval = 1.0, respawn_delay = -1, reap_delay = 0;
 static enum reap reap_mode = R_OWN;
 static int respawn;
 static int app_threads = 11, npm_threads = 11, node_threads = 7;
@@ -976,6 +980,7 @@ static int parse_threads3(const char *v, int *a, int *b, int *c) {
 static void parse_app_arg(const char *a) {
   if (strncmp(a, "--interval=", 11) == 0) interval = atof(a + 11);
   else if (strncmp(a, "--respawn-delay=", 16) == 0) respawn_delay = atof(a + 16);
+  else if (strncmp(a, "--reap-delay=", 13) == 0) reap_delay = atof(a + 13);
   else if (strcmp(a, "--respawn") == 0) respawn = 1;
   else if (strcmp(a, "--reap") == 0 || strcmp(a, "--reap=all") == 0) reap_mode = R_ALL;
   else if (strcmp(a, "--reap=own") == 0) reap_mode = R_OWN;
@@ -1040,7 +1045,7 @@ static pid_t start_item(int idx) {
     runs = realloc(runs, sizeof(struct running) * capruns);
     if (!runs) die("out of memory");
   }
-  runs[nruns++] = (struct running){pid, idx, 1, 0};
+  runs[nruns++] = (struct running){pid, idx, 1, 0, 0};
   logf_("fakenode: started %s %s pid=%d", it->kind == K_TREE ? "tree" : "proc", it->label,
         (int)pid);
   return pid;
@@ -1141,11 +1146,18 @@ static int app_main(int argc, char **argv, int first) {
       pid_t p;
       while ((p = waitpid(-1, NULL, WNOHANG)) > 0) mark_dead(p);
     } else if (reap_mode == R_OWN) {
-      for (int i = 0; i < nruns; i++)
-        if (runs[i].alive && waitpid(runs[i].pid, NULL, WNOHANG) == runs[i].pid) {
+      for (int i = 0; i < nruns; i++) {
+        if (!runs[i].alive) continue;
+        if (reap_delay > 0) {
+          if (proc_state(runs[i].pid) != 'Z') continue;
+          if (runs[i].zombie_since == 0) runs[i].zombie_since = now;
+          if (now - runs[i].zombie_since < reap_delay) continue;
+        }
+        if (waitpid(runs[i].pid, NULL, WNOHANG) == runs[i].pid) {
           runs[i].alive = 0;
           runs[i].reaped = 1;
         }
+      }
     } else {
       for (int i = 0; i < nruns; i++)
         if (runs[i].alive) {
@@ -1286,7 +1298,7 @@ static void usage(FILE *f) {
         "       fakenode tree [--threads=NPM,NODE] [--sh=fake|real] [--noterm] [--bin=B] [--title=T] WORDS...\n"
         "       fakenode hash SPEC\n"
         "items: tree[/xN][/noterm][/threads:N][/bin:B]=NPX WORDS | proc[/MOD...]=<sep>argv0<sep>argv1... | odd\n"
-        "options: --interval=SEC --reap=all|own|none --respawn --respawn-delay=SEC\n"
+        "options: --interval=SEC --reap=all|own|none --reap-delay=SEC --respawn --respawn-delay=SEC\n"
         "         --threads=N|APP,NPM,NODE --sh=auto|fake|real --quiet\n",
         f);
 }
