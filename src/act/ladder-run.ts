@@ -18,6 +18,7 @@ import { probeTimeoutReason, type ContainerObservation } from '../observe/observ
 import type { PidsReading, Proc } from '../types.ts';
 import { toTarget } from './identity.ts';
 import { killAll, killLineFields, type KillEnv, type SignalBatch } from './kill-trees.ts';
+import { unlessJoined } from './restart-joiners.ts';
 
 /** What the ladder needs to remember across runs (the state file) and to share (ladder locks). */
 export interface LadderMemory {
@@ -43,7 +44,7 @@ export interface LadderOutcome {
   gone: boolean;
   /** Another pidwarden held the container's ladder lock: nothing was done. */
   busy: boolean;
-  /** A restart was due but not done: restart-skipped (no evidence, rule never) or restart-suppressed (limit). */
+  /** A restart was due but not done: restart-skipped (no evidence, rule never, PID-namespace joiners) or restart-suppressed (limit). */
   restartWithheld?: 'restart-skipped' | 'restart-suppressed';
   /** Why the ladder stopped where it did. */
   stopReason: string;
@@ -187,7 +188,7 @@ async function climb(envIn: LadderEnv, first: ContainerObservation, policy: Cont
     }
     const procs = simulated?.procs ?? obs.table?.procs ?? null;
     const pids = simulated?.pids ?? obs.pids;
-    const next = nextStep({
+    let next = nextStep({
       procs,
       pids,
       policy,
@@ -210,6 +211,8 @@ async function climb(envIn: LadderEnv, first: ContainerObservation, policy: Cont
       lookedAtMs = performance.now();
       continue;
     }
+    // Its init's death would take down every container that joined its PID namespace (restart-joiners.ts).
+    if (next.kind === 'restart') next = await unlessJoined(env.engine, obs.info, next);
     progress.passed.push(...next.passed);
     if (next.kind === 'stop') {
       stop = next;

@@ -82,7 +82,7 @@ const MONITOR_ONLY: MetricDef[] = [
   { name: M.killed, type: 'counter', help: 'Processes sent SIGTERM by a ladder step (dry runs not counted).' },
   { name: M.restarts, type: 'counter', help: 'Container restarts by pidwarden (dry runs not counted).' },
   { name: M.restartsSuppressed, type: 'counter', help: 'Restarts due but withheld by --restart-limit (restart-suppressed).' },
-  { name: M.restartsSkipped, type: 'counter', help: 'Restarts due but withheld for lack of evidence or by the rule never (restart-skipped).' },
+  { name: M.restartsSkipped, type: 'counter', help: 'Restarts due but withheld for lack of evidence, by the rule never or for containers sharing its PID namespace (restart-skipped).' },
 ];
 
 export const AUDIT_METRICS: readonly MetricDef[] = [...SELF, ...CONTAINER, ...AUDIT_ONLY];

@@ -7,7 +7,9 @@
  *     route) and through a remote engine (exec `kill` as root);
  *   - a local cleanup signals through the host with a pidfd; a dry run reports that route;
  *   - pidwarden in a PID namespace of its own (unshare) reading the host's /proc: its cgroup.procs
- *     lists nothing there, so ps and kill run in the container, and a --pid=host one is refused.
+ *     lists nothing there, so ps and kill run in the container, and a --pid=host one is refused;
+ *   - a container another joined with --pid=container:X is never restarted (its init's death
+ *     would kill the joiner's processes): restart-skipped names the joiner.
  */
 import { afterAll, expect, setDefaultTimeout, test } from 'bun:test';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -418,5 +420,46 @@ describeEngine('pidwarden in a PID namespace of its own, reading the host\'s /pr
     for (const p of decoyProcs) expect(isAlive(p)).toBe(true);
     expect(cgroupMembers(agent)).toHaveLength(1);
     expect(dockerOk('inspect', '-f', '{{.State.Pid}}', agent.id)).toBe(String(agent.initPid));
+  });
+});
+
+describeEngine('a container that another joined with --pid=container:X', () => {
+  test('is not restarted, on evidence or with --restart always: restart-skipped names the joiner, whose process lives on', async () => {
+    // X never reaps: 6 jobs killed from here stay zombies of its main process. 7 processes >
+    // max-procs 3, and without the zombies 1: evidence for a restart, the only thing that clears
+    // them. Y runs in X's PID namespace; X's init dying would make the kernel SIGKILL Y's process.
+    const x = await startWorkload({ image: 'busybox', name: 'joined', reap: 'none', interval: 0.05, threads: 1, procs: [{ argv: ['node', '/app/dist/jobs/run-once.js'], copies: 6 }] });
+    const jobs = await waitFor(() => {
+      const j = hostProcsOfContainer(x).filter((p) => p.argv[1] === '/app/dist/jobs/run-once.js');
+      return j.length === 6 ? j : null;
+    }, 20_000, 50, '6 jobs');
+    const y = runContainer('joiner', [`--pid=container:${x.id}`], IMAGES.busybox, ['dist/index.js', '--interval=0.05', '--threads=1']);
+    try {
+      const [yProc] = await waitFor(() => {
+        const m = cgroupMembers(y);
+        return m.length === 1 ? m : null;
+      }, 20_000, 50, 'the joiner running');
+      for (const j of jobs) process.kill(j.hostPid, 'SIGKILL');
+      const zombies = () => hostProcsOfContainer(x).filter((p) => p.state === 'Z').length;
+      await waitFor(() => zombies() === 6, 10_000, 50, '6 zombies');
+      const started0 = dockerOk('inspect', '-f', '{{.State.StartedAt}}', x.id);
+      for (const extra of [[], ['--restart', 'always']]) {
+        const r = await cleanup(['--container', x.name, '--max-procs', '3', '--grace', '0.5', ...extra]);
+        const what = `cleanup ${extra.join(' ') || '(evidence)'}`;
+        expect({ what, restarts: r.lines.filter((l) => l.event === 'restart' || l.event === 'kill') }).toEqual({ what, restarts: [] });
+        const skipped = r.lines.filter((l) => l.event === 'restart-skipped');
+        expect(skipped).toHaveLength(1);
+        expect(skipped[0]!.reason).toBe(`container ${y.name} shares its PID namespace: a restart would kill their processes too`);
+        expect(skipped[0]!.level).toBe('warn');
+        expect(r.code).toBe(1);
+        expect(dockerOk('inspect', '-f', '{{.State.StartedAt}} {{.State.Pid}}', x.id)).toBe(`${started0} ${x.initPid}`);
+        expect(isAlive(yProc!)).toBe(true);
+        expect(zombies()).toBe(6);
+      }
+    } finally {
+      // the joiner first: removed together, X's init can die first and runc then fails the joiner's kill
+      docker('rm', '-f', '-v', y.id);
+      docker('rm', '-f', '-v', x.id);
+    }
   });
 });
