@@ -212,7 +212,10 @@ async function climb(envIn: LadderEnv, first: ContainerObservation, policy: Cont
       continue;
     }
     // Its init's death would take down every container that joined its PID namespace (restart-joiners.ts).
-    if (next.kind === 'restart') next = await unlessJoined(env.engine, obs.info, next);
+    if (next.kind === 'restart') {
+      const ns = obs.layout.local ? obs.layout.pidNamespace : undefined;
+      next = await unlessJoined(env.engine, obs.info, next, ns === undefined ? null : { procRoot: s.procRoot, pidNamespace: ns });
+    }
     progress.passed.push(...next.passed);
     if (next.kind === 'stop') {
       stop = next;

@@ -4,20 +4,42 @@
 // may not be selected, and the ladder gathered no evidence about them, so a restart of X is
 // withheld while anything joins it, whatever the restart rule; kill steps, which touch only X's
 // own cgroup, are not.
+import { readlinkSync } from 'node:fs';
 import type { Engine } from '../engine/client.ts';
-import type { ContainerInfo } from '../engine/containers.ts';
-import { pidNamespaceJoiners } from '../engine/pid-joiners.ts';
+import { inspectById, type ContainerInfo } from '../engine/containers.ts';
+import { joinersOf, pidModesNowOf, unresolvedWhy, type PidModeOf } from '../engine/pid-joiners.ts';
 import type { NextStep } from '../decide/next-step.ts';
 
-/** Why a restart of `info` would kill other containers' processes, or null when none join it. */
-export async function restartHitsJoiners(engine: Engine, info: Pick<ContainerInfo, 'id' | 'name'>): Promise<string | null> {
+/** With a local engine: where the host's /proc is, and the container's PID namespace (the init's /proc/<pid>/ns/pid). */
+export interface KernelView {
+  procRoot: string;
+  pidNamespace: string;
+}
+
+/**
+ * Why a restart of `info` would kill other containers' processes, or null when none join it. A
+ * joiner whose `container:<ref>` names no running container (its owner renamed since: the engine
+ * keeps the name as given) is looked up in the kernel when there is a local view: its init's PID
+ * namespace is `info`'s or not. Without that view it could be anyone's, and the restart is withheld:
+ * before, one such joiner anywhere on the host withheld every restart on it.
+ */
+export async function restartHitsJoiners(engine: Engine, info: Pick<ContainerInfo, 'id' | 'name'>, kernel: KernelView | null = null): Promise<string | null> {
+  const cannotTell = (why: string) => `cannot tell whether other containers share its PID namespace (${why}): a restart would kill their processes too if any do`;
   let joiners: string[];
+  let unresolved: PidModeOf[];
   try {
-    joiners = await pidNamespaceJoiners(engine, info);
+    ({ joiners, unresolved } = joinersOf(await pidModesNowOf(engine), info));
   } catch (e) {
     // Not knowing is no licence: a joiner's processes would die with no evidence about them.
-    const why = e instanceof Error ? e.message : String(e);
-    return `cannot tell whether other containers share its PID namespace (${why}): a restart would kill their processes too if any do`;
+    return cannotTell(e instanceof Error ? e.message : String(e));
+  }
+  if (unresolved.length > 0) {
+    if (kernel === null) return cannotTell(unresolvedWhy(unresolved));
+    for (const m of unresolved) {
+      const inKernel = await sharesNamespace(engine, m, info, kernel);
+      if (inKernel === null) return cannotTell(unresolvedWhy([m]));
+      if (inKernel) joiners = [...joiners, m.name].sort();
+    }
   }
   if (joiners.length === 0) return null;
   const who = joiners.length === 1 ? `container ${joiners[0]} shares` : `containers ${joiners.join(', ')} share`;
@@ -25,8 +47,21 @@ export async function restartHitsJoiners(engine: Engine, info: Pick<ContainerInf
 }
 
 /** The restart decided, or, when others join the container's PID namespace, a restart-skipped stop saying who. */
-export async function unlessJoined(engine: Engine, info: Pick<ContainerInfo, 'id' | 'name'>, next: NextStep & { kind: 'restart' }): Promise<NextStep> {
-  const joined = await restartHitsJoiners(engine, info);
+export async function unlessJoined(engine: Engine, info: Pick<ContainerInfo, 'id' | 'name'>, next: NextStep & { kind: 'restart' }, kernel: KernelView | null = null): Promise<NextStep> {
+  const joined = await restartHitsJoiners(engine, info, kernel);
   if (joined === null) return next;
   return { kind: 'stop', verdict: 'unhealthy', reason: joined, event: 'restart-skipped', passed: [...next.passed, 'restart'] };
+}
+
+/** Whether the joiner's init is in `info`'s PID namespace (the kernel's word), or null when that cannot be read. */
+async function sharesNamespace(engine: Engine, m: PidModeOf, info: Pick<ContainerInfo, 'id'>, kernel: KernelView): Promise<boolean | null> {
+  if (m.id === info.id) return false;
+  try {
+    const joiner = await inspectById(engine, m.id);
+    if (joiner === null) return false; // removed since the listing: nothing of it left to kill
+    if (!Number.isSafeInteger(joiner.initPid) || joiner.initPid <= 0) return null;
+    return readlinkSync(`${kernel.procRoot}/${joiner.initPid}/ns/pid`) === kernel.pidNamespace;
+  } catch {
+    return null;
+  }
 }

@@ -285,7 +285,7 @@ export class ContainerLister {
  * A listed container's own name. Names also holds the aliases of legacy links (`/web/db` for db
  * linked into web as "db"); the container's name is the one without a second slash.
  */
-function listedName(c: Pick<Docker.ContainerInfo, 'Names'>): string | null {
+export function listedName(c: Pick<Docker.ContainerInfo, 'Names'>): string | null {
   return (c.Names ?? []).map((n) => n.replace(/^\//, '')).find((n) => n !== '' && !n.includes('/')) ?? null;
 }
 

@@ -7,7 +7,7 @@
 import type Docker from 'dockerode';
 import { engineCall, type Engine } from './client.ts';
 import type { ContainerInfo } from './containers.ts';
-import { inspectById } from './containers.ts';
+import { inspectById, listedName } from './containers.ts';
 import { engineGetList } from './http.ts';
 
 export interface PidModeOf {
@@ -35,11 +35,28 @@ export async function pidNamespaceJoiners(engine: Engine, target: Pick<Container
  * whose namespace it is in cannot be told from the listing (the caller then refuses).
  */
 export function joinersAmong(modes: readonly PidModeOf[], target: Pick<ContainerInfo, 'id' | 'name'>): string[] {
+  const { joiners, unresolved } = joinersOf(modes, target);
+  if (unresolved.length > 0) throw new Error(unresolvedWhy(unresolved));
+  return joiners;
+}
+
+/**
+ * Pure: the joiners of `target` by name or ID, and, apart, the containers whose `container:<ref>`
+ * names no listed container (any of them may be in `target`'s namespace, or in another's).
+ */
+export function joinersOf(modes: readonly PidModeOf[], target: Pick<ContainerInfo, 'id' | 'name'>): { joiners: string[]; unresolved: PidModeOf[] } {
   const unresolved = modes.filter((m) => m.pidMode.startsWith('container:') && !modes.some((o) => o.id !== m.id && joins(m.pidMode, o)));
-  if (unresolved.length > 0) {
-    throw new Error(`${unresolved.map((m) => `${m.name} (${m.pidMode})`).join(', ')} names no running container (renamed since?): whose PID namespace it is in cannot be told`);
-  }
-  return modes.filter((m) => m.id !== target.id && joins(m.pidMode, target)).map((m) => m.name).sort();
+  const joiners = modes.filter((m) => m.id !== target.id && joins(m.pidMode, target)).map((m) => m.name).sort();
+  return { joiners, unresolved };
+}
+
+export function unresolvedWhy(unresolved: readonly PidModeOf[]): string {
+  return `${unresolved.map((m) => `${m.name} (${m.pidMode})`).join(', ')} names no running container (renamed since?): whose PID namespace it is in cannot be told`;
+}
+
+/** The listed containers' PID modes (a listing serves for LISTING_REUSE_MS). */
+export function pidModesNowOf(engine: Engine): Promise<PidModeOf[]> {
+  return pidModesNow(engine);
 }
 
 /** `container:<name>`, `container:<ID or an ID prefix>` (the API keeps what was given). */
@@ -76,7 +93,9 @@ async function listPidModes(engine: Engine): Promise<PidModeOf[]> {
         pidMode = info.pidMode;
       }
       current.set(c.Id, pidMode);
-      return { id: c.Id, name: (c.Names?.[0] ?? c.Id).replace(/^\//, ''), pidMode };
+      // the name without a '/': the others are aliases of legacy links ("/web/db"), which a
+      // `container:<name>` never uses
+      return { id: c.Id, name: listedName(c) ?? c.Id, pidMode };
     }),
   );
   // only the containers listed now are kept: a monitor on a host that churns containers stays small
