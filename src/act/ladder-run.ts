@@ -71,8 +71,12 @@ async function pause(ms: number, shouldStop?: () => boolean): Promise<void> {
   while (performance.now() < until && !shouldStop?.()) await Bun.sleep(Math.min(100, until - performance.now()));
 }
 
-/** Bound on decisions per climb: 3 kill steps and a restart need 4; the rest is a guard. */
-const MAX_DECISIONS = 8;
+/**
+ * Bound on decisions per climb: 3 kill steps, a restart decided and then confirmed on a second
+ * look (2), and the decision after it need 6; a confirming look that finds victims back adds a
+ * decision before each confirmation. 12 leaves room for that; the rest is a guard.
+ */
+const MAX_DECISIONS = 12;
 
 /**
  * Look again before the next step: inspect first (the operator may have stopped or removed the
