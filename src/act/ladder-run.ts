@@ -18,7 +18,7 @@ import { probeTimeoutReason, type ContainerObservation } from '../observe/observ
 import type { PidsReading, Proc } from '../types.ts';
 import { toTarget } from './identity.ts';
 import { killAll, killLineFields, type KillEnv, type SignalBatch } from './kill-trees.ts';
-import { unlessJoined } from './restart-joiners.ts';
+import { kernelViewOf, unlessJoined } from './restart-joiners.ts';
 
 /** What the ladder needs to remember across runs (the state file) and to share (ladder locks). */
 export interface LadderMemory {
@@ -216,10 +216,7 @@ async function climb(envIn: LadderEnv, first: ContainerObservation, policy: Cont
       continue;
     }
     // Its init's death would take down every container that joined its PID namespace (restart-joiners.ts).
-    if (next.kind === 'restart') {
-      const ns = obs.layout.local ? obs.layout.pidNamespace : undefined;
-      next = await unlessJoined(env.engine, obs.info, next, ns === undefined ? null : { procRoot: s.procRoot, pidNamespace: ns });
-    }
+    if (next.kind === 'restart') next = await unlessJoined(env.engine, obs.info, next, kernelViewOf(obs.layout, s.procRoot));
     progress.passed.push(...next.passed);
     if (next.kind === 'stop') {
       stop = next;

@@ -9,11 +9,17 @@ import type { Engine } from '../engine/client.ts';
 import { inspectById, type ContainerInfo } from '../engine/containers.ts';
 import { joinersOf, pidModesNowOf, unresolvedWhy, type PidModeOf } from '../engine/pid-joiners.ts';
 import type { NextStep } from '../decide/next-step.ts';
+import type { Layout } from '../types.ts';
 
 /** With a local engine: where the host's /proc is, and the container's PID namespace (the init's /proc/<pid>/ns/pid). */
 export interface KernelView {
   procRoot: string;
   pidNamespace: string;
+}
+
+/** The kernel view of an observed container, when its layout is local and its namespace was read. */
+export function kernelViewOf(layout: Pick<Layout, 'local' | 'pidNamespace'>, procRoot: string): KernelView | null {
+  return layout.local && layout.pidNamespace !== undefined ? { procRoot, pidNamespace: layout.pidNamespace } : null;
 }
 
 /**

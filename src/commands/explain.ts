@@ -19,6 +19,7 @@ import { readStateWithoutChanging, type ContainerRecord } from '../state/state-f
 import type { Settings } from '../cli/settings.ts';
 import type { CommandContext } from './context.ts';
 import { leftOutBecause } from './select.ts';
+import { kernelViewOf, restartHitsJoiners } from '../act/restart-joiners.ts';
 
 /** Not a terminal: 80 columns, the width every log viewer and mail client shows whole. */
 export const DEFAULT_WIDTH = 80;
@@ -55,7 +56,9 @@ export async function explainInput(ctx: CommandContext, info: ContainerInfo): Pr
     engineEnforcesPidsLimits(ctx.engine),
   ]);
   const state = readContainerState(s.stateFile, info.id);
-  return explainOf(s, { obs, enforceable, state, nowMs: Date.now(), uptimeSeconds: ctx.engine.local ? uptime(s.procRoot) : null });
+  // what cleanup asks right before a restart, asked here so that the plan ends where cleanup would
+  const restartWithheld = await restartHitsJoiners(ctx.engine, info, kernelViewOf(obs.layout, s.procRoot));
+  return explainOf(s, { obs, enforceable, state, nowMs: Date.now(), uptimeSeconds: ctx.engine.local ? uptime(s.procRoot) : null, restartWithheld });
 }
 
 /** What explain read of one container: the observation, the engine, the state file, the clock. */
@@ -65,6 +68,8 @@ export interface ExplainSources {
   state: ContainerState;
   nowMs: number;
   uptimeSeconds: number | null;
+  /** Why cleanup would withhold a restart (others share the PID namespace), or null. */
+  restartWithheld?: string | null;
 }
 
 /** The container's record in the state file, and a note when the file could not be used. */
@@ -94,6 +99,7 @@ export function explainOf(s: Settings, src: ExplainSources): ExplainInput {
   const plan = planLadder({
     // What cleanup checks before its first decision: the selection's last word, then the layout.
     leftAlone: leftOutBecause(info, s) ?? obs.layout.refusal ?? null,
+    restartWithheld: src.restartWithheld ?? null,
     procs,
     pids: obs.pids,
     policy,

@@ -37,6 +37,11 @@ export function subtract(procs: Proc[], pids: PidsReading, members: Proc[]): { p
 export interface PlanInput extends Omit<NextStepInput, 'progress'> {
   /** Why cleanup would not act on the container at all (select.ts leftOutBecause, Layout.refusal), or null. */
   leftAlone: string | null;
+  /**
+   * Why cleanup would withhold a restart it decided (other containers share the PID namespace:
+   * src/act/restart-joiners.ts), or null: the plan then ends in the same restart-skipped stop.
+   */
+  restartWithheld?: string | null;
 }
 
 export function planLadder(input: PlanInput): Plan {
@@ -60,6 +65,10 @@ export function planLadder(input: PlanInput): Plan {
     progress.passed.push(...next.passed);
     if (next.kind === 'stop') {
       stop = next;
+      break;
+    }
+    if (next.kind === 'restart' && input.restartWithheld) {
+      stop = { kind: 'stop', verdict: 'unhealthy', reason: input.restartWithheld, event: 'restart-skipped', passed: [...next.passed, 'restart'] };
       break;
     }
     steps.push(next);

@@ -125,3 +125,19 @@ test('a state file explain could not use is a note in its report, not a silent e
   expect(input.insight.notes).toContain(note);
   expect(explainText(input, { width: 400, colour: false })).toContain(`note: ${note}`);
 });
+
+describe('a restart cleanup would withhold (others share the PID namespace): the plan ends where cleanup does', () => {
+  const restartNow = { PIDWARDEN_STEPS: 'restart', PIDWARDEN_RESTART: 'always' };
+  const withheld = 'container sidecar shares its PID namespace: a restart would kill their processes too';
+  test('no restart step; a restart-skipped stop naming the joiner', () => {
+    const input = explainOf(settingsOf('explain', restartNow), { ...sources(observed()), restartWithheld: withheld });
+    expect(input.plan.steps.some((st) => st.kind === 'restart')).toBe(false);
+    expect(input.plan.stop).toMatchObject({ event: 'restart-skipped', reason: withheld });
+    const text = explainText(input, { width: 400, colour: false });
+    expect(text.slice(text.indexOf('plan: '))).toContain(withheld);
+  });
+  test('with nobody joining, the same settings plan the restart', () => {
+    const input = explainOf(settingsOf('explain', restartNow), { ...sources(observed()), restartWithheld: null });
+    expect(input.plan.steps.some((st) => st.kind === 'restart')).toBe(true);
+  });
+});
