@@ -7,7 +7,7 @@
 import { readlinkSync } from 'node:fs';
 import type { Engine } from '../engine/client.ts';
 import { inspectById, type ContainerInfo } from '../engine/containers.ts';
-import { joinersOf, pidModesNowOf, unresolvedWhy, type PidModeOf } from '../engine/pid-joiners.ts';
+import { joinersOf, pidModesNow, unresolvedWhy, type PidModeOf } from '../engine/pid-joiners.ts';
 import type { NextStep } from '../decide/next-step.ts';
 import type { Layout } from '../types.ts';
 
@@ -34,7 +34,7 @@ export async function restartHitsJoiners(engine: Engine, info: Pick<ContainerInf
   let joiners: string[];
   let unresolved: PidModeOf[];
   try {
-    ({ joiners, unresolved } = joinersOf(await pidModesNowOf(engine), info));
+    ({ joiners, unresolved } = joinersOf(await pidModesNow(engine), info));
   } catch (e) {
     // Not knowing is no licence: a joiner's processes would die with no evidence about them.
     return cannotTell(e instanceof Error ? e.message : String(e));

@@ -54,10 +54,6 @@ export function unresolvedWhy(unresolved: readonly PidModeOf[]): string {
   return `${unresolved.map((m) => `${m.name} (${m.pidMode})`).join(', ')} names no running container (renamed since?): whose PID namespace it is in cannot be told`;
 }
 
-/** The listed containers' PID modes (a listing serves for LISTING_REUSE_MS). */
-export function pidModesNowOf(engine: Engine): Promise<PidModeOf[]> {
-  return pidModesNow(engine);
-}
 
 /** `container:<name>`, `container:<ID or an ID prefix>` (the API keeps what was given). */
 export function joins(pidMode: string, target: Pick<ContainerInfo, 'id' | 'name'>): boolean {
@@ -66,7 +62,8 @@ export function joins(pidMode: string, target: Pick<ContainerInfo, 'id' | 'name'
   return ref.length > 0 && (ref === target.name || target.id.startsWith(ref));
 }
 
-function pidModesNow(engine: Engine): Promise<PidModeOf[]> {
+/** The listed containers' PID modes (a listing serves for LISTING_REUSE_MS). */
+export function pidModesNow(engine: Engine): Promise<PidModeOf[]> {
   const nowMs = performance.now();
   const recent = recentListings.get(engine.address);
   if (recent && nowMs - recent.atMs < LISTING_REUSE_MS) return recent.modes;

@@ -123,13 +123,8 @@ describe('StateStore on a real directory', () => {
     const first = new StateStore(path, () => {});
     first.recordRestart(ID, 'x', now);
     first.recordRestart(ID, 'x', now + 1);
-    // One process holds the lock: the shell locks its fd 9 with util-linux flock(1), says so, and
-    // execs sleep, which keeps fd 9 and so the lock until it is killed. (`flock FILE -c CMD` forks
-    // CMD: killing flock left the sleep, and the lock, behind for 10 minutes.)
-    const holder = Bun.spawn(['sh', '-c', 'exec 9>"$0"; flock -x 9 && echo held && exec sleep 600', `${path}.lock`], { stdout: 'pipe', stderr: 'ignore' });
+    const release = await holdLock(path);
     try {
-      const reader = holder.stdout.getReader();
-      expect(new TextDecoder().decode((await reader.read()).value)).toBe('held\n');
       const warnings: string[] = [];
       const store = new StateStore(path, (m) => warnings.push(m), 200);
       store.recordRestart(ID, 'x', now + 2);
@@ -138,8 +133,7 @@ describe('StateStore on a real directory', () => {
       expect(warnings).toHaveLength(1);
       expect(warnings[0]).toContain('for over 0.2 s');
     } finally {
-      holder.kill('SIGKILL');
-      await holder.exited;
+      await release();
     }
   });
 
@@ -211,7 +205,11 @@ describe('StateStore on a real directory', () => {
   });
 });
 
-/** One process holding the state lock until killed (see the lock test above for why exec). */
+/**
+ * One process holding the state lock until killed: the shell locks its fd 9 with util-linux
+ * flock(1), says so, and execs sleep, which keeps fd 9 and so the lock. (`flock FILE -c CMD` forks
+ * CMD: killing flock left the sleep, and the lock, behind for 10 minutes.)
+ */
 async function holdLock(path: string) {
   const holder = Bun.spawn(['sh', '-c', 'exec 9>"$0"; flock -x 9 && echo held && exec sleep 600', `${path}.lock`], { stdout: 'pipe', stderr: 'ignore' });
   const reader = holder.stdout.getReader();
