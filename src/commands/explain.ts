@@ -8,7 +8,7 @@ import { assess } from '../decide/classify.ts';
 import { insightOfObservation, withWarnings } from '../decide/insight.ts';
 import { evidenceOf } from '../decide/evidence.ts';
 import { planLadder } from '../decide/plan.ts';
-import { containerPolicy, type ContainerPolicy } from '../decide/policy.ts';
+import { containerPolicy, globalPolicy, type ContainerPolicy } from '../decide/policy.ts';
 import { selectContainers, type ContainerInfo } from '../engine/containers.ts';
 import { engineEnforcesPidsLimits } from '../engine/info.ts';
 import { EXIT, UsageError } from '../errors.ts';
@@ -89,7 +89,9 @@ export function readContainerState(path: string, id: string): ContainerState {
 export function explainOf(s: Settings, src: ExplainSources): ExplainInput {
   const { obs, state, nowMs } = src;
   const info = obs.info;
-  const policy = policyOf(s, info);
+  const leftAlone = leftOutBecause(info, s);
+  const { policy, labelProblem } = policyOf(s, info);
+  const problems = labelProblem === null ? obs.problems : [...obs.problems, labelProblem];
   const procs = obs.table?.procs ?? null;
   const assessed = assess(procs, obs.pids, policy);
   const record = state.record;
@@ -98,7 +100,7 @@ export function explainOf(s: Settings, src: ExplainSources): ExplainInput {
   const assessment = withWarnings(assessed, insight);
   const plan = planLadder({
     // What cleanup checks before its first decision: the selection's last word, then the layout.
-    leftAlone: leftOutBecause(info, s) ?? obs.layout.refusal ?? null,
+    leftAlone: leftAlone ?? obs.layout.refusal ?? null,
     restartWithheld: src.restartWithheld ?? null,
     procs,
     pids: obs.pids,
@@ -117,14 +119,23 @@ export function explainOf(s: Settings, src: ExplainSources): ExplainInput {
     tasks: obs.pids.current,
     source: `${obs.table?.source ?? 'none'}/${obs.pids.source}`,
     uptimeSeconds: src.uptimeSeconds,
-    problems: obs.problems,
+    problems,
   };
 }
 
-function policyOf(s: Settings, info: ContainerInfo): ContainerPolicy {
-  const policy = containerPolicy(s, info.labels);
-  if (!policy.ok) throw new UsageError(`${info.name}: label ${policy.label}=${JSON.stringify(policy.value)}: ${policy.error}`);
-  return policy.policy;
+/**
+ * The policy to judge with. A malformed label fails explain only where cleanup would report it: a
+ * container cleanup leaves alone (--exclude, pidwarden.enable=false) is set aside by select.ts
+ * before its labels are read, so cleanup says "left alone" and exits 0 for it. Here such a
+ * container is judged by the global values, as audit does, and the label is named as a problem.
+ */
+function policyOf(s: Settings, info: ContainerInfo): { policy: ContainerPolicy; labelProblem: string | null } {
+  const result = containerPolicy(s, info.labels);
+  if (result.ok) return { policy: result.policy, labelProblem: null };
+  const label = `label ${result.label}=${JSON.stringify(result.value)}: ${result.error}`;
+  const leftAlone = leftOutBecause(info, s);
+  if (leftAlone === null) throw new UsageError(`${info.name}: ${label}`);
+  return { policy: globalPolicy(s), labelProblem: `${label}; global values used: cleanup leaves this container alone (${leftAlone})` };
 }
 
 /** Seconds since boot, from /proc/uptime ("350735.47 1234.56"). */

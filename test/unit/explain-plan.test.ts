@@ -141,3 +141,32 @@ describe('a restart cleanup would withhold (others share the PID namespace): the
     expect(input.plan.steps.some((st) => st.kind === 'restart')).toBe(true);
   });
 });
+
+describe('a malformed label on a container cleanup leaves alone: explained, not a usage error', () => {
+  // cleanup sets these aside (select.ts) before it reads their labels: "left alone", exit 0
+  const cases: [string, Record<string, string>, Record<string, string>, string, string][] = [
+    ['pidwarden.enable=no under --exclude', { 'pidwarden.enable': 'no' }, { PIDWARDEN_EXCLUDE: 'metamcp' }, '--exclude metamcp', 'label pidwarden.enable="no": expected true or false'],
+    [
+      'pidwarden.max-procs=lots beside pidwarden.enable=false',
+      { 'pidwarden.enable': 'false', 'pidwarden.max-procs': 'lots' },
+      {},
+      'label pidwarden.enable=false',
+      'label pidwarden.max-procs="lots": expected a whole number',
+    ],
+  ];
+  for (const [name, labels, env, why, label] of cases) {
+    test(name, () => {
+      const input = explainOf(settingsOf('explain', env), sources(observed({ info: info(labels) })));
+      expect(input.plan.leftAlone).toBe(why);
+      expect(input.plan.steps).toEqual([]);
+      expect(input.problems).toEqual([`${label}; global values used: cleanup leaves this container alone (${why})`]);
+      expect(explainText(input, { width: 400, colour: false })).toContain(`  ! ${label}`);
+    });
+  }
+
+  test('on a container cleanup would act on, it stays an error naming the label', () => {
+    expect(() => explainOf(settingsOf('explain', {}), sources(observed({ info: info({ 'pidwarden.enable': 'no' }) })))).toThrow(
+      'metamcp: label pidwarden.enable="no": expected true or false',
+    );
+  });
+});
