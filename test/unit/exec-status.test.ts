@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'bun:test';
 import { execStartFailure } from '../../src/engine/exec-status.ts';
+import { psFixture, TOYBOX } from './helpers/fixtures.ts';
 
 // stderr as the engines print it (captured on this host; Docker 26's from the v2 VM runs)
 const PODMAN_AT_LIMIT =
@@ -24,6 +25,14 @@ describe('execStartFailure: the runtime never started the program', () => {
     expect(why).not.toBeNull();
     if (stderr !== '') expect(why).toBe(stderr.split('\n')[0]!.trim());
   });
+
+  // moby's API: the error alone on the exec's stdout stream, then "\r\n"; nothing on stderr
+  test.each([
+    ['Docker at pids.max, over the API: exit 126, on stdout', DOCKER_AT_LIMIT.replace('\n', '\r\n')],
+    ['Docker, the container stopped meanwhile: exit 126, on stdout', 'OCI runtime exec failed: exec failed: cannot exec in a stopped container: unknown\r\n'],
+  ])('%s', (_, stdout) => {
+    expect(execStartFailure({ exitCode: 126, stdout, stderr: '' })).toBe(stdout.trim());
+  });
 });
 
 describe("execStartFailure: the program's own status", () => {
@@ -34,6 +43,8 @@ describe("execStartFailure: the program's own status", () => {
     ['BusyBox ps rejected an option (exit 1)', 1, '', 'ps: invalid option -- \'w\'\nBusyBox v1.35.0 (Debian 1:1.35.0-4+b3) multi-call binary.\n'],
     ['no ps in the image, Podman (127: the caller\'s "no ps")', 127, '', PODMAN_NO_PS],
     ['no ps in the image, Docker (127)', 127, '', DOCKER_NO_PS],
+    ['no sh in the image, Docker over the API (126, stdout: real capture)', 126, psFixture(TOYBOX, 'sh-c-kill-l.txt'), ''],
+    ['a ps that ran, listing a process with these words (exit 0)', 0, '  PID  PPID COMMAND\n   41     1 sh -c echo "OCI runtime exec failed"\n', ''],
   ])('%s', (_, exitCode, stdout, stderr) => {
     expect(execStartFailure({ exitCode, stdout, stderr })).toBeNull();
   });
