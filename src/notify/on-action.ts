@@ -34,6 +34,14 @@ export function checkProgram(path: string): void {
  */
 export const COMMAND_LINE_MAX_BYTES = 4096;
 
+/**
+ * PIDs listed in PIDWARDEN_PIDS. A PID is at most 7 digits (pid_max tops out at 4,194,304, the
+ * kernel's PID_MAX_LIMIT), 8 bytes with its space: 10,000 of them stay under 80,000 bytes, as far
+ * below the 128 KiB MAX_ARG_STRLEN as PIDWARDEN_COMMANDS's 82 KiB; with no cap the hook failed to
+ * start (E2BIG) from about 16,000 victims. Far above the 1,500 of the biggest storm seen.
+ */
+export const MAX_PIDS = 10_000;
+
 /** `s` cut to at most `max` bytes of UTF-8, never inside a character, "…" marking the cut. */
 function cutToBytes(s: string, max: number): string {
   if (Buffer.byteLength(s) <= max) return s;
@@ -45,16 +53,19 @@ function cutToBytes(s: string, max: number): string {
  * The facts, named as in the README (Metrics and notifications); PIDWARDEN_COMMANDS one command line
  * a line, the first MAX_COMMANDS of them as in the JSON webhook, PIDWARDEN_COMMANDS_OMITTED the rest's
  * count: 1,500 victims' lines in one variable made the hook fail to start (E2BIG) on the biggest storms.
+ * PIDWARDEN_PIDS likewise: the first MAX_PIDS, PIDWARDEN_PIDS_OMITTED the rest's count.
  */
 export function actionEnv(a: Action): Record<string, string> {
   const clean = (s: string) => s.replace(/\0/g, ' ');
   const listed = a.commands.slice(0, MAX_COMMANDS);
+  const pids = a.pids.slice(0, MAX_PIDS);
   return {
     PIDWARDEN_EVENT: a.event,
     PIDWARDEN_CONTAINER: a.container,
     PIDWARDEN_CONTAINER_ID: a.containerId,
     PIDWARDEN_STEP: a.step,
-    PIDWARDEN_PIDS: a.pids.join(' '),
+    PIDWARDEN_PIDS: pids.join(' '),
+    PIDWARDEN_PIDS_OMITTED: String(a.pids.length - pids.length),
     PIDWARDEN_COMMANDS: listed.map((c) => cutToBytes(clean(c).replace(/\n/g, ' '), COMMAND_LINE_MAX_BYTES)).join('\n'),
     PIDWARDEN_COMMANDS_OMITTED: String(a.commands.length - listed.length),
     PIDWARDEN_ERRORS: a.errors.slice(0, MAX_COMMANDS).map((e) => cutToBytes(clean(e).replace(/\n/g, ' '), COMMAND_LINE_MAX_BYTES)).join('\n'),

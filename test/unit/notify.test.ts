@@ -404,6 +404,22 @@ describe('--on-action program', () => {
     expect(actionEnv(collect(LADDER)[0]!).PIDWARDEN_COMMANDS_OMITTED).toBe('0');
   });
 
+  test('a kill step of 20,000 processes: the hook still starts, with the first 10,000 PIDs and the count of the rest', async () => {
+    // 20,000 PIDs of 7 digits (pid_max's top is 4,194,304) and a space: 160,000 bytes in one
+    // variable, over Linux's 131,072 for one environment string (MAX_ARG_STRLEN).
+    const pids = Array.from({ length: 20_000 }, (_, i) => 4_000_000 + i);
+    const storm = { ...collect(LADDER)[0]!, pids, commands: pids.map((p) => `npm exec figma-mcp --port ${p}`) };
+    const out = join(dir, 'pids-storm');
+    const prog = script('pids-storm', `printf '%s' "$PIDWARDEN_PIDS" > ${out}.pids; printf '%s' "$PIDWARDEN_PIDS_OMITTED" > ${out}.omitted`);
+    const log = recordingLog();
+    new OnActionRunner(prog, log, { PATH: '/usr/bin:/bin' }).run(storm);
+    await waitFor(() => log.lines.length >= 1);
+    expect(log.lines[0]).toMatchObject({ event: 'notify', exitCode: 0, reason: 'ran' });
+    expect(readFileSync(`${out}.pids`, 'utf8')).toBe(pids.slice(0, 10_000).join(' '));
+    expect(readFileSync(`${out}.omitted`, 'utf8')).toBe('10000');
+    expect(actionEnv(collect(LADDER)[0]!).PIDWARDEN_PIDS_OMITTED).toBe('0');
+  });
+
   test('facts never carry a NUL (an environment cannot)', () => {
     const env = actionEnv({ ...collect(LADDER)[0]!, commands: ['npm exec a\0b'], reason: 'x\0y' });
     expect(Object.values(env).join('')).not.toContain('\0');
