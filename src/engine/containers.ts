@@ -1,11 +1,12 @@
 // Which containers a command looks at, and what the engine says about each.
 import type Docker from 'dockerode';
-import { existsSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { UsageError } from '../errors.ts';
 import { engineCall, negotiateApi, type Engine } from './client.ts';
 import { EngineHttpError, engineGetJson, engineGetList, enginePost } from './http.ts';
 import { engineMessage } from './exec.ts';
 import { configuredLimit } from '../decide/limits.ts';
+import { parseProcStats } from '../observe/proc-stat.ts';
 import { isContainerReference, noSuchContainer, referenceMeans } from './reference.ts';
 
 export interface Selection {
@@ -212,13 +213,17 @@ export { engineMessage };
  * The monitor's per-cycle listing: ONE list call, with init PIDs from a cache of earlier inspects.
  * An inspect per container per cycle would be 30 requests every 0.25 s on a 30-container host;
  * the init PID only changes when the container (re)starts, which `invalidate` is told about.
+ * A restart from outside is noticed on a local engine: the cached init is checked each cycle by
+ * its identity, PID and start time, so a PID reused by another process after the restart does
+ * not keep the old inspect (and the container on the wrong route) until that process exits.
  * --container references are resolved once, at the first list: an ID or ID prefix is pinned to
  * the full ID it meant then (a container created later whose ID starts with the same characters
  * is never picked up), a name is looked up again each cycle (a container recreated under that
  * name, e.g. by compose, is followed).
  */
 export class ContainerLister {
-  private readonly inspected = new Map<string, ContainerInfo>();
+  /** Each running container's last inspect, with its init's start time here when the engine is local. */
+  private readonly inspected = new Map<string, { info: ContainerInfo; initStartTicks: number | null }>();
   /** Resolved --container references; null until the first list. */
   private pins: ResolvedReference[] | null = null;
 
@@ -240,7 +245,7 @@ export class ContainerLister {
       const resolved = await Promise.all(this.sel.containers.map((ref) => resolveReference(this.engine, ref)));
       this.pins = resolved;
       const infos = selectedByReference(resolved, this.sel.labels);
-      for (const i of infos) if (i.running) this.inspected.set(i.id, i);
+      for (const i of infos) if (i.running) this.remember(i);
       return infos;
     }
     const filters = JSON.stringify({ status: ['running'], ...(this.sel.labels.length ? { label: this.sel.labels } : {}) });
@@ -254,9 +259,9 @@ export class ContainerLister {
     const infos = await Promise.all(
       wanted.map(async (c) => {
         const cached = this.inspected.get(c.Id);
-        if (cached && (!this.engine.local || existsSync(`${this.procRoot}/${cached.initPid}`))) return this.withListedName(cached, c);
+        if (cached && this.initStillItsOwn(cached)) return this.withListedName(cached.info, c);
         const info = await inspectById(this.engine, c.Id);
-        if (info) this.inspected.set(c.Id, info);
+        if (info) this.remember(info);
         return info;
       }),
     );
@@ -271,13 +276,38 @@ export class ContainerLister {
     const name = listedName(c);
     if (name === null || name === cached.name) return cached;
     const renamed = { ...cached, name };
-    this.inspected.set(cached.id, renamed);
+    const entry = this.inspected.get(cached.id);
+    if (entry) entry.info = renamed;
     return renamed;
+  }
+
+  private remember(info: ContainerInfo): void {
+    this.inspected.set(info.id, { info, initStartTicks: this.engine.local ? startTicksHere(this.procRoot, info.initPid) : null });
+  }
+
+  /**
+   * Whether the cached init PID still names the process the inspect named: the same start time
+   * as when it was inspected. Gone, unreadable or started since (the container restarted and the
+   * PID was given to another process): inspect again. A remote engine's PIDs are not this host's.
+   */
+  private initStillItsOwn(entry: { info: ContainerInfo; initStartTicks: number | null }): boolean {
+    if (!this.engine.local) return true;
+    return entry.initStartTicks !== null && startTicksHere(this.procRoot, entry.info.initPid) === entry.initStartTicks;
   }
 
   /** The container restarted or its init PID vanished: inspect it again next cycle. */
   invalidate(id: string): void {
     this.inspected.delete(id);
+  }
+}
+
+/** Start time (clock ticks since boot) of process `pid` in procRoot; null when gone or unreadable. */
+function startTicksHere(procRoot: string, pid: number): number | null {
+  if (!Number.isSafeInteger(pid) || pid <= 0) return null;
+  try {
+    return parseProcStats(readFileSync(`${procRoot}/${pid}/stat`, 'utf8'))[0]?.startTicks ?? null;
+  } catch {
+    return null;
   }
 }
 

@@ -3,7 +3,7 @@
 // name must come from this cycle's listing: --exclude NAME, and every line that names the
 // container, must see the name it has now.
 import { afterAll, expect, test } from 'bun:test';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveSettings } from '../../src/cli/settings.ts';
@@ -16,9 +16,10 @@ const ID = 'db24ad411a5b17f4ad9518597aba6f5eb141199c3ac219c40da8e3ab04cc41f8';
 const INIT_PID = 6747;
 
 const fake = startFakeEngine([{ id: ID, name: 'web' }]);
-// a /proc where the init PID lives: the lister keeps its cached inspect
+// a /proc where the init lives on (the same PID and start time): the lister keeps its cached inspect
 const procRoot = mkdtempSync(join(tmpdir(), 'pw-lister-proc-'));
 mkdirSync(join(procRoot, String(INIT_PID)));
+writeFileSync(join(procRoot, String(INIT_PID), 'stat'), `${INIT_PID} (node) S 0 1 1 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 11 0 129760 0 0\n`);
 afterAll(() => {
   fake.stop();
   rmSync(procRoot, { recursive: true, force: true });

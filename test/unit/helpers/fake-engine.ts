@@ -13,6 +13,8 @@ export interface FakeContainer {
   /** Without the leading slash. */
   name: string;
   labels?: Record<string, string>;
+  /** State.Pid, the init's host PID: the fixture's (6747) when not given. */
+  initPid?: number;
 }
 
 /** The error each engine answers for an ID prefix that several containers share (status, message). */
@@ -42,6 +44,7 @@ export function startFakeEngine(containers: FakeContainer[], flavour: keyof type
     Id: c.id,
     Name: `/${c.name}`,
     Config: { ...(template['Config'] as object), Labels: c.labels ?? {} },
+    ...(c.initPid !== undefined ? { State: { ...(template['State'] as object), Pid: c.initPid } } : {}),
   });
   const server = Bun.serve({
     unix: socket,
