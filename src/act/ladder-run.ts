@@ -3,6 +3,7 @@
 // and `monitor` (every cycle). Holds the container's ladder lock for the whole climb, so two
 // pidwardens never act on one container at the same time.
 import type { Settings } from '../cli/settings.ts';
+import { downAfterRestart, type DownAfterRestart } from '../decide/after-restart.ts';
 import { figuresOf, health } from '../decide/health.ts';
 import type { KillPlan, StepName } from '../decide/ladder.ts';
 import { evidenceOf, identity, RESTART_CONFIRM_GAP_MS } from '../decide/evidence.ts';
@@ -40,8 +41,10 @@ export interface LadderOutcome {
   restarted: boolean;
   /** Dry run only: whether the simulated result would be healthy. */
   wouldBeHealthy?: boolean;
-  /** Stopped or removed during the ladder. */
+  /** Stopped or removed during the ladder, before any restart of ours. */
   gone: boolean;
+  /** Restarted by this ladder and not running afterwards (exited, restarting, restarted again): never healthy. */
+  downAfterRestart?: DownAfterRestart;
   /** Another pidwarden held the container's ladder lock: nothing was done. */
   busy: boolean;
   /** A restart was due but not done: restart-skipped (no evidence, rule never, PID-namespace joiners) or restart-suppressed (limit). */
@@ -87,6 +90,16 @@ export async function observeForAction(env: LadderEnv, obs: ContainerObservation
   const info = await inspectById(env.engine, obs.info.id);
   if (!info || !info.running) return null;
   return observeForLadder(env.engine, env.settings, info, env.execTimeoutMs);
+}
+
+/**
+ * The look right after a restart of ours: not running then is no operator's stop but the
+ * restart's outcome (its main process exited at once, or the engine is restarting it again).
+ */
+async function observeAfterRestart(env: LadderEnv, id: string): Promise<ContainerObservation | DownAfterRestart> {
+  const info = await inspectById(env.engine, id);
+  const down = downAfterRestart(info);
+  return down ?? observeForLadder(env.engine, env.settings, info!, env.execTimeoutMs);
 }
 
 /** What the ladder needs of a container: pids and processes, no stats. */
@@ -168,6 +181,7 @@ async function climb(envIn: LadderEnv, first: ContainerObservation, policy: Cont
   let restarted = false;
   /** Stopped or removed under us (by an operator): the ladder ends, nothing more is done to it. */
   let gone = goneAtStart;
+  let down: DownAfterRestart | null = null;
   let stop: (NextStep & { kind: 'stop' }) | null = null;
   /**
    * Every restart is decided again on a second look at least RESTART_CONFIRM_GAP_MS after the look
@@ -256,12 +270,13 @@ async function climb(envIn: LadderEnv, first: ContainerObservation, policy: Cont
       env.memory.recordRestart(obs.info.id, obs.info.name, Date.now());
       await restartContainer(env.engine, obs.info.id, timeout);
       restarted = true;
-      const after = await look({ ...obs, table: null });
-      if (!after) {
-        gone = true;
+      const after = await observeAfterRestart(env, obs.info.id);
+      if (!('info' in after)) {
+        down = after;
         break;
       }
       obs = after;
+      env = afterProbeTimeout(env, obs);
       continue;
     }
     const { plan } = next;
@@ -284,15 +299,23 @@ async function climb(envIn: LadderEnv, first: ContainerObservation, policy: Cont
     confirmed = false;
   }
 
+  // Up at the look after our restart is not up for good: a main process that dies a moment later,
+  // brought back by the engine's restart policy, runs under a newer StartedAt (a crash loop). One
+  // more inspect, right before the verdict, sees the run the look after the restart observed.
+  if (restarted && down === null) down = downAfterRestart(await inspectById(env.engine, obs.info.id), obs.info.startedAt);
   const finalProcs = simulated?.procs ?? obs.table?.procs ?? null;
   const finalPids = simulated?.pids ?? obs.pids;
-  const after = figures(finalProcs, finalPids);
+  // down: the last figures were of a run that is over (or of the container before the restart)
+  const after: Figures = down ? { processes: null, pidsCurrent: null } : figures(finalProcs, finalPids);
   // A container stopped or removed under us runs nothing away any more: healthy, and said so.
-  const healthyAfter = gone || (s.dryRun ? healthyBefore : verdictOf(obs.table?.procs ?? null, obs.pids) === 'healthy');
+  // One our restart left down is not: that was the restart's outcome, not an operator's decision.
+  const healthyAfter = down === null && (gone || (s.dryRun ? healthyBefore : verdictOf(obs.table?.procs ?? null, obs.pids) === 'healthy'));
   const wouldBeHealthy = s.dryRun ? verdictOf(finalProcs, finalPids) === 'healthy' : undefined;
-  const stopReason = gone
-    ? 'the container stopped, paused or went away during cleanup; nothing more done to it'
-    : (stop?.reason ?? 'interrupted');
+  const stopReason = down
+    ? `restarted, and not running after the restart: ${down.said}`
+    : gone
+      ? 'the container stopped, paused or went away during cleanup; nothing more done to it'
+      : (stop?.reason ?? 'interrupted');
   env.log.info({
     event: 'result',
     ...ids,
@@ -300,6 +323,7 @@ async function climb(envIn: LadderEnv, first: ContainerObservation, policy: Cont
     after,
     healthy: healthyAfter,
     ...(wouldBeHealthy === undefined ? {} : { wouldBeHealthy }),
+    ...(down ? { stateAfterRestart: down.state } : {}),
     reason: stopReason,
     steps: stepsRun,
     dryRun: s.dryRun,
@@ -310,6 +334,7 @@ async function climb(envIn: LadderEnv, first: ContainerObservation, policy: Cont
     healthy: healthyAfter,
     wouldBeHealthy,
     gone,
+    ...(down ? { downAfterRestart: down } : {}),
     busy: false,
     before,
     after,

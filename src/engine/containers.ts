@@ -27,6 +27,8 @@ export interface ContainerInfo {
   initPid: number;
   /** Whether restarting is allowed to be attempted (a running container). */
   running: boolean;
+  /** State.ExitCode: how its last run ended (0 before any). */
+  exitCode?: number;
   /** Config.StopTimeout in seconds, when the container sets one (`--stop-timeout`, compose `stop_grace_period`). */
   stopTimeout?: number;
   /**
@@ -139,6 +141,7 @@ function toInfo(i: Docker.ContainerInspectInfo): ContainerInfo {
     // The engine says Running for a paused container (its processes are frozen) and for one it is
     // restarting: neither is observed or acted on (see notActingReason).
     running: i.State?.Running === true && i.State.Paused !== true && i.State.Restarting !== true,
+    ...(typeof i.State?.ExitCode === 'number' ? { exitCode: i.State.ExitCode } : {}),
     ...stopTimeoutField(i.Config as unknown as { StopTimeout?: unknown } | undefined),
     pidsLimit: configuredLimit((i.HostConfig as { PidsLimit?: unknown } | undefined)?.PidsLimit),
     init: (i.HostConfig as { Init?: unknown } | undefined)?.Init === true,

@@ -1,0 +1,109 @@
+// A container that cleanup restarted and that is not up afterwards (it exited at once, the engine
+// is restarting it, or the engine restarts it again right after the look that found it up: a crash
+// loop) is not healthy: the result line says so with the state it is in, and cleanup exits 1.
+// Before, the look after the restart took it for one an operator had stopped ("gone") and the
+// result line said healthy, exit 0. The engine and the host are fakes (helpers/fake-host.ts);
+// the ladder goes straight to the restart (--steps restart --restart always).
+import { afterEach, describe, expect, test } from 'bun:test';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { resolveSettings } from '../../src/cli/settings.ts';
+import { runCleanup } from '../../src/commands/cleanup.ts';
+import { downAfterRestart } from '../../src/decide/after-restart.ts';
+import { FAKE_ID, FAKE_NAME, running, startFakeHost, type FakeHost, type FakeRun } from './helpers/fake-host.ts';
+
+const FIRST: FakeRun = { initPid: 6811, startedAt: '2026-11-21T06:20:45.000000000Z', processes: 6 };
+const SECOND: FakeRun = { initPid: 7402, startedAt: '2026-11-21T07:31:02.000000000Z', processes: 1 };
+const FINISHED_AT = '2026-11-21T07:31:01.000000000Z';
+
+let host: FakeHost | null = null;
+let dir = '';
+afterEach(() => {
+  host?.stop();
+  host = null;
+  if (dir) rmSync(dir, { recursive: true, force: true });
+  dir = '';
+});
+
+async function cleanup(h: FakeHost): Promise<{ code: number; stderr: string; result: Record<string, unknown> }> {
+  dir = mkdtempSync(join(tmpdir(), 'pw-after-restart-'));
+  const logFile = join(dir, 'log.jsonl');
+  const flags = {
+    all: true,
+    'max-procs': 3,
+    steps: 'restart',
+    restart: 'always',
+    'proc-source': 'host',
+    'proc-root': h.procRoot,
+    'cgroup-root': h.cgroupRoot,
+    'log-file': logFile,
+    'state-file': join(dir, 'state.json'),
+  };
+  const settings = resolveSettings('cleanup', flags, {}, {});
+  let stderr = '';
+  const code = await runCleanup({ settings, engine: h.engine, io: { out: () => {}, err: (t) => void (stderr += t) }, timeoutMs: 5000 });
+  const lines = readFileSync(logFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  return { code, stderr, result: lines.find((l) => l['event'] === 'result')! };
+}
+
+const exited = { ...running(FIRST), Status: 'exited', Running: false, Pid: 0, ExitCode: 1, FinishedAt: FINISHED_AT };
+const restarting = { ...running(FIRST), Status: 'restarting', Running: true, Restarting: true, Pid: 0, ExitCode: 1, FinishedAt: FINISHED_AT };
+
+test.each([
+  ['exited right after the restart', exited, 'exited (exit code 1)'],
+  ['being restarted again by the engine', restarting, 'restarting (exit code 1)'],
+] as const)('a container %s is not healthy: exit 1, and the result line names its state', async (_, after, said) => {
+  const h = (host = startFakeHost(FIRST));
+  h.onRestart = () => void (h.state = after);
+  const { code, stderr, result } = await cleanup(h);
+  expect(h.asked).toContain(`POST /containers/${FAKE_ID}/restart`);
+  expect(result).toMatchObject({ healthy: false, stateAfterRestart: after.Status });
+  expect(String(result['reason'])).toContain(said);
+  expect(stderr).toContain(`${FAKE_NAME}: steps restart;`);
+  expect(stderr).toContain(`NOT RUNNING after the restart: ${said}`);
+  expect(code).toBe(1);
+});
+
+test('up at the first look after the restart, then restarted again by the engine (a crash loop): not healthy', async () => {
+  const h = (host = startFakeHost(FIRST));
+  const up = { ...running(SECOND), FinishedAt: FINISHED_AT };
+  const again = { ...up, Status: 'restarting', Restarting: true, Pid: 0, ExitCode: 1 };
+  h.onRestart = () => {
+    h.run(SECOND);
+    // the engine's restart policy brings it back and it dies again: every inspect after the first finds it restarting
+    h.stateNow = () => (h.inspectsSinceRestart <= 1 ? up : again);
+  };
+  const { code, stderr, result } = await cleanup(h);
+  expect(result).toMatchObject({ healthy: false, stateAfterRestart: 'restarting' });
+  expect(stderr).toContain('NOT RUNNING after the restart: restarting (exit code 1)');
+  expect(code).toBe(1);
+});
+
+test('up after the restart and still the same run of it at the end: healthy, exit 0', async () => {
+  const h = (host = startFakeHost(FIRST));
+  h.onRestart = () => {
+    h.run(SECOND);
+    h.state = { ...running(SECOND), FinishedAt: FINISHED_AT };
+  };
+  const { code, stderr, result } = await cleanup(h);
+  expect(result).toMatchObject({ healthy: true, after: { processes: 1, pidsCurrent: 1 } });
+  expect(result['stateAfterRestart']).toBeUndefined();
+  expect(stderr).toContain(`${FAKE_NAME}: steps restart; 6 -> 1 processes, pids 6 -> 1, restarted; healthy`);
+  expect(code).toBe(0);
+});
+
+describe('downAfterRestart', () => {
+  const at = FIRST.startedAt;
+  const later = SECOND.startedAt;
+  test.each([
+    ['running the start the look after the restart saw', { running: true, state: 'running', startedAt: at, exitCode: 0 }, at, null],
+    ['running, nothing seen yet', { running: true, state: 'running', startedAt: at, exitCode: 0 }, undefined, null],
+    ['exited', { running: false, state: 'exited', startedAt: at, exitCode: 137 }, undefined, 'exited'],
+    ['restarting', { running: false, state: 'restarting', startedAt: at, exitCode: 1 }, undefined, 'restarting'],
+    ['running a newer start than the one seen', { running: true, state: 'running', startedAt: later, exitCode: 1 }, at, 'restarted-again'],
+    ['removed (--rm)', null, undefined, 'removed'],
+  ] as const)('%s', (_, now, upAt, state) => {
+    expect(downAfterRestart(now, upAt)?.state ?? null).toBe(state);
+  });
+});
