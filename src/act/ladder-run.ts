@@ -7,12 +7,12 @@ import { downAfterRestart, type DownAfterRestart } from '../decide/after-restart
 import { figuresOf, health } from '../decide/health.ts';
 import type { KillPlan, StepName } from '../decide/ladder.ts';
 import { evidenceOf, identity, RESTART_CONFIRM_GAP_MS } from '../decide/evidence.ts';
-import { nextStep, type LadderProgress, type NextStep } from '../decide/next-step.ts';
+import { nextStep, withheldRestart, type LadderProgress, type NextStep } from '../decide/next-step.ts';
 import { subtract } from '../decide/plan.ts';
 import type { ContainerPolicy } from '../decide/policy.ts';
 import { depthsBelow, parentIndex } from '../decide/tree.ts';
 import type { Engine } from '../engine/client.ts';
-import { inspectById, restartContainer, stopTimeoutOf, type ContainerInfo } from '../engine/containers.ts';
+import { inspectById, restartContainer, stopTimeoutOf, stopWithoutEndWhy, StopWithoutEndError, type ContainerInfo } from '../engine/containers.ts';
 import type { ActionLog } from '../log/logger.ts';
 import { observeContainer } from '../observe/container.ts';
 import { probeTimeoutReason, type ContainerObservation } from '../observe/observation.ts';
@@ -229,8 +229,12 @@ async function climb(envIn: LadderEnv, first: ContainerObservation, policy: Cont
       lookedAtMs = performance.now();
       continue;
     }
-    // Its init's death would take down every container that joined its PID namespace (restart-joiners.ts).
-    if (next.kind === 'restart') next = await unlessJoined(env.engine, obs.info, next, kernelViewOf(obs.layout, s.procRoot));
+    if (next.kind === 'restart') {
+      // A stop with no end would outlast the call's deadline (containers.ts, stopWithoutEndWhy), and
+      // its init's death would take down every container that joined its PID namespace (restart-joiners.ts).
+      const timeout = stopTimeoutOf(obs.info, s.stopTimeoutSeconds);
+      next = timeout.seconds === null ? withheldRestart(next, stopWithoutEndWhy(timeout, 'restart')) : await unlessJoined(env.engine, obs.info, next, kernelViewOf(obs.layout, s.procRoot));
+    }
     progress.passed.push(...next.passed);
     if (next.kind === 'stop') {
       stop = next;
@@ -255,6 +259,8 @@ async function climb(envIn: LadderEnv, first: ContainerObservation, policy: Cont
       progress.restartAttempted = true;
       stepsRun.push('restart');
       const timeout = stopTimeoutOf(obs.info, s.stopTimeoutSeconds);
+      // never: such a restart was withheld above
+      if (timeout.seconds === null) throw new StopWithoutEndError(`${obs.info.name}: its StopTimeout is ${timeout.configured}: no restart without an end`);
       env.log.info({ event: 'step', ...ids, step: 'restart', reason: next.reason, dryRun: s.dryRun });
       env.log.info({
         event: 'restart',

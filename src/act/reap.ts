@@ -3,18 +3,19 @@
 // then remove it only when asked and when nobody else owns that: AutoRemove containers go by
 // themselves, compose-managed ones belong to compose (only stopped). Volumes are never removed.
 import { engineCall, type Engine } from '../engine/client.ts';
-import { stopPath, stopTimeoutOf, type ContainerInfo, type StopTimeout } from '../engine/containers.ts';
+import { stopPath, stopTimeoutOf, stopWithoutEndWhy, type ContainerInfo, type NoStopTimeout, type StopTimeout } from '../engine/containers.ts';
 import { enginePost } from '../engine/http.ts';
 import { engineMessage } from '../engine/exec.ts';
 import { COMPOSE_PROJECT_LABEL } from '../decide/reap.ts';
 
-export type ReapResult = 'stopped' | 'removed' | 'gone' | 'restarted-meanwhile' | 'failed' | 'dry-run';
+/** refused: its stop would have no end (a negative StopTimeout and no --stop-timeout), so none is sent. */
+export type ReapResult = 'stopped' | 'removed' | 'gone' | 'restarted-meanwhile' | 'failed' | 'refused' | 'dry-run';
 
 export interface ReapAction {
   /** What the decision asks for: stop, and remove when allowed. */
   action: 'stop' | 'stop+remove';
   result: ReapResult;
-  stopTimeout: StopTimeout;
+  stopTimeout: StopTimeout | NoStopTimeout;
   autoRemove: boolean;
   compose: boolean;
   error?: string;
@@ -40,6 +41,9 @@ const statusOf = (e: unknown) => (e as { statusCode?: number }).statusCode;
 
 export async function reapContainer(engine: Engine, info: ContainerInfo, startedAtMs: number, autoRemove: boolean, o: ReapActOptions): Promise<ReapAction> {
   const plan = plannedAction(info, autoRemove, o);
+  const { stopTimeout } = plan;
+  // before the dry run's answer: a dry run says what a real run would do
+  if (stopTimeout.seconds === null) return { ...plan, result: 'refused', error: stopWithoutEndWhy(stopTimeout, 'stop') };
   if (o.dryRun) return { ...plan, result: 'dry-run' };
   const c = engine.docker.getContainer(info.id);
   try {
@@ -56,8 +60,8 @@ export async function reapContainer(engine: Engine, info: ContainerInfo, started
     // time comes on top of --timeout, as for a restart (a PID 1 that ignores SIGTERM takes all of
     // it, and the stop was logged as failed and the removal skipped).
     // A 304 (already stopped) is an answer, not an error: go on to the removal.
-    const stopMs = plan.stopTimeout.seconds * 1000;
-    await engineCall(engine, () => enginePost(engine, stopPath(info.id, 'stop', plan.stopTimeout), engine.timeoutMs + stopMs + 1000), stopMs);
+    const stopMs = stopTimeout.seconds * 1000;
+    await engineCall(engine, () => enginePost(engine, stopPath(info.id, 'stop', stopTimeout), engine.timeoutMs + stopMs + 1000), stopMs);
   } catch (e) {
     // 404: already removed (an AutoRemove container that exited meanwhile).
     if (statusOf(e) === 404) return { ...plan, result: 'gone' };

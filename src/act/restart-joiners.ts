@@ -8,7 +8,7 @@ import { readlinkSync } from 'node:fs';
 import type { Engine } from '../engine/client.ts';
 import { inspectById, type ContainerInfo } from '../engine/containers.ts';
 import { joinersOf, pidModesNow, unresolvedWhy, type PidModeOf } from '../engine/pid-joiners.ts';
-import type { NextStep } from '../decide/next-step.ts';
+import { withheldRestart, type NextStep } from '../decide/next-step.ts';
 import type { Layout } from '../types.ts';
 
 /** With a local engine: where the host's /proc is, and the container's PID namespace (the init's /proc/<pid>/ns/pid). */
@@ -56,7 +56,7 @@ export async function restartHitsJoiners(engine: Engine, info: Pick<ContainerInf
 export async function unlessJoined(engine: Engine, info: Pick<ContainerInfo, 'id' | 'name'>, next: NextStep & { kind: 'restart' }, kernel: KernelView | null = null): Promise<NextStep> {
   const joined = await restartHitsJoiners(engine, info, kernel);
   if (joined === null) return next;
-  return { kind: 'stop', verdict: 'unhealthy', reason: joined, event: 'restart-skipped', passed: [...next.passed, 'restart'] };
+  return withheldRestart(next, joined);
 }
 
 /** Whether the joiner's init is in `info`'s PID namespace (the kernel's word), or null when that cannot be read. */

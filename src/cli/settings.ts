@@ -64,7 +64,7 @@ const BASE_SETTINGS: readonly SettingSpec[] = [
   { flag: 'keep', kind: 'int', commands: PLANNING, default: 1, describe: 'dedupe keeps the newest N of each duplicate command line' },
   { flag: 'protect', kind: 'list', commands: PLANNING, default: [], describe: 'regex of processes never to kill (repeatable)' },
   { flag: 'grace', kind: 'number', commands: ACTING, default: 5, describe: 'seconds between SIGTERM and SIGKILL of killed processes' },
-  { flag: 'stop-timeout', kind: 'number', commands: PLANNING, describe: "seconds a restart (or reap's stop) waits for the container to stop (default: the container's StopTimeout, else the engine's)" },
+  { flag: 'stop-timeout', kind: 'number', commands: PLANNING, describe: "seconds a restart (or reap's stop) waits for the container to stop (default: the container's StopTimeout, else the engine's; a negative StopTimeout has no end: no restart or stop without this)" },
   { flag: 'restart', kind: 'string', commands: PLANNING, default: 'evidence', describe: 'when the restart step may run: evidence (runaway trees or zombies put it over), always, never' },
   { flag: 'steps', kind: 'string', commands: PLANNING, default: STEPS.join(','), describe: 'ladder steps allowed, in order: dedupe,oldest,all,restart' },
   { flag: 'emergency', kind: 'bool', commands: PLANNING, default: false, describe: 'start the ladder at "all"' },

@@ -9,7 +9,7 @@ import { insightOfObservation, withWarnings } from '../decide/insight.ts';
 import { evidenceOf } from '../decide/evidence.ts';
 import { planLadder } from '../decide/plan.ts';
 import { containerPolicy, globalPolicy, type ContainerPolicy } from '../decide/policy.ts';
-import { selectContainers, type ContainerInfo } from '../engine/containers.ts';
+import { selectContainers, stopTimeoutOf, stopWithoutEndWhy, type ContainerInfo } from '../engine/containers.ts';
 import { engineEnforcesPidsLimits } from '../engine/info.ts';
 import { EXIT, UsageError } from '../errors.ts';
 import { observeContainer } from '../observe/container.ts';
@@ -57,7 +57,8 @@ export async function explainInput(ctx: CommandContext, info: ContainerInfo): Pr
   ]);
   const state = readContainerState(s.stateFile, info.id);
   // what cleanup asks right before a restart, asked here so that the plan ends where cleanup would
-  const restartWithheld = await restartHitsJoiners(ctx.engine, info, kernelViewOf(obs.layout, s.procRoot));
+  const stop = stopTimeoutOf(info, s.stopTimeoutSeconds);
+  const restartWithheld = stop.seconds === null ? stopWithoutEndWhy(stop, 'restart') : await restartHitsJoiners(ctx.engine, info, kernelViewOf(obs.layout, s.procRoot));
   return explainOf(s, { obs, enforceable, state, nowMs: Date.now(), uptimeSeconds: ctx.engine.local ? uptime(s.procRoot) : null, restartWithheld });
 }
 
@@ -68,7 +69,7 @@ export interface ExplainSources {
   state: ContainerState;
   nowMs: number;
   uptimeSeconds: number | null;
-  /** Why cleanup would withhold a restart (others share the PID namespace), or null. */
+  /** Why cleanup would withhold a restart (its stop has no end, others share the PID namespace), or null. */
   restartWithheld?: string | null;
 }
 

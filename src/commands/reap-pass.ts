@@ -139,6 +139,8 @@ export class Reaper {
           action = { ...plannedAction(o.info, o.facts.autoRemove, opts), result: 'failed', error: e instanceof Error ? e.message : String(e) };
         }
         outcomes.push({ decision: d, info: o.info, action });
+        // a monitor refuses the same stop every cycle: said once
+        if (action.result === 'refused' && !this.once(`${d.id} refused`)) continue;
         const fields = {
           event: 'reap' as const,
           ...lineOf(d, o.info),
@@ -152,6 +154,7 @@ export class Reaper {
           dryRun: s.dryRun,
         };
         if (action.result === 'failed') log.error(fields);
+        else if (action.result === 'refused') log.warn(fields);
         else log.info(fields);
       }
     };
@@ -198,5 +201,7 @@ export function reapSummaryLine(o: ReapOutcome): string {
       return `${o.info.name}: restarted since it was observed, left alone (${why})`;
     case 'failed':
       return `${o.info.name}: STOP FAILED: ${o.action.error} (${why})`;
+    case 'refused':
+      return `${o.info.name}: NOT STOPPED: ${o.action.error} (${why})`;
   }
 }

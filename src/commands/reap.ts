@@ -1,8 +1,8 @@
 // `pidwarden reap`: one pass of the container-flood rules over the selected containers (same
 // selection as cleanup: --container, --label, --all, else the opt-in label; --exclude and
-// pidwarden.enable=false always win). Exit 0 when done, 1 when a stop failed or a container was
-// skipped for a malformed pidwarden.* label, 2 when nothing was selected (the line names what
-// reap would stop), 3 when the engine is unreachable.
+// pidwarden.enable=false always win). Exit 0 when done, 1 when a stop failed or was refused (its
+// StopTimeout has no end) or a container was skipped for a malformed pidwarden.* label, 2 when
+// nothing was selected (the line names what reap would stop), 3 when the engine is unreachable.
 import { selectContainers } from '../engine/containers.ts';
 import { EXIT, UsageError } from '../errors.ts';
 import { createActionLog } from '../log/logger.ts';
@@ -29,11 +29,12 @@ export async function runReap(ctx: CommandContext): Promise<number> {
   for (const p of r.plan.problems) ctx.io.err(`${p.name}: ${p.reason}\n`);
   for (const f of r.failures) ctx.io.err(`${f.info.name}: error: ${f.reason}\n`);
   const failed = r.outcomes.filter((o) => o.action.result === 'failed').length;
+  const refused = r.outcomes.filter((o) => o.action.result === 'refused').length;
   const done = r.outcomes.filter((o) => ['stopped', 'removed'].includes(o.action.result)).length;
   const verb = s.dryRun ? `[dry run] would stop ${r.outcomes.length}` : `stopped ${done}`;
-  ctx.io.err(`reap: ${verb} of ${r.checked} checked container${r.checked === 1 ? '' : 's'}${failed ? `, ${failed} FAILED` : ''}${r.plan.kept.length ? `, ${r.plan.kept.length} kept by label` : ''}\n`);
+  ctx.io.err(`reap: ${verb} of ${r.checked} checked container${r.checked === 1 ? '' : 's'}${failed ? `, ${failed} FAILED` : ''}${refused ? `, ${refused} NOT STOPPED (no end to the stop)` : ''}${r.plan.kept.length ? `, ${r.plan.kept.length} kept by label` : ''}\n`);
   const skipped = r.plan.problems.some((p) => p.skipped) || r.failures.length > 0;
-  return failed > 0 || skipped ? EXIT.unhealthy : EXIT.ok;
+  return failed > 0 || refused > 0 || skipped ? EXIT.unhealthy : EXIT.ok;
 }
 
 /** A bare `reap` on a host where no container opted in: how to select, and what reap would stop. */

@@ -45,6 +45,14 @@ export type NextStep =
       passed: StepName[];
     };
 
+/**
+ * A restart decided here and then withheld by what is asked right before it is carried out (its
+ * stop would have no end, other containers share its PID namespace): restart-skipped, saying why.
+ */
+export function withheldRestart(next: NextStep & { kind: 'restart' }, reason: string): NextStep & { kind: 'stop' } {
+  return { kind: 'stop', verdict: 'unhealthy', reason, event: 'restart-skipped', passed: [...next.passed, 'restart'] };
+}
+
 export function nextStep(input: NextStepInput): NextStep {
   const { procs, pids, policy } = input;
   const now = health(figuresOf(procs?.length ?? null, pids), policy);

@@ -4,7 +4,7 @@
 import type { PidsReading, Proc } from '../types.ts';
 import { figuresOf, health, type HealthVerdict } from './health.ts';
 import { identity } from './evidence.ts';
-import { nextStep, type LadderProgress, type NextStep, type NextStepInput } from './next-step.ts';
+import { nextStep, withheldRestart, type LadderProgress, type NextStep, type NextStepInput } from './next-step.ts';
 
 export type PlannedStep = Exclude<NextStep, { kind: 'stop' }>;
 
@@ -38,8 +38,9 @@ export interface PlanInput extends Omit<NextStepInput, 'progress'> {
   /** Why cleanup would not act on the container at all (select.ts leftOutBecause, Layout.refusal), or null. */
   leftAlone: string | null;
   /**
-   * Why cleanup would withhold a restart it decided (other containers share the PID namespace:
-   * src/act/restart-joiners.ts), or null: the plan then ends in the same restart-skipped stop.
+   * Why cleanup would withhold a restart it decided (its stop has no end: src/engine/containers.ts;
+   * other containers share the PID namespace: src/act/restart-joiners.ts), or null: the plan then
+   * ends in the same restart-skipped stop.
    */
   restartWithheld?: string | null;
 }
@@ -68,7 +69,7 @@ export function planLadder(input: PlanInput): Plan {
       break;
     }
     if (next.kind === 'restart' && input.restartWithheld) {
-      stop = { kind: 'stop', verdict: 'unhealthy', reason: input.restartWithheld, event: 'restart-skipped', passed: [...next.passed, 'restart'] };
+      stop = withheldRestart(next, input.restartWithheld);
       break;
     }
     steps.push(next);

@@ -1,7 +1,7 @@
 // Which containers a command looks at, and what the engine says about each.
 import type Docker from 'dockerode';
 import { readFileSync } from 'node:fs';
-import { UsageError } from '../errors.ts';
+import { PidwardenError, UsageError } from '../errors.ts';
 import { engineCall, negotiateApi, type Engine } from './client.ts';
 import { EngineHttpError, engineGetJson, engineGetList, enginePost } from './http.ts';
 import { engineMessage } from './exec.ts';
@@ -29,7 +29,10 @@ export interface ContainerInfo {
   running: boolean;
   /** State.ExitCode: how its last run ended (0 before any). */
   exitCode?: number;
-  /** Config.StopTimeout in seconds, when the container sets one (`--stop-timeout`, compose `stop_grace_period`). */
+  /**
+   * Config.StopTimeout in seconds, when the container sets one (`--stop-timeout`, compose
+   * `stop_grace_period`). Negative: Docker waits for its stop with no end (stopTimeoutOf).
+   */
   stopTimeout?: number;
   /**
    * HostConfig.PidsLimit as configured: null, 0 and -1 all mean none (null here). Podman's stats
@@ -190,12 +193,40 @@ export interface StopTimeout {
   from: 'flag' | 'container' | 'engine default';
 }
 
-/** The API's t is whole seconds; round up so a 0.5 s timeout still gives SIGTERM a chance. */
-export function stopTimeoutOf(info: ContainerInfo, flagSeconds: number | undefined): StopTimeout {
+/** The container's own StopTimeout is negative and no --stop-timeout bounds it: its stop has no end. */
+export interface NoStopTimeout {
+  seconds: null;
+  from: 'container';
+  /** The StopTimeout as configured (-1 from `docker run --stop-timeout -1`). */
+  configured: number;
+}
+
+/**
+ * The API's t is whole seconds; round up so a 0.5 s timeout still gives SIGTERM a chance. A
+ * negative StopTimeout is Docker's "wait for ever" (moby's containerStop sets no deadline for
+ * it and never sends SIGKILL), not its 10 s default: a call sent without `t` would be answered
+ * only once the main process exits of its own accord.
+ */
+export function stopTimeoutOf(info: ContainerInfo, flagSeconds: number | undefined): StopTimeout | NoStopTimeout {
   if (flagSeconds !== undefined) return { seconds: Math.max(0, Math.ceil(flagSeconds)), from: 'flag' };
-  if (info.stopTimeout !== undefined && info.stopTimeout >= 0) return { seconds: info.stopTimeout, from: 'container' };
+  if (info.stopTimeout !== undefined && info.stopTimeout < 0) return { seconds: null, from: 'container', configured: info.stopTimeout };
+  if (info.stopTimeout !== undefined) return { seconds: info.stopTimeout, from: 'container' };
   return { seconds: ENGINE_DEFAULT_STOP_TIMEOUT_S, from: 'engine default' };
 }
+
+/**
+ * Why pidwarden neither restarts nor stops a container whose stop has no end: the call would
+ * outlast pidwarden's deadline for it (--timeout on top of the stop timeout), which gives up while
+ * the engine goes on waiting and restarts (or stops) the container whenever its main process
+ * exits, if ever. Its owner asked never to have it killed on a stop; an operator overrules that
+ * with --stop-timeout, which is sent as `t`.
+ */
+export function stopWithoutEndWhy(timeout: NoStopTimeout, action: 'restart' | 'stop'): string {
+  return `its StopTimeout is ${timeout.configured}: the engine would wait for it to stop with no end and never SIGKILL it, so a ${action} could hang for good; --stop-timeout S ${action}s it within S seconds`;
+}
+
+/** A restart asked for a container whose stop has no end (stopWithoutEndWhy): never sent. */
+export class StopWithoutEndError extends PidwardenError {}
 
 /**
  * Without a flag no `t` is sent: the engine applies the container's own timeout, as `docker

@@ -30,6 +30,8 @@ export interface FakeHost {
   cgroupRoot: string;
   /** Requests in order, as "METHOD path" without the API version. */
   asked: string[];
+  /** The query of each restart asked ("t=7"; "" without one). */
+  restartQueries: string[];
   /** State of the next inspect answers. */
   state: Record<string, unknown>;
   /** What an inspect answers as State; by default `state`. */
@@ -76,6 +78,7 @@ export function startFakeHost(first: FakeRun, opts: { stopTimeout?: number } = {
     procRoot,
     cgroupRoot,
     asked: [],
+    restartQueries: [],
     state: running(first),
     stateNow: () => host.state,
     onRestart: () => {},
@@ -124,6 +127,7 @@ export function startFakeHost(first: FakeRun, opts: { stopTimeout?: number } = {
       }
       if (req.method === 'POST' && (path === `/containers/${FAKE_ID}/restart` || path === `/containers/${FAKE_ID}/stop`)) {
         if (path.endsWith('/restart')) {
+          host.restartQueries.push(new URL(req.url).search.slice(1));
           host.onRestart();
           host.inspectsSinceRestart = 0;
         }

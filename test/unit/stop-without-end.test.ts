@@ -1,0 +1,92 @@
+// A negative Config.StopTimeout (`docker run --stop-timeout -1`) is Docker's "wait for the stop with
+// no end": the engine sends the stop signal and never SIGKILLs. Before, pidwarden took it for the
+// engine's 10 s default, sent the restart (or reap's stop) without `t` and gave up at its own
+// deadline while the engine went on waiting. Now the restart is withheld (restart-skipped, exit 1)
+// and reap's stop refused, both saying that --stop-timeout bounds it; with --stop-timeout the call
+// is sent with that `t`. The engine and the host are fakes (helpers/fake-host.ts).
+import { afterEach, expect, test } from 'bun:test';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { reapContainer } from '../../src/act/reap.ts';
+import { resolveSettings } from '../../src/cli/settings.ts';
+import { runCleanup } from '../../src/commands/cleanup.ts';
+import { inspectById, stopTimeoutOf } from '../../src/engine/containers.ts';
+import { FAKE_ID, FAKE_NAME, startFakeHost, type FakeHost, type FakeRun } from './helpers/fake-host.ts';
+
+const RUN: FakeRun = { initPid: 6811, startedAt: '2026-11-21T06:20:45.000000000Z', processes: 6 };
+
+let host: FakeHost | null = null;
+let dir = '';
+afterEach(() => {
+  host?.stop();
+  host = null;
+  if (dir) rmSync(dir, { recursive: true, force: true });
+  dir = '';
+});
+
+async function cleanup(h: FakeHost, extra: Record<string, unknown> = {}): Promise<{ code: number; stderr: string; lines: Record<string, unknown>[] }> {
+  dir = mkdtempSync(join(tmpdir(), 'pw-stop-without-end-'));
+  const logFile = join(dir, 'log.jsonl');
+  const flags = {
+    all: true,
+    'max-procs': 3,
+    steps: 'restart',
+    restart: 'always',
+    'proc-source': 'host',
+    'proc-root': h.procRoot,
+    'cgroup-root': h.cgroupRoot,
+    'log-file': logFile,
+    'state-file': join(dir, 'state.json'),
+    ...extra,
+  };
+  const settings = resolveSettings('cleanup', flags, {}, {});
+  let stderr = '';
+  const code = await runCleanup({ settings, engine: h.engine, io: { out: () => {}, err: (t) => void (stderr += t) }, timeoutMs: 5000 });
+  return { code, stderr, lines: readFileSync(logFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>) };
+}
+
+const posts = (h: FakeHost) => h.asked.filter((a) => a.startsWith('POST '));
+
+test('StopTimeout -1 is no stop timeout at all, not the engine default of 10 s', async () => {
+  const h = (host = startFakeHost(RUN, { stopTimeout: -1 }));
+  const info = (await inspectById(h.engine, FAKE_ID))!;
+  expect(stopTimeoutOf(info, undefined)).toEqual({ seconds: null, from: 'container', configured: -1 });
+  expect(stopTimeoutOf(info, 5)).toEqual({ seconds: 5, from: 'flag' });
+});
+
+test('cleanup does not restart a container whose stop has no end: restart-skipped naming --stop-timeout, exit 1', async () => {
+  const h = (host = startFakeHost(RUN, { stopTimeout: -1 }));
+  const { code, stderr, lines } = await cleanup(h);
+  expect(posts(h)).toEqual([]);
+  const skipped = lines.find((l) => l['event'] === 'restart-skipped');
+  expect(skipped).toMatchObject({ level: 'warn', container: FAKE_NAME, step: 'restart' });
+  expect(String(skipped!['reason'])).toStartWith('its StopTimeout is -1: the engine would wait for it to stop with no end');
+  expect(String(skipped!['reason'])).toContain('--stop-timeout S restarts it within S seconds');
+  expect(lines.find((l) => l['event'] === 'restart')).toBeUndefined();
+  expect(stderr).toContain('restart-skipped: its StopTimeout is -1');
+  expect(code).toBe(1);
+});
+
+test('with --stop-timeout the operator bounds it: the restart is sent with that t', async () => {
+  const h = (host = startFakeHost(RUN, { stopTimeout: -1 }));
+  h.onRestart = () => {
+    h.run({ initPid: 7402, startedAt: '2026-11-21T07:31:02.000000000Z', processes: 1 });
+    h.state = { ...h.state, Pid: 7402, StartedAt: '2026-11-21T07:31:02.000000000Z', FinishedAt: '2026-11-21T07:31:01.000000000Z' };
+  };
+  const { code, lines } = await cleanup(h, { 'stop-timeout': 7 });
+  expect(h.restartQueries).toEqual(['t=7']);
+  expect(lines.find((l) => l['event'] === 'restart')).toMatchObject({ stopTimeout: 7, stopTimeoutFrom: 'flag' });
+  expect(code).toBe(0);
+});
+
+test("reap refuses the stop (result refused, no request sent), and says that --stop-timeout bounds it", async () => {
+  const h = (host = startFakeHost(RUN, { stopTimeout: -1 }));
+  const info = (await inspectById(h.engine, FAKE_ID))!;
+  const r = await reapContainer(h.engine, info, Date.parse(RUN.startedAt), false, { dryRun: false, remove: false });
+  expect(r).toMatchObject({ result: 'refused', stopTimeout: { seconds: null, from: 'container' } });
+  expect(r.error).toContain('--stop-timeout S stops it within S seconds');
+  expect(posts(h)).toEqual([]);
+  // a dry run says what a real run would do
+  expect((await reapContainer(h.engine, info, Date.parse(RUN.startedAt), false, { dryRun: true, remove: false })).result).toBe('refused');
+});
