@@ -4,11 +4,11 @@
 // may not be selected, and the ladder gathered no evidence about them, so a restart of X is
 // withheld while anything joins it, whatever the restart rule; kill steps, which touch only X's
 // own cgroup, are not.
-import { readlinkSync } from 'node:fs';
 import type { Engine } from '../engine/client.ts';
 import { inspectById, type ContainerInfo } from '../engine/containers.ts';
 import { joinersOf, pidModesNow, unresolvedWhy, type PidModeOf } from '../engine/pid-joiners.ts';
 import { withheldRestart, type NextStep } from '../decide/next-step.ts';
+import { initPidNamespace } from '../observe/init-namespace.ts';
 import type { Layout } from '../types.ts';
 
 /** With a local engine: where the host's /proc is, and the container's PID namespace (the init's /proc/<pid>/ns/pid). */
@@ -59,14 +59,19 @@ export async function unlessJoined(engine: Engine, info: Pick<ContainerInfo, 'id
   return withheldRestart(next, joined);
 }
 
-/** Whether the joiner's init is in `info`'s PID namespace (the kernel's word), or null when that cannot be read. */
+/**
+ * Whether the joiner's init is in `info`'s PID namespace (the kernel's word), or null when that
+ * cannot be read, or the process at the joiner's init PID cannot be shown to be its init (its PID
+ * reused since the inspect: src/observe/init-namespace.ts). Another process's namespace there
+ * would hide the joiner, and the restart would kill its processes.
+ */
 async function sharesNamespace(engine: Engine, m: PidModeOf, info: Pick<ContainerInfo, 'id'>, kernel: KernelView): Promise<boolean | null> {
   if (m.id === info.id) return false;
   try {
     const joiner = await inspectById(engine, m.id);
     if (joiner === null) return false; // removed since the listing: nothing of it left to kill
-    if (!Number.isSafeInteger(joiner.initPid) || joiner.initPid <= 0) return null;
-    return readlinkSync(`${kernel.procRoot}/${joiner.initPid}/ns/pid`) === kernel.pidNamespace;
+    const namespace = await initPidNamespace(joiner, kernel.procRoot);
+    return namespace === null ? null : namespace === kernel.pidNamespace;
   } catch {
     return null;
   }

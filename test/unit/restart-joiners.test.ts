@@ -1,14 +1,18 @@
 // A joiner whose `container:<ref>` names no running container (its namespace's owner was renamed
 // since: the engine keeps the name as given) is looked up in the kernel: its init's PID namespace is
-// the restarted container's or not. A fake engine on a unix socket lists the containers and answers
-// their inspects; a temporary directory stands in for the host's /proc, with each init's ns/pid link.
+// the restarted container's or not, read only while the process at its init PID is shown to be its
+// init (a PID reused since the inspect is another process, whose namespace would hide the joiner).
+// A fake engine on a unix socket lists the containers and answers their inspects; a temporary
+// directory stands in for the host's /proc, with each init's stat (the verbatim line of
+// test/fixtures/layout/init-start.json, its start time set), cgroup and ns/pid link.
 import { afterAll, expect, test } from 'bun:test';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { restartHitsJoiners } from '../../src/act/restart-joiners.ts';
 import { connectEngine } from '../../src/engine/client.ts';
-import { fixtureJson } from './helpers/fixtures.ts';
+import { USER_HZ } from '../../src/observe/boot-time.ts';
+import { fixture, fixtureJson } from './helpers/fixtures.ts';
 
 const NS_APP = 'pid:[4026532001]';
 const NS_WEB = 'pid:[4026532002]';
@@ -21,11 +25,36 @@ const containers = [
 
 const template = fixtureJson<Record<string, unknown>>('engine', 'inspect.json');
 const dir = mkdtempSync(join(tmpdir(), 'pw-restart-joiners-'));
-const procRoot = join(dir, 'proc');
-for (const c of containers) {
-  mkdirSync(join(procRoot, String(c.pid), 'ns'), { recursive: true });
-  symlinkSync(c.ns, join(procRoot, String(c.pid), 'ns', 'pid'));
+const BOOT_TIME_S = Date.parse('2026-11-21T00:00:00Z') / 1000;
+/** Forked 0.1 s after the engine created the container (every fake container has the inspect's Created). */
+const INIT_TICKS = Math.round(((Date.parse(template['Created'] as string) + 100) / 1000 - BOOT_TIME_S) * USER_HZ);
+const initStat = (JSON.parse(fixture('layout', 'init-start.json')) as { stat: string }).stat;
+
+/** What runs at a host PID: its namespace, the cgroup path it is in, its start time. */
+interface AtPid {
+  ns: string;
+  cgroup: string;
+  startTicks: number;
 }
+
+/** A host /proc with one process at each PID. */
+function procWith(name: string, at: Map<number, AtPid>): string {
+  const root = join(dir, name);
+  mkdirSync(root, { recursive: true });
+  writeFileSync(join(root, 'stat'), `cpu  0 0 0 0 0 0 0 0 0 0\nbtime ${BOOT_TIME_S}\n`);
+  for (const [pid, p] of at) {
+    const fields = initStat.slice(initStat.lastIndexOf(')') + 2).split(' ');
+    fields[22 - 3] = String(p.startTicks);
+    mkdirSync(join(root, String(pid), 'ns'), { recursive: true });
+    writeFileSync(join(root, String(pid), 'stat'), `${pid} (sh) ${fields.join(' ')}\n`);
+    writeFileSync(join(root, String(pid), 'cgroup'), `12:pids:${p.cgroup}\n0::${p.cgroup}\n`);
+    symlinkSync(p.ns, join(root, String(pid), 'ns', 'pid'));
+  }
+  return root;
+}
+
+const inits = new Map(containers.map((c) => [c.pid, { ns: c.ns, cgroup: `/docker/${c.id}`, startTicks: INIT_TICKS }]));
+const procRoot = procWith('proc', inits);
 const server = Bun.serve({
   unix: join(dir, 'engine.sock'),
   fetch(req) {
@@ -53,6 +82,20 @@ test("an unrelated container is restarted although a joiner's container:<name> n
 test('the renamed owner is not: the kernel shows the joiner in its PID namespace', async () => {
   const why = await restartHitsJoiners(engine(), webOld, { procRoot, pidNamespace: NS_WEB });
   expect(why).toContain('container sidecar shares its PID namespace');
+});
+
+// The sidecar's init exited after the inspect and its PID went to another process, in another PID
+// namespace: the renamed owner's restart must not take that process's namespace for the sidecar's.
+const OTHER_ID = 'd'.repeat(64);
+let reuses = 0;
+test.each([
+  ["another container's process", { ns: NS_APP, cgroup: `/docker/${OTHER_ID}`, startTicks: INIT_TICKS + 360_000 }],
+  ['a host process', { ns: 'pid:[4026531836]', cgroup: '/system.slice/cron.service', startTicks: INIT_TICKS + 360_000 }],
+  ["a process in the sidecar's cgroup that started an hour after it (not its init)", { ns: 'pid:[4026532003]', cgroup: `/docker/${'c'.repeat(64)}`, startTicks: INIT_TICKS + 360_000 }],
+] as const)("the joiner's init PID now held by %s: cannot tell, the restart is withheld", async (name, reused) => {
+  const reusedRoot = procWith(`reused-${++reuses}`, new Map([...inits, [303, reused]]));
+  const why = await restartHitsJoiners(engine(), webOld, { procRoot: reusedRoot, pidNamespace: NS_WEB });
+  expect(why).toContain('cannot tell whether other containers share its PID namespace (sidecar (container:web) names no running container');
 });
 
 test('without a view of the kernel (a remote engine) nobody can tell: the restart is withheld', async () => {
