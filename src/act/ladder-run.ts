@@ -3,7 +3,7 @@
 // and `monitor` (every cycle). Holds the container's ladder lock for the whole climb, so two
 // pidwardens never act on one container at the same time.
 import type { Settings } from '../cli/settings.ts';
-import { downAfterRestart, type DownAfterRestart } from '../decide/after-restart.ts';
+import { downAfterRestart, notInspectableAfterRestart, type DownAfterRestart } from '../decide/after-restart.ts';
 import { figuresOf, health } from '../decide/health.ts';
 import type { KillPlan, StepName } from '../decide/ladder.ts';
 import { evidenceOf, identity, RESTART_CONFIRM_GAP_MS } from '../decide/evidence.ts';
@@ -97,9 +97,26 @@ export async function observeForAction(env: LadderEnv, obs: ContainerObservation
  * restart's outcome (its main process exited at once, or the engine is restarting it again).
  */
 async function observeAfterRestart(env: LadderEnv, id: string): Promise<ContainerObservation | DownAfterRestart> {
-  const info = await inspectById(env.engine, id);
-  const down = downAfterRestart(info);
-  return down ?? observeForLadder(env.engine, env.settings, info!, env.execTimeoutMs);
+  const seen = await inspectAfterRestart(env, id);
+  if (seen.down) return seen.down;
+  return observeForLadder(env.engine, env.settings, seen.info, env.execTimeoutMs);
+}
+
+/**
+ * The container after a restart of ours: down, or the inspect of the run it is in (with `upAt`,
+ * only while it still runs that start). An inspect that fails (no answer within --timeout, an
+ * answer that is no container) leaves its state unknown and the climb still ends with its result
+ * line: thrown, it would leave a restart that happened unsaid there and in cleanup's summary.
+ */
+async function inspectAfterRestart(env: LadderEnv, id: string, upAt?: string): Promise<{ down: DownAfterRestart } | { down: null; info: ContainerInfo }> {
+  let info: ContainerInfo | null;
+  try {
+    info = await inspectById(env.engine, id);
+  } catch (e) {
+    return { down: notInspectableAfterRestart(e instanceof Error ? e.message : String(e)) };
+  }
+  const down = downAfterRestart(info, upAt);
+  return down ? { down } : { down: null, info: info! };
 }
 
 /** What the ladder needs of a container: pids and processes, no stats. */
@@ -308,7 +325,7 @@ async function climb(envIn: LadderEnv, first: ContainerObservation, policy: Cont
   // Up at the look after our restart is not up for good: a main process that dies a moment later,
   // brought back by the engine's restart policy, runs under a newer StartedAt (a crash loop). One
   // more inspect, right before the verdict, sees the run the look after the restart observed.
-  if (restarted && down === null) down = downAfterRestart(await inspectById(env.engine, obs.info.id), obs.info.startedAt);
+  if (restarted && down === null) down = (await inspectAfterRestart(env, obs.info.id, obs.info.startedAt)).down;
   const finalProcs = simulated?.procs ?? obs.table?.procs ?? null;
   const finalPids = simulated?.pids ?? obs.pids;
   // down: the last figures were of a run that is over (or of the container before the restart)
@@ -318,7 +335,9 @@ async function climb(envIn: LadderEnv, first: ContainerObservation, policy: Cont
   const healthyAfter = down === null && (gone || (s.dryRun ? healthyBefore : verdictOf(obs.table?.procs ?? null, obs.pids) === 'healthy'));
   const wouldBeHealthy = s.dryRun ? verdictOf(finalProcs, finalPids) === 'healthy' : undefined;
   const stopReason = down
-    ? `restarted, and not running after the restart: ${down.said}`
+    ? down.state === 'unknown'
+      ? `restarted; ${down.said}`
+      : `restarted, and not running after the restart: ${down.said}`
     : gone
       ? 'the container stopped, paused or went away during cleanup; nothing more done to it'
       : (stop?.reason ?? 'interrupted');

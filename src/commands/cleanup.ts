@@ -111,6 +111,7 @@ function summaryLine(o: LadderOutcome, dryRun: boolean): string {
   if (o.healthyBefore) return `${o.container}: healthy (${o.before.processes ?? '?'} processes), nothing to do`;
   const what = o.stepsRun.length ? `steps ${o.stepsRun.join(', ')}` : 'no step applied';
   if (o.gone) return `${o.container}: ${what}; stopped or removed during cleanup, left alone`;
+  if (o.downAfterRestart?.state === 'unknown') return `${o.container}: ${what}; ${arrow}, restarted; NOT HEALTHY, ${o.downAfterRestart.said}`;
   if (o.downAfterRestart) return `${o.container}: ${what}; ${arrow}, restarted; NOT RUNNING after the restart: ${o.downAfterRestart.said}`;
   const verdict = dryRun ? (o.wouldBeHealthy ? 'would end healthy' : 'would still be unhealthy') : o.healthy ? 'healthy' : 'STILL UNHEALTHY';
   const withheld = o.restartWithheld ? `; ${o.restartWithheld}: ${o.stopReason}` : '';

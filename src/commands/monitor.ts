@@ -388,19 +388,32 @@ class MonitorLoop {
     if (health(figuresOf(obs.table?.procs.length ?? null, obs.pids), policy.policy).verdict !== 'unhealthy') return;
     if (this.stopReason) return;
     this.inAction++;
+    // Recorded before the restart is sent: a restart that failed or timed out may still have been
+    // carried out by the engine, and a climb that threw after it returns no outcome to say so.
+    let restartAttempted = false;
+    let gone = false;
     try {
+      const memory: LadderMemory = {
+        ...this.memory,
+        recordRestart: (id, name, nowMs) => {
+          restartAttempted = true;
+          this.memory.recordRestart(id, name, nowMs);
+        },
+      };
       const env: LadderEnv = {
         engine: this.ctx.engine,
         settings: s,
         log: this.log,
-        memory: this.memory,
+        memory,
         execTimeoutMs: this.ctx.timeoutMs,
         shouldStop: () => this.stopReason !== null,
       };
       const outcome = await runLadder(env, obs, policy.policy);
       this.actionsSinceHeartbeat += outcome.stepsRun.length;
-      if (outcome.restarted || outcome.gone) this.lister.invalidate(info.id);
+      gone = outcome.gone;
     } finally {
+      // The cached inspect names the run before the restart: on a remote engine nothing else would replace it.
+      if (restartAttempted || gone) this.lister.invalidate(info.id);
       this.inAction--;
       this.maybeReleaseStop();
     }

@@ -3,10 +3,11 @@
 // restart policy, restarting) a moment later, and one that the policy brings back and that dies
 // again runs under a newer StartedAt each time: a crash loop. None of these is healthy, and none
 // is an operator's stop, which is what a ladder that finds its container not running assumes.
+// Nor is a container the engine cannot be asked about right after the restart: its state is unknown.
 import type { ContainerInfo } from '../engine/containers.ts';
 
 export interface DownAfterRestart {
-  /** The engine's state (exited, restarting, dead, …), `removed`, or `restarted-again`. */
+  /** The engine's state (exited, restarting, dead, …), `removed`, `restarted-again`, or `unknown` (the inspect failed). */
   state: string;
   /** For people: the state and the last exit code, e.g. "exited (exit code 1)". */
   said: string;
@@ -23,4 +24,13 @@ export function downAfterRestart(now: Pick<ContainerInfo, 'running' | 'state' | 
   const code = now.exitCode === undefined ? '' : ` (exit code ${now.exitCode})`;
   if (now.running) return { state: 'restarted-again', said: `started again by the engine at ${now.startedAt} after the restart's run ended${code}` };
   return { state: now.state, said: `${now.state}${code}` };
+}
+
+/**
+ * The inspect after the restart failed: the engine was slow to answer right after it (the restart
+ * had just stopped and started the container) or answered something that is no container. Whether
+ * it runs is not known, so it is not taken for healthy.
+ */
+export function notInspectableAfterRestart(message: string): DownAfterRestart {
+  return { state: 'unknown', said: `not inspectable after the restart: ${message}` };
 }

@@ -93,6 +93,46 @@ test('up after the restart and still the same run of it at the end: healthy, exi
   expect(code).toBe(0);
 });
 
+// The engine, busy right after the restart, does not answer the inspect within --timeout, or
+// answers one that is no container. Before, that inspect threw: no result line, and cleanup's
+// summary said only "error: …", not that the container had been restarted.
+const INSPECT = `GET /containers/${FAKE_ID}/json`;
+
+test('no answer to the inspect right after the restart: its state is unknown, not healthy, and the result line still comes', async () => {
+  const h = (host = startFakeHost(FIRST, { timeoutMs: 300 }));
+  let restarted = false;
+  h.onRestart = () => {
+    h.run(SECOND);
+    h.state = { ...running(SECOND), FinishedAt: FINISHED_AT };
+    restarted = true;
+  };
+  h.intercept = (method, path) => (restarted && `${method} ${path}` === INSPECT ? h.hang() : undefined);
+  const { code, stderr, result } = await cleanup(h);
+  expect(result).toMatchObject({ healthy: false, stateAfterRestart: 'unknown', steps: ['restart'], after: { processes: null, pidsCurrent: null } });
+  expect(String(result['reason'])).toStartWith('restarted; not inspectable after the restart: cannot reach the Docker engine');
+  expect(String(result['reason'])).toContain('no answer within 0.3 s');
+  expect(stderr).toContain(`${FAKE_NAME}: steps restart; 6 -> ? processes, pids 6 -> ?, restarted; NOT HEALTHY, not inspectable after the restart:`);
+  expect(code).toBe(1);
+});
+
+test('up at the look after the restart, then an inspect that is no container: unknown, not healthy', async () => {
+  const h = (host = startFakeHost(FIRST));
+  let inspectsAfterRestart = -1;
+  h.onRestart = () => {
+    h.run(SECOND);
+    h.state = { ...running(SECOND), FinishedAt: FINISHED_AT };
+    inspectsAfterRestart = 0;
+  };
+  // the first inspect after the restart finds it up; every later one answers without an ID or name
+  h.intercept = (method, path) => (inspectsAfterRestart >= 0 && `${method} ${path}` === INSPECT && ++inspectsAfterRestart > 1 ? Response.json({}) : undefined);
+  const { code, stderr, result } = await cleanup(h);
+  expect(inspectsAfterRestart).toBe(2);
+  expect(result).toMatchObject({ healthy: false, stateAfterRestart: 'unknown', steps: ['restart'] });
+  expect(String(result['reason'])).toBe('restarted; not inspectable after the restart: the engine answered an inspect without a container ID and name');
+  expect(stderr).toContain('restarted; NOT HEALTHY, not inspectable after the restart: the engine answered an inspect without a container ID and name');
+  expect(code).toBe(1);
+});
+
 describe('downAfterRestart', () => {
   const at = FIRST.startedAt;
   const later = SECOND.startedAt;

@@ -40,6 +40,10 @@ export interface FakeHost {
   onRestart: () => void;
   /** Inspects asked since the last restart (this one included, inside stateNow). */
   inspectsSinceRestart: number;
+  /** Answers a request in the engine's place when it returns a response (an error, or hang()); undefined: the engine answers. */
+  intercept: (method: string, path: string) => Response | Promise<Response> | undefined;
+  /** An answer that never comes while the test runs (a stuck engine): released with a 503 at stop(). */
+  hang(): Promise<Response>;
   /** Puts a run of the container on the host: its processes in /proc and its cgroup. */
   run(r: FakeRun): void;
   stop(): void;
@@ -61,7 +65,8 @@ export function running(r: FakeRun): Record<string, unknown> {
   return { ...(template['State'] as object), Status: 'running', Running: true, Restarting: false, Pid: r.initPid, ExitCode: 0, StartedAt: r.startedAt };
 }
 
-export function startFakeHost(first: FakeRun, opts: { stopTimeout?: number } = {}): FakeHost {
+/** stopTimeout: the container's Config.StopTimeout; timeoutMs: the engine's --timeout (5 s by default). */
+export function startFakeHost(first: FakeRun, opts: { stopTimeout?: number; timeoutMs?: number } = {}): FakeHost {
   const dir = mkdtempSync(join(tmpdir(), 'pw-fake-host-'));
   const procRoot = join(dir, 'proc');
   const cgroupRoot = join(dir, 'cgroup');
@@ -72,6 +77,7 @@ export function startFakeHost(first: FakeRun, opts: { stopTimeout?: number } = {
   writeFileSync(join(procRoot, 'stat'), `cpu  0 0 0 0 0 0 0 0 0 0\nbtime ${BOOT_TIME_S}\n`);
   mkdirSync(cgroupDir, { recursive: true });
   let written: number[] = [];
+  const hanging: (() => void)[] = [];
 
   const host: FakeHost = {
     engine: undefined as unknown as Engine,
@@ -83,6 +89,8 @@ export function startFakeHost(first: FakeRun, opts: { stopTimeout?: number } = {
     stateNow: () => host.state,
     onRestart: () => {},
     inspectsSinceRestart: 0,
+    intercept: () => undefined,
+    hang: () => new Promise((resolve) => hanging.push(() => resolve(new Response(null, { status: 503 })))),
     run(r) {
       for (const pid of written) rmSync(join(procRoot, String(pid)), { recursive: true, force: true });
       // forked half a second before the engine recorded the start, as runc create/start do
@@ -119,6 +127,8 @@ export function startFakeHost(first: FakeRun, opts: { stopTimeout?: number } = {
     fetch(req) {
       const path = new URL(req.url).pathname.replace(/^\/v[\d.]+/, '');
       host.asked.push(`${req.method} ${path}`);
+      const instead = host.intercept(req.method, path);
+      if (instead !== undefined) return instead;
       if (path === '/version') return Response.json({ ApiVersion: '1.41', Version: '20.10.24' });
       if (path === '/containers/json') return Response.json([{ Id: FAKE_ID, Names: [`/${FAKE_NAME}`], Labels: {}, State: 'running' }]);
       if (req.method === 'GET' && path === `/containers/${FAKE_ID}/json`) {
@@ -136,8 +146,9 @@ export function startFakeHost(first: FakeRun, opts: { stopTimeout?: number } = {
       return Response.json({ message: `page not found: ${path}` }, { status: 404 });
     },
   });
-  host.engine = connectEngine(`unix://${join(dir, 'engine.sock')}`, { timeoutMs: 5000, procRoot });
+  host.engine = connectEngine(`unix://${join(dir, 'engine.sock')}`, { timeoutMs: opts.timeoutMs ?? 5000, procRoot });
   host.stop = () => {
+    for (const release of hanging.splice(0)) release();
     server.stop(true);
     rmSync(dir, { recursive: true, force: true });
   };

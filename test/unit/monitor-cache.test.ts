@@ -1,0 +1,83 @@
+// The monitor lists every cycle and reuses a container's earlier inspect while its init lives on
+// (src/engine/containers.ts, ContainerLister); it forgets that inspect after an action that may
+// have changed the container. A monitor runs here against the fake engine and host
+// (helpers/fake-host.ts) at a 50 ms interval, and is stopped as SIGTERM stops it.
+import { afterEach, expect, test } from 'bun:test';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { resolveSettings } from '../../src/cli/settings.ts';
+import { runMonitor } from '../../src/commands/monitor.ts';
+import { FAKE_ID, startFakeHost, type FakeHost, type FakeRun } from './helpers/fake-host.ts';
+
+const RUN: FakeRun = { initPid: 6811, startedAt: '2026-11-21T06:20:45.000000000Z', processes: 6 };
+const INSPECT = `GET /containers/${FAKE_ID}/json`;
+const LIST = 'GET /containers/json';
+
+let host: FakeHost | null = null;
+let dir = '';
+afterEach(() => {
+  host?.stop();
+  host = null;
+  if (dir) rmSync(dir, { recursive: true, force: true });
+  dir = '';
+});
+
+interface RunningMonitor {
+  /** SIGTERM, then the monitor's exit code and its log lines. */
+  stop(): Promise<{ code: number; lines: Record<string, unknown>[] }>;
+}
+
+function startMonitor(h: FakeHost, extra: Record<string, unknown>): RunningMonitor {
+  dir = mkdtempSync(join(tmpdir(), 'pw-monitor-cache-'));
+  const logFile = join(dir, 'log.jsonl');
+  const flags = {
+    all: true,
+    interval: 0.05,
+    'proc-source': 'host',
+    'proc-root': h.procRoot,
+    'cgroup-root': h.cgroupRoot,
+    'log-file': logFile,
+    'state-file': join(dir, 'state.json'),
+    ...extra,
+  };
+  const settings = resolveSettings('monitor', flags, {}, {});
+  const done = runMonitor({ settings, engine: h.engine, io: { out: () => {}, err: () => {} }, timeoutMs: 5000 });
+  return {
+    async stop() {
+      process.emit('SIGTERM');
+      const code = await done;
+      return { code, lines: readFileSync(logFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>) };
+    },
+  };
+}
+
+/** Polls `cond` every 20 ms; fails after `ms`. */
+async function until(cond: () => boolean, what: string, ms = 30_000): Promise<void> {
+  const end = performance.now() + ms;
+  while (!cond()) {
+    if (performance.now() > end) throw new Error(`not within ${ms} ms: ${what}`);
+    await Bun.sleep(20);
+  }
+}
+
+/** What the engine was asked after the first request `from`. */
+const askedAfter = (h: FakeHost, from: string) => h.asked.slice(h.asked.indexOf(from) + 1);
+
+test('a restart the engine answered with an error (it may have restarted the container all the same): the next cycle inspects it again', async () => {
+  const h = (host = startFakeHost(RUN));
+  const restart = `POST /containers/${FAKE_ID}/restart`;
+  h.intercept = (method, path) => {
+    if (`${method} ${path}` !== restart) return undefined;
+    // down to its init alone, still the same init: nothing on this host says the cached inspect is stale
+    h.run({ ...RUN, processes: 1 });
+    return Response.json({ message: 'cannot restart container: driver failed' }, { status: 500 });
+  };
+  const monitor = startMonitor(h, { 'max-procs': 3, steps: 'restart', restart: 'always' });
+  await until(() => h.asked.includes(restart), 'the restart');
+  await until(() => askedAfter(h, restart).filter((a) => a === LIST).length >= 4, 'four cycles after the restart');
+  const { code, lines } = await monitor.stop();
+  expect(lines.find((l) => l['event'] === 'error' && String(l['reason']).includes('driver failed'))).toBeDefined();
+  expect(askedAfter(h, restart).filter((a) => a === INSPECT)).toEqual([INSPECT]);
+  expect(code).toBe(0);
+});
