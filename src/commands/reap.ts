@@ -31,7 +31,9 @@ export async function runReap(ctx: CommandContext): Promise<number> {
   const failed = r.outcomes.filter((o) => o.action.result === 'failed').length;
   const refused = r.outcomes.filter((o) => o.action.result === 'refused').length;
   const done = r.outcomes.filter((o) => ['stopped', 'removed'].includes(o.action.result)).length;
-  const verb = s.dryRun ? `[dry run] would stop ${r.outcomes.length}` : `stopped ${done}`;
+  // a refused stop is no "would stop": it is counted as NOT STOPPED
+  const wouldStop = r.outcomes.filter((o) => o.action.result === 'dry-run').length;
+  const verb = s.dryRun ? `[dry run] would stop ${wouldStop}` : `stopped ${done}`;
   ctx.io.err(`reap: ${verb} of ${r.checked} checked container${r.checked === 1 ? '' : 's'}${failed ? `, ${failed} FAILED` : ''}${refused ? `, ${refused} NOT STOPPED (no end to the stop)` : ''}${r.plan.kept.length ? `, ${r.plan.kept.length} kept by label` : ''}\n`);
   const skipped = r.plan.problems.some((p) => p.skipped) || r.failures.length > 0;
   return failed > 0 || refused > 0 || skipped ? EXIT.unhealthy : EXIT.ok;

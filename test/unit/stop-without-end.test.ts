@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { reapContainer } from '../../src/act/reap.ts';
 import { resolveSettings } from '../../src/cli/settings.ts';
 import { runCleanup } from '../../src/commands/cleanup.ts';
+import { runReap } from '../../src/commands/reap.ts';
 import { inspectById, stopTimeoutOf } from '../../src/engine/containers.ts';
 import { FAKE_ID, FAKE_NAME, startFakeHost, type FakeHost, type FakeRun } from './helpers/fake-host.ts';
 
@@ -89,4 +90,16 @@ test("reap refuses the stop (result refused, no request sent), and says that --s
   expect(posts(h)).toEqual([]);
   // a dry run says what a real run would do
   expect((await reapContainer(h.engine, info, Date.parse(RUN.startedAt), false, { dryRun: true, remove: false })).result).toBe('refused');
+});
+
+test('reap --dry-run counts a refused stop as not stopped, not as one it would stop', async () => {
+  const h = (host = startFakeHost(RUN, { stopTimeout: -1 }));
+  dir = mkdtempSync(join(tmpdir(), 'pw-stop-without-end-'));
+  const flags = { all: true, 'max-age': '1h', 'dry-run': true, 'log-file': join(dir, 'log.jsonl'), 'state-file': join(dir, 'state.json') };
+  let stderr = '';
+  const code = await runReap({ settings: resolveSettings('reap', flags, {}, {}), engine: h.engine, io: { out: () => {}, err: (t) => void (stderr += t) }, timeoutMs: 5000 });
+  expect(stderr).toContain(`${FAKE_NAME}: NOT STOPPED: its StopTimeout is -1`);
+  expect(stderr).toContain('reap: [dry run] would stop 0 of 1 checked container, 1 NOT STOPPED (no end to the stop)\n');
+  expect(posts(h)).toEqual([]);
+  expect(code).toBe(1);
 });
