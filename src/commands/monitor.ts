@@ -275,8 +275,11 @@ class MonitorLoop {
     this.inAction++;
     try {
       const r = await reaper.pass(infos, this.log);
-      this.actionsSinceHeartbeat += r.outcomes.length;
-      for (const o of r.outcomes) this.lister.invalidate(o.info.id);
+      // A refused stop sent nothing and changed nothing; refused again every cycle, it would count
+      // as an action each time and cost an inspect per cycle for as long as it stays refused.
+      const acted = r.outcomes.filter((o) => o.action.result !== 'refused');
+      this.actionsSinceHeartbeat += acted.length;
+      for (const o of acted) this.lister.invalidate(o.info.id);
     } finally {
       this.inAction--;
       this.maybeReleaseStop();

@@ -61,6 +61,8 @@ async function until(cond: () => boolean, what: string, ms = 30_000): Promise<vo
   }
 }
 
+const posts = (h: FakeHost) => h.asked.filter((a) => a.startsWith('POST '));
+
 /** What the engine was asked after the first request `from`. */
 const askedAfter = (h: FakeHost, from: string) => h.asked.slice(h.asked.indexOf(from) + 1);
 
@@ -79,5 +81,22 @@ test('a restart the engine answered with an error (it may have restarted the con
   const { code, lines } = await monitor.stop();
   expect(lines.find((l) => l['event'] === 'error' && String(l['reason']).includes('driver failed'))).toBeDefined();
   expect(askedAfter(h, restart).filter((a) => a === INSPECT)).toEqual([INSPECT]);
+  expect(code).toBe(0);
+});
+
+test('monitor --reap and a stop it refuses (no end to it) every cycle: no action counted, the cached inspect kept', async () => {
+  const h = (host = startFakeHost(RUN, { stopTimeout: -1 }));
+  const monitor = startMonitor(h, { 'max-procs': 100, reap: true, 'max-age': '1h', heartbeat: 0.05 });
+  await until(() => h.asked.filter((a) => a === LIST).length >= 6, 'six cycles');
+  const { code, lines } = await monitor.stop();
+  const refused = lines.filter((l) => l['event'] === 'reap');
+  expect(refused).toHaveLength(1); // said once
+  expect(refused[0]).toMatchObject({ result: 'refused', rule: 'age' });
+  // in six cycles: the listing's first inspect and the reap facts' one (ReapFactsCache), no more
+  expect(h.asked.filter((a) => a === INSPECT)).toHaveLength(2);
+  const heartbeats = lines.filter((l) => l['event'] === 'heartbeat');
+  expect(heartbeats.length).toBeGreaterThan(0);
+  expect(heartbeats.map((l) => l['actions'])).toEqual(heartbeats.map(() => 0));
+  expect(posts(h)).toEqual([]);
   expect(code).toBe(0);
 });
