@@ -6,6 +6,8 @@ import { engineCall, negotiateApi, type Engine } from './client.ts';
 import { EngineHttpError, engineGetJson, engineGetList, enginePost } from './http.ts';
 import { engineMessage } from './exec.ts';
 import { configuredLimit } from '../decide/limits.ts';
+import { readBootTimeSeconds } from '../observe/boot-time.ts';
+import { startMatches } from '../observe/layout.ts';
 import { parseProcStats } from '../observe/proc-stat.ts';
 import { isContainerReference, noSuchContainer, referenceMeans } from './reference.ts';
 
@@ -279,7 +281,7 @@ export class ContainerLister {
       const resolved = await Promise.all(this.sel.containers.map((ref) => resolveReference(this.engine, ref)));
       this.pins = resolved;
       const infos = selectedByReference(resolved, this.sel.labels);
-      for (const i of infos) if (i.running) this.remember(i);
+      await Promise.all(infos.filter((i) => i.running).map((i) => this.remember(i)));
       return infos;
     }
     const filters = JSON.stringify({ status: ['running'], ...(this.sel.labels.length ? { label: this.sel.labels } : {}) });
@@ -295,7 +297,7 @@ export class ContainerLister {
         const cached = this.inspected.get(c.Id);
         if (cached && this.initStillItsOwn(cached)) return this.withListedName(cached.info, c);
         const info = await inspectById(this.engine, c.Id);
-        if (info) this.remember(info);
+        if (info) await this.remember(info);
         return info;
       }),
     );
@@ -315,8 +317,22 @@ export class ContainerLister {
     return renamed;
   }
 
-  private remember(info: ContainerInfo): void {
-    this.inspected.set(info.id, { info, initStartTicks: this.engine.local ? startTicksHere(this.procRoot, info.initPid) : null });
+  /**
+   * On a local engine the inspect is kept only with the start time of its own init: the process at
+   * the init PID must have started in the engine's window for that start (startMatches, as every
+   * read through an init PID checks). A restart between the inspect and this read that handed the
+   * old init's PID to another process would otherwise keep that process's start time, and the stale
+   * inspect for as long as that process lives (PIDs wrap at pid_max, 32768 by default). Not shown
+   * to be the init: not kept, inspected again at the next cycle.
+   */
+  private async remember(info: ContainerInfo): Promise<void> {
+    if (!this.engine.local) {
+      this.inspected.set(info.id, { info, initStartTicks: null });
+      return;
+    }
+    const initStartTicks = await initStartTicksHere(this.procRoot, info);
+    if (initStartTicks === null) this.inspected.delete(info.id);
+    else this.inspected.set(info.id, { info, initStartTicks });
   }
 
   /**
@@ -343,6 +359,13 @@ function startTicksHere(procRoot: string, pid: number): number | null {
   } catch {
     return null;
   }
+}
+
+/** Start time of the process at the inspect's init PID when it started as the engine says its init did; else null. */
+async function initStartTicksHere(procRoot: string, info: ContainerInfo): Promise<number | null> {
+  const bootSeconds = await readBootTimeSeconds(procRoot);
+  const ticks = startTicksHere(procRoot, info.initPid);
+  return bootSeconds !== null && ticks !== null && startMatches(ticks, bootSeconds, info) ? ticks : null;
 }
 
 /**

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { resolveSettings } from '../../src/cli/settings.ts';
 import { leftOutBecause } from '../../src/commands/select.ts';
 import { ContainerLister } from '../../src/engine/containers.ts';
-import { startFakeEngine } from './helpers/fake-engine.ts';
+import { FIXTURE_INIT_TICKS, startFakeEngine, writeFixtureBootTime } from './helpers/fake-engine.ts';
 
 const ID = 'db24ad411a5b17f4ad9518597aba6f5eb141199c3ac219c40da8e3ab04cc41f8';
 /** State.Pid of test/fixtures/engine/inspect.json, the fake engine's inspect. */
@@ -19,7 +19,8 @@ const fake = startFakeEngine([{ id: ID, name: 'web' }]);
 // a /proc where the init lives on (the same PID and start time): the lister keeps its cached inspect
 const procRoot = mkdtempSync(join(tmpdir(), 'pw-lister-proc-'));
 mkdirSync(join(procRoot, String(INIT_PID)));
-writeFileSync(join(procRoot, String(INIT_PID), 'stat'), `${INIT_PID} (node) S 0 1 1 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 11 0 129760 0 0\n`);
+writeFixtureBootTime(procRoot);
+writeFileSync(join(procRoot, String(INIT_PID), 'stat'), `${INIT_PID} (node) S 0 1 1 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 11 0 ${FIXTURE_INIT_TICKS} 0 0\n`);
 afterAll(() => {
   fake.stop();
   rmSync(procRoot, { recursive: true, force: true });

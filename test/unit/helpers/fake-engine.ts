@@ -2,7 +2,7 @@
 // inspect, resolving a reference the way Docker's daemon does (full ID, then exact name, then an
 // ID prefix of any length; two IDs sharing the prefix: an error). The containers are made from
 // the real inspect in test/fixtures/engine/inspect.json with their own ID, name and labels.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectEngine, type Engine } from '../../../src/engine/client.ts';
@@ -15,6 +15,22 @@ export interface FakeContainer {
   labels?: Record<string, string>;
   /** State.Pid, the init's host PID: the fixture's (6747) when not given. */
   initPid?: number;
+  /** State.StartedAt: the fixture's (2026-11-21T06:20:44.888934049Z) when not given. */
+  startedAt?: string;
+}
+
+/**
+ * A /proc/stat btime for the fixture's start: its init, 129760 ticks (1297.6 s) after this boot,
+ * was forked at 06:20:44.6, where the start window (src/observe/layout.ts, startMatches) puts the
+ * fork of a container created at 06:20:44.669 and started at 06:20:44.889, the fixture's times.
+ */
+export const FIXTURE_BOOT_TIME_S = Date.parse('2026-11-21T05:59:07Z') / 1000;
+/** The start time (ticks since FIXTURE_BOOT_TIME_S) of the fixture's init. */
+export const FIXTURE_INIT_TICKS = 129_760;
+
+/** A /proc/stat in a /proc laid out in a temp dir, for the processes there to be dated against FIXTURE_BOOT_TIME_S. */
+export function writeFixtureBootTime(procRoot: string): void {
+  writeFileSync(join(procRoot, 'stat'), `cpu  0 0 0 0 0 0 0 0 0 0\nbtime ${FIXTURE_BOOT_TIME_S}\n`);
 }
 
 /** The error each engine answers for an ID prefix that several containers share (status, message). */
@@ -44,7 +60,7 @@ export function startFakeEngine(containers: FakeContainer[], flavour: keyof type
     Id: c.id,
     Name: `/${c.name}`,
     Config: { ...(template['Config'] as object), Labels: c.labels ?? {} },
-    ...(c.initPid !== undefined ? { State: { ...(template['State'] as object), Pid: c.initPid } } : {}),
+    State: { ...(template['State'] as object), ...(c.initPid === undefined ? {} : { Pid: c.initPid }), ...(c.startedAt === undefined ? {} : { StartedAt: c.startedAt }) },
   });
   const server = Bun.serve({
     unix: socket,
