@@ -4,46 +4,18 @@
 // Before, the look after the restart took it for one an operator had stopped ("gone") and the
 // result line said healthy, exit 0. The engine and the host are fakes (helpers/fake-host.ts);
 // the ladder goes straight to the restart (--steps restart --restart always).
-import { afterEach, describe, expect, test } from 'bun:test';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { resolveSettings } from '../../src/cli/settings.ts';
-import { runCleanup } from '../../src/commands/cleanup.ts';
+import { describe, expect, test } from 'bun:test';
 import { downAfterRestart } from '../../src/decide/after-restart.ts';
-import { FAKE_ID, FAKE_NAME, running, startFakeHost, type FakeHost, type FakeRun } from './helpers/fake-host.ts';
+import { cleanupOn, FAKE_ID, FAKE_NAME, fakeHostPerTest, RESTART_ONLY, running, type FakeHost, type FakeRun } from './helpers/fake-host.ts';
 
 const FIRST: FakeRun = { initPid: 6811, startedAt: '2026-11-21T06:20:45.000000000Z', processes: 6 };
 const SECOND: FakeRun = { initPid: 7402, startedAt: '2026-11-21T07:31:02.000000000Z', processes: 1 };
 const FINISHED_AT = '2026-11-21T07:31:01.000000000Z';
 
-let host: FakeHost | null = null;
-let dir = '';
-afterEach(() => {
-  host?.stop();
-  host = null;
-  if (dir) rmSync(dir, { recursive: true, force: true });
-  dir = '';
-});
+const fakeHost = fakeHostPerTest();
 
 async function cleanup(h: FakeHost): Promise<{ code: number; stderr: string; result: Record<string, unknown> }> {
-  dir = mkdtempSync(join(tmpdir(), 'pw-after-restart-'));
-  const logFile = join(dir, 'log.jsonl');
-  const flags = {
-    all: true,
-    'max-procs': 3,
-    steps: 'restart',
-    restart: 'always',
-    'proc-source': 'host',
-    'proc-root': h.procRoot,
-    'cgroup-root': h.cgroupRoot,
-    'log-file': logFile,
-    'state-file': join(dir, 'state.json'),
-  };
-  const settings = resolveSettings('cleanup', flags, {}, {});
-  let stderr = '';
-  const code = await runCleanup({ settings, engine: h.engine, io: { out: () => {}, err: (t) => void (stderr += t) }, timeoutMs: 5000 });
-  const lines = readFileSync(logFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const { code, stderr, lines } = await cleanupOn(h, RESTART_ONLY);
   return { code, stderr, result: lines.find((l) => l['event'] === 'result')! };
 }
 
@@ -54,7 +26,7 @@ test.each([
   ['exited right after the restart', exited, 'exited (exit code 1)'],
   ['being restarted again by the engine', restarting, 'restarting (exit code 1)'],
 ] as const)('a container %s is not healthy: exit 1, and the result line names its state', async (_, after, said) => {
-  const h = (host = startFakeHost(FIRST));
+  const h = (fakeHost(FIRST));
   h.onRestart = () => void (h.state = after);
   const { code, stderr, result } = await cleanup(h);
   expect(h.asked).toContain(`POST /containers/${FAKE_ID}/restart`);
@@ -66,7 +38,7 @@ test.each([
 });
 
 test('up at the first look after the restart, then restarted again by the engine (a crash loop): not healthy', async () => {
-  const h = (host = startFakeHost(FIRST));
+  const h = (fakeHost(FIRST));
   const up = { ...running(SECOND), FinishedAt: FINISHED_AT };
   const again = { ...up, Status: 'restarting', Restarting: true, Pid: 0, ExitCode: 1 };
   h.onRestart = () => {
@@ -81,7 +53,7 @@ test('up at the first look after the restart, then restarted again by the engine
 });
 
 test('up after the restart and still the same run of it at the end: healthy, exit 0', async () => {
-  const h = (host = startFakeHost(FIRST));
+  const h = (fakeHost(FIRST));
   h.onRestart = () => {
     h.run(SECOND);
     h.state = { ...running(SECOND), FinishedAt: FINISHED_AT };
@@ -99,7 +71,7 @@ test('up after the restart and still the same run of it at the end: healthy, exi
 const INSPECT = `GET /containers/${FAKE_ID}/json`;
 
 test('no answer to the inspect right after the restart: its state is unknown, not healthy, and the result line still comes', async () => {
-  const h = (host = startFakeHost(FIRST, { timeoutMs: 300 }));
+  const h = (fakeHost(FIRST, { timeoutMs: 300 }));
   let restarted = false;
   h.onRestart = () => {
     h.run(SECOND);
@@ -116,7 +88,7 @@ test('no answer to the inspect right after the restart: its state is unknown, no
 });
 
 test('up at the look after the restart, then an inspect that is no container: unknown, not healthy', async () => {
-  const h = (host = startFakeHost(FIRST));
+  const h = (fakeHost(FIRST));
   let inspectsAfterRestart = -1;
   h.onRestart = () => {
     h.run(SECOND);

@@ -2,26 +2,16 @@
 // (src/engine/containers.ts, ContainerLister); it forgets that inspect after an action that may
 // have changed the container. A monitor runs here against the fake engine and host
 // (helpers/fake-host.ts) at a 50 ms interval, and is stopped as SIGTERM stops it.
-import { afterEach, expect, test } from 'bun:test';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { expect, test } from 'bun:test';
 import { resolveSettings } from '../../src/cli/settings.ts';
 import { runMonitor } from '../../src/commands/monitor.ts';
-import { FAKE_ID, startFakeHost, type FakeHost, type FakeRun } from './helpers/fake-host.ts';
+import { FAKE_ID, fakeHostPerTest, RESTART_ONLY, type FakeHost, type FakeRun } from './helpers/fake-host.ts';
 
 const RUN: FakeRun = { initPid: 6811, startedAt: '2026-11-21T06:20:45.000000000Z', processes: 6 };
 const INSPECT = `GET /containers/${FAKE_ID}/json`;
 const LIST = 'GET /containers/json';
 
-let host: FakeHost | null = null;
-let dir = '';
-afterEach(() => {
-  host?.stop();
-  host = null;
-  if (dir) rmSync(dir, { recursive: true, force: true });
-  dir = '';
-});
+const fakeHost = fakeHostPerTest();
 
 interface RunningMonitor {
   /** SIGTERM, then the monitor's exit code and its log lines. */
@@ -29,25 +19,12 @@ interface RunningMonitor {
 }
 
 function startMonitor(h: FakeHost, extra: Record<string, unknown>): RunningMonitor {
-  dir = mkdtempSync(join(tmpdir(), 'pw-monitor-cache-'));
-  const logFile = join(dir, 'log.jsonl');
-  const flags = {
-    all: true,
-    interval: 0.05,
-    'proc-source': 'host',
-    'proc-root': h.procRoot,
-    'cgroup-root': h.cgroupRoot,
-    'log-file': logFile,
-    'state-file': join(dir, 'state.json'),
-    ...extra,
-  };
-  const settings = resolveSettings('monitor', flags, {}, {});
+  const settings = resolveSettings('monitor', { all: true, interval: 0.05, ...h.hostFlags, ...extra }, {}, {});
   const done = runMonitor({ settings, engine: h.engine, io: { out: () => {}, err: () => {} }, timeoutMs: 5000 });
   return {
     async stop() {
       process.emit('SIGTERM');
-      const code = await done;
-      return { code, lines: readFileSync(logFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>) };
+      return { code: await done, lines: h.logLines() };
     },
   };
 }
@@ -67,7 +44,7 @@ const posts = (h: FakeHost) => h.asked.filter((a) => a.startsWith('POST '));
 const askedAfter = (h: FakeHost, from: string) => h.asked.slice(h.asked.indexOf(from) + 1);
 
 test('a restart the engine answered with an error (it may have restarted the container all the same): the next cycle inspects it again', async () => {
-  const h = (host = startFakeHost(RUN));
+  const h = (fakeHost(RUN));
   const restart = `POST /containers/${FAKE_ID}/restart`;
   h.intercept = (method, path) => {
     if (`${method} ${path}` !== restart) return undefined;
@@ -75,7 +52,7 @@ test('a restart the engine answered with an error (it may have restarted the con
     h.run({ ...RUN, processes: 1 });
     return Response.json({ message: 'cannot restart container: driver failed' }, { status: 500 });
   };
-  const monitor = startMonitor(h, { 'max-procs': 3, steps: 'restart', restart: 'always' });
+  const monitor = startMonitor(h, RESTART_ONLY);
   await until(() => h.asked.includes(restart), 'the restart');
   await until(() => askedAfter(h, restart).filter((a) => a === LIST).length >= 4, 'four cycles after the restart');
   const { code, lines } = await monitor.stop();
@@ -85,7 +62,7 @@ test('a restart the engine answered with an error (it may have restarted the con
 });
 
 test('monitor --reap and a stop it refuses (no end to it) every cycle: no action counted, the cached inspect kept', async () => {
-  const h = (host = startFakeHost(RUN, { stopTimeout: -1 }));
+  const h = (fakeHost(RUN, { stopTimeout: -1 }));
   const monitor = startMonitor(h, { 'max-procs': 100, reap: true, 'max-age': '1h', heartbeat: 0.05 });
   await until(() => h.asked.filter((a) => a === LIST).length >= 6, 'six cycles');
   const { code, lines } = await monitor.stop();

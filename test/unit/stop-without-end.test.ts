@@ -4,60 +4,32 @@
 // deadline while the engine went on waiting. Now the restart is withheld (restart-skipped, exit 1)
 // and reap's stop refused, both saying that --stop-timeout bounds it; with --stop-timeout the call
 // is sent with that `t`. The engine and the host are fakes (helpers/fake-host.ts).
-import { afterEach, expect, test } from 'bun:test';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { expect, test } from 'bun:test';
 import { reapContainer } from '../../src/act/reap.ts';
 import { resolveSettings } from '../../src/cli/settings.ts';
-import { runCleanup } from '../../src/commands/cleanup.ts';
 import { runReap } from '../../src/commands/reap.ts';
 import { inspectById, stopTimeoutOf } from '../../src/engine/containers.ts';
-import { FAKE_ID, FAKE_NAME, startFakeHost, type FakeHost, type FakeRun } from './helpers/fake-host.ts';
+import { cleanupOn, FAKE_ID, FAKE_NAME, fakeHostPerTest, RESTART_ONLY, type FakeHost, type FakeRun } from './helpers/fake-host.ts';
 
 const RUN: FakeRun = { initPid: 6811, startedAt: '2026-11-21T06:20:45.000000000Z', processes: 6 };
 
-let host: FakeHost | null = null;
-let dir = '';
-afterEach(() => {
-  host?.stop();
-  host = null;
-  if (dir) rmSync(dir, { recursive: true, force: true });
-  dir = '';
-});
+const fakeHost = fakeHostPerTest();
 
-async function cleanup(h: FakeHost, extra: Record<string, unknown> = {}): Promise<{ code: number; stderr: string; lines: Record<string, unknown>[] }> {
-  dir = mkdtempSync(join(tmpdir(), 'pw-stop-without-end-'));
-  const logFile = join(dir, 'log.jsonl');
-  const flags = {
-    all: true,
-    'max-procs': 3,
-    steps: 'restart',
-    restart: 'always',
-    'proc-source': 'host',
-    'proc-root': h.procRoot,
-    'cgroup-root': h.cgroupRoot,
-    'log-file': logFile,
-    'state-file': join(dir, 'state.json'),
-    ...extra,
-  };
-  const settings = resolveSettings('cleanup', flags, {}, {});
-  let stderr = '';
-  const code = await runCleanup({ settings, engine: h.engine, io: { out: () => {}, err: (t) => void (stderr += t) }, timeoutMs: 5000 });
-  return { code, stderr, lines: readFileSync(logFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>) };
+function cleanup(h: FakeHost, extra: Record<string, unknown> = {}): ReturnType<typeof cleanupOn> {
+  return cleanupOn(h, { ...RESTART_ONLY, ...extra });
 }
 
 const posts = (h: FakeHost) => h.asked.filter((a) => a.startsWith('POST '));
 
 test('StopTimeout -1 is no stop timeout at all, not the engine default of 10 s', async () => {
-  const h = (host = startFakeHost(RUN, { stopTimeout: -1 }));
+  const h = (fakeHost(RUN, { stopTimeout: -1 }));
   const info = (await inspectById(h.engine, FAKE_ID))!;
   expect(stopTimeoutOf(info, undefined)).toEqual({ seconds: null, from: 'container', configured: -1 });
   expect(stopTimeoutOf(info, 5)).toEqual({ seconds: 5, from: 'flag' });
 });
 
 test('cleanup does not restart a container whose stop has no end: restart-skipped naming --stop-timeout, exit 1', async () => {
-  const h = (host = startFakeHost(RUN, { stopTimeout: -1 }));
+  const h = (fakeHost(RUN, { stopTimeout: -1 }));
   const { code, stderr, lines } = await cleanup(h);
   expect(posts(h)).toEqual([]);
   const skipped = lines.find((l) => l['event'] === 'restart-skipped');
@@ -70,7 +42,7 @@ test('cleanup does not restart a container whose stop has no end: restart-skippe
 });
 
 test('with --stop-timeout the operator bounds it: the restart is sent with that t', async () => {
-  const h = (host = startFakeHost(RUN, { stopTimeout: -1 }));
+  const h = (fakeHost(RUN, { stopTimeout: -1 }));
   h.onRestart = () => {
     h.run({ initPid: 7402, startedAt: '2026-11-21T07:31:02.000000000Z', processes: 1 });
     h.state = { ...h.state, Pid: 7402, StartedAt: '2026-11-21T07:31:02.000000000Z', FinishedAt: '2026-11-21T07:31:01.000000000Z' };
@@ -82,7 +54,7 @@ test('with --stop-timeout the operator bounds it: the restart is sent with that 
 });
 
 test("reap refuses the stop (result refused, no request sent), and says that --stop-timeout bounds it", async () => {
-  const h = (host = startFakeHost(RUN, { stopTimeout: -1 }));
+  const h = (fakeHost(RUN, { stopTimeout: -1 }));
   const info = (await inspectById(h.engine, FAKE_ID))!;
   const r = await reapContainer(h.engine, info, Date.parse(RUN.startedAt), false, { dryRun: false, remove: false });
   expect(r).toMatchObject({ result: 'refused', stopTimeout: { seconds: null, from: 'container' } });
@@ -93,9 +65,8 @@ test("reap refuses the stop (result refused, no request sent), and says that --s
 });
 
 test('reap --dry-run counts a refused stop as not stopped, not as one it would stop', async () => {
-  const h = (host = startFakeHost(RUN, { stopTimeout: -1 }));
-  dir = mkdtempSync(join(tmpdir(), 'pw-stop-without-end-'));
-  const flags = { all: true, 'max-age': '1h', 'dry-run': true, 'log-file': join(dir, 'log.jsonl'), 'state-file': join(dir, 'state.json') };
+  const h = (fakeHost(RUN, { stopTimeout: -1 }));
+  const flags = { all: true, 'max-age': '1h', 'dry-run': true, 'log-file': h.hostFlags['log-file'], 'state-file': h.hostFlags['state-file'] };
   let stderr = '';
   const code = await runReap({ settings: resolveSettings('reap', flags, {}, {}), engine: h.engine, io: { out: () => {}, err: (t) => void (stderr += t) }, timeoutMs: 5000 });
   expect(stderr).toContain(`${FAKE_NAME}: NOT STOPPED: its StopTimeout is -1`);

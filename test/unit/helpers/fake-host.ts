@@ -4,9 +4,12 @@
 // are (the host route: no exec). The inspect is the real one in test/fixtures/engine/inspect.json
 // with this container's ID, name, State and StopTimeout; the stat lines follow the verbatim one in
 // test/fixtures/layout/init-start.json. A test says what the engine does on a restart.
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { afterEach } from 'bun:test';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { resolveSettings } from '../../../src/cli/settings.ts';
+import { runCleanup } from '../../../src/commands/cleanup.ts';
 import { connectEngine, type Engine } from '../../../src/engine/client.ts';
 import { USER_HZ } from '../../../src/observe/boot-time.ts';
 import { fixture, fixtureJson } from './fixtures.ts';
@@ -46,7 +49,32 @@ export interface FakeHost {
   hang(): Promise<Response>;
   /** Puts a run of the container on the host: its processes in /proc and its cgroup. */
   run(r: FakeRun): void;
+  /** The flags that point pidwarden at this host: host route, its /proc and cgroup fs, a log file and a state file of its own. */
+  hostFlags: Record<string, unknown>;
+  /** pidwarden's JSONL log so far, one object a line. */
+  logLines(): Record<string, unknown>[];
   stop(): void;
+}
+
+/** Cleanup's ladder straight to a restart: every container, unhealthy above 3 processes, no kill step. */
+export const RESTART_ONLY = { all: true, 'max-procs': 3, steps: 'restart', restart: 'always' };
+
+/** `pidwarden cleanup` with these flags on this host: its exit code, stderr and log lines. */
+export async function cleanupOn(h: FakeHost, flags: Record<string, unknown>): Promise<{ code: number; stderr: string; lines: Record<string, unknown>[] }> {
+  const settings = resolveSettings('cleanup', { ...h.hostFlags, ...flags }, {}, {});
+  let stderr = '';
+  const code = await runCleanup({ settings, engine: h.engine, io: { out: () => {}, err: (t) => void (stderr += t) }, timeoutMs: 5000 });
+  return { code, stderr, lines: h.logLines() };
+}
+
+/** One fake host per test at most: the one started last is stopped (its directory removed) after each test. */
+export function fakeHostPerTest(): (first: FakeRun, opts?: { stopTimeout?: number; timeoutMs?: number }) => FakeHost {
+  let current: FakeHost | null = null;
+  afterEach(() => {
+    current?.stop();
+    current = null;
+  });
+  return (first, opts) => (current = startFakeHost(first, opts));
 }
 
 const template = fixtureJson<Record<string, unknown>>('engine', 'inspect.json');
@@ -91,6 +119,8 @@ export function startFakeHost(first: FakeRun, opts: { stopTimeout?: number; time
     inspectsSinceRestart: 0,
     intercept: () => undefined,
     hang: () => new Promise((resolve) => hanging.push(() => resolve(new Response(null, { status: 503 })))),
+    hostFlags: {},
+    logLines: () => [],
     run(r) {
       for (const pid of written) rmSync(join(procRoot, String(pid)), { recursive: true, force: true });
       // forked half a second before the engine recorded the start, as runc create/start do
@@ -146,6 +176,9 @@ export function startFakeHost(first: FakeRun, opts: { stopTimeout?: number; time
       return Response.json({ message: `page not found: ${path}` }, { status: 404 });
     },
   });
+  const logFile = join(dir, 'log.jsonl');
+  host.hostFlags = { 'proc-source': 'host', 'proc-root': procRoot, 'cgroup-root': cgroupRoot, 'log-file': logFile, 'state-file': join(dir, 'state.json') };
+  host.logLines = () => readFileSync(logFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
   host.engine = connectEngine(`unix://${join(dir, 'engine.sock')}`, { timeoutMs: opts.timeoutMs ?? 5000, procRoot });
   host.stop = () => {
     for (const release of hanging.splice(0)) release();
