@@ -27,6 +27,7 @@ import {
   hostProcsOfContainer,
   type HostProc,
   initPidOf,
+  isNpm,
   liveChains,
   type Chain,
   pidsFiles,
@@ -655,19 +656,29 @@ describeEngine('cleanup: ps-less container and the pids limit', () => {
         trees: [{ npx: MAGIC, copies: 4 }],
       });
       await waitFor(() => pidsFiles(w).current === limit && liveChains(hostProcsOfContainer(w)).length === 3, 20_000, 50, `pids.current == ${limit}`);
-      const magic = chainsTitled(hostProcsOfContainer(w), MAGIC_TITLE);
+      // Usually the 4th chain cannot even be forked. But a chain's threads come after its
+      // processes, so under load (the 0.1 s spawn interval outrun) the app may fork a 4th npm
+      // before the 3rd chain's threads took the last tasks: then that lone npm is the newest tree,
+      // the one dedupe keeps, and the 3rd chain goes with the others. Seen once on 2 cores at load
+      // 10. The victims are therefore every MAGIC npm tree but the newest, complete or not.
+      const procs = hostProcsOfContainer(w);
+      const roots = procs.filter((p) => isNpm(p) && p.argv[0] === MAGIC_TITLE && p.state !== 'Z').sort((a, b) => a.startTicks - b.startTicks || a.hostPid - b.hostPid);
+      expect(roots.length).toBeGreaterThanOrEqual(3);
+      const treeOf = (root: HostProc): HostProc[] => [root, ...procs.filter((p) => p.ppid === root.pid && p.hostPid !== root.hostPid).flatMap(treeOf)];
+      const victims = roots.slice(0, -1).flatMap(treeOf);
+      const kept = treeOf(roots.at(-1)!);
       const r = await cleanup(`full-${image}`, ['--container', w.name, '--grace', '2']);
       expect(r.code).toBe(0);
       expect(stepsOf(r)).toEqual(['dedupe']);
-      expectKillCovers(mergedKill(r, 'SIGTERM'), magic.slice(0, 2).flatMap(chainProcs));
+      expectKillCovers(mergedKill(r, 'SIGTERM'), victims);
       const res = resultOf(r);
       expect(res.before!.pidsCurrent).toBe(limit);
       expect(res.after!.pidsCurrent!).toBeLessThan(0.8 * limit);
       expect(res.healthy).toBe(true);
-      // the kernel agrees, also once the app has started its 4th chain in the room we made
+      // the kernel agrees, also once the app has started its next chain in the room we made
       expect(pidsFiles(w).current).toBeLessThan(0.8 * limit);
-      expect(magic.slice(0, 2).flatMap(chainProcs).every(isDead)).toBe(true);
-      expect(chainProcs(magic[2]!).every(isAlive)).toBe(true);
+      expect(victims.every(isDead)).toBe(true);
+      expect(kept.every(isAlive)).toBe(true);
     });
   }
 });
