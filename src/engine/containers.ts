@@ -7,7 +7,7 @@ import { EngineHttpError, engineGetJson, engineGetList, enginePost } from './htt
 import { engineMessage } from './exec.ts';
 import { configuredLimit } from '../decide/limits.ts';
 import { readBootTimeSeconds } from '../observe/boot-time.ts';
-import { startMatches } from '../observe/layout.ts';
+import { startTicksInInitWindow } from '../observe/init-namespace.ts';
 import { parseProcStats } from '../observe/proc-stat.ts';
 import { isContainerReference, noSuchContainer, referenceMeans } from './reference.ts';
 
@@ -363,9 +363,9 @@ function startTicksHere(procRoot: string, pid: number): number | null {
 
 /** Start time of the process at the inspect's init PID when it started as the engine says its init did; else null. */
 async function initStartTicksHere(procRoot: string, info: ContainerInfo): Promise<number | null> {
+  if (!Number.isSafeInteger(info.initPid) || info.initPid <= 0) return null;
   const bootSeconds = await readBootTimeSeconds(procRoot);
-  const ticks = startTicksHere(procRoot, info.initPid);
-  return bootSeconds !== null && ticks !== null && startMatches(ticks, bootSeconds, info) ? ticks : null;
+  return bootSeconds === null ? null : startTicksInInitWindow(info, procRoot, bootSeconds);
 }
 
 /**
