@@ -7,7 +7,7 @@ import { EngineHttpError, engineGetJson, engineGetList, enginePost } from './htt
 import { engineMessage } from './exec.ts';
 import { configuredLimit } from '../decide/limits.ts';
 import { readBootTimeSeconds } from '../observe/boot-time.ts';
-import { startTicksInInitWindow } from '../observe/init-namespace.ts';
+import { initStartTicks } from '../observe/init-namespace.ts';
 import { parseProcStats } from '../observe/proc-stat.ts';
 import { isContainerReference, noSuchContainer, referenceMeans } from './reference.ts';
 
@@ -318,21 +318,29 @@ export class ContainerLister {
   }
 
   /**
-   * On a local engine the inspect is kept only with the start time of its own init: the process at
-   * the init PID must have started in the engine's window for that start (startMatches, as every
-   * read through an init PID checks). A restart between the inspect and this read that handed the
-   * old init's PID to another process would otherwise keep that process's start time, and the stale
-   * inspect for as long as that process lives (PIDs wrap at pid_max, 32768 by default). Not shown
-   * to be the init: not kept, inspected again at the next cycle.
+   * On a local engine the inspect is kept only with the start time of its own init, shown to be the
+   * init as every read through an init PID shows it (initStartTicks: forked in the engine's window
+   * for that start, in a cgroup named after the container's full ID), and only if a second inspect,
+   * after that read, still names the same init PID and start. A restart between the inspect and the
+   * read that handed the old init's PID to another process would otherwise keep that process's start
+   * time, and the stale inspect for as long as that process lives (PIDs wrap at pid_max, 32768 by
+   * default): a process of another container or of the host fails the cgroup check, one of the
+   * container's own new run (a crash loop restarts it within the 10 s window) fails the second
+   * inspect, whose StartedAt is the new run's. Not shown to be the init: not kept, inspected again
+   * at the next cycle. The second inspect costs one call per container start, not per cycle.
    */
   private async remember(info: ContainerInfo): Promise<void> {
     if (!this.engine.local) {
       this.inspected.set(info.id, { info, initStartTicks: null });
       return;
     }
-    const initStartTicks = await initStartTicksHere(this.procRoot, info);
-    if (initStartTicks === null) this.inspected.delete(info.id);
-    else this.inspected.set(info.id, { info, initStartTicks });
+    const startTicks = await initStartTicksHere(this.procRoot, info);
+    const again = startTicks === null ? null : await inspectById(this.engine, info.id).catch(() => null);
+    if (startTicks === null || again === null || again.initPid !== info.initPid || again.startedAt !== info.startedAt) {
+      this.inspected.delete(info.id);
+    } else {
+      this.inspected.set(info.id, { info, initStartTicks: startTicks });
+    }
   }
 
   /**
@@ -361,11 +369,11 @@ function startTicksHere(procRoot: string, pid: number): number | null {
   }
 }
 
-/** Start time of the process at the inspect's init PID when it started as the engine says its init did; else null. */
+/** Start time of the process at the inspect's init PID when it is shown to be the container's init; else null. */
 async function initStartTicksHere(procRoot: string, info: ContainerInfo): Promise<number | null> {
   if (!Number.isSafeInteger(info.initPid) || info.initPid <= 0) return null;
   const bootSeconds = await readBootTimeSeconds(procRoot);
-  return bootSeconds === null ? null : startTicksInInitWindow(info, procRoot, bootSeconds);
+  return bootSeconds === null ? null : initStartTicks(info, procRoot, bootSeconds);
 }
 
 /**

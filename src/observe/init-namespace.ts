@@ -31,8 +31,13 @@ export async function initPidNamespace(info: InitOf, procRoot: string): Promise<
   return initStartTicks(info, procRoot, boot) === before ? namespace : null;
 }
 
-/** The start time (ticks since boot) of the process at the init PID when it is the container's init, else null. */
-function initStartTicks(info: InitOf, procRoot: string, bootSeconds: number): number | null {
+/**
+ * The start time (ticks since boot) of the process at the init PID when it is the container's init,
+ * else null: it started in the engine's window for this start (startMatches) and sits in a cgroup
+ * named after the container's full ID. Also what the monitor's listing cache asks before it keeps
+ * an inspect.
+ */
+export function initStartTicks(info: InitOf, procRoot: string, bootSeconds: number): number | null {
   const ticks = startTicksInInitWindow(info, procRoot, bootSeconds);
   if (ticks === null) return null;
   try {
@@ -42,12 +47,8 @@ function initStartTicks(info: InitOf, procRoot: string, bootSeconds: number): nu
   }
 }
 
-/**
- * The start time (ticks since boot) of the process at the init PID when it started in the engine's
- * window for this start of the container (startMatches), else null: the first of the init checks,
- * also all the monitor's listing cache asks before it keeps an inspect.
- */
-export function startTicksInInitWindow(info: InitOf, procRoot: string, bootSeconds: number): number | null {
+/** The start time (ticks since boot) of the process at the init PID when it started in the engine's window for this start of the container (startMatches), else null. */
+function startTicksInInitWindow(info: InitOf, procRoot: string, bootSeconds: number): number | null {
   try {
     const [stat] = parseProcStats(readFileSync(`${procRoot}/${info.initPid}/stat`, 'utf8'));
     return stat !== undefined && stat.pid === info.initPid && startMatches(stat.startTicks, bootSeconds, info) ? stat.startTicks : null;

@@ -21,6 +21,7 @@ const procRoot = mkdtempSync(join(tmpdir(), 'pw-lister-proc-'));
 mkdirSync(join(procRoot, String(INIT_PID)));
 writeFixtureBootTime(procRoot);
 writeFileSync(join(procRoot, String(INIT_PID), 'stat'), `${INIT_PID} (node) S 0 1 1 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 11 0 ${FIXTURE_INIT_TICKS} 0 0\n`);
+writeFileSync(join(procRoot, String(INIT_PID), 'cgroup'), `0::/system.slice/docker-${ID}.scope\n`);
 afterAll(() => {
   fake.stop();
   rmSync(procRoot, { recursive: true, force: true });
@@ -40,6 +41,6 @@ test('docker rename between cycles: the monitor selects by the new name, with --
   expect(await cycle(['web'])).toEqual(['web-old']);
   rename('web');
   expect(await cycle(['web-old'])).toEqual(['web']);
-  // one inspect in all: the cache was used, only the name came from the listing
-  expect(fake.asked.filter((p) => p === `/containers/${ID}/json`).length).toBe(1);
+  // one inspect in all and the one that confirmed it: the cache was used, only the name came from the listing
+  expect(fake.asked.filter((p) => p === `/containers/${ID}/json`).length).toBe(2);
 });

@@ -47,6 +47,8 @@ export interface FakeEngine {
   containers: FakeContainer[];
   /** Paths asked, in order (without the API version). */
   asked: string[];
+  /** Called with each path asked, before it is answered: a change the engine makes between two calls. */
+  onAsk?: (path: string) => void;
   stop(): void;
 }
 
@@ -67,6 +69,7 @@ export function startFakeEngine(containers: FakeContainer[], flavour: keyof type
     fetch(req) {
       const path = new URL(req.url).pathname.replace(/^\/v[\d.]+/, '');
       fake.asked.push(path);
+      fake.onAsk?.(path);
       if (path === '/version') return Response.json({ ApiVersion: '1.41' });
       if (path === '/containers/json') {
         return Response.json(fake.containers.map((c) => ({ Id: c.id, Names: [`/${c.name}`], Labels: c.labels ?? {}, State: 'running' })));
