@@ -23,27 +23,32 @@ export function kernelViewOf(layout: Pick<Layout, 'local' | 'pidNamespace'>, pro
 }
 
 /**
- * Why a restart of `info` would kill other containers' processes, or null when none join it. A
- * joiner whose `container:<ref>` names no running container (its owner renamed since: the engine
- * keeps the name as given) is looked up in the kernel when there is a local view: its init's PID
- * namespace is `info`'s or not. Without that view it could be anyone's, and the restart is withheld:
- * before, one such joiner anywhere on the host withheld every restart on it.
+ * Why a restart of `info` would kill other containers' processes, or null when none join it. With a
+ * local view every other container run with `container:<ref>` is looked up in the kernel, not only
+ * those whose ref cannot be resolved (src/engine/pid-joiners.ts): its init's PID namespace is
+ * `info`'s or not. A ref is resolved by what it names now, and a container renamed to the old name
+ * of `info` (created before the joiner started, as the real owner was) would take the joiner away
+ * from `info`. Without that view a joiner whose ref cannot be resolved could be anyone's, and the
+ * restart is withheld: before, one such joiner anywhere on the host withheld every restart on it.
  */
 export async function restartHitsJoiners(engine: Engine, info: Pick<ContainerInfo, 'id' | 'name'>, kernel: KernelView | null = null): Promise<string | null> {
   const cannotTell = (why: string) => `cannot tell whether other containers share its PID namespace (${why}): a restart would kill their processes too if any do`;
+  let modes: PidModeOf[];
   let joiners: string[];
   let unresolved: PidModeOf[];
   try {
-    ({ joiners, unresolved } = joinersOf(await pidModesNow(engine), info));
+    modes = await pidModesNow(engine);
+    ({ joiners, unresolved } = joinersOf(modes, info));
   } catch (e) {
     // Not knowing is no licence: a joiner's processes would die with no evidence about them.
     return cannotTell(e instanceof Error ? e.message : String(e));
   }
-  if (unresolved.length > 0) {
-    if (kernel === null) return cannotTell(unresolvedWhy(unresolved));
-    for (const m of unresolved) {
+  if (kernel === null) {
+    if (unresolved.length > 0) return cannotTell(unresolvedWhy(unresolved));
+  } else {
+    for (const m of modes.filter((o) => o.pidMode.startsWith('container:') && !joiners.includes(o.name))) {
       const inKernel = await sharesNamespace(engine, m, info, kernel);
-      if (inKernel === null) return cannotTell(unresolvedWhy([m]));
+      if (inKernel === null) return cannotTell(unresolved.includes(m) ? unresolvedWhy([m]) : `${m.name} (${m.pidMode}): its init's PID namespace cannot be read`);
       if (inKernel) joiners = [...joiners, m.name].sort();
     }
   }

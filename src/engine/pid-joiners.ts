@@ -14,6 +14,10 @@ export interface PidModeOf {
   id: string;
   name: string;
   pidMode: string;
+  /** When the engine created the container (the listing's Created, whole seconds, as ms); NaN when not said. */
+  createdMs: number;
+  /** When the container's current run started (its inspect's State.StartedAt); '' when not read. */
+  startedAt: string;
 }
 
 /** An audit of 200 remote containers asks once, not 200 times: a listing serves for 1 s. */
@@ -42,16 +46,41 @@ export function joinersAmong(modes: readonly PidModeOf[], target: Pick<Container
 
 /**
  * Pure: the joiners of `target` by name or ID, and, apart, the containers whose `container:<ref>`
- * names no listed container (any of them may be in `target`'s namespace, or in another's).
+ * cannot be shown to name the container whose namespace they joined (any of them may be in
+ * `target`'s namespace, or in another's). The engine resolves the ref when the joiner starts, and
+ * keeps it as given: after `docker rename web web-old; docker run --name web ...` a joiner of
+ * web-old reads `container:web`, and the web it names now was created after the joiner started,
+ * so it cannot be the one joined. A container named by the ref counts as the joined one only when
+ * it was created before the joiner's current run started; one created after it never does; with
+ * a time unknown, it may be (a joiner of it) and may not (unresolved).
  */
 export function joinersOf(modes: readonly PidModeOf[], target: Pick<ContainerInfo, 'id' | 'name'>): { joiners: string[]; unresolved: PidModeOf[] } {
-  const unresolved = modes.filter((m) => m.pidMode.startsWith('container:') && !modes.some((o) => o.id !== m.id && joins(m.pidMode, o)));
-  const joiners = modes.filter((m) => m.id !== target.id && joins(m.pidMode, target)).map((m) => m.name).sort();
+  const unresolved = modes.filter((m) => m.pidMode.startsWith('container:') && !modes.some((o) => o.id !== m.id && joins(m.pidMode, o) && createdBefore(o, m)));
+  const targetListed = modes.find((o) => o.id === target.id);
+  const joiners = modes
+    .filter((m) => m.id !== target.id && joins(m.pidMode, target) && (targetListed === undefined || !createdAfter(targetListed, m)))
+    .map((m) => m.name)
+    .sort();
   return { joiners, unresolved };
 }
 
+/** Whether `holder` is shown to have been created before `joiner`'s current run started (both times known). */
+function createdBefore(holder: PidModeOf, joiner: PidModeOf): boolean {
+  const startedMs = Date.parse(joiner.startedAt);
+  return Number.isFinite(holder.createdMs) && Number.isFinite(startedMs) && holder.createdMs <= startedMs;
+}
+
+/**
+ * Whether `holder` is shown to have been created after `joiner`'s current run started. The listing's
+ * Created is truncated to the second, so it never reads later than the creation: no slack needed.
+ */
+function createdAfter(holder: PidModeOf, joiner: PidModeOf): boolean {
+  const startedMs = Date.parse(joiner.startedAt);
+  return Number.isFinite(holder.createdMs) && Number.isFinite(startedMs) && holder.createdMs > startedMs;
+}
+
 export function unresolvedWhy(unresolved: readonly PidModeOf[]): string {
-  return `${unresolved.map((m) => `${m.name} (${m.pidMode})`).join(', ')} names no running container (renamed since?): whose PID namespace it is in cannot be told`;
+  return `${unresolved.map((m) => `${m.name} (${m.pidMode})`).join(', ')} names no running container created before it started (renamed since?): whose PID namespace it is in cannot be told`;
 }
 
 
@@ -84,15 +113,20 @@ async function listPidModes(engine: Engine): Promise<PidModeOf[]> {
   const out = await Promise.all(
     list.map(async (c): Promise<PidModeOf | null> => {
       let pidMode = known.get(c.Id);
-      if (pidMode === undefined) {
+      let startedAt = '';
+      // a joiner's start changes with each of its runs, and its ref is resolved at each start:
+      // read it every listing (joiners are few; the others' PidMode is kept)
+      if (pidMode === undefined || pidMode.startsWith('container:')) {
         const info = await inspectById(engine, c.Id);
         if (!info) return null; // removed since the listing
         pidMode = info.pidMode;
+        startedAt = info.startedAt;
       }
       current.set(c.Id, pidMode);
       // the name without a '/': the others are aliases of legacy links ("/web/db"), which a
       // `container:<name>` never uses
-      return { id: c.Id, name: listedName(c) ?? c.Id, pidMode };
+      const createdMs = typeof c.Created === 'number' ? c.Created * 1000 : Number.NaN;
+      return { id: c.Id, name: listedName(c) ?? c.Id, pidMode, createdMs, startedAt };
     }),
   );
   // only the containers listed now are kept: a monitor on a host that churns containers stays small

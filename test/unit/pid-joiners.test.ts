@@ -1,7 +1,7 @@
 // Which PidMode joins a container's PID namespace: the forms the API keeps as given
 // (docker run --pid=container:<name|ID|ID prefix>; compose writes container:<ID>).
 import { describe, expect, test } from 'bun:test';
-import { joinersAmong, joins } from '../../src/engine/pid-joiners.ts';
+import { joinersAmong, joinersOf, joins } from '../../src/engine/pid-joiners.ts';
 
 const X = { id: 'f3a2c1d4e5b60718293a4b5c6d7e8f90112233445566778899aabbccddeeff00', name: 'metamcp' };
 
@@ -19,18 +19,54 @@ describe('joins', () => {
   });
 });
 
+/** `docker run --name metamcp` at 10:00:00, its joiners started a minute later. */
+const CREATED_MS = Date.parse('2026-11-21T10:00:00Z');
+const JOINER_STARTED = '2026-11-21T10:01:00.123456789Z';
+const listed = (c: { id: string; name: string }, pidMode = '', createdMs = CREATED_MS, startedAt = '') => ({ ...c, pidMode, createdMs, startedAt });
+
 describe('joinersAmong', () => {
-  const other = { id: 'a'.repeat(64), name: 'other', pidMode: '' };
-  const owner = { ...X, pidMode: '' };
+  const other = listed({ id: 'a'.repeat(64), name: 'other' });
+  const owner = listed(X);
   test('the containers whose PidMode names the target, by name or ID', () => {
-    const modes = [owner, other, { id: 'b'.repeat(64), name: 'sidecar', pidMode: 'container:metamcp' }, { id: 'c'.repeat(64), name: 'agent', pidMode: `container:${X.id}` }];
+    const modes = [owner, other, listed({ id: 'b'.repeat(64), name: 'sidecar' }, 'container:metamcp', CREATED_MS, JOINER_STARTED), listed({ id: 'c'.repeat(64), name: 'agent' }, `container:${X.id}`, CREATED_MS, JOINER_STARTED)];
     expect(joinersAmong(modes, X)).toEqual(['agent', 'sidecar']);
     expect(joinersAmong(modes, other)).toEqual([]);
   });
   test('a joiner whose PidMode names no running container (its target renamed since): cannot be told, refused', () => {
     const renamed = { ...owner, name: 'metamcp-old' };
-    const modes = [renamed, other, { id: 'b'.repeat(64), name: 'sidecar', pidMode: 'container:metamcp' }];
+    const modes = [renamed, other, listed({ id: 'b'.repeat(64), name: 'sidecar' }, 'container:metamcp', CREATED_MS, JOINER_STARTED)];
     expect(() => joinersAmong(modes, renamed)).toThrow('names no running container');
     expect(() => joinersAmong(modes, other)).toThrow('renamed since?');
+  });
+});
+
+// `docker run --name metamcp; docker run --name sidecar --pid=container:metamcp; docker rename
+// metamcp metamcp-old; docker run --name metamcp`: the sidecar's PidMode now names the new
+// metamcp, but it is in metamcp-old's namespace, where metamcp-old's ps lists its processes.
+describe('joinersOf: a ref that names a container created after the joiner started', () => {
+  const renamed = listed({ ...X, name: 'metamcp-old' });
+  const sidecar = listed({ id: 'b'.repeat(64), name: 'sidecar' }, 'container:metamcp', CREATED_MS + 1_000, JOINER_STARTED);
+  const newer = listed({ id: 'd'.repeat(64), name: 'metamcp' }, '', Date.parse('2026-11-21T10:05:00Z'));
+  test('is not the one joined: the joiner is unresolved, and no joiner of the new container', () => {
+    expect(joinersOf([renamed, sidecar, newer], renamed)).toEqual({ joiners: [], unresolved: [sidecar] });
+    expect(joinersOf([renamed, sidecar, newer], newer)).toEqual({ joiners: [], unresolved: [sidecar] });
+    expect(() => joinersAmong([renamed, sidecar, newer], renamed)).toThrow('names no running container created before it started');
+  });
+  test('the joiner restarted since joins the new one: resolved to it', () => {
+    const restarted = { ...sidecar, startedAt: '2026-11-21T10:06:00Z' };
+    expect(joinersOf([renamed, restarted, newer], newer)).toEqual({ joiners: ['sidecar'], unresolved: [] });
+    expect(joinersOf([renamed, restarted, newer], renamed)).toEqual({ joiners: [], unresolved: [] });
+  });
+  test('an old name of hex letters that an ID created later starts with: unresolved as well', () => {
+    const cafe = listed({ id: 'e'.repeat(64), name: 'cafe-old' });
+    const joiner = listed({ id: 'b'.repeat(64), name: 'sidecar' }, 'container:cafe', CREATED_MS + 1_000, JOINER_STARTED);
+    const laterId = listed({ id: `cafe${'0'.repeat(60)}`, name: 'cache' }, '', Date.parse('2026-11-21T10:05:00Z'));
+    expect(joinersOf([cafe, joiner, laterId], cafe)).toEqual({ joiners: [], unresolved: [joiner] });
+  });
+  test('times not known: a joiner of what it names, and unresolved too', () => {
+    const unknown = { ...sidecar, startedAt: '' };
+    expect(joinersOf([renamed, unknown, newer], newer)).toEqual({ joiners: ['sidecar'], unresolved: [unknown] });
+    const noCreated = { ...newer, createdMs: Number.NaN };
+    expect(joinersOf([renamed, sidecar, noCreated], noCreated)).toEqual({ joiners: ['sidecar'], unresolved: [sidecar] });
   });
 });

@@ -28,6 +28,8 @@ const dir = mkdtempSync(join(tmpdir(), 'pw-restart-joiners-'));
 const BOOT_TIME_S = Date.parse('2026-11-21T00:00:00Z') / 1000;
 /** Forked 0.1 s after the engine created the container (every fake container has the inspect's Created). */
 const INIT_TICKS = Math.round(((Date.parse(template['Created'] as string) + 100) / 1000 - BOOT_TIME_S) * USER_HZ);
+/** The listing's Created (whole seconds): every fake container was created when the inspect says. */
+const CREATED_S = Math.floor(Date.parse(template['Created'] as string) / 1000);
 const initStat = (JSON.parse(fixture('layout', 'init-start.json')) as { stat: string }).stat;
 
 /** What runs at a host PID: its namespace, the cgroup path it is in, its start time. */
@@ -55,19 +57,20 @@ function procWith(name: string, at: Map<number, AtPid>): string {
 
 const inits = new Map(containers.map((c) => [c.pid, { ns: c.ns, cgroup: `/docker/${c.id}`, startTicks: INIT_TICKS }]));
 const procRoot = procWith('proc', inits);
-const server = Bun.serve({
-  unix: join(dir, 'engine.sock'),
-  fetch(req) {
-    const path = new URL(req.url).pathname.replace(/^\/v[\d.]+/, '');
-    if (path === '/version') return Response.json({ ApiVersion: '1.41', Version: '20.10.24' });
-    if (path === '/containers/json') return Response.json(containers.map((c) => ({ Id: c.id, Names: [`/${c.name}`] })));
-    const c = containers.find((x) => path === `/containers/${x.id}/json`);
-    if (!c) return new Response('no such container', { status: 404 });
-    const base = template as { State: Record<string, unknown>; HostConfig: Record<string, unknown> };
-    return Response.json({ ...template, Id: c.id, Name: `/${c.name}`, State: { ...base.State, Pid: c.pid }, HostConfig: { ...base.HostConfig, PidMode: c.pidMode } });
-  },
-});
+/** The fake engine's answers, from `containers` as they are now. */
+function answer(req: Request): Response {
+  const path = new URL(req.url).pathname.replace(/^\/v[\d.]+/, '');
+  if (path === '/version') return Response.json({ ApiVersion: '1.41', Version: '20.10.24' });
+  if (path === '/containers/json') return Response.json(containers.map((c) => ({ Id: c.id, Names: [`/${c.name}`], Created: CREATED_S })));
+  const c = containers.find((x) => path === `/containers/${x.id}/json`);
+  if (!c) return new Response('no such container', { status: 404 });
+  const base = template as { State: Record<string, unknown>; HostConfig: Record<string, unknown> };
+  return Response.json({ ...template, Id: c.id, Name: `/${c.name}`, State: { ...base.State, Pid: c.pid }, HostConfig: { ...base.HostConfig, PidMode: c.pidMode } });
+}
+const server = Bun.serve({ unix: join(dir, 'engine.sock'), fetch: answer });
+const cleanups: (() => void)[] = [];
 afterAll(() => {
+  for (const c of cleanups) c();
   server.stop(true);
   rmSync(dir, { recursive: true, force: true });
 });
@@ -96,6 +99,26 @@ test.each([
   const reusedRoot = procWith(`reused-${++reuses}`, new Map([...inits, [303, reused]]));
   const why = await restartHitsJoiners(engine(), webOld, { procRoot: reusedRoot, pidNamespace: NS_WEB });
   expect(why).toContain('cannot tell whether other containers share its PID namespace (sidecar (container:web) names no running container');
+});
+
+// `docker rename x web` after the rename of the owner: the sidecar's container:web now names x,
+// created before the sidecar started as the real owner was, so the listing alone resolves it to x.
+test('another container renamed to the old name takes the ref: the kernel still shows the joiner in the renamed owner\'s namespace, the restart is withheld', async () => {
+  const NS_X = 'pid:[4026532004]';
+  const x = { id: 'e'.repeat(64), name: 'web', pid: 404, pidMode: '', ns: NS_X };
+  containers.push(x);
+  try {
+    const root = procWith('renamed-to-web', new Map([...inits, [x.pid, { ns: NS_X, cgroup: `/docker/${x.id}`, startTicks: INIT_TICKS }]]));
+    // an engine of its own: the listing the other tests' engine gave is reused for 1 s (pidModesNow)
+    const second = Bun.serve({ unix: join(dir, 'engine-renamed.sock'), fetch: answer });
+    cleanups.push(() => second.stop(true));
+    const kernelEngine = connectEngine(`unix://${join(dir, 'engine-renamed.sock')}`, { timeoutMs: 5000, procRoot: root });
+    expect(await restartHitsJoiners(kernelEngine, webOld, { procRoot: root, pidNamespace: NS_WEB })).toContain('container sidecar shares its PID namespace');
+    // x, which the ref names, is not told apart by the kernel either way: withheld too (more caution, no harm)
+    expect(await restartHitsJoiners(kernelEngine, x, { procRoot: root, pidNamespace: NS_X })).toContain('container sidecar shares its PID namespace');
+  } finally {
+    containers.pop();
+  }
 });
 
 test('without a view of the kernel (a remote engine) nobody can tell: the restart is withheld', async () => {
