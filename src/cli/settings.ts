@@ -9,6 +9,7 @@ import { DEFAULT_DOCKER_HOST } from '../engine/client.ts';
 import { isContainerReference } from '../engine/reference.ts';
 import { defaultConcurrency } from '../commands/bounded.ts';
 import { parseDuration } from '../decide/duration.ts';
+import { runawayPatternWhy } from '../decide/match-pattern.ts';
 import { REAP_SETTINGS, reapSettings, SHARED_WITH_AUDIT, SHARED_WITH_REAP, type ReapSettings } from './reap-settings.ts';
 import { parseMetricsAddr, type MetricsAddr } from '../metrics/server.ts';
 import { WEBHOOK_FORMATS, type WebhookFormat } from '../notify/format.ts';
@@ -257,13 +258,17 @@ function checkExcludes(values: string[], where: string, origin: Origin): void {
   throw new UsageError(`${where}: ${JSON.stringify(bad)} is not a container name or ID; give several ${how}`);
 }
 
-function regexes(list: string[], where: string): RegExp[] {
+function regexes(list: string[], where: string, refuse: (re: RegExp) => string | null = () => null): RegExp[] {
   return list.map((src) => {
+    let re: RegExp;
     try {
-      return new RegExp(src, 'u');
+      re = new RegExp(src, 'u');
     } catch (e) {
       throw new UsageError(`${where}: not a valid regular expression: ${src}`);
     }
+    const why = refuse(re);
+    if (why !== null) throw new UsageError(`${where}: "${src}" ${why}`);
+    return re;
   });
 }
 
@@ -344,7 +349,7 @@ function validate(
     npxOrphans: v['npx-orphans'] as boolean,
     maxProcs: int('max-procs'),
     pidsRatio: ratio,
-    match: regexes(list('match'), sources['match'] ?? '--match'),
+    match: regexes(list('match'), sources['match'] ?? '--match', runawayPatternWhy),
     dockerHost: str('docker-host') ?? (env['DOCKER_HOST'] || DEFAULT_DOCKER_HOST),
     cgroupRoot,
     procRoot,

@@ -13,6 +13,7 @@ import { STEPS } from './ladder.ts';
 import { formatDuration } from './duration.ts';
 import { parseRestartLimit, RESTART_LIMIT_FORM, type RestartLimit } from './restart-policy.ts';
 import { ENABLE_EXPECTED, ENABLE_LABEL, enablement } from './enable-label.ts';
+import { runawayPatternWhy } from './match-pattern.ts';
 
 export const LABEL_PREFIX = 'pidwarden.';
 
@@ -54,7 +55,7 @@ const LABELS: { [K in keyof ContainerPolicy]?: { label: string; parse: Parser<Co
   },
   keep: { label: 'pidwarden.keep', parse: (v) => wholeAtLeast(v, 0) },
   steps: { label: 'pidwarden.steps', parse: parseSteps },
-  match: { label: 'pidwarden.match', parse: parseRegex },
+  match: { label: 'pidwarden.match', parse: parseRunawayPattern },
   protect: { label: 'pidwarden.protect', parse: parseRegex },
   restart: {
     label: 'pidwarden.restart',
@@ -85,6 +86,13 @@ function parseRegex(v: string): RegExp[] | Invalid {
   } catch {
     return invalid('not a valid regular expression');
   }
+}
+
+function parseRunawayPattern(v: string): RegExp[] | Invalid {
+  const parsed = parseRegex(v);
+  if (parsed instanceof Invalid) return parsed;
+  const why = runawayPatternWhy(parsed[0]!);
+  return why === null ? parsed : invalid(why);
 }
 
 const STRICTNESS: Record<RestartRule, number> = { never: 0, evidence: 1, always: 2 };

@@ -88,6 +88,10 @@ describe('a malformed label is an error that names the label and the value, neve
     ['pidwarden.keep', '-1', 'expected a whole number'],
     ['pidwarden.steps', 'dedupe,nuke', 'unknown step "nuke" (use dedupe,oldest,all,restart)'],
     ['pidwarden.match', '(', 'not a valid regular expression'],
+    // compose's `pidwarden.match=${MCP_MATCH}` with the variable unset: every process would be a runaway
+    ['pidwarden.match', '', 'matches every command line (it matches the empty string: an empty value, or a pattern such as .*)'],
+    ['pidwarden.match', '.*', 'matches every command line (it matches the empty string: an empty value, or a pattern such as .*)'],
+    ['pidwarden.match', '^npx |', 'matches every command line (it matches the empty string: an empty value, or a pattern such as .*)'],
     ['pidwarden.restart', 'sometimes', 'expected never, evidence, always'],
     ['pidwarden.restart-limit', 'often', 'expected N/WINDOW such as 3/1h (N at most 100, WINDOW at most 7d)'],
     ['pidwarden.restart-limit', '3/30d', 'expected N/WINDOW such as 3/1h (N at most 100, WINDOW at most 7d)'],

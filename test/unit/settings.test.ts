@@ -266,6 +266,15 @@ describe('regular expressions', () => {
     expect(usageError(() => resolve({}, { PIDWARDEN_PROTECT: '(a|' })).message).toBe('PIDWARDEN_PROTECT: not a valid regular expression: (a|');
     expect(usageError(() => resolve({}, {}, { match: ['ok', '*bad'] })).message).toBe('config "match": not a valid regular expression: *bad');
   });
+
+  test('a runaway pattern that matches the empty string (every command line): UsageError from flag, env and config', () => {
+    const why = 'matches every command line (it matches the empty string: an empty value, or a pattern such as .*)';
+    expect(usageError(() => resolve({ match: [''] })).message).toBe(`--match: "" ${why}`);
+    expect(usageError(() => resolve({}, { PIDWARDEN_MATCH: '[".*"]' })).message).toBe(`PIDWARDEN_MATCH: ".*" ${why}`);
+    expect(usageError(() => resolve({}, {}, { match: ['^npm exec ', '(x|)'] })).message).toBe(`config "match": "(x|)" ${why}`);
+    // --protect only keeps processes: one that protects every process is the user's to give
+    expect(resolve({ protect: ['.*'] }).protect.map(String)).toEqual(['/.*/u']);
+  });
 });
 
 describe('--steps', () => {
