@@ -1,7 +1,7 @@
 // Pure: the ground a restart stands on. A restart clears what a fresh start of the image does not
 // have: runaway trees, and zombies the container's main process never reaps. So it is justified
-// only when those are why the container is over a threshold: without them, a threshold it crosses
-// would not be crossed. A postgres with 130 workers and one npx helper over max-procs 120 is busy,
+// only when those are why the container is over its thresholds: without them, none it crosses
+// would still be crossed. A postgres with 130 workers and one npx helper over max-procs 120 is busy,
 // not leaking: a restart would bring the 130 back. An nginx worker's child that exited a moment
 // ago is a zombie its parent reaps, not the main process's.
 import type { PidsReading, Proc } from '../types.ts';
@@ -30,7 +30,7 @@ export interface Evidence {
   zombies: number;
   /** Zombies whose parent is the container's main process, as "pid@startTicks" (their identity). */
   heldZombies: string[];
-  /** Without the runaway trees' processes and the held zombies a threshold crossed would not be. */
+  /** Without the runaway trees' processes and the held zombies no threshold crossed would still be. */
   explained: boolean;
 }
 
@@ -90,12 +90,18 @@ function runawayMembers(procs: Proc[], pids: PidsReading, policy: ContainerPolic
   return planKill('all', procs, pids, policy).victims.flatMap((v) => v.tree);
 }
 
-/** Some threshold the container crosses now would not be crossed without `removed` (each takes its threads). */
+/**
+ * Without `removed` (each takes its threads) no threshold the container crosses now would still be
+ * crossed. Every one it crosses, not some: a main process whose own 450 threads keep pids.current
+ * over 0.8 x 512 while 6 npm trees put it over max-procs too is as unhealthy after a restart as
+ * before it (test/unit/next-step.test.ts).
+ */
 function relieves(procs: Proc[], pids: PidsReading, policy: ContainerPolicy, removed: Proc[]): boolean {
   if (removed.length === 0) return false;
   const processes = procs.length - removed.length;
   const tasks = pids.current === null ? null : pids.current - removed.reduce((n, p) => n + (p.threads ?? 1), 0);
   const overProcs = procs.length > policy.maxProcs;
   const overPids = pidsPressure(pids.current, pids.max, policy.pidsRatio);
-  return (overProcs && processes <= policy.maxProcs) || (overPids && !pidsPressure(tasks, pids.max, policy.pidsRatio));
+  if (!overProcs && !overPids) return false;
+  return (!overProcs || processes <= policy.maxProcs) && (!overPids || !pidsPressure(tasks, pids.max, policy.pidsRatio));
 }

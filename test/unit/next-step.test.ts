@@ -183,6 +183,41 @@ describe('restart only with evidence, on busy containers', () => {
     expect(kind(nextStep(input(storm(), { progress: afterKillSteps })))).toBe('restart');
   });
 
+  // A main process with 450 threads under pids.max 512 (0.8 x 512 = 409.6) and 6 npm trees: over
+  // both thresholds. Without the trees it is 1 process, under max-procs, but its own threads keep
+  // pids.current over: a restart brings them back and the container is as unhealthy as before.
+  const jvm = () => proc(1, 0, 'java -jar /app/server.jar', { threads: 450 });
+  const jvmStorm = () => [jvm(), ...Array.from({ length: 6 }, (_, i) => magicTree(10 + 3 * i, 1000 + 10 * i)).flat()];
+  const under512 = (procs: Proc[]) => pidsOf(procs, 512);
+
+  test('over both thresholds, the trees explain only max-procs (the main process\'s threads keep pids.current over): no restart', () => {
+    const start = jvmStorm();
+    const evidence = evidenceOf(start, under512(start), policy());
+    expect([evidence.runawayTrees, evidence.explained, hasEvidence(evidence)]).toEqual([6, false, false]);
+    // the trees came back after the kill steps: still not what keeps it over
+    const n = nextStep(input(jvmStorm(), { pids: under512(jvmStorm()), evidence, progress: afterKillSteps }));
+    expect(kind(n)).toBe('stop:unhealthy:restart-skipped');
+  });
+
+  test('pidwarden.steps=dedupe,restart, 6 different packages and the same main process: dedupe has nothing, no restart', () => {
+    const pol = policy({ steps: ['dedupe', 'restart'] });
+    const procs = [jvm(), ...['a', 'b', 'c', 'd', 'e', 'f'].flatMap((pkg, i) => [
+      proc(10 + 3 * i, 1, `npm exec ${pkg}`, { threads: 11 }),
+      proc(11 + 3 * i, 10 + 3 * i, `sh -c ${pkg}`),
+      proc(12 + 3 * i, 11 + 3 * i, `node /root/.npm/_npx/${i}/node_modules/.bin/${pkg}`, { threads: 7 }),
+    ])];
+    expect(kind(nextStep(input(procs, { policy: pol, pids: under512(procs) })))).toBe('stop:unhealthy:restart-skipped');
+  });
+
+  test('over both thresholds, the trees explain both: restart', () => {
+    const light = () => [proc(1, 0, 'node dist/index.js', { threads: 11 }), ...Array.from({ length: 6 }, (_, i) => magicTree(10 + 3 * i, 1000 + 10 * i)).flat()];
+    const start = light();
+    const pids = pidsOf(start, 120);
+    const evidence = evidenceOf(start, pids, policy());
+    expect([pids.current! >= 0.8 * 120, start.length > 15, evidence.explained]).toEqual([true, true, true]);
+    expect(kind(nextStep(input(light(), { pids, evidence, progress: afterKillSteps })))).toBe('restart');
+  });
+
   test('after the kill steps only the app is left, still over max-procs by its own workers: no restart', () => {
     const evidence = evidenceOf(storm(), pidsOf(storm()), policy());
     const now = busyPlain();
