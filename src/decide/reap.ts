@@ -81,6 +81,8 @@ export interface ReapSubject {
   hostProcWhyNot?: string;
   /** Stored samples plus one taken now; null when the counters cannot be read. */
   usage: UsageSample[] | null;
+  /** This host's boot (/proc/stat btime, ms) when the engine's socket is on this host; absent when not read. */
+  hostBootMs?: number;
 }
 
 export interface ReapRules {
@@ -233,8 +235,27 @@ function startOf(s: ReapSubject, rules: ReapRules, nowMs: number): { ms: number;
     if (typeof ms === 'string') return `start label ${rules.startedLabel}=${JSON.stringify(s.labels[rules.startedLabel])}: ${ms}`;
     return { ms, from: `label ${rules.startedLabel}` };
   }
+  const recorded = new Date(s.startedAtMs).toISOString();
+  if (s.startedAtMs < EARLIEST_START_LABEL_MS) return `container start ${recorded}: before 2000-01-01, recorded on a clock not yet set`;
+  if (s.hostBootMs !== undefined && s.startedAtMs < s.hostBootMs - START_BEFORE_BOOT_SLACK_MS) {
+    return `container start ${recorded} is before this host booted (${new Date(s.hostBootMs).toISOString()}): recorded on a clock that was set later (no hardware clock, fake-hwclock)`;
+  }
   return { ms: s.startedAtMs, from: 'container start' };
 }
+
+/**
+ * A container's current run started after the boot of the host it runs on (engines restart their
+ * containers after a reboot, none survives one). A StartedAt further before this host's boot was
+ * recorded before the clock was set: a board without a hardware clock boots at 1970 or at
+ * fake-hwclock's last saved time (hours to days behind), the engine starts its restart-policy
+ * containers, then NTP steps the clock forward, and an age read from that StartedAt is the size of
+ * the step (a day, or 56 years: every container over any --max-age). btime is recomputed from
+ * the stepped clock, so it is right by then; a minute of slack covers its whole-second truncation
+ * and the drift of a host up for months. On an engine behind a local socket on another machine
+ * (an ssh-forwarded socket), a container started before this machine's boot is refused the same
+ * way: a missed stop, never a wrong one.
+ */
+export const START_BEFORE_BOOT_SLACK_MS = 60_000;
 
 /** The container's own pidwarden.enable / pidwarden.reap / pidwarden.max-age labels; a malformed one skips it. */
 function labelPolicy(labels: Record<string, string>): { exempt: boolean; maxAgeMs?: number } | string {

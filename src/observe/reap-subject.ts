@@ -113,6 +113,7 @@ export async function observeReapSubject(
     hostProcVisible,
     ...(hostProcWhyNot === undefined ? {} : { hostProcWhyNot }),
     usage: sample ? [...stored, sample] : null,
+    ...(bootMs === null ? {} : { hostBootMs: bootMs }),
   };
   return { info, facts, subject, sample };
 }

@@ -130,6 +130,24 @@ describe('age rule', () => {
     expect(plan.problems.map((p) => p.reason)).toEqual([expect.stringContaining('mcp-started="20261201"')]);
     expect(plan.problems[0]!.reason).toContain('age rule not applied');
   });
+  // A board without a hardware clock: the engine starts its restart-policy containers at boot with
+  // the clock at 1970 or at fake-hwclock's last saved time, then NTP steps it forward. btime, read
+  // after the step, is right; the StartedAt recorded before it is not.
+  test('a container start recorded before the clock was set (before this boot, or before 2000) is a problem, not an age', () => {
+    const BOOT = NOW - 10 * M;
+    const dayBehind = subject({ startedAtMs: BOOT + 20 * S - 86_400_000, hostBootMs: BOOT });
+    const epoch = subject({ startedAtMs: 30 * S });
+    const afterBoot = subject({ startedAtMs: BOOT + 20 * S - 2 * H, hostBootMs: BOOT - 3 * H });
+    const plan = decideReap([dayBehind, epoch, afterBoot], { ...RULES, maxAgeMs: H }, NOW);
+    expect(plan.stop.map((d) => d.name)).toEqual([afterBoot.name]);
+    expect(plan.problems.map((p) => [p.name, p.skipped])).toEqual([[dayBehind.name, false], [epoch.name, false]]);
+    expect(plan.problems[0]!.reason).toContain('is before this host booted');
+    expect(plan.problems[0]!.reason).toContain('age rule not applied');
+    expect(plan.problems[1]!.reason).toContain('1970-01-01T00:00:30.000Z: before 2000-01-01');
+    // a minute of slack for btime's truncation and drift: a start at boot, on the second, is a start
+    const atBoot = subject({ startedAtMs: BOOT - 30 * S - 2 * H, hostBootMs: BOOT - 2 * H });
+    expect(decideReap([atBoot], { ...RULES, maxAgeMs: H }, NOW).stop.map((d) => d.name)).toEqual([atBoot.name]);
+  });
   test('a malformed start label is a problem, never the container start instead', () => {
     const plan = decideReap([subject({ startedAtMs: NOW - 5 * H, labels: { 'mcp-started': 'yesterday' } })], { ...RULES, maxAgeMs: H, startedLabel: 'mcp-started' }, NOW);
     expect(plan.stop).toEqual([]);

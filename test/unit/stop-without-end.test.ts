@@ -66,7 +66,8 @@ test("reap refuses the stop (result refused, no request sent), and says that --s
 
 test('reap --dry-run counts a refused stop as not stopped, not as one it would stop', async () => {
   const h = (fakeHost(RUN, { stopTimeout: -1 }));
-  const flags = { all: true, 'max-age': '1h', 'dry-run': true, 'log-file': h.hostFlags['log-file'], 'state-file': h.hostFlags['state-file'] };
+  // the fake host's /proc: its boot, before the run's StartedAt, dates that start (not this machine's boot)
+  const flags = { all: true, 'max-age': '1h', 'dry-run': true, 'log-file': h.hostFlags['log-file'], 'state-file': h.hostFlags['state-file'], 'proc-root': h.hostFlags['proc-root'] };
   let stderr = '';
   const code = await runReap({ settings: resolveSettings('reap', flags, {}, {}), engine: h.engine, io: { out: () => {}, err: (t) => void (stderr += t) }, timeoutMs: 5000 });
   expect(stderr).toContain(`${FAKE_NAME}: NOT STOPPED: its StopTimeout is -1`);
