@@ -246,6 +246,44 @@ describe('the container\'s main process is never a victim', () => {
     }
   });
 
+  // A hub run as `npx -y hub` below a launcher that forks it: its sessions spawn the same MCP
+  // server three times (duplicates), below the hub's own npx server.
+  const HUB = { npm: 'npm exec @acme/mcp-hub', sh: 'sh -c mcp-hub', node: 'node /root/.npm/_npx/1111/node_modules/.bin/mcp-hub' };
+  const hubUnder = (launchers: Proc[]) => {
+    const parent = launchers.at(-1)!.pid;
+    return [
+      ...launchers,
+      proc(20, parent, HUB.npm, { threads: 11, startTicks: 150 }),
+      proc(21, 20, HUB.sh, { startTicks: 160 }),
+      proc(22, 21, HUB.node, { threads: 7, startTicks: 170 }),
+      ...magicTree(40, 1000, 22), ...magicTree(50, 2000, 22), ...magicTree(60, 3000, 22),
+    ];
+  };
+  const victimsAt = (procs: Proc[], passed: NextStepInput['progress']['passed']) => {
+    const n = nextStep(input(procs, { policy: policy({ maxProcs: 5 }), progress: { passed, restartAttempted: false } }));
+    if (n.kind !== 'kill') throw new Error(`expected a kill, got ${kind(n)}`);
+    return n.plan.victims.map((v) => v.root.pid);
+  };
+
+  test.each([
+    ['shell-form CMD on a Debian image (dash forks): PID 1 /bin/sh -c', [proc(1, 0, '/bin/sh -c npx -y @acme/mcp-hub', { startTicks: 100 })]],
+    ['CMD ["npm", "start"], a start script `npx @acme/mcp-hub`: npm start -> sh -c', [proc(1, 0, 'npm start', { startTicks: 100 }), proc(9, 1, 'sh -c npx @acme/mcp-hub', { startTicks: 120 })]],
+    ['--init and a shell-form CMD: docker-init -> /bin/sh -c', [proc(1, 0, '/sbin/docker-init -- /bin/sh -c npx -y @acme/mcp-hub', { startTicks: 100 }), proc(9, 1, '/bin/sh -c npx -y @acme/mcp-hub', { startTicks: 101 })]],
+  ] as const)('%s: the hub is the main process; its sessions are the trees, dedupe keeps the newest', (_, launchers) => {
+    const procs = hubUnder([...launchers]);
+    expect(victimsAt(procs, [])).toEqual([40, 50]);
+    // oldest and all: the sessions, never the hub (20) or what runs it
+    for (const passed of [['dedupe'], ['dedupe', 'oldest']] as const) {
+      const victims = victimsAt(procs, [...passed]);
+      expect(victims.every((pid) => [40, 50, 60].includes(pid))).toBe(true);
+    }
+  });
+
+  test('a shell PID 1 that spawned its sessions itself: its first child is the main process, the later ones are trees', () => {
+    const procs = [proc(1, 0, 'sh -c node server.js', { startTicks: 100 }), proc(7, 1, 'node server.js', { startTicks: 110 }), ...magicTree(40, 1000), ...magicTree(50, 2000)];
+    expect(victimsAt(procs, [])).toEqual([40]);
+  });
+
   test('docker run --init: PID 1 docker-init, its first child the CMD; an orphan re-parented to the shim later is still a runaway', () => {
     const procs = [
       proc(1, 0, '/sbin/docker-init -- npx -y @acme/mcp-hub', { startTicks: 100 }),
