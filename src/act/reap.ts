@@ -47,8 +47,13 @@ export async function reapContainer(engine: Engine, info: ContainerInfo, started
   if (o.dryRun) return { ...plan, result: 'dry-run' };
   const c = engine.docker.getContainer(info.id);
   try {
-    const now = (await engineCall(engine, () => c.inspect())) as { State?: { Running?: boolean; StartedAt?: string } };
+    const now = (await engineCall(engine, () => c.inspect())) as { State?: { Running?: boolean; Restarting?: boolean; Pid?: number; StartedAt?: string } };
     if (now.State?.Running !== true) return { ...plan, result: 'gone' };
+    // A container with a restart policy that exited since it was observed is `restarting`: Running
+    // stays true, StartedAt keeps the run that ended and Pid is 0 (moby's SetRestarting), and a stop
+    // now would cancel the restart the engine has planned. Its run has ended: the rules judged that
+    // run, not the next, so it is left alone like one restarted.
+    if (now.State.Restarting === true || now.State.Pid !== info.initPid) return { ...plan, result: 'restarted-meanwhile' };
     if (Date.parse(now.State.StartedAt ?? '') !== startedAtMs) return { ...plan, result: 'restarted-meanwhile' };
   } catch (e) {
     if (statusOf(e) === 404) return { ...plan, result: 'gone' };

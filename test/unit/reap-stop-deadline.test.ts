@@ -28,10 +28,10 @@ const server = Bun.serve({
   async fetch(req) {
     const path = new URL(req.url).pathname;
     if (req.method === 'GET' && path.endsWith(`/containers/${ID}/json`)) {
-      return Response.json({ Id: ID, State: { Running: true, StartedAt: STARTED_AT } });
+      return Response.json({ Id: ID, State: { Running: true, Pid: 4242, StartedAt: STARTED_AT } });
     }
     if (req.method === 'GET' && path.endsWith(`/containers/${SLOW_ID}/json`)) {
-      return Response.json({ Id: SLOW_ID, State: { Running: true, StartedAt: STARTED_AT } });
+      return Response.json({ Id: SLOW_ID, State: { Running: true, Pid: 4242, StartedAt: STARTED_AT } });
     }
     if (req.method === 'POST' && (path.endsWith(`/containers/${SLOW_ID}/stop`) || path.endsWith(`/containers/${SLOW_ID}/restart`))) {
       await Bun.sleep(SLOW_ANSWER_MS); // silent longer than the socket timeout fixed at connect
