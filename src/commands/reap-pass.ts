@@ -12,7 +12,7 @@ import { EngineUnreachableError } from '../errors.ts';
 import type { ActionLog } from '../log/logger.ts';
 import { observeReapSubject, ReapFactsCache, type Observed } from '../observe/reap-subject.ts';
 import { readBootTimeMs } from '../observe/owner-process.ts';
-import { readOwnContainerIds } from '../observe/own-container.ts';
+import { containersInOurMountNamespace, readOwnContainerIds } from '../observe/own-container.ts';
 import type { StateStore } from '../state/state-file.ts';
 
 /** Stops run side by side, this many at once: a PID 1 that ignores SIGTERM holds its stop for the whole timeout (10 s by default). */
@@ -63,9 +63,11 @@ export class Reaper {
   async plan(infos: ContainerInfo[], record: boolean): Promise<{ plan: ReapPlan; observed: Map<string, Observed>; failures: PassResult['failures'] }> {
     const s = this.s;
     const nowMs = Date.now();
-    // pidwarden's own container is never stopped (decide/reap.ts builtInExemption): from our own /proc/self, not --proc-root
-    const rules: ReapRules = { ...reapRules(s, this.engine.local), ownContainerIds: await readOwnContainerIds() };
     const running = infos.filter((i) => i.running);
+    // pidwarden's own container is never stopped (decide/reap.ts builtInExemption): from our own
+    // /proc/self, not --proc-root, and, on a local engine, the container whose init shares our mount namespace
+    const ownIds = [...(await readOwnContainerIds()), ...(this.engine.local ? await containersInOurMountNamespace(running, s.procRoot) : [])];
+    const rules: ReapRules = { ...reapRules(s, this.engine.local), ownContainerIds: [...new Set(ownIds)] };
     this.facts.retain(new Set(running.map((i) => i.id)));
     const paths = { procRoot: s.procRoot, cgroupRoot: s.cgroupRoot };
     const bootMs = this.engine.local ? await readBootTimeMs(s.procRoot) : null;

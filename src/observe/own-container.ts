@@ -8,10 +8,15 @@
 //     resolv.conf files: Docker from `<data-root>/containers/<id>/`, Podman from
 //     `<runroot>/overlay-containers/<id>/userdata/` (also .containerenv). That is what is left with
 //     a private cgroup namespace (cgroup v2's default), where /proc/self/cgroup reads `0::/`.
+// And a third, for the containers the engine lists with an init visible here (a local engine,
+// pidwarden with pid: host): the one whose init is in pidwarden's own mount namespace. With Docker's
+// --network container:X (compose `network_mode: service:X`) the hostname, hosts and resolv.conf
+// files are X's, so on cgroup v2 neither file above names pidwarden's container, and X's ID was
+// the only one found. A mount namespace is never shared between containers.
 // Every ID found is kept: a Podman pod's ID shows up as a cgroup segment too, and docker:dind
 // nests `/docker/<outer>/docker/<inner>`; exempting an ID that is no container of this engine
 // costs nothing, missing ours would stop pidwarden.
-import { readFile } from 'node:fs/promises';
+import { readFile, readlink } from 'node:fs/promises';
 import { parseMountinfo, parseProcCgroup } from './cgroup-parse.ts';
 
 const CONTAINER_SEGMENT = /^(?:[a-z][a-z-]*-)?([0-9a-f]{64})(?:\.scope)?$/;
@@ -53,4 +58,21 @@ export function readOwnContainerIds(): Promise<string[]> {
   // a failed read is not kept: the next pass reads again
   ours.catch(() => (ours = null));
   return ours;
+}
+
+/**
+ * The IDs of the containers whose init (its host PID, read through procRoot) is in pidwarden's own
+ * mount namespace. A link that cannot be read is no witness either way; an init PID reused by
+ * another process of our namespace exempts a container that is gone (a missed stop at most).
+ */
+export async function containersInOurMountNamespace(inits: readonly { id: string; initPid: number }[], procRoot: string): Promise<string[]> {
+  const ours = await readlink('/proc/self/ns/mnt').catch(() => null);
+  if (ours === null) return [];
+  const found = await Promise.all(
+    inits.map(async (c) => {
+      if (!Number.isSafeInteger(c.initPid) || c.initPid <= 0) return null;
+      return (await readlink(`${procRoot}/${c.initPid}/ns/mnt`).catch(() => null)) === ours ? c.id : null;
+    }),
+  );
+  return found.filter((id): id is string => id !== null);
 }

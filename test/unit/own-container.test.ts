@@ -2,7 +2,10 @@
 // /proc/self/mountinfo, on captures: `cat /proc/self/cgroup /proc/self/mountinfo` in a busybox
 // container of this project's private engines (cgroup v1 host), verbatim.
 import { describe, expect, test } from 'bun:test';
-import { parseOwnContainerIds } from '../../src/observe/own-container.ts';
+import { mkdirSync, mkdtempSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { containersInOurMountNamespace, parseOwnContainerIds } from '../../src/observe/own-container.ts';
 
 // Docker 20.10.24, cgroupfs driver, `docker run --rm --network none busybox` (ID 7a2f8b2d…)
 const DOCKER20_CGROUP = `9:name=systemd:/docker/7a2f8b2d5c740203a4cb2308a23adeae9ab791041cb68a5c340092f7032dd4a4
@@ -124,5 +127,32 @@ describe('parseOwnContainerIds', () => {
   test('a bind mount of the whole containers directory (a log shipper) names no container', () => {
     const line = `300 76 254:0 /var/lib/docker/containers /var/lib/docker/containers ro,relatime - ext4 /dev/vda rw\n`;
     expect(parseOwnContainerIds('0::/\n', line)).toEqual([]);
+  });
+});
+
+// `--network container:X` (compose `network_mode: service:X`): Docker mounts X's hostname, hosts
+// and resolv.conf into pidwarden's container, and on cgroup v2 /proc/self/cgroup reads `0::/`, so
+// the files name X only. The third witness: the container whose init shares our mount namespace.
+describe('containersInOurMountNamespace', () => {
+  const OWN = '1'.repeat(64);
+  const X = '2'.repeat(64);
+  const NETWORK_SHARED_MOUNTINFO = ['resolv.conf', 'hostname', 'hosts']
+    .map((f, i) => `${600 + i} 590 8:1 /var/lib/docker/containers/${X}/${f} /etc/${f} rw,relatime - ext4 /dev/sda1 rw`)
+    .join('\n');
+
+  test('the files name only X; the init in our mount namespace names pidwarden\'s own container', async () => {
+    expect(parseOwnContainerIds('0::/\n', `${NETWORK_SHARED_MOUNTINFO}\n`)).toEqual([X]);
+    const procRoot = mkdtempSync(join(tmpdir(), 'pw-own-mnt-'));
+    try {
+      // a /proc with each init's ns/mnt link: ours for our own container's init, another for X's
+      for (const [pid, target] of [[501, readlinkSync('/proc/self/ns/mnt')], [502, 'mnt:[4026530001]']] as const) {
+        mkdirSync(join(procRoot, String(pid), 'ns'), { recursive: true });
+        symlinkSync(target, join(procRoot, String(pid), 'ns', 'mnt'));
+      }
+      const inits = [{ id: OWN, initPid: 501 }, { id: X, initPid: 502 }, { id: '3'.repeat(64), initPid: 503 }, { id: '4'.repeat(64), initPid: 0 }];
+      expect(await containersInOurMountNamespace(inits, procRoot)).toEqual([OWN]);
+    } finally {
+      rmSync(procRoot, { recursive: true, force: true });
+    }
   });
 });
