@@ -13,6 +13,8 @@ import type { ActionLog } from '../log/logger.ts';
 import { observeReapSubject, ReapFactsCache, type Observed } from '../observe/reap-subject.ts';
 import { readBootTimeMs } from '../observe/owner-process.ts';
 import { containersInOurMountNamespace, readOwnContainerIds } from '../observe/own-container.ts';
+import { ticksSinceBoot } from '../engine/exec-reaper.ts';
+import { USER_HZ } from '../observe/boot-time.ts';
 import type { StateStore } from '../state/state-file.ts';
 
 /** Stops run side by side, this many at once: a PID 1 that ignores SIGTERM holds its stop for the whole timeout (10 s by default). */
@@ -63,6 +65,9 @@ export class Reaper {
   async plan(infos: ContainerInfo[], record: boolean): Promise<{ plan: ReapPlan; observed: Map<string, Observed>; failures: PassResult['failures'] }> {
     const s = this.s;
     const nowMs = Date.now();
+    // pidwarden's own host's uptime (not --proc-root's: nowMs is this host's clock too)
+    const upTicks = ticksSinceBoot('/proc');
+    const upMs = upTicks === null ? null : Math.round((upTicks * 1000) / USER_HZ);
     const running = infos.filter((i) => i.running);
     // pidwarden's own container is never stopped (decide/reap.ts builtInExemption): from our own
     // /proc/self, not --proc-root, and, on a local engine, the container whose init shares our mount namespace
@@ -92,7 +97,7 @@ export class Reaper {
     await Promise.all(
       withFacts.map(async ({ info, facts }) => {
         try {
-          observed.set(info.id, await observeReapSubject(this.engine, info, facts, rules, paths, bootMs, stored.get(info.id) ?? [], wantUsage, nowMs));
+          observed.set(info.id, await observeReapSubject(this.engine, info, facts, rules, paths, bootMs, stored.get(info.id) ?? [], wantUsage, nowMs, upMs));
         } catch (e) {
           if (isUnreachable(e) || e instanceof EngineUnreachableError) throw e;
           failures.push({ info, reason: e instanceof Error ? e.message : String(e) });

@@ -72,6 +72,8 @@ export async function observeReapSubject(
   stored: UsageSample[],
   wantUsage: boolean,
   nowMs: number,
+  /** This host's uptime at nowMs (ms), kept with the sample: it tells a clock step from time passing (decide/idle.ts). */
+  upMs: number | null = null,
 ): Promise<Observed> {
   const owners = new Map<number, OwnerProcess | null>();
   // Owner PIDs are the engine host's: they are looked up only in a /proc that the locality rule
@@ -101,6 +103,7 @@ export async function observeReapSubject(
   }
   let sample: UsageSample | null = null;
   if (wantUsage) sample = engine.local ? await readLocalUsage(info.initPid, info.id, paths, nowMs) : await readApiUsage(engine, info.id, facts.networkMode, nowMs);
+  if (sample !== null && upMs !== null) sample = { ...sample, upMs };
   const subject: ReapSubject = {
     id: info.id,
     name: info.name,

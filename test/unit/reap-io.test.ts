@@ -9,7 +9,7 @@ import { usageFromStats } from '../../src/observe/io-counters.ts';
 import { judgeIdle, keepSamples, MAX_SAMPLES_PER_WINDOW, type UsageSample } from '../../src/decide/idle.ts';
 import { parseDuration } from '../../src/decide/duration.ts';
 import { parseState, pruneState, StateStore } from '../../src/state/state-file.ts';
-import { KEEP_USAGE_MS } from '../../src/state/usage-samples.ts';
+import { KEEP_USAGE_MS, serializeUsageSection } from '../../src/state/usage-samples.ts';
 import { resolveSettings } from '../../src/cli/settings.ts';
 
 const fixture = (name: string) => readFileSync(join(import.meta.dir, '..', 'fixtures', 'reap', name), 'utf8');
@@ -94,6 +94,15 @@ describe('state file: the usage section', () => {
     expect(parseState('{"version":1,"containers":{}}')).toEqual({ version: 1, containers: {} });
     const doc = parseState(JSON.stringify({ version: 1, containers: {}, usage: { [id]: { name: 'r', startedAt: 5, samples: [[1, 2, 3, 4]] } } }))!;
     expect(doc.usage![id]!.samples).toEqual([{ t: 1, cpuNs: 2, blockBytes: 3, netBytes: 4 }]);
+  });
+  test('samples with the host uptime (5 numbers) round-trip; 4-number samples of older files still parse', () => {
+    const doc = parseState(JSON.stringify({ version: 1, containers: {}, usage: { [id]: { name: 'r', startedAt: 5, samples: [[1, 2, 3, 4], [6, 7, 8, 9, 10]] } } }))!;
+    expect(doc.usage![id]!.samples).toEqual([{ t: 1, cpuNs: 2, blockBytes: 3, netBytes: 4 }, { t: 6, cpuNs: 7, blockBytes: 8, netBytes: 9, upMs: 10 }]);
+    expect(serializeUsageSection(doc.usage!)[id]).toEqual({ name: 'r', startedAt: 5, samples: [[1, 2, 3, 4], [6, 7, 8, 9, 10]] });
+  });
+  test('a clock step is kept at once, like a counter reset (5 s apart on the wall clock, 60 s on the uptime)', () => {
+    const kept = keepSamples([{ ...sample(0, 5), upMs: 1000 }], { ...sample(5000, 6), upMs: 61_000 }, 300_000);
+    expect(kept.map((s) => s.t)).toEqual([0, 5000]);
   });
   test('malformed samples are dropped, not the file', () => {
     const doc = parseState(JSON.stringify({ version: 1, containers: {}, usage: { [id]: { name: 'r', startedAt: 5, samples: [[1, 'x', 3, 4], [2, 2, 3, 4]] }, bad: {} } }))!;

@@ -251,6 +251,24 @@ describe('idle rule', () => {
   test('off without --idle-for', () => {
     expect(decideReap([subject({ usage: [sample(NOW - 6 * M, 0), sample(NOW, 0)] })], RULES, NOW).stop).toEqual([]);
   });
+
+  // A board without a hardware clock: booted at fake-hwclock's saved time, NTP steps the clock 2
+  // days forward between two samples 30 s apart (uptime 30 s -> 60 s). On the wall clock alone,
+  // 5 ms of CPU over 2 days read as idle for 172,830 s, and a server up for a minute was stopped.
+  const at = (t: number, upMs: number, cpuNs: number): UsageSample => ({ t, cpuNs, blockBytes: 0, netBytes: 0, upMs });
+  test('not idle: the wall clock stepped forward between two samples (their uptimes 30 s apart)', () => {
+    const STEP = 2 * 86_400_000;
+    const usage = [at(NOW - STEP - 30 * S, 30 * S, 2e9), at(NOW, 60 * S, 2e9 + 5e6)];
+    const plan = decideReap([subject({ usage })], rules, NOW);
+    expect(plan.stop).toEqual([]);
+    // and with the uptime keeping pace, the same two samples 6 minutes apart are idle as before
+    const steady = [at(NOW - 6 * M, 30 * S, 2e9), at(NOW, 30 * S + 6 * M, 2e9 + 5e6)];
+    expect(decideReap([subject({ usage: steady })], rules, NOW).stop.map((d) => d.rule)).toEqual(['idle']);
+  });
+  test('a sample without the uptime (a state file written before it was kept) does not compare with one that has it', () => {
+    const usage = [sample(NOW - 6 * M, 2e9), at(NOW, 6 * M, 2e9)];
+    expect(decideReap([subject({ usage })], rules, NOW).stop).toEqual([]);
+  });
 });
 
 describe('pile rule', () => {
