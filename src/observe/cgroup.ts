@@ -120,7 +120,31 @@ export function cgroupMembersSplit(dir: string): { own: number[]; nested: number
   return { own, nested: nestedMembers(dir, 1) };
 }
 
-function nestedMembers(dir: string, depth: number): number[] {
+/**
+ * A cgroup directory named after a container (`<id>`, `docker-<id>.scope`, `libpod-<id>.scope`):
+ * in a container's cgroup, the cgroup of another container run with `--cgroup-parent` naming it.
+ */
+export const NAMED_AFTER_A_CONTAINER = /^(?:[a-z][a-z-]*-)?([0-9a-f]{64})(?:\.scope)?$/;
+
+/**
+ * The members of a container in a shared PID namespace (pid=host, pid=container:X), where no
+ * namespace tells its processes from others': its cgroup and sub-cgroups, but not a sub-cgroup
+ * named after another container. `docker run --cgroup-parent <X's cgroup>` puts a container Z,
+ * with a PID namespace of its own, below X's cgroup; in X's private namespace Z's processes fail
+ * the namespace check, in a shared one nothing else would leave them out, and Z's `npm exec` tree
+ * was planned and signalled as X's.
+ */
+export function sharedNamespaceMembers(dir: string): { own: number[]; nested: number[] } {
+  let own: number[];
+  try {
+    own = parsePidList(readFileSync(`${dir}/cgroup.procs`, 'utf8'));
+  } catch {
+    return { own: [], nested: [] };
+  }
+  return { own, nested: nestedMembers(dir, 1, (name) => NAMED_AFTER_A_CONTAINER.test(name)) };
+}
+
+function nestedMembers(dir: string, depth: number, skip: (name: string) => boolean = () => false): number[] {
   if (depth > 8) return [];
   let children: string[];
   try {
@@ -130,12 +154,13 @@ function nestedMembers(dir: string, depth: number): number[] {
   }
   const out: number[] = [];
   for (const c of children) {
+    if (skip(c)) continue;
     try {
       out.push(...parsePidList(readFileSync(`${dir}/${c}/cgroup.procs`, 'utf8')));
     } catch {
       continue; // gone meanwhile
     }
-    out.push(...nestedMembers(`${dir}/${c}`, depth + 1));
+    out.push(...nestedMembers(`${dir}/${c}`, depth + 1, skip));
   }
   return out;
 }

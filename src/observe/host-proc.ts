@@ -4,7 +4,7 @@
 import type { Layout, Proc } from '../types.ts';
 import { readdir, readlink } from 'node:fs/promises';
 import { readBytes, readText } from './fs.ts';
-import { listCgroupProcs } from './cgroup.ts';
+import { sharedNamespaceMembers } from './cgroup.ts';
 import { containerMembers } from './pid-namespace.ts';
 import { nsPidAtDepth } from './layout.ts';
 import { parseCmdline, parseNsPid, parseProcStats } from './proc-stat.ts';
@@ -122,7 +122,7 @@ export function sharedZombieScan(procRoot: string): () => Promise<ZombiesByNames
  * pids.current until its parent reaps it. Only zombies: a live process of that namespace outside
  * the cgroup belongs to another container (a `--pid=container:X` sidecar shares X's namespace).
  * In a shared namespace (pid=host, pid=container:X) the namespace is not the container's at all:
- * the cgroup alone says what is. The init's namespace and its depth are the layout's, read once
+ * the cgroup alone says what is (not a sub-cgroup named after another container). The init's namespace and its depth are the layout's, read once
  * (locality.ts); without a namespace, only the container's own cgroup counts (containerMembers).
  * `zombies`: an audit's shared scan (sharedZombieScan); without it, a scan of this container's
  * own, after its cgroup.procs.
@@ -133,7 +133,10 @@ export async function containerHostPids(
   layout: Pick<Layout, 'sharedPidNamespace' | 'nsDepth' | 'pidNamespace'>,
   zombies?: () => Promise<ZombiesByNamespace>,
 ): Promise<number[]> {
-  if (layout.sharedPidNamespace) return listCgroupProcs(cgroupDir);
+  if (layout.sharedPidNamespace) {
+    const { own, nested } = sharedNamespaceMembers(cgroupDir);
+    return own.concat(nested);
+  }
   const ns = layout.pidNamespace ?? null;
   const members = new Set(containerMembers(cgroupDir, procRoot, layout.nsDepth, ns, false));
   if (ns === null) return [...members];

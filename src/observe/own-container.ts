@@ -17,9 +17,9 @@
 // nests `/docker/<outer>/docker/<inner>`; exempting an ID that is no container of this engine
 // costs nothing, missing ours would stop pidwarden.
 import { readFile, readlink } from 'node:fs/promises';
+import { NAMED_AFTER_A_CONTAINER } from './cgroup.ts';
 import { parseMountinfo, parseProcCgroup } from './cgroup-parse.ts';
 
-const CONTAINER_SEGMENT = /^(?:[a-z][a-z-]*-)?([0-9a-f]{64})(?:\.scope)?$/;
 const ENGINE_FILE = /\/(?:overlay-)?containers\/([0-9a-f]{64})\/(?:userdata\/)?(?:hostname|hosts|resolv\.conf|\.containerenv)$/;
 
 /** Pure: the container IDs in /proc/self/cgroup and /proc/self/mountinfo text, sorted, once each. */
@@ -28,7 +28,7 @@ export function parseOwnContainerIds(cgroupText: string, mountinfoText: string):
   const cg = parseProcCgroup(cgroupText);
   for (const path of [...cg.v1.values(), ...(cg.v2 === null ? [] : [cg.v2])]) {
     for (const segment of path.split('/')) {
-      const m = CONTAINER_SEGMENT.exec(segment);
+      const m = NAMED_AFTER_A_CONTAINER.exec(segment);
       if (m) ids.add(m[1]!);
     }
   }

@@ -6,7 +6,7 @@
 // is X's: its processes are deeper, and going up their parents reaches a process at X's depth in
 // X's namespace (the nested init was forked from there).
 import { readFileSync, readlinkSync } from 'node:fs';
-import { cgroupMembersSplit } from './cgroup.ts';
+import { cgroupMembersSplit, sharedNamespaceMembers } from './cgroup.ts';
 import { parseNsPid, parseStatusPpid } from './proc-stat.ts';
 
 /** Parents walked up from a nested process: a guard against bad data (a parent loop), far beyond real process trees. */
@@ -55,12 +55,13 @@ export function inPidNamespace(hostPid: number, procRoot: string, nsDepth: numbe
 /**
  * The container's processes among its cgroup's members, as host PIDs: its own cgroup's, and those
  * of its sub-cgroups that are in its PID namespace (`namespace`; null when it cannot be read: then
- * none of theirs). In a shared PID namespace (pid=host, pid=container:X) the cgroup alone decides.
+ * none of theirs). In a shared PID namespace (pid=host, pid=container:X) the cgroup alone decides,
+ * leaving out sub-cgroups named after other containers (sharedNamespaceMembers).
  * `only`: the processes the caller asks about (a kill's targets, checked every 25 ms while it
  * waits): the other sub-cgroup members are left out unchecked.
  */
 export function containerMembers(cgroupDir: string, procRoot: string, nsDepth: number, namespace: string | null, shared: boolean, only?: ReadonlySet<number>): number[] {
-  const { own, nested: all } = cgroupMembersSplit(cgroupDir);
+  const { own, nested: all } = shared ? sharedNamespaceMembers(cgroupDir) : cgroupMembersSplit(cgroupDir);
   const nested = only === undefined ? all : all.filter((pid) => only.has(pid));
   if (shared || nested.length === 0) return own.concat(nested);
   if (namespace === null) return own;

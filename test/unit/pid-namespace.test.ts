@@ -5,6 +5,7 @@ import { afterAll, describe, expect, test } from 'bun:test';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { containerHostPids } from '../../src/observe/host-proc.ts';
 import { containerMembers, inPidNamespace } from '../../src/observe/pid-namespace.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'pw-pidns-'));
@@ -69,5 +70,25 @@ describe('containerMembers', () => {
   });
   test('a shared namespace (pid=host): the cgroup alone decides, as before', () => {
     expect(containerMembers(cgroup, procRoot, 2, X_NS, true).sort()).toEqual([100, 101, 200, 201, 300, 301, 302, 400]);
+  });
+
+  // The cgroupfs driver names the cgroup of `docker run --cgroup-parent <X's cgroup>` after the
+  // container's ID: in a shared namespace that sub-cgroup is another container's, not X's.
+  const Z_ID = 'e'.repeat(64);
+  const shared = join(root, 'cgroup', 'x-shared');
+  mkdirSync(join(shared, Z_ID), { recursive: true });
+  mkdirSync(join(shared, `docker-${'f'.repeat(64)}.scope`), { recursive: true });
+  mkdirSync(join(shared, 'dind', 'inner'), { recursive: true });
+  writeFileSync(join(shared, 'cgroup.procs'), '100\n101\n300\n');
+  writeFileSync(join(shared, Z_ID, 'cgroup.procs'), '200\n201\n');
+  writeFileSync(join(shared, `docker-${'f'.repeat(64)}.scope`, 'cgroup.procs'), '400\n');
+  writeFileSync(join(shared, 'dind', 'cgroup.procs'), '');
+  writeFileSync(join(shared, 'dind', 'inner', 'cgroup.procs'), '301\n302\n');
+
+  test('a shared namespace: a sub-cgroup named after another container (--cgroup-parent) is not its; other sub-cgroups are', async () => {
+    expect(containerMembers(shared, procRoot, 2, X_NS, true).sort()).toEqual([100, 101, 300, 301, 302]);
+    expect(containerMembers(shared, procRoot, 2, X_NS, true, new Set([201, 302])).sort()).toEqual([100, 101, 300, 302]);
+    const hostPids = await containerHostPids(shared, procRoot, { sharedPidNamespace: true, nsDepth: 2, pidNamespace: X_NS });
+    expect(hostPids.sort()).toEqual([100, 101, 300, 301, 302]);
   });
 });
