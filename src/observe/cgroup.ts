@@ -110,14 +110,14 @@ export function listCgroupProcs(dir: string): number[] {
  * engine puts only the container's own processes in its cgroup; a sub-cgroup can hold another
  * container's (`--cgroup-parent` naming this container's cgroup), which pid-namespace.ts tells apart.
  */
-export function cgroupMembersSplit(dir: string): { own: number[]; nested: number[] } {
+export function cgroupMembersSplit(dir: string, skipSubCgroup: (name: string) => boolean = () => false): { own: number[]; nested: number[] } {
   let own: number[];
   try {
     own = parsePidList(readFileSync(`${dir}/cgroup.procs`, 'utf8'));
   } catch {
     return { own: [], nested: [] };
   }
-  return { own, nested: nestedMembers(dir, 1) };
+  return { own, nested: nestedMembers(dir, 1, skipSubCgroup) };
 }
 
 /**
@@ -135,13 +135,7 @@ export const NAMED_AFTER_A_CONTAINER = /^(?:[a-z][a-z-]*-)?([0-9a-f]{64})(?:\.sc
  * was planned and signalled as X's.
  */
 export function sharedNamespaceMembers(dir: string): { own: number[]; nested: number[] } {
-  let own: number[];
-  try {
-    own = parsePidList(readFileSync(`${dir}/cgroup.procs`, 'utf8'));
-  } catch {
-    return { own: [], nested: [] };
-  }
-  return { own, nested: nestedMembers(dir, 1, (name) => NAMED_AFTER_A_CONTAINER.test(name)) };
+  return cgroupMembersSplit(dir, (name) => NAMED_AFTER_A_CONTAINER.test(name));
 }
 
 function nestedMembers(dir: string, depth: number, skip: (name: string) => boolean = () => false): number[] {
