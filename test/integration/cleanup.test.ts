@@ -693,9 +693,13 @@ describeEngine('cleanup: PID 1, --protect, --emergency', () => {
       trees: [{ npx: MAGIC, copies: 2 }],
       procs: [{ argv: ['node', '/app/keepme.js'], copies: 2 }, { argv: ['node', '/app/worker.js', '--id', 'x y'], copies: 2 }],
     });
+    // every process by its own argv: a child forked but not yet exec'd still shows PID 1's argv
+    // (`node dist/index.js`), so 11 processes could be counted with the 2nd worker not there yet
+    // (under load: the SIGTERM line then named a worker the snapshot did not have)
+    const named = (ps: HostProc[], script: string) => ps.filter((p) => p.argv[1] === script).length;
     const before = await waitFor(() => {
       const ps = hostProcsOfContainer(w);
-      return liveChains(ps).length === 2 && ps.length === 11 ? ps : null;
+      return liveChains(ps).length === 2 && ps.length === 11 && named(ps, '/app/keepme.js') === 2 && named(ps, '/app/worker.js') === 2 ? ps : null;
     }, 15_000, 100, '2 chains and 4 procs');
     const init = before.find((p) => p.pid === 1)!;
     expect(init.argv).toEqual(['node', 'dist/index.js']); // matches '^node '
