@@ -55,28 +55,23 @@ export function joinersAmong(modes: readonly PidModeOf[], target: Pick<Container
  * a time unknown, it may be (a joiner of it) and may not (unresolved).
  */
 export function joinersOf(modes: readonly PidModeOf[], target: Pick<ContainerInfo, 'id' | 'name'>): { joiners: string[]; unresolved: PidModeOf[] } {
-  const unresolved = modes.filter((m) => m.pidMode.startsWith('container:') && !modes.some((o) => o.id !== m.id && joins(m.pidMode, o) && createdBefore(o, m)));
+  const unresolved = modes.filter((m) => m.pidMode.startsWith('container:') && !modes.some((o) => o.id !== m.id && joins(m.pidMode, o) && createdAfterJoinerStart(o, m) === false));
   const targetListed = modes.find((o) => o.id === target.id);
   const joiners = modes
-    .filter((m) => m.id !== target.id && joins(m.pidMode, target) && (targetListed === undefined || !createdAfter(targetListed, m)))
+    .filter((m) => m.id !== target.id && joins(m.pidMode, target) && (targetListed === undefined || createdAfterJoinerStart(targetListed, m) !== true))
     .map((m) => m.name)
     .sort();
   return { joiners, unresolved };
 }
 
-/** Whether `holder` is shown to have been created before `joiner`'s current run started (both times known). */
-function createdBefore(holder: PidModeOf, joiner: PidModeOf): boolean {
-  const startedMs = Date.parse(joiner.startedAt);
-  return Number.isFinite(holder.createdMs) && Number.isFinite(startedMs) && holder.createdMs <= startedMs;
-}
-
 /**
- * Whether `holder` is shown to have been created after `joiner`'s current run started. The listing's
- * Created is truncated to the second, so it never reads later than the creation: no slack needed.
+ * Whether `holder` was created after `joiner`'s current run started; null when either time is
+ * unknown. The listing's Created is truncated to the second, so it never reads later than the
+ * creation: no slack needed.
  */
-function createdAfter(holder: PidModeOf, joiner: PidModeOf): boolean {
+function createdAfterJoinerStart(holder: PidModeOf, joiner: PidModeOf): boolean | null {
   const startedMs = Date.parse(joiner.startedAt);
-  return Number.isFinite(holder.createdMs) && Number.isFinite(startedMs) && holder.createdMs > startedMs;
+  return Number.isFinite(holder.createdMs) && Number.isFinite(startedMs) ? holder.createdMs > startedMs : null;
 }
 
 export function unresolvedWhy(unresolved: readonly PidModeOf[]): string {

@@ -38,21 +38,11 @@ export async function initPidNamespace(info: InitOf, procRoot: string): Promise<
  * an inspect.
  */
 export function initStartTicks(info: InitOf, procRoot: string, bootSeconds: number): number | null {
-  const ticks = startTicksInInitWindow(info, procRoot, bootSeconds);
-  if (ticks === null) return null;
-  try {
-    return inContainerCgroup(readFileSync(`${procRoot}/${info.initPid}/cgroup`, 'utf8'), info.id) ? ticks : null;
-  } catch {
-    return null; // gone: nothing to show it was the init
-  }
-}
-
-/** The start time (ticks since boot) of the process at the init PID when it started in the engine's window for this start of the container (startMatches), else null. */
-function startTicksInInitWindow(info: InitOf, procRoot: string, bootSeconds: number): number | null {
   try {
     const [stat] = parseProcStats(readFileSync(`${procRoot}/${info.initPid}/stat`, 'utf8'));
-    return stat !== undefined && stat.pid === info.initPid && startMatches(stat.startTicks, bootSeconds, info) ? stat.startTicks : null;
+    if (stat === undefined || stat.pid !== info.initPid || !startMatches(stat.startTicks, bootSeconds, info)) return null;
+    return inContainerCgroup(readFileSync(`${procRoot}/${info.initPid}/cgroup`, 'utf8'), info.id) ? stat.startTicks : null;
   } catch {
-    return null; // gone
+    return null; // gone: nothing to show it was the init
   }
 }
