@@ -36,6 +36,14 @@ export type PidsSource = 'cgroup-v1' | 'cgroup-v2' | 'api' | 'none';
 /** paused: a paused container (frozen processes), reported as such and never acted on. */
 export type Status = 'ok' | 'warn' | 'critical' | 'paused';
 
+/** A pids limit held by a parent that other cgroups below it use too. */
+export interface SharedLimit {
+  /** The parent's pids.max. */
+  max: number;
+  /** The parent's pids.current: this container's tasks and the others'. */
+  current: number;
+}
+
 export interface PidsReading {
   current: number | null;
   /**
@@ -45,8 +53,13 @@ export interface PidsReading {
    */
   max: number | null;
   source: PidsSource;
-  /** The cgroup directory whose pids.max is `max`, when read from the cgroup fs. */
+  /** The cgroup directory that gives `max`, when read from the cgroup fs. */
   heldBy?: string;
+  /**
+   * Set when `heldBy` is a parent shared with other cgroups: its own pids.max and pids.current
+   * (`max` is then the room it leaves this container: src/observe/pids-ceiling.ts).
+   */
+  shared?: SharedLimit;
 }
 
 /**

@@ -5,8 +5,11 @@
 export interface KnownCgroup {
   dir: string;
   version: 1 | 2;
-  /** Where the effective pids.max is (a parent's can be smaller than the container's own). */
-  maxDir?: string;
+  /**
+   * `dir`, then its parents up to the hierarchy's top: where a limit can bite (a parent's, shared
+   * with other cgroups, can leave the container less room than its own: pids-ceiling.ts).
+   */
+  limitDirs: string[];
 }
 
 interface Remembered {

@@ -10,6 +10,7 @@ import { ContainerLister, notActingReason, type ContainerInfo } from '../engine/
 import { EngineUnreachableError, EXIT, UsageError } from '../errors.ts';
 import { createActionLog, type ActionLog } from '../log/logger.ts';
 import { findPidsCgroup, readPidsSnapshotSync } from '../observe/cgroup.ts';
+import { dirsUpTo } from '../observe/cgroup-parse.ts';
 import { engineMessage, saysExecTimedOut } from '../engine/exec.ts';
 import { probeTimeoutReason, type ContainerObservation } from '../observe/observation.ts';
 import { ContainerBackoff } from './container-backoff.ts';
@@ -347,10 +348,10 @@ class MonitorLoop {
     let cg = this.state.cgroupFor(info.id, info.initPid);
     if (cg === undefined) {
       const found = await findPidsCgroup(info.initPid, info.id, { procRoot: s.procRoot, cgroupRoot: s.cgroupRoot });
-      cg = found ? { dir: found.dir, version: found.version, maxDir: found.heldBy ?? found.dir } : null;
+      cg = found ? { dir: found.dir, version: found.version, limitDirs: dirsUpTo(found.dir, found.top) } : null;
       this.state.rememberCgroup(info.id, info.initPid, cg);
     }
-    const snap = cg === null ? null : readPidsSnapshotSync(cg.dir, cg.maxDir);
+    const snap = cg === null ? null : readPidsSnapshotSync(cg.limitDirs);
     const healthy = snap !== null && snap.current !== null && health({ processes: snap.processes, tasks: snap.current, pidsMax: snap.max }, policy).verdict === 'healthy';
     this.metrics?.cheap(info, cg?.dir ?? null, snap, healthy);
     // A healthy container's sample from the same cheap figures (cgroup.procs leaves zombies out).

@@ -49,6 +49,7 @@ export function insightOf(i: InsightInput): Insight {
       configured: i.configured,
       inForce: i.limits ? i.limits.inForce : i.pids.max,
       heldBy: i.limits?.heldBy ?? null,
+      shared: i.limits?.shared ?? null,
       enforceable: i.enforceable,
       forksRefused: i.limits?.forksRefused ?? null,
       peak: i.limits?.peak ?? null,

@@ -3,15 +3,22 @@
 // BEING ENFORCED" after reading `docker inspect … PidsLimit`, pids.max and pids.current by hand;
 // these are those readings, and the verdict they add up to.
 
+import type { SharedLimit } from '../types.ts';
+
 export type LimitVerdict = 'none' | 'not-in-force' | 'below-current' | 'hit' | 'ok';
 
 export interface LimitFigures {
   /** HostConfig.PidsLimit: null, 0 and -1 all mean none (normalised to null by the caller). */
   configured: number | null;
-  /** The effective pids.max: the smallest on the way up the cgroup tree; null = no limit. */
+  /**
+   * The tasks the container may have: the smallest pids.max on the way up the cgroup tree, less
+   * what other cgroups use under a parent that holds it (src/observe/pids-ceiling.ts); null = no limit.
+   */
   inForce: number | null;
   /** The cgroup directory that holds the effective limit. */
   heldBy: string | null;
+  /** Set when `heldBy` is a parent shared with other cgroups: its own pids.max and pids.current. */
+  shared?: SharedLimit | null;
   /** GET /info → PidsLimit: whether the engine can enforce limits at all (null when not asked). */
   enforceable: boolean | null;
   /** pids.events `max`: forks refused since the cgroup was made (null when not read). */
@@ -46,6 +53,11 @@ export function judgeLimit(f: LimitFigures, previousForksRefused?: number): Limi
       ? f.forksRefused
       : f.forksRefused - previousForksRefused;
   const held = f.heldBy ? ` (held by ${f.heldBy})` : '';
+  // A shared parent's limit: the figure is the room it leaves this container, not a pids.max file.
+  const sharedNote = f.shared && f.current !== null
+    ? `pids.max ${f.shared.max} held by ${f.heldBy}, shared: other cgroups under it use ${f.shared.current - f.current}`
+    : null;
+  const limitText = sharedNote ? `${f.inForce} tasks left by a shared parent: ${sharedNote}` : `pids.max ${f.inForce ?? 'max'}${held}`;
   let verdict: LimitVerdict;
   let line: string;
   const refused = refusedRecently !== null && refusedRecently > 0
@@ -54,10 +66,12 @@ export function judgeLimit(f: LimitFigures, previousForksRefused?: number): Limi
   // Below the count comes first: it is the cause, and every fork then fails (refusals follow).
   if (f.inForce !== null && f.current !== null && f.inForce < f.current) {
     verdict = 'below-current';
-    line = `limit below the current count: pids.max ${f.inForce}${held} < pids.current ${f.current}; it was lowered on a running container, existing processes are kept and only new forks fail${refused ? ` (${refused})` : ''}`;
+    line = sharedNote
+      ? `limit below the current count: pids.current ${f.current} > the ${f.inForce} tasks left to it (${sharedNote}); existing processes are kept and every new fork fails${refused ? ` (${refused})` : ''}`
+      : `limit below the current count: pids.max ${f.inForce}${held} < pids.current ${f.current}; it was lowered on a running container, existing processes are kept and only new forks fail${refused ? ` (${refused})` : ''}`;
   } else if (refused) {
     verdict = 'hit';
-    line = `limit hit: ${refused}; the app is failing to start processes (pids.max ${f.inForce ?? 'max'}${held})`;
+    line = `limit hit: ${refused}; the app is failing to start processes (${limitText})`;
   } else if (f.configured !== null && f.inForce === null) {
     verdict = 'not-in-force';
     line = f.enforceable === false
@@ -70,7 +84,9 @@ export function judgeLimit(f: LimitFigures, previousForksRefused?: number): Limi
     verdict = 'ok';
     // Not configured but in force: a parent's limit, or the system's own (Docker 26 with the systemd
     // driver gives every container systemd's default TasksMax, 4686 measured: scripts/vm/README.md)
-    const source = f.configured === null ? `not configured; set by the system or a parent cgroup${held}` : f.configured === f.inForce ? 'as configured' : `configured ${f.configured}, in force ${f.inForce}${held}`;
+    const source = sharedNote
+      ? `${f.configured === null ? 'not configured' : `configured ${f.configured}`}; ${sharedNote}`
+      : f.configured === null ? `not configured; set by the system or a parent cgroup${held}` : f.configured === f.inForce ? 'as configured' : `configured ${f.configured}, in force ${f.inForce}${held}`;
     line = `limit ok: ${f.current ?? '?'} of ${f.inForce} tasks (${source})`;
   }
   return { ...f, verdict, refusedRecently, line };

@@ -55,7 +55,7 @@ const CONTAINER: MetricDef[] = [
   { name: M.duplicateTrees, type: 'gauge', help: 'Runaway trees beyond the first of each identical command line. Monitor: as runaway_trees.' },
   { name: M.zombies, type: 'gauge', help: 'Zombie processes in the container. Monitor: as runaway_trees.' },
   { name: M.tasks, type: 'gauge', help: 'pids.current of the container cgroup: tasks, threads and zombies included.' },
-  { name: M.pidsLimit, type: 'gauge', help: 'pids.max in force for the container cgroup; absent when unlimited.' },
+  { name: M.pidsLimit, type: 'gauge', help: 'Tasks the container may have: the smallest pids.max up its cgroup tree, less what other cgroups use below a shared parent; absent when unlimited.' },
   { name: M.forksRefused, type: 'counter', help: 'Forks the kernel refused at the pids limit (the "max" line of pids.events), where the cgroup is readable.' },
   { name: M.growthPerHour, type: 'gauge', help: 'Processes per hour, least squares over the last hour (else 6 hours) of the state file samples; absent without 3 samples over 2 minutes.' },
 ];

@@ -4,6 +4,8 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { readText } from './fs.ts';
+import { pidsCeiling, type LimitLevel, type PidsCeiling } from './pids-ceiling.ts';
+import type { SharedLimit } from '../types.ts';
 import {
   parseMountinfo,
   parsePidList,
@@ -25,10 +27,15 @@ export interface HostPaths {
 
 export interface ContainerCgroup extends PidsCgroupCandidate {
   current: number | null;
-  /** The effective limit: the smallest pids.max from `dir` up to the top; null when none is set. */
+  /**
+   * The effective limit: the tasks the container may have, the smallest pids.max from `dir` up to
+   * the top less what other cgroups under that level use (pids-ceiling.ts); null when none is set.
+   */
   max: number | null;
-  /** The directory whose pids.max is `max` (null when there is no limit). */
+  /** The directory that gives `max` (null when there is no limit). */
   heldBy: string | null;
+  /** Set when `heldBy` is a parent that other cgroups use too: its own pids.max and pids.current. */
+  shared: SharedLimit | null;
 }
 
 /**
@@ -72,24 +79,40 @@ function cgroupMounts(procRoot: string, fresh: boolean): Promise<Mount[]> {
 export async function findPidsCgroup(initPid: number, containerId: string, paths: HostPaths): Promise<ContainerCgroup | null> {
   for (const c of await candidatesFor(initPid, containerId, paths, 'pids')) {
     // pids.max is absent at a v2 root and in v2 subtrees without the controller enabled.
-    const maxText = await readText(`${c.dir}/pids.max`);
-    if (maxText === null) continue;
-    const currentText = await readText(`${c.dir}/pids.current`);
-    const limit = await effectiveLimit(c, parsePidsValue(maxText));
-    return { ...c, ...limit, current: currentText === null ? null : parsePidsValue(currentText) };
+    if ((await readText(`${c.dir}/pids.max`)) === null) continue;
+    // (a parent whose pids.max cannot be read counts as unlimited there)
+    const { current, max, heldBy, shared } = readPidsLevelsSync(dirsUpTo(c.dir, c.top));
+    return { ...c, max, heldBy, shared, current };
   }
   return null;
 }
 
-/** The smallest pids.max on the way up: a parent's limit bites the container's forks just the same. */
-async function effectiveLimit(c: PidsCgroupCandidate, own: number | null): Promise<{ max: number | null; heldBy: string | null }> {
-  let best = { max: own, heldBy: own === null ? null : c.dir };
-  for (const dir of dirsUpTo(c.dir, c.top).slice(1)) {
-    const text = await readText(`${dir}/pids.max`);
-    const max = text === null ? null : parsePidsValue(text);
-    if (max !== null && (best.max === null || max < best.max)) best = { max, heldBy: dir };
+/**
+ * pids.current of `dirs[0]` (the container's cgroup) and its ceiling over `dirs` (it, then its
+ * parents). The parents are read first: a task forked between the reads then counts as the
+ * container's, not as another cgroup's (while a storm only adds tasks, the race can widen the
+ * room seen, never narrow it).
+ * `complete`: every pids.max (and the pids.current beside a number) could be read.
+ */
+export function readPidsLevelsSync(dirs: readonly string[]): PidsCeiling & { current: number | null; complete: boolean } {
+  let complete = true;
+  const read = (path: string): number | null => {
+    try {
+      return parsePidsValue(readFileSync(path, 'utf8'));
+    } catch {
+      complete = false; // gone meanwhile, most likely
+      return null;
+    }
+  };
+  const levels: LimitLevel[] = [];
+  for (const dir of dirs.slice(1)) {
+    const max = read(`${dir}/pids.max`);
+    // the current of an unlimited level is never used
+    levels.push({ dir, max, current: max === null ? null : read(`${dir}/pids.current`) });
   }
-  return best;
+  const current = read(`${dirs[0]}/pids.current`);
+  levels.unshift({ dir: dirs[0]!, max: read(`${dirs[0]}/pids.max`), current });
+  return { ...pidsCeiling(current, levels), current, complete };
 }
 
 /**
@@ -171,7 +194,8 @@ export async function readCpuUsageNs(initPid: number, containerId: string, paths
 
 /**
  * The monitor's cheap check, synchronous like listCgroupProcs (same measurement).
- * `maxDir`: the cgroup holding the effective limit (ContainerCgroup.heldBy), when not `dir`.
+ * `dirs`: the container's cgroup, then its parents up to the hierarchy's top (where a limit, the
+ * container's own or a shared parent's, can bite: readPidsLevelsSync).
  * Returns null when the cgroup is gone (container stopped or removed), and when it lists no
  * process while pids.current counts some: a running container's cgroup holds its init at least,
  * so its members are then not listable from here. The kernel writes cgroup.procs in the reader's
@@ -180,16 +204,13 @@ export async function readCpuUsageNs(initPid: number, containerId: string, paths
  * pids.current read 68 (test/integration/layouts.test.ts). A count of 0 would pass any
  * --max-procs; null sends the container to the full observation (ps in the container).
  */
-export function readPidsSnapshotSync(dir: string, maxDir = dir): { current: number | null; max: number | null; processes: number } | null {
-  try {
-    const current = parsePidsValue(readFileSync(`${dir}/pids.current`, 'utf8'));
-    const max = parsePidsValue(readFileSync(`${maxDir}/pids.max`, 'utf8'));
-    const processes = listCgroupProcs(dir).length;
-    if (processes === 0 && current !== null && current > 0) return null;
-    return { current, max, processes };
-  } catch {
-    return null;
-  }
+export function readPidsSnapshotSync(dirs: readonly string[]): { current: number | null; max: number | null; processes: number } | null {
+  const { current, max, complete } = readPidsLevelsSync(dirs);
+  // a file that could not be read: the cgroup (or a parent) is gone, or a limit is unknown
+  if (!complete) return null;
+  const processes = listCgroupProcs(dirs[0]!).length;
+  if (processes === 0 && current !== null && current > 0) return null;
+  return { current, max, processes };
 }
 
 /** Memory of the container's cgroup (v1 memory controller or v2), as `docker stats` computes it. */

@@ -113,9 +113,9 @@ export async function finishObservation(engine: Engine, started: StartedObservat
   }
   if (layout.refusal) problems.push(layout.refusal);
 
-  // The limit in force (the smallest pids.max up the tree, and which cgroup holds it) is read with
-  // the cgroup; the kernel's counters beside it: forks refused, and the peak where there is one.
-  const limits = cgroup ? { inForce: pids.max, heldBy: pids.heldBy ?? null, ...readPidsCounters(cgroup.dir) } : null;
+  // The limit in force (the least room any pids.max up the tree leaves, and which cgroup holds it) is
+  // read with the cgroup; the kernel's counters beside it: forks refused, and the peak where there is one.
+  const limits = cgroup ? { inForce: pids.max, heldBy: pids.heldBy ?? null, shared: pids.shared ?? null, ...readPidsCounters(cgroup.dir) } : null;
   return { info, layout, pids, cgroupDir: cgroup?.dir ?? null, table, stats, problems, limits };
 }
 
@@ -123,6 +123,7 @@ function pidsOf({ info, cgroup }: StartedObservation, stats: StatsReading | null
   if (cgroup) {
     const pids: PidsReading = { current: cgroup.current, max: cgroup.max, source: cgroup.version === 1 ? 'cgroup-v1' : 'cgroup-v2' };
     if (cgroup.heldBy !== null) pids.heldBy = cgroup.heldBy;
+    if (cgroup.shared !== null) pids.shared = cgroup.shared;
     return pids;
   }
   // Podman's stats have no limit: the configured one stands in (src/engine/containers.ts)

@@ -3,10 +3,12 @@
 // pids.max up the tree) and its holder from src/observe/cgroup.ts, the figures of the limit's
 // verdict (src/decide/limits.ts). Synchronous reads of tiny pseudo-files, like cgroup.ts.
 import { readFileSync } from 'node:fs';
+import type { SharedLimit } from '../types.ts';
 
 export interface PidsLimitReading {
   inForce: number | null;
   heldBy: string | null;
+  shared: SharedLimit | null;
   forksRefused: number | null;
   peak: number | null;
 }

@@ -70,6 +70,7 @@ function limitJson(i: Insight) {
     configured: l.configured,
     inForce: l.inForce,
     heldBy: l.heldBy,
+    shared: l.shared ?? null,
     enforceable: l.enforceable,
     forksRefused: l.forksRefused,
     peak: l.peak,

@@ -310,6 +310,66 @@ describeEngine('the monitor sees a parent\'s pids limit too', () => {
   });
 });
 
+describeEngine("a parent's pids limit shared by two containers", () => {
+  test("the small one, near the room its sibling leaves it, is cleaned by the monitor; the sibling, not selected, keeps every process", async () => {
+    const parent = `/${RUN_ID}-sparent`;
+    // 2 trees of 19 tasks and an app of 11: about 49 tasks in 7 processes, under --max-procs 15
+    const small = await startWorkload({ image: 'busybox', name: 'shared-small', reap: 'all', interval: 0.05, trees: [{ npx: MAGIC, copies: 2 }], runArgs: ['--cgroup-parent', parent] });
+    // the sibling: one process of 60 threads, no runaway tree
+    const big = await startWorkload({ image: 'busybox', name: 'shared-big', reap: 'all', threads: { app: 60, npm: 11, node: 7 }, runArgs: ['--cgroup-parent', parent] });
+    const before = await waitForChains(small, 2);
+    await waitFor(() => pidsFiles(big).current >= 60, 20_000, 50, "the sibling's 60 threads");
+    const bigBefore = liveIdentities(hostProcsOfContainer(big));
+    const parentDir = pidsFiles(small).dir.slice(0, pidsFiles(small).dir.lastIndexOf('/'));
+    expect(pidsFiles(big).dir.startsWith(`${parentDir}/`)).toBe(true);
+    const tmp = mkdtempSync(join(tmpdir(), 'pidwarden-shared-'));
+    const log = join(tmp, 'monitor.jsonl');
+    const readLog = () => (existsSync(log) ? jsonl(readFileSync(log, 'utf8')) : []);
+    let m: ReturnType<typeof Bun.spawn> | null = null;
+    try {
+      // 2 tasks of room below the parent: the small container's own count stays far below the
+      // parent's pids.max (about 49 of 111), but only 2 more of its forks can succeed
+      const parentCurrent = () => Number(readFileSync(join(parentDir, 'pids.current'), 'utf8'));
+      writeFileSync(join(parentDir, 'pids.max'), String(parentCurrent() + 2));
+      const parentMax = Number(readFileSync(join(parentDir, 'pids.max'), 'utf8'));
+      const c = (await auditJson(['--container', small.name])).doc.containers[0];
+      // kernel truth: the room is the parent's pids.max less what the sibling uses
+      const others = parentCurrent() - pidsFiles(small).current;
+      expect(c.pids.max).toBe(parentMax - others);
+      expect(c.limit).toMatchObject({ heldBy: parentDir, shared: { max: parentMax } });
+      expect(c.status).toBe('critical');
+      m = Bun.spawn([PIDWARDEN_BIN, 'monitor', '--container', small.name, '--interval', '0.25', '--grace', '1', '--log-file', log], {
+        cwd: REPO_ROOT,
+        env: { DOCKER_HOST: engine.host! },
+        stdin: 'ignore',
+        stdout: 'ignore',
+        stderr: 'pipe',
+      });
+      const result = await waitFor(() => readLog().find((e) => e.event === 'result' && e.healthy === true), 20_000, 100, 'a healthy result by the monitor');
+      expect((result.before as { processes: number }).processes).toBe(before.length);
+      expect(kills(readLog()).length).toBeGreaterThan(0);
+      // the oldest tree went, the newest stays; every process of the sibling lives on
+      const chains = liveChains(before).sort((a, b) => a.npm.startTicks - b.npm.startTicks);
+      await waitFor(() => [chains[0]!.npm, chains[0]!.sh!, chains[0]!.node!].every(isDead), 10_000, 50, 'the oldest tree gone');
+      for (const p of [chains[1]!.npm, chains[1]!.sh!, chains[1]!.node!]) expect(isAlive(p)).toBe(true);
+      const bigNow = new Set(liveIdentities(hostProcsOfContainer(big)));
+      expect(bigBefore.filter((p) => !bigNow.has(p))).toEqual([]);
+    } finally {
+      m?.kill('SIGTERM');
+      await m?.exited;
+      rmSync(tmp, { recursive: true, force: true });
+      docker('rm', '-f', small.id, big.id);
+      for (const h of readdirSync('/sys/fs/cgroup')) {
+        try {
+          rmdirSync(join('/sys/fs/cgroup', h, parent));
+        } catch {
+          /* not there, or not a v1 hierarchy */
+        }
+      }
+    }
+  });
+});
+
 describeEngine('at the pids limit: no exec at all, the host route, said so', () => {
   test('audit and cleanup of a full container read and signal from the host; the fallback reason names the limit', async () => {
     const limit = 30;

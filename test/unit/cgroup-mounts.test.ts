@@ -50,3 +50,20 @@ describe('the cgroup mounts, kept', () => {
     expect(b?.max).toBe(100);
   });
 });
+
+describe("a parent's limit shared with a sibling container", () => {
+  test('the container may have what the sibling leaves: pids.max less the others, held by the parent', async () => {
+    const parent = join(pidsMount, 'shared');
+    const C = 'c'.repeat(64);
+    mkdirSync(join(parent, C), { recursive: true });
+    writeFileSync(join(parent, 'pids.max'), '22\n');
+    writeFileSync(join(parent, 'pids.current'), '20\n');
+    writeFileSync(join(parent, C, 'pids.max'), 'max\n');
+    writeFileSync(join(parent, C, 'pids.current'), '7\n');
+    mkdirSync(join(procRoot, '300'), { recursive: true });
+    writeFileSync(join(procRoot, '300', 'cgroup'), `12:pids:/shared/${C}\n0::/\n`);
+    mountinfo(OTHER_LINE + MOUNT_LINE);
+    const c = await findPidsCgroup(300, C, { procRoot });
+    expect({ current: c?.current, max: c?.max, heldBy: c?.heldBy, shared: c?.shared }).toEqual({ current: 7, max: 9, heldBy: parent, shared: { max: 22, current: 20 } });
+  });
+});

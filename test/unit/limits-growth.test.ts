@@ -28,6 +28,20 @@ describe('the limit verdict', () => {
     expect(judgeLimit(f({ inForce: 25, current: 25, forksRefused: 1 })).line).toContain('1 fork refused since the container started');
   });
 
+  test("a shared parent's limit: the room it leaves, its pids.max and what the other cgroups use are named", () => {
+    const shared = { shared: { max: 22, current: 20 }, heldBy: '/sys/fs/cgroup/pids/p', current: 7 };
+    const ok = judgeLimit(f({ inForce: 9, ...shared }));
+    expect(ok.verdict).toBe('ok');
+    expect(ok.line).toBe('limit ok: 7 of 9 tasks (not configured; pids.max 22 held by /sys/fs/cgroup/pids/p, shared: other cgroups under it use 13)');
+    expect(judgeLimit(f({ inForce: 9, forksRefused: 4, ...shared })).line).toBe(
+      'limit hit: 4 forks refused since the container started; the app is failing to start processes (9 tasks left by a shared parent: pids.max 22 held by /sys/fs/cgroup/pids/p, shared: other cgroups under it use 13)',
+    );
+    // the parent over its own limit: nothing is left to this container
+    const below = judgeLimit(f({ inForce: 0, ...shared, shared: { max: 10, current: 30 } }));
+    expect(below.verdict).toBe('below-current');
+    expect(below.line).toContain('pids.current 7 > the 0 tasks left to it (pids.max 10 held by /sys/fs/cgroup/pids/p, shared: other cgroups under it use 23)');
+  });
+
   test('an engine that cannot enforce limits is named as the cause', () => {
     expect(judgeLimit(f({ configured: 25, enforceable: false })).line).toContain('cannot enforce');
   });

@@ -30,9 +30,35 @@ test.each([
   ['no member listed, none counted', { procs: '', current: '0\n', max: 'max\n' }, { current: 0, max: null, processes: 0 }],
   ['no member listed while pids.current counts 68: read from another PID namespace', { procs: '', current: '68\n', max: 'max\n' }, null],
 ] as const)('%s', (name, files, want) => {
-  expect(readPidsSnapshotSync(cgroup(name.replace(/\W+/g, '-'), files))).toEqual(want);
+  expect(readPidsSnapshotSync([cgroup(name.replace(/\W+/g, '-'), files)])).toEqual(want);
 });
 
 test('a cgroup that is gone: null', () => {
-  expect(readPidsSnapshotSync(join(root, 'gone'))).toBeNull();
+  expect(readPidsSnapshotSync([join(root, 'gone')])).toBeNull();
+});
+
+// Two containers under one --cgroup-parent whose pids.max is 2 above its pids.current: a parent's
+// pids.current counts both. Compared with the parent's pids.max alone, the small one read 7 of 22
+// tasks and passed the cheap check while its forks were about to fail.
+test("a parent's limit shared with another container: the room the other leaves, not the parent's pids.max", () => {
+  const parent = join(root, 'shared-parent');
+  mkdirSync(parent);
+  writeFileSync(join(parent, 'pids.max'), '22\n');
+  writeFileSync(join(parent, 'pids.current'), '20\n');
+  const small = join(parent, 'small');
+  mkdirSync(small);
+  writeFileSync(join(small, 'cgroup.procs'), '7\n12\n13\n');
+  writeFileSync(join(small, 'pids.current'), '7\n');
+  writeFileSync(join(small, 'pids.max'), 'max\n');
+  expect(readPidsSnapshotSync([small, parent])).toEqual({ current: 7, max: 9, processes: 3 });
+});
+
+test("a parent's pids.max that cannot be read: no cheap verdict (null), the full observation decides", () => {
+  const parent = join(root, 'parent-gone');
+  const child = join(parent, 'child');
+  mkdirSync(child, { recursive: true });
+  writeFileSync(join(child, 'cgroup.procs'), '7\n');
+  writeFileSync(join(child, 'pids.current'), '3\n');
+  writeFileSync(join(child, 'pids.max'), 'max\n');
+  expect(readPidsSnapshotSync([child, parent])).toBeNull();
 });
