@@ -46,6 +46,28 @@ setDefaultTimeout(90_000);
 
 const TCP = process.env.PIDWARDEN_TEST_DOCKER_TCP ?? '';
 
+/** The engine leaves the parent it created in every hierarchy: removed once its containers are gone. */
+function removeCgroupParent(parent: string): void {
+  for (const h of readdirSync('/sys/fs/cgroup')) {
+    try {
+      rmdirSync(join('/sys/fs/cgroup', h, parent));
+    } catch {
+      /* not there, or not a v1 hierarchy */
+    }
+  }
+}
+
+/** `monitor` of one container, a quarter-second cycle, its JSONL to `log`. */
+function spawnMonitor(container: string, log: string): ReturnType<typeof Bun.spawn> {
+  return Bun.spawn([PIDWARDEN_BIN, 'monitor', '--container', container, '--interval', '0.25', '--grace', '1', '--log-file', log], {
+    cwd: REPO_ROOT,
+    env: { DOCKER_HOST: engine.host! },
+    stdin: 'ignore',
+    stdout: 'ignore',
+    stderr: 'pipe',
+  });
+}
+
 describeEngine('a USER image whose storm runs as another uid', () => {
   const dir = mkdtempSync(join(tmpdir(), 'pidwarden-user-'));
   const tag = `pidwarden-test/${RUN_ID}-user`;
@@ -226,15 +248,8 @@ describeEngine('the container\'s cgroup: named after its ID, the effective limit
       expect(c.pids.max).toBe(500);
       expect(c.reasons.join('\n')).not.toContain('no pids limit');
     } finally {
-      // the engine leaves the parent it created in every hierarchy: remove them once the container is gone
       docker('rm', '-f', w.id);
-      for (const h of readdirSync('/sys/fs/cgroup')) {
-        try {
-          rmdirSync(join('/sys/fs/cgroup', h, parent));
-        } catch {
-          /* not there, or not a v1 hierarchy */
-        }
-      }
+      removeCgroupParent(parent);
     }
   });
 });
@@ -284,13 +299,7 @@ describeEngine('the monitor sees a parent\'s pids limit too', () => {
     try {
       // 7 processes (<= --max-procs 15), but the parent's limit leaves 2 tasks of room: pressure
       writeFileSync(join(parentDir, 'pids.max'), String(pidsFiles(w).current + 2));
-      m = Bun.spawn([PIDWARDEN_BIN, 'monitor', '--container', w.name, '--interval', '0.25', '--grace', '1', '--log-file', log], {
-        cwd: REPO_ROOT,
-        env: { DOCKER_HOST: engine.host! },
-        stdin: 'ignore',
-        stdout: 'ignore',
-        stderr: 'pipe',
-      });
+      m = spawnMonitor(w.name, log);
       const result = await waitFor(() => readLog().find((e) => e.event === 'result' && e.healthy === true), 20_000, 100, 'a healthy result by the monitor');
       expect((result.before as { processes: number }).processes).toBe(before.length);
       expect(kills(readLog()).length).toBeGreaterThan(0);
@@ -299,13 +308,7 @@ describeEngine('the monitor sees a parent\'s pids limit too', () => {
       await m?.exited;
       rmSync(tmp, { recursive: true, force: true });
       docker('rm', '-f', w.id);
-      for (const h of readdirSync('/sys/fs/cgroup')) {
-        try {
-          rmdirSync(join('/sys/fs/cgroup', h, parent));
-        } catch {
-          /* not there, or not a v1 hierarchy */
-        }
-      }
+      removeCgroupParent(parent);
     }
   });
 });
@@ -338,13 +341,7 @@ describeEngine("a parent's pids limit shared by two containers", () => {
       expect(c.pids.max).toBe(parentMax - others);
       expect(c.limit).toMatchObject({ heldBy: parentDir, shared: { max: parentMax } });
       expect(c.status).toBe('critical');
-      m = Bun.spawn([PIDWARDEN_BIN, 'monitor', '--container', small.name, '--interval', '0.25', '--grace', '1', '--log-file', log], {
-        cwd: REPO_ROOT,
-        env: { DOCKER_HOST: engine.host! },
-        stdin: 'ignore',
-        stdout: 'ignore',
-        stderr: 'pipe',
-      });
+      m = spawnMonitor(small.name, log);
       const result = await waitFor(() => readLog().find((e) => e.event === 'result' && e.healthy === true), 20_000, 100, 'a healthy result by the monitor');
       expect((result.before as { processes: number }).processes).toBe(before.length);
       expect(kills(readLog()).length).toBeGreaterThan(0);
@@ -359,13 +356,7 @@ describeEngine("a parent's pids limit shared by two containers", () => {
       await m?.exited;
       rmSync(tmp, { recursive: true, force: true });
       docker('rm', '-f', small.id, big.id);
-      for (const h of readdirSync('/sys/fs/cgroup')) {
-        try {
-          rmdirSync(join('/sys/fs/cgroup', h, parent));
-        } catch {
-          /* not there, or not a v1 hierarchy */
-        }
-      }
+      removeCgroupParent(parent);
     }
   });
 });
