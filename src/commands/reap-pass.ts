@@ -107,7 +107,11 @@ export class Reaper {
     if (record && wantUsage && this.store) {
       const added = [...observed.values()].filter((o) => o.sample).map((o) => ({ id: o.info.id, name: o.info.name, startedAt: o.facts.startedAtMs, sample: o.sample! }));
       const all = await engineCall(this.engine, () => this.engine.docker.listContainers());
-      this.store.recordUsage(added, new Set(all.map((c) => c.Id)), s.idleForMs!);
+      // A paused container's samples are forgotten: frozen, it uses no CPU and does no I/O, and its
+      // first sample after `docker unpause` read the whole pause as idle time (a server paused for
+      // an hour was stopped by the idle rule at the first pass after it was unpaused). Its history
+      // starts again when it runs. A pause that begins and ends between two passes is not seen.
+      this.store.recordUsage(added, new Set(all.filter((c) => c.State !== 'paused').map((c) => c.Id)), s.idleForMs!);
     }
     // The order of the input does not matter to the decision; sort for stable logs.
     const subjects = [...observed.values()].map((o) => o.subject).sort((a, b) => a.id.localeCompare(b.id));

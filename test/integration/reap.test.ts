@@ -9,7 +9,7 @@
  *     --orphan-unlabelled); an owner label naming a PID that a process started after the container
  *     now holds (PID reuse) is no owner;
  *   - idle and busy servers under `monitor --reap` and from cron-like one-shot runs (samples in the
- *     state file);
+ *     state file); a paused container is measured afresh once unpaused;
  *   - a pile of 12 containers of one image with --max-per-group 3: the 9 oldest stop;
  *   - a compose-managed container (stopped, never removed) and one labelled pidwarden.reap=false
  *     (never stopped) under --remove;
@@ -333,6 +333,35 @@ describeEngine('pidwarden reap', () => {
     expect(stopped).toMatchObject({ rule: 'idle', result: 'stopped' });
     expect(stateOf(idle).running).toBe(false);
     expect(stateOf(busy).running).toBe(true);
+  });
+
+  test('a pause is not idle time: unpaused, a container is measured afresh, and stopped only after a whole window of running idle', async () => {
+    const paused = runContainer('cron-paused', { reaptest: 'paused' });
+    const windowS = 3;
+    const args = ['reap', '--label', 'reaptest=paused', '--idle-for', `${windowS}s`, '--state-file', join(tmp, 'paused-state', 'state.json')];
+    const first = await runPidwarden(args);
+    expect(reapLines(first.stdout)).toEqual([]);
+    const measuredAt = Date.now();
+    dockerOk('pause', paused);
+    // a pass while it is paused (cron keeps running), then more than a window of frozen time
+    expect(reapLines((await runPidwarden(args)).stdout)).toEqual([]);
+    await waitFor(() => Date.now() >= measuredAt + (windowS + 1) * 1000, 10_000, 100, 'a window of paused time');
+    dockerOk('unpause', paused);
+    const unpausedAt = Date.now();
+    // the first pass after the unpause: its samples before the pause are gone, so not idle yet
+    const after = await runPidwarden(args);
+    expect(after.code).toBe(0);
+    expect(reapLines(after.stdout)).toEqual([]);
+    expect(stateOf(paused).running).toBe(true);
+    // a window of running idle later, the rule applies as ever
+    const stopped = await waitFor(
+      async () => reapLines((await runPidwarden(args)).stdout).find((l) => l.containerId === paused),
+      60_000,
+      300,
+      'a reap run that stops the idle container',
+    );
+    expect(stopped).toMatchObject({ rule: 'idle', result: 'stopped' });
+    expect(Date.now() - unpausedAt).toBeGreaterThanOrEqual(windowS * 1000);
   });
 
   test('a pile of 12 containers of one image, --max-per-group 3: audit shows it, reap stops the 9 oldest', async () => {
