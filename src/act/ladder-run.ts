@@ -252,6 +252,27 @@ async function climb(envIn: LadderEnv, first: ContainerObservation, policy: Cont
       const timeout = stopTimeoutOf(obs.info, s.stopTimeoutSeconds);
       next = timeout.seconds === null ? withheldRestart(next, stopWithoutEndWhy(timeout, 'restart')) : await unlessJoined(env.engine, obs.info, next, kernelViewOf(obs.layout, s.procRoot));
     }
+    if (next.kind === 'restart') {
+      // The look this restart stands on began with its inspect; its ps and cat (up to --timeout
+      // each) and the joiner check above (a listing, and an inspect per container not seen before)
+      // came after it. An operator's stop in between was undone (a restart starts a stopped
+      // container), and a run the engine or someone else had restarted meanwhile was restarted
+      // again on a look at the run before (test/unit/restart-recheck.test.ts). So one more inspect,
+      // right before the request: still running, and still the run that was looked at.
+      const now = await inspectById(env.engine, obs.info.id);
+      if (!now || !now.running) {
+        gone = true;
+        break;
+      }
+      if (now.startedAt !== obs.info.startedAt || now.initPid !== obs.info.initPid) {
+        // Another run: decide on a look at it, and a restart of it only on a second look.
+        obs = await observeForLadder(env.engine, s, now, env.execTimeoutMs);
+        env = afterProbeTimeout(env, obs);
+        lookedAtMs = performance.now();
+        confirmed = false;
+        continue;
+      }
+    }
     progress.passed.push(...next.passed);
     if (next.kind === 'stop') {
       stop = next;
