@@ -2,17 +2,18 @@
 // process, not to a PID number, so a signal sent through it can never reach a process that got
 // the same PID after the one we checked exited. Bun has no pidfd API; bun:ffi calls libc's
 // syscall(2) (works inside the `bun build --compile` binary: test/integration/layouts.test.ts
-// checks that the host route reports `pidfd: true` on this host). Without glibc (a musl image) or
-// on an older kernel every function here answers "unsupported" and kill-trees.ts falls back to
-// verify-then-kill.
+// checks that the host route reports `pidfd: true` on this host). Without glibc (a musl image), on
+// an older kernel, or under a seccomp profile that refuses pidfd_open, every function here answers
+// "unsupported" and identity.ts falls back to verify-then-kill.
 import { dlopen, FFIType, read } from 'bun:ffi';
 
 /** Syscall numbers: the same on x86_64, arm64 and every other architecture since Linux 5.1. */
 const SYS_PIDFD_SEND_SIGNAL = 424n;
 const SYS_PIDFD_OPEN = 434n;
 const ENOSYS = 38;
+const EPERM = 1;
 
-type Libc = ReturnType<typeof openLibc>;
+export type Libc = ReturnType<typeof openLibc>;
 let libc: Libc | null | undefined;
 
 function openLibc() {
@@ -48,8 +49,11 @@ export function pidfdOpen(hostPid: number): PidfdOpen {
   const fd = Number(l.symbols.syscall(SYS_PIDFD_OPEN, BigInt(hostPid), 0n, 0n, 0n));
   if (fd >= 0) return { fd };
   const e = errno(l);
-  if (e === ENOSYS) {
-    libc = null; // the kernel has no pidfd_open (< 5.3): never ask again
+  // ENOSYS: the kernel has none (< 5.3). EPERM: pidfd_open checks no permission, so that is a
+  // seccomp profile refusing the syscall (Docker's default one did before 20.10), for every PID
+  // alike. Either way never ask again: check, then kill(2), as without pidfds.
+  if (e === ENOSYS || e === EPERM) {
+    libc = null;
     return 'unsupported';
   }
   return { errno: e };
@@ -65,4 +69,9 @@ export function pidfdSendSignal(fd: number, signo: number): number {
 
 export function closeFd(fd: number): void {
   lib()?.symbols.close(fd);
+}
+
+/** Tests only: a stand-in for libc (a seccomp refusal cannot be staged otherwise); undefined opens the real one again. */
+export function replaceLibcForTests(stand: Libc | null | undefined): void {
+  libc = stand;
 }
