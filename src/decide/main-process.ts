@@ -10,7 +10,8 @@
 //   - below a launcher that is a main process, its first child, the same way: a shell run with -c
 //     (Docker runs a shell-form `CMD npx -y hub` as `/bin/sh -c "npx -y hub"`, and Debian's dash
 //     forks the command instead of exec'ing it, so `npm exec hub` is PID 1's child; BusyBox's sh
-//     execs it) and npm's script runners (`CMD ["npm", "start"]` with a start script `npx hub`:
+//     execs it), with options before it (`bash -o pipefail -c`, `bash -lc`, `sh -ec`), a shell
+//     running a script (an ENTRYPOINT script whose last line lacks `exec`) and npm's script runners (`CMD ["npm", "start"]` with a start script `npx hub`:
 //     npm start -> sh -c -> npm exec hub). Without this the service itself was the one runaway
 //     tree, holding every session's tree below it: dedupe found no duplicates and oldest killed
 //     the service.
@@ -27,8 +28,41 @@ export function isInitShim(p: Proc): boolean {
   return INIT_SHIMS.has(base) || (p.comm !== undefined && INIT_SHIMS.has(p.comm));
 }
 
-/** A shell running a command string (`sh -c CMD`, any path, bash, dash, ash, zsh). */
-const SHELL_C = /^(?:\S*\/)?(?:sh|bash|dash|ash|zsh) -c(?: |$)/;
+/** A shell, any path: sh, bash, dash, ash, zsh. */
+const SHELL = /^(?:\S*\/)?(?:sh|bash|dash|ash|zsh)$/;
+/** Shell options that take the next word as their argument (`-o pipefail`, bash's `-O extglob`). */
+const OPTION_WITH_ARGUMENT = new Set(['-o', '+o', '-O', '+O']);
+
+/**
+ * A shell that runs a command string or a script file, forking what it runs: `sh -c CMD`, also
+ * with options before or around -c (`bash -o pipefail -c CMD` from Docker's SHELL as hadolint
+ * asks for it, compose's `bash -lc CMD`, `sh -ec CMD`), and `sh /docker-entrypoint.sh` (an
+ * ENTRYPOINT script with a shebang: a shell forks every command of a script, so one whose last
+ * line runs `npx -y hub` without `exec` has the hub as its child). Not an interactive shell (no
+ * operand, or -i) nor one reading its commands from stdin (-s): what runs below those is typed,
+ * not the container's command.
+ */
+function isShellLauncher(command: string): boolean {
+  const words = command.split(' ');
+  if (!SHELL.test(words[0] ?? '')) return false;
+  for (let i = 1; i < words.length; i++) {
+    const w = words[i]!;
+    if (w === '') continue; // an empty argument, or a run of spaces inside one
+    if (OPTION_WITH_ARGUMENT.has(w)) {
+      i++;
+      continue;
+    }
+    if (w === '--') return i + 1 < words.length; // the script follows
+    if (/^--[a-z-]+$/.test(w)) continue; // bash's --login, --norc, --noprofile
+    if (/^[-+][A-Za-z]+$/.test(w)) {
+      if (w.startsWith('-') && w.includes('c')) return true;
+      if (/[is]/.test(w)) return false;
+      continue;
+    }
+    return true; // the first operand: a script file
+  }
+  return false;
+}
 /** npm's title for its script runners: `npm start`, `npm run dev`, `npm run-script dev`, `npm test`. */
 const NPM_SCRIPT = /^npm (?:start|restart|test|run|run-script|rum|urn)(?: |$)/;
 /** Launchers stacked on one another (npm start -> sh -c -> npm exec) are followed this deep. */
@@ -36,7 +70,7 @@ const MAX_LAUNCHERS = 4;
 
 /** A process that runs the container's command as a child, for its first child to be the main process too. */
 function isLauncher(p: Proc): boolean {
-  return isInitShim(p) || SHELL_C.test(p.command) || NPM_SCRIPT.test(p.command);
+  return isInitShim(p) || isShellLauncher(p.command) || NPM_SCRIPT.test(p.command);
 }
 
 /** PIDs (at the container's level) of the container's main process and of the init shim and launchers above it. */

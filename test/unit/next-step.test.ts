@@ -279,6 +279,35 @@ describe('the container\'s main process is never a victim', () => {
     }
   });
 
+  // The same hub below shells that fork it but were not taken for launchers: options before -c
+  // (Docker's SHELL ["/bin/bash", "-o", "pipefail", "-c"] as hadolint asks for it, compose's
+  // `bash -lc`, `sh -ec`), and an ENTRYPOINT script whose last line runs `npx -y hub` without
+  // `exec` (its shebang makes PID 1 `/bin/sh /docker-entrypoint.sh`; a shell forks every command
+  // of a script). Before, the hub (20) was the one runaway tree holding all three sessions:
+  // dedupe found nothing and oldest killed the hub with every session.
+  test.each([
+    ['SHELL with options before -c: /bin/bash -o pipefail -c', [proc(1, 0, '/bin/bash -o pipefail -c npx -y @acme/mcp-hub', { startTicks: 100 })]],
+    ['compose command: bash -lc', [proc(1, 0, 'bash -lc npx -y @acme/mcp-hub', { startTicks: 100 })]],
+    ['options in one word: sh -ec', [proc(1, 0, '/bin/sh -ec npx -y @acme/mcp-hub', { startTicks: 100 })]],
+    ['an ENTRYPOINT script without exec: /bin/sh /docker-entrypoint.sh', [proc(1, 0, '/bin/sh /docker-entrypoint.sh', { startTicks: 100 })]],
+    ['a script with shell options (#!/bin/sh -e)', [proc(1, 0, '/bin/sh -e /usr/local/bin/start.sh', { startTicks: 100 })]],
+    ['--init and an ENTRYPOINT script: docker-init -> bash script', [proc(1, 0, '/sbin/docker-init -- /entrypoint.sh', { startTicks: 100 }), proc(9, 1, 'bash /entrypoint.sh', { startTicks: 101 })]],
+  ] as const)('%s: the hub is the main process, never a victim', (_, launchers) => {
+    const procs = hubUnder([...launchers]);
+    expect(victimsAt(procs, [])).toEqual([40, 50]);
+    for (const passed of [['dedupe'], ['dedupe', 'oldest']] as const) {
+      const victims = victimsAt(procs, [...passed]);
+      expect(victims.every((pid) => [40, 50, 60].includes(pid))).toBe(true);
+    }
+  });
+
+  test('an interactive shell or one reading its commands from stdin is no launcher: its first child is not the main process', () => {
+    for (const shell of ['/bin/sh', 'bash -i', 'sh -s']) {
+      const procs = [proc(1, 0, shell, { startTicks: 100 }), ...magicTree(40, 1000), ...magicTree(50, 2000)];
+      expect(victimsAt(procs, [])).toEqual([40]);
+    }
+  });
+
   test('a shell PID 1 that spawned its sessions itself: its first child is the main process, the later ones are trees', () => {
     const procs = [proc(1, 0, 'sh -c node server.js', { startTicks: 100 }), proc(7, 1, 'node server.js', { startTicks: 110 }), ...magicTree(40, 1000), ...magicTree(50, 2000)];
     expect(victimsAt(procs, [])).toEqual([40]);
