@@ -11,8 +11,9 @@
 //     (Docker runs a shell-form `CMD npx -y hub` as `/bin/sh -c "npx -y hub"`, and Debian's dash
 //     forks the command instead of exec'ing it, so `npm exec hub` is PID 1's child; BusyBox's sh
 //     execs it), with options before it (`bash -o pipefail -c`, `bash -lc`, `sh -ec`), a shell
-//     running a script (an ENTRYPOINT script whose last line lacks `exec`) and npm's script runners (`CMD ["npm", "start"]` with a start script `npx hub`:
-//     npm start -> sh -c -> npm exec hub). Without this the service itself was the one runaway
+//     running a script (an ENTRYPOINT script whose last line lacks `exec`), and npm's script
+//     runners (`CMD ["npm", "start"]` with a start script `npx hub`: npm start -> sh -c ->
+//     npm exec hub). Without this the service itself was the one runaway
 //     tree, holding every session's tree below it: dedupe found no duplicates and oldest killed
 //     the service.
 import type { Proc } from '../types.ts';
