@@ -11,9 +11,9 @@
 //     (Docker runs a shell-form `CMD npx -y hub` as `/bin/sh -c "npx -y hub"`, and Debian's dash
 //     forks the command instead of exec'ing it, so `npm exec hub` is PID 1's child; BusyBox's sh
 //     execs it), with options before it (`bash -o pipefail -c`, `bash -lc`, `sh -ec`), a shell
-//     running a script (an ENTRYPOINT script whose last line lacks `exec`), and npm's script
-//     runners (`CMD ["npm", "start"]` with a start script `npx hub`: npm start -> sh -c ->
-//     npm exec hub). Without this the service itself was the one runaway
+//     running a script (an ENTRYPOINT script whose last line lacks `exec`), and the script
+//     runners of npm, pnpm, yarn and `node --run` (`CMD ["npm", "start"]` with a start script
+//     `npx hub`: npm start -> sh -c -> npm exec hub). Without this the service itself was the one runaway
 //     tree, holding every session's tree below it: dedupe found no duplicates and oldest killed
 //     the service.
 import type { Proc } from '../types.ts';
@@ -66,12 +66,22 @@ function isShellLauncher(command: string): boolean {
 }
 /** npm's title for its script runners: `npm start`, `npm run dev`, `npm run-script dev`, `npm test`. */
 const NPM_SCRIPT = /^npm (?:start|restart|test|run|run-script|rum|urn)(?: |$)/;
+/**
+ * The other package managers and Node itself running a package.json script, which they run with
+ * `sh -c` as a child (pnpm 9.15.9, yarn 1.22.22 and Node 22.23.5, looked at in /proc): they keep
+ * node's argv, so PID 1 of `CMD ["pnpm", "start"]` is `node /usr/local/bin/pnpm start` (the bin
+ * link's `#!/usr/bin/env node`), of `CMD ["yarn", "start"]` `node /usr/local/bin/yarn start`, and
+ * of `CMD ["node", "--run", "start"]` `node --run start`. pnpm's standalone build is `pnpm start`.
+ * Any subcommand: `yarn dev` and `pnpm dev` run scripts too, and taking one more process for the
+ * main process only ever spares it.
+ */
+const SCRIPT_RUNNER = /^(?:(?:\S*\/)?node(?:js)? (?:\S*\/)?(?:pnpm|pnpm\.cjs|yarn|yarn\.js|yarnpkg)|(?:\S*\/)?node(?:js)? --run|(?:\S*\/)?pnpm)(?: |=|$)/;
 /** Launchers stacked on one another (npm start -> sh -c -> npm exec) are followed this deep. */
 const MAX_LAUNCHERS = 4;
 
 /** A process that runs the container's command as a child, for its first child to be the main process too. */
 function isLauncher(p: Proc): boolean {
-  return isInitShim(p) || isShellLauncher(p.command) || NPM_SCRIPT.test(p.command);
+  return isInitShim(p) || isShellLauncher(p.command) || NPM_SCRIPT.test(p.command) || SCRIPT_RUNNER.test(p.command);
 }
 
 /** PIDs (at the container's level) of the container's main process and of the init shim and launchers above it. */

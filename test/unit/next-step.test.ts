@@ -265,36 +265,33 @@ describe('the container\'s main process is never a victim', () => {
     return n.plan.victims.map((v) => v.root.pid);
   };
 
+  // The hub below launchers that fork it. Shell-form CMD on Debian (dash forks), npm's script
+  // runners, --init. Shells with options before -c (Docker's SHELL ["/bin/bash", "-o", "pipefail",
+  // "-c"] as hadolint asks for it, compose's `bash -lc`, `sh -ec`), and an ENTRYPOINT script whose
+  // last line runs `npx -y hub` without `exec` (its shebang makes PID 1 `/bin/sh
+  // /docker-entrypoint.sh`; a shell forks every command of a script). pnpm, yarn and `node --run`
+  // as PID 1: their argv as /proc showed it for pnpm 9.15.9, yarn 1.22.22 and Node 22.23.5 run
+  // through their bin links (`#!/usr/bin/env node`), each running its script with `sh -c`.
+  // Before, each of the shells, scripts and runners left the hub (20) as the one runaway tree
+  // holding all three sessions: dedupe found nothing and oldest killed the hub with every session.
   test.each([
     ['shell-form CMD on a Debian image (dash forks): PID 1 /bin/sh -c', [proc(1, 0, '/bin/sh -c npx -y @acme/mcp-hub', { startTicks: 100 })]],
     ['CMD ["npm", "start"], a start script `npx @acme/mcp-hub`: npm start -> sh -c', [proc(1, 0, 'npm start', { startTicks: 100 }), proc(9, 1, 'sh -c npx @acme/mcp-hub', { startTicks: 120 })]],
     ['--init and a shell-form CMD: docker-init -> /bin/sh -c', [proc(1, 0, '/sbin/docker-init -- /bin/sh -c npx -y @acme/mcp-hub', { startTicks: 100 }), proc(9, 1, '/bin/sh -c npx -y @acme/mcp-hub', { startTicks: 101 })]],
-  ] as const)('%s: the hub is the main process; its sessions are the trees, dedupe keeps the newest', (_, launchers) => {
-    const procs = hubUnder([...launchers]);
-    expect(victimsAt(procs, [])).toEqual([40, 50]);
-    // oldest and all: the sessions, never the hub (20) or what runs it
-    for (const passed of [['dedupe'], ['dedupe', 'oldest']] as const) {
-      const victims = victimsAt(procs, [...passed]);
-      expect(victims.every((pid) => [40, 50, 60].includes(pid))).toBe(true);
-    }
-  });
-
-  // The same hub below shells that fork it but were not taken for launchers: options before -c
-  // (Docker's SHELL ["/bin/bash", "-o", "pipefail", "-c"] as hadolint asks for it, compose's
-  // `bash -lc`, `sh -ec`), and an ENTRYPOINT script whose last line runs `npx -y hub` without
-  // `exec` (its shebang makes PID 1 `/bin/sh /docker-entrypoint.sh`; a shell forks every command
-  // of a script). Before, the hub (20) was the one runaway tree holding all three sessions:
-  // dedupe found nothing and oldest killed the hub with every session.
-  test.each([
     ['SHELL with options before -c: /bin/bash -o pipefail -c', [proc(1, 0, '/bin/bash -o pipefail -c npx -y @acme/mcp-hub', { startTicks: 100 })]],
     ['compose command: bash -lc', [proc(1, 0, 'bash -lc npx -y @acme/mcp-hub', { startTicks: 100 })]],
     ['options in one word: sh -ec', [proc(1, 0, '/bin/sh -ec npx -y @acme/mcp-hub', { startTicks: 100 })]],
     ['an ENTRYPOINT script without exec: /bin/sh /docker-entrypoint.sh', [proc(1, 0, '/bin/sh /docker-entrypoint.sh', { startTicks: 100 })]],
     ['a script with shell options (#!/bin/sh -e)', [proc(1, 0, '/bin/sh -e /usr/local/bin/start.sh', { startTicks: 100 })]],
     ['--init and an ENTRYPOINT script: docker-init -> bash script', [proc(1, 0, '/sbin/docker-init -- /entrypoint.sh', { startTicks: 100 }), proc(9, 1, 'bash /entrypoint.sh', { startTicks: 101 })]],
-  ] as const)('%s: the hub is the main process, never a victim', (_, launchers) => {
+    ['CMD ["pnpm", "start"]: node /usr/local/bin/pnpm start -> sh -c', [proc(1, 0, 'node /usr/local/bin/pnpm start', { startTicks: 100 }), proc(9, 1, 'sh -c npx @acme/mcp-hub', { startTicks: 120 })]],
+    ['CMD ["pnpm", "run", "start:mcp-server"]', [proc(1, 0, 'node /usr/local/bin/pnpm run start:mcp-server', { startTicks: 100 }), proc(9, 1, 'sh -c npx @acme/mcp-hub', { startTicks: 120 })]],
+    ['CMD ["yarn", "start"]: node /usr/local/bin/yarn start -> /bin/sh -c', [proc(1, 0, 'node /usr/local/bin/yarn start', { startTicks: 100 }), proc(9, 1, '/bin/sh -c npx @acme/mcp-hub', { startTicks: 120 })]],
+    ['CMD ["node", "--run", "start"] (Node 22): -> /bin/sh -c', [proc(1, 0, '/usr/local/bin/node --run start', { startTicks: 100 }), proc(9, 1, '/bin/sh -c npx @acme/mcp-hub', { startTicks: 120 })]],
+  ] as const)('%s: the hub is the main process; its sessions are the trees, dedupe keeps the newest', (_, launchers) => {
     const procs = hubUnder([...launchers]);
     expect(victimsAt(procs, [])).toEqual([40, 50]);
+    // oldest and all: the sessions, never the hub (20) or what runs it
     for (const passed of [['dedupe'], ['dedupe', 'oldest']] as const) {
       const victims = victimsAt(procs, [...passed]);
       expect(victims.every((pid) => [40, 50, 60].includes(pid))).toBe(true);
