@@ -275,7 +275,7 @@ class MonitorLoop {
   private async reap(infos: ContainerInfo[], reaper: Reaper): Promise<void> {
     this.inAction++;
     try {
-      const r = await reaper.pass(infos, this.log);
+      const r = await reaper.pass(infos, this.log, () => this.stopReason !== null);
       // A refused stop sent nothing and changed nothing; refused again every cycle, it would count
       // as an action each time and cost an inspect per cycle for as long as it stays refused.
       const acted = r.outcomes.filter((o) => o.action.result !== 'refused');

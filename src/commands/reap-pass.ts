@@ -73,7 +73,8 @@ export class Reaper {
     // /proc/self, not --proc-root, and, on a local engine, the container whose init shares our mount namespace
     const ownIds = [...(await readOwnContainerIds()), ...(this.engine.local ? await containersInOurMountNamespace(running, s.procRoot) : [])];
     const rules: ReapRules = { ...reapRules(s, this.engine.local), ownContainerIds: [...new Set(ownIds)] };
-    this.facts.retain(new Set(running.map((i) => i.id)));
+    const runningIds = new Set(running.map((i) => i.id));
+    this.facts.retain(runningIds);
     const paths = { procRoot: s.procRoot, cgroupRoot: s.cgroupRoot };
     const bootMs = this.engine.local ? await readBootTimeMs(s.procRoot) : null;
     const failures: PassResult['failures'] = [];
@@ -118,8 +119,11 @@ export class Reaper {
     return { plan: decideReap(subjects, rules, nowMs), observed, failures };
   }
 
-  /** Plan, act, log. */
-  async pass(infos: ContainerInfo[], log: ActionLog): Promise<PassResult> {
+  /**
+   * Plan, act, log. `stopping`: the monitor was asked to stop (SIGTERM): no further stop is sent,
+   * whatever this pass decided, since each one may take --timeout plus the container's stop timeout.
+   */
+  async pass(infos: ContainerInfo[], log: ActionLog, stopping: () => boolean = () => false): Promise<PassResult> {
     const s = this.s;
     const { plan, observed, failures } = await this.plan(infos, true);
     for (const f of failures) log.error({ event: 'error', container: f.info.name, containerId: f.info.id, reason: `reap: ${f.reason}`, dryRun: s.dryRun });
@@ -137,10 +141,17 @@ export class Reaper {
       log.info({ event: 'reap', ...lineOf(k, o.info), action: 'none', result: 'kept', reason: `${k.reason}; kept: label pidwarden.reap=false`, dryRun: s.dryRun });
     }
     const outcomes: ReapOutcome[] = [];
+    const notSent: ReapDecision[] = [];
     // A dry-run monitor would otherwise say the same "would stop" every cycle.
     const queue = plan.stop.filter((d) => !s.dryRun || this.once(`${d.id} would ${d.rule}`));
     const worker = async () => {
       for (let d = queue.shift(); d; d = queue.shift()) {
+        // Asked to stop during the observation or the stops before: 20 containers past --max-age,
+        // 8 at a time, 10 s each (a PID 1 ignoring SIGTERM) were still stopped 20 s after SIGTERM.
+        if (stopping()) {
+          notSent.push(d);
+          continue;
+        }
         const o = observed.get(d.id)!;
         let action: ReapAction;
         try {
@@ -170,6 +181,10 @@ export class Reaper {
       }
     };
     await Promise.all(Array.from({ length: Math.min(STOP_CONCURRENCY, queue.length) }, worker));
+    if (notSent.length > 0) {
+      const names = notSent.map((d) => d.name).join(', ');
+      log.warn({ event: 'notice', reason: `stopping: ${notSent.length} stop${notSent.length === 1 ? '' : 's'} decided by this reap pass not sent (${names})`, dryRun: s.dryRun });
+    }
     return { plan, outcomes, failures, checked: observed.size };
   }
 
