@@ -65,3 +65,25 @@ test('a reap pass that is not stopping stops what its rules hit (the same setup)
     fake.stop();
   }
 });
+
+// A monitor --reap runs for weeks on hosts that make a container every few seconds; each line said
+// "once" was remembered by container ID for the monitor's life (one key per kept, refused, "would
+// stop" or problem line), never forgotten with the container: 1 per 3 s is ~200,000 keys a week.
+test("a reap pass forgets what it said about containers that are gone", async () => {
+  const kept = container(4, { 'pidwarden.reap': 'false' });
+  const fake = startFakeEngine([kept]);
+  try {
+    const s = settingsFor('forget');
+    const log = createActionLog(s.logFile);
+    const reaper = new Reaper(fake.engine, s, null);
+    await reaper.pass(await selectContainers(fake.engine, { containers: [], labels: [] }), log);
+    const said = (reaper as unknown as { said: Set<string> }).said;
+    expect([...said]).toEqual([`${kept.id} kept age`]);
+    fake.containers.length = 0; // removed
+    await reaper.pass([], log);
+    log.flush();
+    expect(said.size).toBe(0);
+  } finally {
+    fake.stop();
+  }
+});
