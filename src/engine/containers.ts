@@ -68,7 +68,10 @@ export async function selectContainers(engine: Engine, sel: Selection): Promise<
     engineCall(engine, () => engineGetList<Docker.ContainerInfo>(engine, `/containers/json${query}`)),
   ]);
   const infos = await Promise.all(list.map((c) => inspectById(engine, c.Id)));
-  return infos.filter((i): i is ContainerInfo => i !== null);
+  // The engine's label filter is only a first cut: engines read `KEY=` differently (Docker: the
+  // empty value; Podman, its compat API too: any value), so `--label project=$PROJECT` with PROJECT
+  // unset selected every project's containers on Podman. Matched here as for --container.
+  return infos.filter((i): i is ContainerInfo => i !== null && matchesLabels(i.labels, sel.labels));
 }
 
 /**
@@ -301,7 +304,8 @@ export class ContainerLister {
         return info;
       }),
     );
-    return infos.filter((i): i is ContainerInfo => i !== null && i.running);
+    // as in selectContainers: the engine's label filter is not the same on every engine
+    return infos.filter((i): i is ContainerInfo => i !== null && i.running && matchesLabels(i.labels, this.sel.labels));
   }
 
   /**

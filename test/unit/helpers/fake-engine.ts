@@ -1,5 +1,5 @@
-// A fake engine on a unix socket for the selection tests: /version, the container list and
-// inspect, resolving a reference the way Docker's daemon does (full ID, then exact name, then an
+// A fake engine on a unix socket for the selection tests: /version, the container list (with each
+// engine's label filter) and inspect, resolving a reference the way Docker's daemon does (full ID, then exact name, then an
 // ID prefix of any length; two IDs sharing the prefix: an error). The containers are made from
 // the real inspect in test/fixtures/engine/inspect.json with their own ID, name and labels.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -32,6 +32,25 @@ export const FIXTURE_INIT_TICKS = 129_760;
 export function writeFixtureBootTime(procRoot: string): void {
   writeFileSync(join(procRoot, 'stat'), `cpu  0 0 0 0 0 0 0 0 0 0\nbtime ${FIXTURE_BOOT_TIME_S}\n`);
 }
+
+/**
+ * Each engine's `label` list filter. moby (filters.Args.MatchKVList): KEY is there, and KEY=VALUE
+ * has exactly that value, an empty one included. Podman (pkg/util MatchLabelFilters, the compat API
+ * too): an empty VALUE matches any value (its `*` patterns over the keys are not emulated here).
+ */
+const LABEL_FILTER = {
+  docker: (want: string, labels: Record<string, string>) => {
+    const eq = want.indexOf('=');
+    if (eq < 0) return Object.hasOwn(labels, want);
+    return Object.hasOwn(labels, want.slice(0, eq)) && labels[want.slice(0, eq)] === want.slice(eq + 1);
+  },
+  podman: (want: string, labels: Record<string, string>) => {
+    const eq = want.indexOf('=');
+    const key = eq < 0 ? want : want.slice(0, eq);
+    const value = eq < 0 ? '' : want.slice(eq + 1);
+    return Object.hasOwn(labels, key) && (value === '' || labels[key] === value);
+  },
+};
 
 /** The error each engine answers for an ID prefix that several containers share (status, message). */
 const AMBIGUOUS = {
@@ -67,12 +86,15 @@ export function startFakeEngine(containers: FakeContainer[], flavour: keyof type
   const server = Bun.serve({
     unix: socket,
     fetch(req) {
-      const path = new URL(req.url).pathname.replace(/^\/v[\d.]+/, '');
+      const url = new URL(req.url);
+      const path = url.pathname.replace(/^\/v[\d.]+/, '');
       fake.asked.push(path);
       fake.onAsk?.(path);
       if (path === '/version') return Response.json({ ApiVersion: '1.41' });
       if (path === '/containers/json') {
-        return Response.json(fake.containers.map((c) => ({ Id: c.id, Names: [`/${c.name}`], Labels: c.labels ?? {}, State: 'running' })));
+        const wanted = (JSON.parse(url.searchParams.get('filters') ?? '{}') as { label?: string[] }).label ?? [];
+        const listed = fake.containers.filter((c) => wanted.every((w) => LABEL_FILTER[flavour](w, c.labels ?? {})));
+        return Response.json(listed.map((c) => ({ Id: c.id, Names: [`/${c.name}`], Labels: c.labels ?? {}, State: 'running' })));
       }
       const m = /^\/containers\/([^/]+)\/json$/.exec(path);
       if (!m) return Response.json({ message: 'page not found' }, { status: 404 });
