@@ -264,6 +264,16 @@ export const STATE_LOCK_RETRY_WAIT_MS = 100;
 
 const errorCode = (e: unknown) => (e as NodeJS.ErrnoException).code ?? String(e);
 
+/** The version of a state file written by a newer pidwarden (a whole number above ours), else null. */
+function newerVersion(text: string): number | null {
+  try {
+    const v = (JSON.parse(text) as { version?: unknown } | null)?.version;
+    return typeof v === 'number' && Number.isSafeInteger(v) && v > STATE_VERSION ? v : null;
+  } catch {
+    return null;
+  }
+}
+
 export class StateStore {
   /**
    * Set while the file cannot be used (one episode): the document pidwarden works from meanwhile,
@@ -316,8 +326,11 @@ export class StateStore {
     return readStateWithoutChanging(this.path).doc;
   }
 
-  /** Reads the file; moves an unreadable or corrupt one aside (with a warning) and starts afresh. */
-  private readDoc(): StateDoc {
+  /**
+   * Reads the file; moves an unreadable or corrupt one aside (with a warning) and starts afresh. A
+   * file of a newer version is neither: its version, and the store works from memory (withDoc).
+   */
+  private readDoc(): StateDoc | { newer: number } {
     let text: string;
     try {
       text = readFileSync(this.path, 'utf8');
@@ -329,6 +342,11 @@ export class StateStore {
     }
     const doc = parseState(text);
     if (doc) return doc;
+    // A newer pidwarden's file (a monitor upgraded beside an older cron cleanup or audit): moved
+    // aside, or replaced by this version's, it lost that pidwarden's restart history at each of
+    // our writes (an audit every minute), and with it its --restart-limit.
+    const newer = newerVersion(text);
+    if (newer !== null) return { newer };
     this.moveAside('corrupt or of another version');
     return emptyState();
   }
@@ -373,7 +391,12 @@ export class StateStore {
       return this.inMemory(doc, write, fn);
     }
     try {
-      let doc = this.readDoc();
+      const read = this.readDoc();
+      if ('newer' in read) {
+        const why = `written by a newer pidwarden (version ${read.newer}; this one reads ${STATE_VERSION}), left as it is`;
+        return this.inMemory(this.fallBack(why, emptyState), write, fn);
+      }
+      let doc = read;
       let restartsAdded = 0;
       if (this.memory) ({ doc, restartsAdded } = mergeState(doc, this.memory, Date.now()));
       const result = fn(doc);
