@@ -12,6 +12,7 @@ import { subtract } from '../decide/plan.ts';
 import type { ContainerPolicy } from '../decide/policy.ts';
 import { depthsBelow, parentIndex } from '../decide/tree.ts';
 import type { Engine } from '../engine/client.ts';
+import { probeSlots } from '../engine/probe-slots.ts';
 import { inspectById, restartContainer, stopTimeoutOf, stopWithoutEndWhy, StopWithoutEndError, type ContainerInfo } from '../engine/containers.ts';
 import type { ActionLog } from '../log/logger.ts';
 import { observeContainer } from '../observe/container.ts';
@@ -119,16 +120,18 @@ async function inspectAfterRestart(env: LadderEnv, id: string, upAt?: string): P
   return down ? { down } : { down: null, info: info! };
 }
 
-/** What the ladder needs of a container: pids and processes, no stats. */
+/** What the ladder needs of a container: pids and processes, no stats. At most --concurrency at once (probe-slots.ts). */
 export function observeForLadder(engine: Engine, s: Settings, info: ContainerInfo, execTimeoutMs: number): Promise<ContainerObservation> {
-  return observeContainer(engine, info, {
-    procRoot: s.procRoot,
-    cgroupRoot: s.cgroupRoot,
-    processes: true,
-    stats: false,
-    preferHost: s.procSource === 'host',
-    execTimeoutMs,
-  });
+  return probeSlots(engine, s.concurrency).run(() =>
+    observeContainer(engine, info, {
+      procRoot: s.procRoot,
+      cgroupRoot: s.cgroupRoot,
+      processes: true,
+      stats: false,
+      preferHost: s.procSource === 'host',
+      execTimeoutMs,
+    }),
+  );
 }
 
 export async function runLadder(env: LadderEnv, first: ContainerObservation, policy: ContainerPolicy): Promise<LadderOutcome> {

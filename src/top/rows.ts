@@ -1,6 +1,7 @@
 // What `top` shows of each container: observed as the audit does (processes, pids; no stats, which
 // cost 100 ms of CPU sampling each), assessed with the container's own policy, and the tasks
 // history behind the growth sparkline. Read-only: nothing here signals or restarts anything.
+import { probeSlots } from '../engine/probe-slots.ts';
 import type { Settings } from '../cli/settings.ts';
 import { assess } from '../decide/classify.ts';
 import { containerPolicy, describePolicy, globalPolicy } from '../decide/policy.ts';
@@ -35,17 +36,21 @@ export async function observeRows(engine: Engine, s: Settings, history: TasksHis
   const infos = (await selectContainers(engine, { containers: s.containers, labels: s.labels })).filter((i) => i.running && !excludedBy(i, s.exclude));
   history.retain(new Set(infos.map((i) => i.id)));
   const zombies = sharedZombieScan(s.procRoot);
+  // at most --concurrency probes at once, like every other command (src/engine/probe-slots.ts)
+  const slots = probeSlots(engine, s.concurrency);
   const observations = await Promise.all(
     infos.map((info) =>
-      observeContainer(engine, info, {
-        procRoot: s.procRoot,
-        cgroupRoot: s.cgroupRoot,
-        processes: true,
-        stats: false,
-        execTimeoutMs,
-        preferHost: s.procSource === 'host',
-        zombies,
-      }),
+      slots.run(() =>
+        observeContainer(engine, info, {
+          procRoot: s.procRoot,
+          cgroupRoot: s.cgroupRoot,
+          processes: true,
+          stats: false,
+          execTimeoutMs,
+          preferHost: s.procSource === 'host',
+          zombies,
+        }),
+      ),
     ),
   );
   return observations.map((obs): TopRow => {

@@ -321,6 +321,42 @@ describeEngine('cleanup: dedupe', () => {
   });
 });
 
+describeEngine('cleanup: --concurrency', () => {
+  test('--concurrency 1 over three storms: the engine never runs two containers\' execs at once, and all three are cleaned', async () => {
+    const role = `conc-${RUN_ID}`;
+    const ws = await Promise.all(
+      ['conc-a', 'conc-b', 'conc-c'].map((name) => startWorkload({ image: 'busybox', name, labels: { 'pwt.role': role }, trees: [{ npx: MAGIC, copies: 3 }], interval: 0.05 })),
+    );
+    await Promise.all(ws.map((w) => waitForChains(w, 3)));
+    const since = Math.floor(Date.now() / 1000) - 1;
+    const r = await cleanup('concurrency', ['--label', `pwt.role=${role}`, '--concurrency', '1', '--max-procs', '5', '--grace', '5']);
+    expect(r.code).toBe(0);
+    expect(new Set(events(r, 'kill').map((l) => l.containerId))).toEqual(new Set(ws.map((w) => w.id)));
+    // the engine's own record of every exec into them: from exec_start to exec_die
+    const until = Math.ceil(Date.now() / 1000) + 1;
+    const ids = new Set(ws.map((w) => w.id));
+    const raw = dockerOk('events', '--since', String(since), '--until', String(until), '--filter', 'type=container', '--format', '{{json .}}');
+    const spans = new Map<string, { container: string; start?: bigint; end?: bigint }>();
+    for (const line of raw.split('\n').filter(Boolean)) {
+      const e = JSON.parse(line) as { Action: string; Actor: { ID: string; Attributes: Record<string, string> }; timeNano: number | string };
+      if (!ids.has(e.Actor.ID)) continue;
+      const action = e.Action.split(':')[0]!;
+      const execId = e.Actor.Attributes.execID;
+      if (!execId || (action !== 'exec_start' && action !== 'exec_die')) continue;
+      const span = spans.get(execId) ?? { container: e.Actor.ID };
+      if (action === 'exec_start') span.start = BigInt(e.timeNano);
+      else span.end = BigInt(e.timeNano);
+      spans.set(execId, span);
+    }
+    const done = [...spans.values()].filter((x) => x.start !== undefined && x.end !== undefined) as { container: string; start: bigint; end: bigint }[];
+    // every container was looked at through ps at least before and after its kill
+    expect(new Set(done.map((x) => x.container))).toEqual(ids);
+    const overlapping = done.flatMap((a) => done.filter((b) => b.container !== a.container && a.start < b.end && b.start < a.end).map((b) => [a, b]));
+    expect(overlapping).toEqual([]);
+    for (const w of ws) expect(liveChains(hostProcsOfContainer(w))).toHaveLength(1);
+  });
+});
+
 describeEngine('cleanup: oldest and --steps', () => {
   const DISTINCT = ['alpha-mcp', 'beta-mcp', 'gamma-mcp', 'delta-mcp', 'epsilon-mcp'];
 
