@@ -1,12 +1,13 @@
 // A restart ends the container's init, and when the init of a PID namespace dies the kernel
 // SIGKILLs every other process in it: those of the containers run with --pid=container:X (compose
-// `pid: "service:x"`, a Podman pod's members in its infra container's namespace) go with X. They
+// `pid: "service:x"`, a Podman pod's members in its infra container's namespace, Podman's
+// --pid=ns:/proc/<X's init>/ns/pid) go with X. They
 // may not be selected, and the ladder gathered no evidence about them, so a restart of X is
 // withheld while anything joins it, whatever the restart rule; kill steps, which touch only X's
 // own cgroup, are not.
 import type { Engine } from '../engine/client.ts';
 import { inspectById, type ContainerInfo } from '../engine/containers.ts';
-import { joinersOf, pidModesNow, unresolvedWhy, type PidModeOf } from '../engine/pid-joiners.ts';
+import { joinersOf, joinsAnother, pidModesNow, unresolvedWhy, type PidModeOf } from '../engine/pid-joiners.ts';
 import { withheldRestart, type NextStep } from '../decide/next-step.ts';
 import { initPidNamespace } from '../observe/init-namespace.ts';
 import type { Layout } from '../types.ts';
@@ -24,8 +25,8 @@ export function kernelViewOf(layout: Pick<Layout, 'local' | 'pidNamespace'>, pro
 
 /**
  * Why a restart of `info` would kill other containers' processes, or null when none join it. With a
- * local view every other container run with `container:<ref>` is looked up in the kernel, not only
- * those whose ref cannot be resolved (src/engine/pid-joiners.ts): its init's PID namespace is
+ * local view every other container run with `container:<ref>` or `ns:<path>` is looked up in the
+ * kernel, not only those whose ref cannot be resolved (src/engine/pid-joiners.ts): its init's PID namespace is
  * `info`'s or not. A ref is resolved by what it names now, and a container renamed to the old name
  * of `info` (created before the joiner started, as the real owner was) would take the joiner away
  * from `info`. Without that view a joiner whose ref cannot be resolved could be anyone's, and the
@@ -46,7 +47,7 @@ export async function restartHitsJoiners(engine: Engine, info: Pick<ContainerInf
   if (kernel === null) {
     if (unresolved.length > 0) return cannotTell(unresolvedWhy(unresolved));
   } else {
-    for (const m of modes.filter((o) => o.pidMode.startsWith('container:') && !joiners.includes(o.name))) {
+    for (const m of modes.filter((o) => joinsAnother(o.pidMode) && !joiners.includes(o.name))) {
       const inKernel = await sharesNamespace(engine, m, info, kernel);
       if (inKernel === null) return cannotTell(unresolved.includes(m) ? unresolvedWhy([m]) : `${m.name} (${m.pidMode}): its init's PID namespace cannot be read`);
       if (inKernel) joiners = [...joiners, m.name].sort();

@@ -1,6 +1,7 @@
 // Which containers share another's PID namespace: `docker run --pid=container:X`, compose
 // `pid: "service:x"` and `pid: "container:x"` put a container's processes in X's namespace, where
 // X's `ps` lists them and X's `kill N` reaches them, while X's own HostConfig.PidMode stays ''.
+// So does Podman's `--pid=ns:/proc/<pid>/ns/pid`, whose PidMode `ns:<path>` names no container.
 // With a cgroup view (the host's /proc, a local engine) X's table keeps to X's cgroup; without one
 // (a remote engine, or pidwarden in a PID namespace of its own) only this tells that X's `ps`
 // shows other containers' processes, so X is observed from the API only (src/observe/locality.ts).
@@ -55,7 +56,9 @@ export function joinersAmong(modes: readonly PidModeOf[], target: Pick<Container
  * a time unknown, it may be (a joiner of it) and may not (unresolved).
  */
 export function joinersOf(modes: readonly PidModeOf[], target: Pick<ContainerInfo, 'id' | 'name'>): { joiners: string[]; unresolved: PidModeOf[] } {
-  const unresolved = modes.filter((m) => m.pidMode.startsWith('container:') && !modes.some((o) => o.id !== m.id && joins(m.pidMode, o) && createdAfterJoinerStart(o, m) === false));
+  const unresolved = modes.filter(
+    (m) => joinsByPath(m.pidMode) || (m.pidMode.startsWith('container:') && !modes.some((o) => o.id !== m.id && joins(m.pidMode, o) && createdAfterJoinerStart(o, m) === false)),
+  );
   const targetListed = modes.find((o) => o.id === target.id);
   const joiners = modes
     .filter((m) => m.id !== target.id && joins(m.pidMode, target) && (targetListed === undefined || createdAfterJoinerStart(targetListed, m) !== true))
@@ -75,7 +78,27 @@ function createdAfterJoinerStart(holder: PidModeOf, joiner: PidModeOf): boolean 
 }
 
 export function unresolvedWhy(unresolved: readonly PidModeOf[]): string {
-  return `${unresolved.map((m) => `${m.name} (${m.pidMode})`).join(', ')} names no running container created before it started (renamed since?): whose PID namespace it is in cannot be told`;
+  const byRef = unresolved.filter((m) => !joinsByPath(m.pidMode));
+  const byPath = unresolved.filter((m) => joinsByPath(m.pidMode));
+  const list = (ms: readonly PidModeOf[]) => ms.map((m) => `${m.name} (${m.pidMode})`).join(', ');
+  return [
+    ...(byRef.length > 0 ? [`${list(byRef)} names no running container created before it started (renamed since?)`] : []),
+    ...(byPath.length > 0 ? [`${list(byPath)} joins a PID namespace by path, which names no container`] : []),
+  ].join('; ') + ': whose PID namespace it is in cannot be told';
+}
+
+/**
+ * Podman's `--pid=ns:<path>`: a PID namespace joined by a path such as /proc/<pid>/ns/pid, which
+ * its inspect writes as `ns:<path>`. The PID in the path was some process's when the container was
+ * created and may be anyone's now: no listing tells whose namespace it is, only the kernel.
+ */
+export function joinsByPath(pidMode: string): boolean {
+  return pidMode.startsWith('ns:');
+}
+
+/** Whether the PidMode joins a namespace other than the host's: `container:<ref>` or `ns:<path>`. */
+export function joinsAnother(pidMode: string): boolean {
+  return pidMode.startsWith('container:') || joinsByPath(pidMode);
 }
 
 
@@ -111,7 +134,7 @@ async function listPidModes(engine: Engine): Promise<PidModeOf[]> {
       let startedAt = '';
       // a joiner's start changes with each of its runs, and its ref is resolved at each start:
       // read it every listing (joiners are few; the others' PidMode is kept)
-      if (pidMode === undefined || pidMode.startsWith('container:')) {
+      if (pidMode === undefined || joinsAnother(pidMode)) {
         const info = await inspectById(engine, c.Id);
         if (!info) return null; // removed since the listing
         pidMode = info.pidMode;

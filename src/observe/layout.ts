@@ -33,9 +33,16 @@ export function containerCgroupPath(initPath: string, containerId: string): stri
   return null;
 }
 
-/** pid=host and pid=container:X put the container into a namespace it shares with others. */
+/**
+ * Whether the engine's PidMode puts the container into a namespace it shares with others: anything
+ * but its own ('' from Docker, 'private' from Podman). That is pid=host and pid=container:X, and
+ * Podman's `ns:<path>` (`--pid=ns:/proc/<pid>/ns/pid`, a namespace joined by path: its inspect
+ * writes that form, never `container:`; with /proc/1/ns/pid it is the host's). A form not known to
+ * be private counts as shared: without the kernel's word (a remote engine) `ps` and `kill N`
+ * inside such a container reach the other processes of that namespace.
+ */
 export function isSharedPidMode(pidMode: string): boolean {
-  return pidMode === 'host' || pidMode.startsWith('container:');
+  return pidMode !== '' && pidMode !== 'private';
 }
 
 /**

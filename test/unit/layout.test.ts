@@ -123,7 +123,17 @@ describe('nsPidAtDepth: the PID in the container is the NSpid entry at the init\
 });
 
 describe('isSharedPidMode', () => {
-  const rows: [string, boolean][] = [['', false], ['private', false], ['host', true], [`container:${ID}`, true]];
+  // Podman writes `ns:<path>` for `--pid=ns:/proc/<pid>/ns/pid` (libpod's inspect: a PID namespace
+  // joined by path), e.g. the host's with /proc/1/ns/pid: shared, though not `host` nor `container:`.
+  // Any form not known to be the container's own namespace is shared: not knowing is no licence.
+  const rows: [string, boolean][] = [
+    ['', false],
+    ['private', false],
+    ['host', true],
+    [`container:${ID}`, true],
+    ['ns:/proc/4242/ns/pid', true],
+    ['ns:/proc/1/ns/pid', true],
+  ];
   for (const [mode, want] of rows) test(`"${mode.replace(ID, '<id>')}" -> ${want}`, () => expect(isSharedPidMode(mode)).toBe(want));
 });
 
@@ -149,6 +159,7 @@ describe('sharedPidNamespaceWhy: the engine\'s PidMode, then the kernel\'s NSpid
   test('no NSpid line to read: the engine\'s word alone', () => {
     expect(sharedPidNamespaceWhy('', null)).toBeNull();
     expect(sharedPidNamespaceWhy('host', null)).toBe('pid=host');
+    expect(sharedPidNamespaceWhy('ns:/proc/4242/ns/pid', null)).toBe('pid=ns:/proc/4242/ns/pid');
   });
 });
 

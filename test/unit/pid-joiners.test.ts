@@ -70,3 +70,15 @@ describe('joinersOf: a ref that names a container created after the joiner start
     expect(joinersOf([renamed, sidecar, noCreated], noCreated)).toEqual({ joiners: ['sidecar'], unresolved: [sidecar] });
   });
 });
+
+// Podman's `--pid=ns:/proc/<pid>/ns/pid` joins a PID namespace by path, and its inspect says
+// `ns:<path>` (libpod's inspect), never `container:`. The path names a process at the moment of
+// creation, not a container: which container's namespace it is cannot be told from a listing.
+describe('joinersOf: a PID namespace joined by path (Podman ns:<path>)', () => {
+  const owner = listed(X);
+  const byPath = listed({ id: 'b'.repeat(64), name: 'tracer' }, 'ns:/proc/4242/ns/pid', CREATED_MS + 1_000, JOINER_STARTED);
+  test('unresolved: any container may be the one joined, so a remote restart is withheld', () => {
+    expect(joinersOf([owner, byPath], X)).toEqual({ joiners: [], unresolved: [byPath] });
+    expect(() => joinersAmong([owner, byPath], X)).toThrow('tracer (ns:/proc/4242/ns/pid) joins a PID namespace by path');
+  });
+});

@@ -124,3 +124,21 @@ test('another container renamed to the old name takes the ref: the kernel still 
 test('without a view of the kernel (a remote engine) nobody can tell: the restart is withheld', async () => {
   expect(await restartHitsJoiners(engine(), app, null)).toContain('cannot tell');
 });
+
+// `podman run --pid=ns:/proc/202/ns/pid`: a container in web-old's namespace whose inspect says
+// `ns:<path>`, not `container:`. web-old's restart would kill its processes as it would the sidecar's.
+test("a container that joined the owner's namespace by path (ns:<path>) is looked up in the kernel too: the restart is withheld", async () => {
+  const byPath = { id: 'f'.repeat(64), name: 'tracer', pid: 505, pidMode: 'ns:/proc/202/ns/pid', ns: NS_WEB };
+  containers.push(byPath);
+  try {
+    const root = procWith('joined-by-path', new Map([...inits, [byPath.pid, { ns: NS_WEB, cgroup: `/machine.slice/libpod-${byPath.id}.scope/container`, startTicks: INIT_TICKS }]]));
+    const third = Bun.serve({ unix: join(dir, 'engine-by-path.sock'), fetch: answer });
+    cleanups.push(() => third.stop(true));
+    const kernelEngine = connectEngine(`unix://${join(dir, 'engine-by-path.sock')}`, { timeoutMs: 5000, procRoot: root });
+    expect(await restartHitsJoiners(kernelEngine, webOld, { procRoot: root, pidNamespace: NS_WEB })).toContain('containers sidecar, tracer share its PID namespace');
+    // an unrelated container: the kernel shows the tracer elsewhere
+    expect(await restartHitsJoiners(kernelEngine, app, { procRoot: root, pidNamespace: NS_APP })).toBeNull();
+  } finally {
+    containers.pop();
+  }
+});
