@@ -15,8 +15,13 @@ export interface PidModeOf {
   id: string;
   name: string;
   pidMode: string;
-  /** When the engine created the container (the listing's Created, whole seconds, as ms); NaN when not said. */
+  /** When the engine created the container, in ms; NaN when not said. */
   createdMs: number;
+  /**
+   * createdMs is the inspect's Created (RFC 3339, read to the millisecond); otherwise it is the
+   * listing's, whole seconds with the fraction cut off: the creation was up to 999 ms later.
+   */
+  createdExact?: boolean;
   /** When the container's current run started (its inspect's State.StartedAt); '' when not read. */
   startedAt: string;
 }
@@ -24,8 +29,8 @@ export interface PidModeOf {
 /** An audit of 200 remote containers asks once, not 200 times: a listing serves for 1 s. */
 const LISTING_REUSE_MS = 1_000;
 
-/** PidMode by container ID, per engine: fixed when a container is created, so inspected once. */
-const pidModes = new Map<string, Map<string, string>>();
+/** PidMode and Created (the inspect's, to the ms) by container ID, per engine: fixed when a container is created, so inspected once. */
+const pidModes = new Map<string, Map<string, { pidMode: string; createdMs: number }>>();
 const recentListings = new Map<string, { atMs: number; modes: Promise<PidModeOf[]> }>();
 
 /** Names of the running containers whose PID namespace is `target`'s, sorted. */
@@ -69,12 +74,18 @@ export function joinersOf(modes: readonly PidModeOf[], target: Pick<ContainerInf
 
 /**
  * Whether `holder` was created after `joiner`'s current run started; null when either time is
- * unknown. The listing's Created is truncated to the second, so it never reads later than the
- * creation: no slack needed.
+ * unknown, or when the two cannot be told apart. Both times are cut off, never rounded up: Date.parse
+ * keeps whole milliseconds of StartedAt's nanoseconds, and the listing's Created keeps whole
+ * seconds. So a Created that reads later than the start is later; one that reads earlier is earlier
+ * only by more than what was cut off (1 ms for the inspect's, 1,000 ms for the listing's). A holder
+ * created 0.6 s after the joiner started, in the same second, reads as created 0.1 s before it by
+ * the listing: taken for the container joined, it hid the joiner from the one it joined.
  */
 function createdAfterJoinerStart(holder: PidModeOf, joiner: PidModeOf): boolean | null {
   const startedMs = Date.parse(joiner.startedAt);
-  return Number.isFinite(holder.createdMs) && Number.isFinite(startedMs) ? holder.createdMs > startedMs : null;
+  if (!Number.isFinite(holder.createdMs) || !Number.isFinite(startedMs)) return null;
+  if (holder.createdMs > startedMs) return true;
+  return holder.createdMs + (holder.createdExact === true ? 1 : 1_000) <= startedMs ? false : null;
 }
 
 export function unresolvedWhy(unresolved: readonly PidModeOf[]): string {
@@ -126,25 +137,28 @@ async function listPidModes(engine: Engine): Promise<PidModeOf[]> {
   // ones as running). A status filter would not do: Podman 4.3 answers 500 "unknown container
   // state: restarting", and not knowing refuses every remote container (locality.ts).
   const list = await engineCall(engine, () => engineGetList<Docker.ContainerInfo>(engine, '/containers/json'));
-  const known = pidModes.get(engine.address) ?? new Map<string, string>();
-  const current = new Map<string, string>();
+  const known = pidModes.get(engine.address) ?? new Map<string, { pidMode: string; createdMs: number }>();
+  const current = new Map<string, { pidMode: string; createdMs: number }>();
   const out = await Promise.all(
     list.map(async (c): Promise<PidModeOf | null> => {
-      let pidMode = known.get(c.Id);
+      let kept = known.get(c.Id);
       let startedAt = '';
       // a joiner's start changes with each of its runs, and its ref is resolved at each start:
       // read it every listing (joiners are few; the others' PidMode is kept)
-      if (pidMode === undefined || joinsAnother(pidMode)) {
+      if (kept === undefined || joinsAnother(kept.pidMode)) {
         const info = await inspectById(engine, c.Id);
         if (!info) return null; // removed since the listing
-        pidMode = info.pidMode;
+        kept = { pidMode: info.pidMode, createdMs: Date.parse(info.created) };
         startedAt = info.startedAt;
       }
-      current.set(c.Id, pidMode);
+      current.set(c.Id, kept);
       // the name without a '/': the others are aliases of legacy links ("/web/db"), which a
       // `container:<name>` never uses
+      const name = listedName(c) ?? c.Id;
+      // the inspect's Created to the ms; the listing's (whole seconds) only when the inspect had none
+      if (Number.isFinite(kept.createdMs)) return { id: c.Id, name, pidMode: kept.pidMode, createdMs: kept.createdMs, createdExact: true, startedAt };
       const createdMs = typeof c.Created === 'number' ? c.Created * 1000 : Number.NaN;
-      return { id: c.Id, name: listedName(c) ?? c.Id, pidMode, createdMs, startedAt };
+      return { id: c.Id, name, pidMode: kept.pidMode, createdMs, startedAt };
     }),
   );
   // only the containers listed now are kept: a monitor on a host that churns containers stays small

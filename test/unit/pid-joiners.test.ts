@@ -82,3 +82,34 @@ describe('joinersOf: a PID namespace joined by path (Podman ns:<path>)', () => {
     expect(() => joinersAmong([owner, byPath], X)).toThrow('tracer (ns:/proc/4242/ns/pid) joins a PID namespace by path');
   });
 });
+
+// The listing's Created is Unix seconds (the fraction cut off), the joiner's StartedAt is RFC 3339
+// with nanoseconds. `docker rename metamcp metamcp-old; docker run --name metamcp` right after the
+// sidecar started: the new metamcp is created 0.6 s after the sidecar's start, in the same second,
+// and the listing says 10:01:00, which reads as before 10:01:00.123. Taken for the one joined, it
+// took the sidecar away from metamcp-old, whose ps (remote) lists the sidecar's processes and
+// whose restart kills them.
+describe('joinersOf: a holder created in the same second as the joiner started', () => {
+  const renamed = listed({ ...X, name: 'metamcp-old' });
+  const sidecar = listed({ id: 'b'.repeat(64), name: 'sidecar' }, 'container:metamcp', CREATED_MS + 1_000, JOINER_STARTED);
+  const CREATED_AT = Date.parse('2026-11-21T10:01:00.723Z');
+  test('by the listing alone (whole seconds): cannot tell which came first, so unresolved', () => {
+    const newer = listed({ id: 'd'.repeat(64), name: 'metamcp' }, '', Math.floor(CREATED_AT / 1000) * 1000);
+    expect(joinersOf([renamed, sidecar, newer], renamed)).toEqual({ joiners: [], unresolved: [sidecar] });
+    expect(() => joinersAmong([renamed, sidecar, newer], renamed)).toThrow('names no running container created before it started');
+    // the new one still counts it as a joiner: it may be (more caution, no harm)
+    expect(joinersOf([renamed, sidecar, newer], newer).joiners).toEqual(['sidecar']);
+  });
+  test('with the inspect\'s Created (to the millisecond): created after the start, not the one joined', () => {
+    const newer = { ...listed({ id: 'd'.repeat(64), name: 'metamcp' }, '', CREATED_AT), createdExact: true };
+    expect(joinersOf([renamed, sidecar, newer], renamed)).toEqual({ joiners: [], unresolved: [sidecar] });
+    expect(joinersOf([renamed, sidecar, newer], newer)).toEqual({ joiners: [], unresolved: [sidecar] });
+  });
+  test('compose creating the owner and starting its sidecar within one second: resolved by the exact time', () => {
+    const owner = { ...listed(X, '', Date.parse('2026-11-21T10:01:00.050Z')), createdExact: true };
+    expect(joinersOf([owner, sidecar], X)).toEqual({ joiners: ['sidecar'], unresolved: [] });
+    // by the listing alone the same pair cannot be told apart: the joiner is counted, and unresolved
+    const truncated = listed(X, '', Date.parse('2026-11-21T10:01:00Z'));
+    expect(joinersOf([truncated, sidecar], X)).toEqual({ joiners: ['sidecar'], unresolved: [sidecar] });
+  });
+});

@@ -142,3 +142,48 @@ test("a container that joined the owner's namespace by path (ns:<path>) is looke
     containers.pop();
   }
 });
+
+// compose: `app2` created at 10:00:00.050, its sidecar (pid: service:app2) started at 10:00:00.700,
+// within the same second. The listing's Created (whole seconds) cannot order the two; the inspect's
+// can, and resolves the sidecar to app2: no other container's restart is withheld for it.
+/** A fake engine of its own for `stack`: the listing's Created in whole seconds (as the API gives it), the inspect's to the ms. */
+function stackEngineOf(sock: string, stack: { id: string; name: string; pidMode: string; created: string; startedAt: string }[]) {
+  const base = template as { State: Record<string, unknown>; HostConfig: Record<string, unknown> };
+  const stackAnswer = (req: Request): Response => {
+    const path = new URL(req.url).pathname.replace(/^\/v[\d.]+/, '');
+    if (path === '/version') return Response.json({ ApiVersion: '1.41', Version: '20.10.24' });
+    if (path === '/containers/json') return Response.json(stack.map((c) => ({ Id: c.id, Names: [`/${c.name}`], Created: Math.floor(Date.parse(c.created) / 1000) })));
+    const c = stack.find((x) => path === `/containers/${x.id}/json`);
+    if (!c) return new Response('no such container', { status: 404 });
+    return Response.json({ ...template, Id: c.id, Name: `/${c.name}`, Created: c.created, State: { ...base.State, StartedAt: c.startedAt }, HostConfig: { ...base.HostConfig, PidMode: c.pidMode } });
+  };
+  const stackServer = Bun.serve({ unix: join(dir, sock), fetch: stackAnswer });
+  cleanups.push(() => stackServer.stop(true));
+  return connectEngine(`unix://${join(dir, sock)}`, { timeoutMs: 5000, procRoot });
+}
+
+// `docker run --name sidecar3 --pid=container:web3; docker rename web3 web3-old; docker run --name
+// web3`, the new web3 created 0.6 s after the sidecar started, in the same second. The listing says
+// 10:00:00 for it, which read as before the sidecar's 10:00:00.123: the sidecar was taken for the
+// new web3's, and web3-old (whose namespace it is in) was restarted through a remote engine.
+test('a container created in the second after a joiner started does not take the joiner from the renamed owner: the remote restart is withheld', async () => {
+  const stack = [
+    { id: '4'.repeat(64), name: 'web3-old', pidMode: '', created: '2026-11-21T09:00:00.000Z', startedAt: '2026-11-21T09:00:00.400Z' },
+    { id: '5'.repeat(64), name: 'sidecar3', pidMode: 'container:web3', created: '2026-11-21T09:59:59.900Z', startedAt: '2026-11-21T10:00:00.123Z' },
+    { id: '6'.repeat(64), name: 'web3', pidMode: '', created: '2026-11-21T10:00:00.723Z', startedAt: '2026-11-21T10:00:01.100Z' },
+  ];
+  const stackEngine = stackEngineOf('engine-same-second.sock', stack);
+  expect(await restartHitsJoiners(stackEngine, stack[0]!, null)).toContain('cannot tell whether other containers share its PID namespace (sidecar3 (container:web3) names no running container');
+});
+
+test('a joiner started in the second its owner was created is resolved by the inspect\'s Created, not left unresolved by the listing\'s', async () => {
+  const stack = [
+    { id: '1'.repeat(64), name: 'app2', pidMode: '', created: '2026-11-21T10:00:00.050Z', startedAt: '2026-11-21T10:00:00.400Z' },
+    { id: '2'.repeat(64), name: 'sidecar2', pidMode: 'container:app2', created: '2026-11-21T10:00:00.500Z', startedAt: '2026-11-21T10:00:00.700Z' },
+    { id: '3'.repeat(64), name: 'unrelated', pidMode: '', created: '2026-11-21T09:00:00.000Z', startedAt: '2026-11-21T09:00:01.000Z' },
+  ];
+  const stackEngine = stackEngineOf('engine-stack.sock', stack);
+  // no kernel view (a remote engine): the listing and the inspects alone
+  expect(await restartHitsJoiners(stackEngine, stack[2]!, null)).toBeNull();
+  expect(await restartHitsJoiners(stackEngine, stack[0]!, null)).toContain('container sidecar2 shares its PID namespace');
+});
