@@ -143,9 +143,6 @@ test("a container that joined the owner's namespace by path (ns:<path>) is looke
   }
 });
 
-// compose: `app2` created at 10:00:00.050, its sidecar (pid: service:app2) started at 10:00:00.700,
-// within the same second. The listing's Created (whole seconds) cannot order the two; the inspect's
-// can, and resolves the sidecar to app2: no other container's restart is withheld for it.
 /** A fake engine of its own for `stack`: the listing's Created in whole seconds (as the API gives it), the inspect's to the ms. */
 function stackEngineOf(sock: string, stack: { id: string; name: string; pidMode: string; created: string; startedAt: string }[]) {
   const base = template as { State: Record<string, unknown>; HostConfig: Record<string, unknown> };
@@ -176,6 +173,9 @@ test('a container created in the second after a joiner started does not take the
   expect(await restartHitsJoiners(stackEngine, stack[0]!, null)).toContain('cannot tell whether other containers share its PID namespace (sidecar3 (container:web3) names no running container');
 });
 
+// compose: `app2` created at 10:00:00.050, its sidecar (pid: service:app2) started at 10:00:00.700,
+// within the same second. The listing's Created (whole seconds) cannot order the two; the inspect's
+// can, and resolves the sidecar to app2: no other container's restart is withheld for it.
 test('a joiner started in the second its owner was created is resolved by the inspect\'s Created, not left unresolved by the listing\'s', async () => {
   const stack = [
     { id: '1'.repeat(64), name: 'app2', pidMode: '', created: '2026-11-21T10:00:00.050Z', startedAt: '2026-11-21T10:00:00.400Z' },
