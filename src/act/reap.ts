@@ -8,8 +8,12 @@ import { enginePost } from '../engine/http.ts';
 import { engineMessage } from '../engine/exec.ts';
 import { COMPOSE_PROJECT_LABEL } from '../decide/reap.ts';
 
-/** refused: its stop would have no end (a negative StopTimeout and no --stop-timeout), so none is sent. */
-export type ReapResult = 'stopped' | 'removed' | 'gone' | 'restarted-meanwhile' | 'failed' | 'refused' | 'dry-run';
+/**
+ * refused: its stop would have no end (a negative StopTimeout and no --stop-timeout), so none is sent.
+ * busy: a ladder (this monitor's, or another pidwarden's cleanup) holds the container's lock; the
+ * stop is left to a later pass.
+ */
+export type ReapResult = 'stopped' | 'removed' | 'gone' | 'restarted-meanwhile' | 'failed' | 'refused' | 'dry-run' | 'busy';
 
 export interface ReapAction {
   /** What the decision asks for: stop, and remove when allowed. */

@@ -108,6 +108,8 @@ class MonitorLoop {
   private readonly backoff: ContainerBackoff;
   /** Watches still running from an earlier cycle (a stuck probe): their container waits for them. */
   private readonly inFlight = new Map<string, Promise<void>>();
+  /** The reap pass still running from an earlier cycle (one at a time). */
+  private reapInFlight: Promise<void> | null = null;
   /** The observation problems last logged per container: each is said when it appears, not every cycle. */
   private readonly problemsSaid = new Map<string, string>();
   /** Cycles run so far; the heartbeat reports it (the benchmark divides CPU time by it). */
@@ -269,7 +271,22 @@ class MonitorLoop {
     const settled = await Promise.race([Promise.allSettled(watches), this.delay(s.intervalSeconds * 1000)]);
     this.samples.flush();
     for (const r of settled ?? []) if (r.status === 'rejected') throw r.reason;
-    if (this.reaper && !this.stopReason) await this.reap(infos, this.reaper);
+    // The reap pass runs beside the next cycles, like a watch left running, one pass at a time: its
+    // stops take up to --timeout plus each container's stop timeout (Docker's default 10 s for a PID 1
+    // that ignores SIGTERM, minutes for a compose stop_grace_period), and awaited here they held up
+    // every container's ladder as long. A container a ladder holds is left to a later pass, and a
+    // watch finds a container being stopped busy (both take its ladder lock: reap-pass.ts).
+    if (this.reaper && !this.stopReason && this.reapInFlight === null) {
+      this.reapInFlight = this.reap(infos, this.reaper)
+        .catch((e: unknown) => {
+          // an engine that went away is noticed by the next cycle's listing (engine-down, backoff)
+          if (isUnreachable(e) || e instanceof EngineUnreachableError) return;
+          this.log.error({ event: 'error', reason: `reap: ${e instanceof Error ? engineMessage(e) : String(e)}`, dryRun: s.dryRun });
+        })
+        .finally(() => {
+          this.reapInFlight = null;
+        });
+    }
   }
 
   private async reap(infos: ContainerInfo[], reaper: Reaper): Promise<void> {
@@ -277,8 +294,9 @@ class MonitorLoop {
     try {
       const r = await reaper.pass(infos, this.log, () => this.stopReason !== null);
       // A refused stop sent nothing and changed nothing; refused again every cycle, it would count
-      // as an action each time and cost an inspect per cycle for as long as it stays refused.
-      const acted = r.outcomes.filter((o) => o.action.result !== 'refused');
+      // as an action each time and cost an inspect per cycle for as long as it stays refused. A
+      // busy one (a ladder held the container) was not sent either.
+      const acted = r.outcomes.filter((o) => o.action.result !== 'refused' && o.action.result !== 'busy');
       this.actionsSinceHeartbeat += acted.length;
       for (const o of acted) this.lister.invalidate(o.info.id);
     } finally {

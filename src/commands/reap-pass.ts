@@ -157,11 +157,21 @@ export class Reaper {
         }
         const o = observed.get(d.id)!;
         let action: ReapAction;
-        try {
-          action = await reapContainer(this.engine, o.info, o.facts.startedAtMs, o.facts.autoRemove, opts);
-        } catch (e) {
-          if (isUnreachable(e) || e instanceof EngineUnreachableError) throw e;
-          action = { ...plannedAction(o.info, o.facts.autoRemove, opts), result: 'failed', error: e instanceof Error ? e.message : String(e) };
+        // The container's ladder lock, as a ladder takes it (src/act/ladder-run.ts): a stop sent while
+        // a ladder restarts the container undid the restart, or the restart undid the stop. The
+        // monitor runs its reap passes beside its watches, and a cron cleanup may run beside a reap.
+        const release = this.store && !s.dryRun ? this.store.tryLockContainer(d.id) : () => {};
+        if (release === null) {
+          action = { ...plannedAction(o.info, o.facts.autoRemove, opts), result: 'busy', error: 'a ladder is running on it (this monitor or another pidwarden); left to a later pass' };
+        } else {
+          try {
+            action = await reapContainer(this.engine, o.info, o.facts.startedAtMs, o.facts.autoRemove, opts);
+          } catch (e) {
+            if (isUnreachable(e) || e instanceof EngineUnreachableError) throw e;
+            action = { ...plannedAction(o.info, o.facts.autoRemove, opts), result: 'failed', error: e instanceof Error ? e.message : String(e) };
+          } finally {
+            release();
+          }
         }
         outcomes.push({ decision: d, info: o.info, action });
         // a monitor refuses the same stop every cycle: said once
@@ -228,6 +238,8 @@ export function reapSummaryLine(o: ReapOutcome): string {
       return `${o.info.name}: already stopped or removed, nothing done (${why})`;
     case 'restarted-meanwhile':
       return `${o.info.name}: restarted since it was observed, left alone (${why})`;
+    case 'busy':
+      return `${o.info.name}: a ladder is running on it, not stopped now (${why})`;
     case 'failed':
       return `${o.info.name}: STOP FAILED: ${o.action.error} (${why})`;
     case 'refused':

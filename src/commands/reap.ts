@@ -30,13 +30,15 @@ export async function runReap(ctx: CommandContext): Promise<number> {
   for (const f of r.failures) ctx.io.err(`${f.info.name}: error: ${f.reason}\n`);
   const failed = r.outcomes.filter((o) => o.action.result === 'failed').length;
   const refused = r.outcomes.filter((o) => o.action.result === 'refused').length;
+  // busy: a ladder held the container (a cleanup beside this reap); like cleanup's busy, not done
+  const busy = r.outcomes.filter((o) => o.action.result === 'busy').length;
   const done = r.outcomes.filter((o) => ['stopped', 'removed'].includes(o.action.result)).length;
   // a refused stop is no "would stop": it is counted as NOT STOPPED
   const wouldStop = r.outcomes.filter((o) => o.action.result === 'dry-run').length;
   const verb = s.dryRun ? `[dry run] would stop ${wouldStop}` : `stopped ${done}`;
-  ctx.io.err(`reap: ${verb} of ${r.checked} checked container${r.checked === 1 ? '' : 's'}${failed ? `, ${failed} FAILED` : ''}${refused ? `, ${refused} NOT STOPPED (no end to the stop)` : ''}${r.plan.kept.length ? `, ${r.plan.kept.length} kept by label` : ''}\n`);
+  ctx.io.err(`reap: ${verb} of ${r.checked} checked container${r.checked === 1 ? '' : 's'}${failed ? `, ${failed} FAILED` : ''}${refused ? `, ${refused} NOT STOPPED (no end to the stop)` : ''}${busy ? `, ${busy} BUSY (a ladder is running on it)` : ''}${r.plan.kept.length ? `, ${r.plan.kept.length} kept by label` : ''}\n`);
   const skipped = r.plan.problems.some((p) => p.skipped) || r.failures.length > 0;
-  return failed > 0 || refused > 0 || skipped ? EXIT.unhealthy : EXIT.ok;
+  return failed > 0 || refused > 0 || busy > 0 || skipped ? EXIT.unhealthy : EXIT.ok;
 }
 
 /** A bare `reap` on a host where no container opted in: how to select, and what reap would stop. */

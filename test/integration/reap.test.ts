@@ -25,7 +25,8 @@ import type { Subprocess } from 'bun';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describeEngine, docker, dockerOk, engine, IMAGES, PIDWARDEN_BIN, REPO_ROOT, RUN_ID, RUN_LABEL, runPidwarden, waitFor, parseJsonl } from './harness.ts';
+import { describeEngine, docker, dockerOk, engine, IMAGES, PIDWARDEN_BIN, REPO_ROOT, RUN_ID, RUN_LABEL, runPidwarden, startWorkload, waitFor, parseJsonl } from './harness.ts';
+import { MAGIC } from './packages.ts';
 
 setDefaultTimeout(90_000);
 
@@ -311,6 +312,32 @@ describeEngine('pidwarden reap', () => {
     expect(reaps.map((l) => [l.containerId, l.rule, l.result])).toEqual([[idle, 'idle', 'stopped']]);
     expect(reaps[0]!.cpuPercent!).toBeLessThan(0.5);
     expect(reaps[0]!.idleForSeconds as number).toBeGreaterThanOrEqual(windowS);
+  });
+
+  test("monitor --reap: a stop that takes its container's whole stop timeout does not hold up the cycles; a storm meanwhile is cleaned", async () => {
+    // PID 1 `sleep` ignores SIGTERM: the engine's stop waits the container's 20 s out
+    const slow = runContainer('slow-stop', { reaptest: 'slowreap' }, ['--stop-timeout', '20']);
+    const logFile = join(tmp, 'monitor-slow-reap.jsonl');
+    const proc = Bun.spawn(
+      [PIDWARDEN_BIN, 'monitor', '--reap', '--label', 'reaptest=slowreap', '--max-age', '1s', '--max-procs', '5', '--interval', '0.5', '--heartbeat', '1', '--grace', '2', '--state-file', join(tmp, 'slow-reap-state', 'state.json'), '--log-file', logFile],
+      { cwd: REPO_ROOT, env: dockerEnv(), stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' },
+    );
+    hostProcs.push(proc);
+    const logged = () => (existsSync(logFile) ? lines(readFileSync(logFile, 'utf8')) : []);
+    try {
+      // cycles go on while the stop is under way (before, the first cycle waited for it: 20 s)
+      await waitFor(() => logged().some((l) => l.event === 'heartbeat' && (l.cycles as number) >= 3), 15_000, 100, 'a heartbeat after 3 cycles');
+      expect(stateOf(slow).running).toBe(true);
+      // a storm that starts now, exempt from reap, is cleaned by a ladder meanwhile
+      const storm = await startWorkload({ image: 'busybox', name: 'slow-reap-storm', labels: { reaptest: 'slowreap', 'pidwarden.reap': 'false' }, trees: [{ npx: MAGIC, copies: 3 }], interval: 0.05 });
+      await waitFor(() => logged().some((l) => l.event === 'kill' && l.containerId === storm.id), 15_000, 100, "the storm's kill line");
+      expect(stateOf(slow).running).toBe(true);
+      const stopped = await waitFor(() => logged().find((l) => l.event === 'reap' && l.containerId === slow), 60_000, 200, 'the slow stop done');
+      expect(stopped).toMatchObject({ rule: 'age', result: 'stopped' });
+    } finally {
+      proc.kill('SIGTERM');
+    }
+    expect(await proc.exited).toBe(0);
   });
 
   test('idle from one-shot runs (cron): samples in the state file; the first run measures, a later one stops', async () => {

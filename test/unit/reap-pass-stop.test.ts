@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveSettings } from '../../src/cli/settings.ts';
 import { Reaper } from '../../src/commands/reap-pass.ts';
+import { StateStore } from '../../src/state/state-file.ts';
 import { selectContainers } from '../../src/engine/containers.ts';
 import { createActionLog } from '../../src/log/logger.ts';
 import { startFakeEngine, type FakeContainer } from './helpers/fake-engine.ts';
@@ -83,6 +84,32 @@ test("a reap pass forgets what it said about containers that are gone", async ()
     await reaper.pass([], log);
     log.flush();
     expect(said.size).toBe(0);
+  } finally {
+    fake.stop();
+  }
+});
+
+// monitor --reap runs its reap passes beside its watches, and a cron cleanup may run beside a reap:
+// a stop sent while a ladder restarts the container undoes the restart (or the restart the stop).
+// The reap pass takes the container's ladder lock as a ladder does; held, the stop waits for a later pass.
+test('a container whose ladder lock is held is not stopped: busy, left to a later pass', async () => {
+  const held = container(5);
+  const free = container(6);
+  const fake = startFakeEngine([held, free]);
+  try {
+    const s = settingsFor('busy');
+    const store = new StateStore(s.stateFile, () => {});
+    const ladder = store.tryLockContainer(held.id);
+    expect(ladder).not.toBeNull();
+    const log = createActionLog(s.logFile);
+    const r = await new Reaper(fake.engine, s, store).pass(await selectContainers(fake.engine, { containers: [], labels: [] }), log);
+    log.flush();
+    expect(r.outcomes.map((o) => [o.info.name, o.action.result])).toContainEqual([held.name, 'busy']);
+    expect(fake.asked.filter((p) => p.endsWith('/stop'))).toEqual([expect.stringContaining(free.id)]);
+    ladder!();
+    // released: the next pass stops it
+    await new Reaper(fake.engine, s, store).pass(await selectContainers(fake.engine, { containers: [], labels: [] }), log);
+    expect(fake.asked.filter((p) => p.endsWith('/stop') && p.includes(held.id))).toHaveLength(1);
   } finally {
     fake.stop();
   }
