@@ -135,7 +135,9 @@ export function observeForLadder(engine: Engine, s: Settings, info: ContainerInf
 }
 
 export async function runLadder(env: LadderEnv, first: ContainerObservation, policy: ContainerPolicy): Promise<LadderOutcome> {
-  const release = env.memory.tryLockContainer(first.info.id);
+  // A dry run acts on nothing, so it neither takes the lock nor waits for it: held by a
+  // `monitor --dry-run`, it made a real cron cleanup of the container log `busy` and do nothing.
+  const release = env.settings.dryRun ? () => {} : env.memory.tryLockContainer(first.info.id);
   if (!release) {
     const reason = 'another pidwarden is running a ladder on this container';
     env.log.info({ event: 'busy', container: first.info.name, containerId: first.info.id, reason, dryRun: env.settings.dryRun });
