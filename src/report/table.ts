@@ -40,9 +40,18 @@ export function auditTable(rows: AuditedContainer[]): string {
   return out.join('\n') + '\n';
 }
 
+/**
+ * `s` with no control character left: a newline and a tab as the two characters \n and \t; every other C0
+ * byte, DEL and the C1 range U+0080-U+009F as "?" (U+009B is the 8-bit CSI, which some terminals
+ * act on as on ESC [). Command lines come from inside the container: a process there may hold any.
+ */
+export function printable(s: string): string {
+  return s.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => (c === '\n' ? '\\n' : c === '\t' ? '\\t' : '?'));
+}
+
 /** Command lines may hold newlines and control bytes; a table row must stay one row. */
 export function oneLine(s: string, max = 160): string {
-  const flat = s.replace(/[\x00-\x1f\x7f]/g, (c) => (c === '\n' ? '\\n' : c === '\t' ? '\\t' : '?'));
+  const flat = printable(s);
   return flat.length > max ? flat.slice(0, max - 1) + '…' : flat;
 }
 

@@ -3,6 +3,7 @@
 // only when asked; the selected row is also marked with '>' so that it shows without colour.
 import type { Status } from '../types.ts';
 import type { RecentAction } from './recent-actions.ts';
+import { printable } from '../report/table.ts';
 import { sparkline } from './sparkline.ts';
 
 export interface TopRow {
@@ -76,7 +77,13 @@ export function render(m: TopModel, v: ViewState, size: { cols: number; rows: nu
   const cols = Math.max(20, size.cols);
   const rows = Math.max(5, size.rows);
   const paint = (code: string, text: string) => (colour ? `${code}${text}${RESET}` : text);
-  const fit = (s: string) => (s.length > cols ? s.slice(0, cols - 1) + '…' : s.padEnd(cols));
+  // Every line goes through fit, and colour is painted on after it: so no process data (a duplicate's
+  // command line, a reason quoting one, the log's reasons) reaches the terminal as an escape sequence
+  // or a line break, which would retitle or clear the operator's terminal or push the screen down.
+  const fit = (raw: string) => {
+    const s = printable(raw);
+    return s.length > cols ? s.slice(0, cols - 1) + '…' : s.padEnd(cols);
+  };
   const lines: string[] = [];
   const clock = m.now.toISOString().slice(11, 19);
   const counts = `${m.rows.length} container${m.rows.length === 1 ? '' : 's'}`;

@@ -17,6 +17,11 @@ describe('oneLine', () => {
     expect(oneLine('a\x00b\x1b[31mred\x7f')).toBe('a?b?[31mred?');
   });
 
+  test('C1 controls too: U+009B is the 8-bit CSI, which some terminals act on as on ESC [', () => {
+    expect(oneLine('a\u009b2Jb\u0085c\u009d0;t\u009c')).toBe('a?2Jb?c?0;t?');
+    expect(oneLine('café ü')).toBe('café ü'); // U+00A0 and up are text
+  });
+
   test('UTF-8 is kept', () => {
     const line = metamcpProcs().find((p) => p.pid === 92)!.command;
     expect(oneLine(line)).toBe(line);

@@ -102,6 +102,21 @@ describe('the screen', () => {
     expect(text).toContain('Enter/Esc back');
   });
 
+  test('process data never reaches the terminal raw: no escape sequence, no line break, in the details or the actions pane', () => {
+    // A duplicate's command line is argv from inside the container: anything a process there chose,
+    // such as an OSC title sequence, a screen clear, a newline that starts a fake line, or the 8-bit
+    // CSI (U+009B) some terminals act on. The log's reasons may quote what an exec printed.
+    const evil = 'node x.js \x1b]0;pwned\x07\x1b[2J\nFAKE LINE\r\u009b31m';
+    const rows = [row({ name: 'metamcp', status: 'critical', reasons: [`2 x duplicate: ${evil}`], duplicates: [{ command: evil, count: 2 }] })];
+    const actions = [{ time: '2026-11-21T06:36:00.000Z', container: 'metamcp', event: 'error', dryRun: false, reason: `ps failed: ${evil}` }];
+    for (const details of [false, true]) {
+      const lines = render(model({ rows, actions }), { selected: 0, details }, { cols: 80, rows: 24 }, false);
+      expect(lines).toHaveLength(24);
+      for (const l of lines) expect(l).not.toMatch(/[\x00-\x1f\x7f-\x9f]/);
+      if (details) expect(lines.join('\n')).toContain('2 x node x.js ?]0;pwned??[2J\\nFAKE LINE??31m');
+    }
+  });
+
   test('an engine that went away is said on the second line; no container is said too', () => {
     const lines = render(model({ rows: [], error: 'engine unreachable; retrying' }), { selected: 0, details: false }, { cols: 80, rows: 24 }, false);
     expect(lines[1]).toContain('! engine unreachable; retrying');
