@@ -51,8 +51,28 @@ export function printable(s: string): string {
 
 /** Command lines may hold newlines and control bytes; a table row must stay one row. */
 export function oneLine(s: string, max = 160): string {
-  const flat = printable(s);
-  return flat.length > max ? flat.slice(0, max - 1) + '…' : flat;
+  return cutToColumns(printable(s), max);
+}
+
+const graphemes = new Intl.Segmenter();
+
+/**
+ * `s` cut to at most `max` terminal columns, "…" marking the cut, never inside a character (an
+ * emoji with its joiners, a letter with its accents). Columns, not UTF-16 units: a CJK character
+ * or an emoji takes two, so a command line of them cut at 80 units took up to 160 columns and
+ * the terminal wrapped it. Printable text only (see printable).
+ */
+export function cutToColumns(s: string, max: number): string {
+  if (Bun.stringWidth(s) <= max) return s;
+  let out = '';
+  let used = 0;
+  for (const { segment } of graphemes.segment(s)) {
+    const w = Bun.stringWidth(segment);
+    if (used + w > max - 1) break;
+    out += segment;
+    used += w;
+  }
+  return out + '…';
 }
 
 function displayWidth(s: string): number {

@@ -3,7 +3,7 @@
 // only when asked; the selected row is also marked with '>' so that it shows without colour.
 import type { Status } from '../types.ts';
 import type { RecentAction } from './recent-actions.ts';
-import { printable } from '../report/table.ts';
+import { cutToColumns, printable } from '../report/table.ts';
 import { sparkline } from './sparkline.ts';
 
 export interface TopRow {
@@ -80,9 +80,11 @@ export function render(m: TopModel, v: ViewState, size: { cols: number; rows: nu
   // Every line goes through fit, and colour is painted on after it: so no process data (a duplicate's
   // command line, a reason quoting one, the log's reasons) reaches the terminal as an escape sequence
   // or a line break, which would retitle or clear the operator's terminal or push the screen down.
+  // Cut and padded in terminal columns (a CJK character or an emoji takes two): a line wider than
+  // the screen wraps, and the screen, drawn over in place, moves down a line with it.
   const fit = (raw: string) => {
-    const s = printable(raw);
-    return s.length > cols ? s.slice(0, cols - 1) + '…' : s.padEnd(cols);
+    const s = cutToColumns(printable(raw), cols);
+    return s + ' '.repeat(Math.max(0, cols - Bun.stringWidth(s)));
   };
   const lines: string[] = [];
   const clock = m.now.toISOString().slice(11, 19);

@@ -170,3 +170,17 @@ describe('a malformed label on a container cleanup leaves alone: explained, not 
     );
   });
 });
+
+describe('wide characters: lines measured in terminal columns', () => {
+  // A CJK character or an emoji takes two columns: a command line of them, cut at 80 UTF-16 units,
+  // was up to 160 columns wide, and the terminal wrapped it (in top, the screen moved down a line).
+  const wide = `node /app/${'東京'.repeat(40)}.js --emoji=${'🚀'.repeat(20)}`;
+  test('explain: no line wider than the width given', () => {
+    const procs = [...metamcpProcs(), proc(500, 1, wide)];
+    const obs = observed({ table: { procs, source: 'ps' }, pids: { current: totalTasks(procs), max: null, source: 'cgroup-v1' } });
+    const text = explainText(explainOf(settingsOf('explain', {}), sources(obs)), { width: 80, colour: false });
+    const lines = text.split('\n');
+    expect(lines.some((l) => l.includes('東京東京'))).toBe(true);
+    for (const l of lines) expect(Bun.stringWidth(l)).toBeLessThanOrEqual(80);
+  });
+});

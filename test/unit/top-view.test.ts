@@ -117,6 +117,17 @@ describe('the screen', () => {
     }
   });
 
+  test('wide characters: every line at most as many terminal columns as the screen has', () => {
+    // 東 and 🚀 take two columns each: counted as one, a line of them wrapped and pushed the screen down.
+    const wide = `node /app/${'東京'.repeat(40)}.js --emoji=${'🚀'.repeat(20)}`;
+    const rows = [row({ name: 'metamcp', status: 'critical', reasons: [`2 x duplicate: ${wide}`], duplicates: [{ command: wide, count: 2 }] })];
+    const lines = render(model({ rows, explain: [`       kill 500: ${wide}`] }), { selected: 0, details: true }, { cols: 80, rows: 24 }, false);
+    expect(lines.some((l) => l.includes('東京東京'))).toBe(true);
+    for (const l of lines) expect(Bun.stringWidth(l)).toBeLessThanOrEqual(80);
+    // and padded to the full width, as every other line is (the screen is drawn over, not cleared)
+    for (const l of lines) expect(Bun.stringWidth(l)).toBe(80);
+  });
+
   test('an engine that went away is said on the second line; no container is said too', () => {
     const lines = render(model({ rows: [], error: 'engine unreachable; retrying' }), { selected: 0, details: false }, { cols: 80, rows: 24 }, false);
     expect(lines[1]).toContain('! engine unreachable; retrying');
