@@ -64,6 +64,8 @@ const graphemes = new Intl.Segmenter();
  */
 export function cutToColumns(s: string, max: number): string {
   if (Bun.stringWidth(s) <= max) return s;
+  // printable ASCII is one column a character: no need to find graphemes (explain cuts a line per process)
+  if (/^[\x20-\x7e]*$/.test(s)) return s.slice(0, Math.max(0, max - 1)) + '…';
   let out = '';
   let used = 0;
   for (const { segment } of graphemes.segment(s)) {

@@ -184,3 +184,19 @@ describe('wide characters: lines measured in terminal columns', () => {
     for (const l of lines) expect(Bun.stringWidth(l)).toBeLessThanOrEqual(80);
   });
 });
+
+describe('a deep chain of processes', () => {
+  // A command that runs itself (a wrapper first on its own PATH, a script calling itself) makes a
+  // chain, each process waiting for its child, as deep as the pids limit lets it: with none, tens
+  // of thousands. Walked by recursion, the tree overflowed the stack from ~10,000 levels (text) and
+  // ~30,000 (JSON): explain failed on exactly the runaway it is there to explain.
+  test('30,000 levels: explain lays out the tree, as text and as JSON', () => {
+    const depth = 30_000;
+    const procs = [proc(1, 0, 'node /app/main.js'), ...Array.from({ length: depth - 1 }, (_, i) => proc(i + 2, i + 1, 'npm exec wrapper'))];
+    const obs = observed({ table: { procs, source: 'ps' }, pids: { current: depth, max: null, source: 'cgroup-v2' } });
+    const input = explainOf(settingsOf('explain', {}), sources(obs));
+    const text = explainText(input, { width: 80, colour: false });
+    expect(text).toContain('node /app/main.js');
+    expect(explainDocument(input).processes.tree).toHaveLength(depth);
+  }, 30_000); // ~1 s here; room for a busy machine
+});
