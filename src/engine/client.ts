@@ -124,8 +124,38 @@ export class EngineTimeoutError extends Error {}
  * version is forgotten, so the next call asks again (an engine that comes back may be another one).
  * The call has a deadline, --timeout plus `extraMs` (a restart also waits for the stop timeout):
  * an engine that accepts the connection and never answers is as unreachable as one that refuses it.
+ * A call refused for its API version is asked once more, unversioned, with a deadline of its own.
  */
 export async function engineCall<T>(engine: Engine, call: () => Promise<T>, extraMs = 0): Promise<T> {
+  try {
+    return await engineCallOnce(engine, call, extraMs);
+  } catch (e) {
+    if (!engine.apiVersion || !refusesApiVersion(e)) throw e;
+    // The engine was upgraded (or replaced) under a running pidwarden without ever being
+    // unreachable to it: with systemd's docker.socket the socket stays open through a dockerd
+    // restart of a few seconds, which a monitor asking every 30 s rarely sees. Docker 29 refuses
+    // API versions below 1.44 and an older engine those above its own, with a 400 before the
+    // handler runs (nothing was done). Kept, the version agreed with the old engine failed every
+    // call for good. Forgotten, the call is asked once more unversioned (the engine's own
+    // version), and the next negotiateApi agrees on the new one.
+    forgetApiVersion(engine);
+    return await engineCallOnce(engine, call, extraMs);
+  }
+}
+
+/** moby's versions middleware: "client version 1.43 is too old. Minimum supported API version is 1.44, ..." (or "too new. Maximum ..."), HTTP 400. */
+function refusesApiVersion(e: unknown): boolean {
+  return (e as { statusCode?: unknown })?.statusCode === 400 && /client version \S+ is too (old|new)/i.test(engineMessage(e));
+}
+
+/** The agreed version forgotten, dockerode's paths included: the next calls go unversioned until negotiateApi asks again. */
+function forgetApiVersion(engine: Engine): void {
+  engine.apiVersion = undefined;
+  const docker = dockerOfEngine.get(engine);
+  if (docker) (docker.modem as unknown as { version?: string }).version = undefined;
+}
+
+async function engineCallOnce<T>(engine: Engine, call: () => Promise<T>, extraMs: number): Promise<T> {
   const limitMs = engine.timeoutMs + extraMs;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const deadline = new Promise<never>((_, reject) => {
