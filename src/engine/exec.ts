@@ -6,7 +6,6 @@
 // through the host where the engine is local and --proc-root's PIDs are pidwarden's own (not so in
 // a container without `pid: host`); exec-reaper.ts checks that, and the process, at the kill.
 import type Docker from 'dockerode';
-import { PassThrough } from 'node:stream';
 import { engineOf } from './client.ts';
 import { killExecProcess, ticksSinceBoot } from './exec-reaper.ts';
 
@@ -66,24 +65,24 @@ export async function execInContainer(
       if (hostProcRoot && createdTicks !== null) await killTimedOut(exec, hostProcRoot, containerId, createdTicks);
       throw new ExecFailedError(`exec of ${argv[0]} abandoned at its deadline`);
     }
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
-    stdout.on('data', (c: Buffer) => out.push(c));
-    stderr.on('data', (c: Buffer) => err.push(c));
+    const frames = new FrameReader();
     const s = stream;
-    docker.modem.demuxStream(s, stdout, stderr);
+    s.on('data', (c: Buffer) => frames.push(c));
     await new Promise<void>((resolve, reject) => {
       s.on('end', resolve);
       s.on('close', resolve);
       s.on('error', reject);
     });
+    // The engine writes each frame whole and ends its stream after the last one. A stream that
+    // ends inside a frame was cut (the connection dropped, a proxy timed out): what came is not the
+    // program's output, and the exit status inspect gives next is still that of a program that ran
+    // to its end (0): a `ps` cut after its 3,000th row would pass for the whole table.
+    if (frames.unfinished > 0) throw new ExecFailedError(`exec of ${argv[0]} failed: the engine's stream ended inside a frame (${frames.unfinished} bytes of it came): its output is cut`);
     const info = await exec.inspect();
     const result: ExecResult = {
       exitCode: typeof info.ExitCode === 'number' ? info.ExitCode : null,
-      stdout: Buffer.concat(out).toString('utf8'),
-      stderr: Buffer.concat(err).toString('utf8'),
+      stdout: Buffer.concat(frames.stdout).toString('utf8'),
+      stderr: Buffer.concat(frames.stderr).toString('utf8'),
     };
     // The program never ran (the runtime failed to start it): not an answer of the program's.
     const failure = execStartFailure(result);
@@ -110,6 +109,48 @@ export async function execInContainer(
     work.catch(() => {}); // the loser of the race must not become an unhandled rejection
     // A timed-out exec must not keep its socket: a monitor would leak one per stuck container.
     (stream as unknown as { destroy?: () => void } | undefined)?.destroy?.();
+  }
+}
+
+/**
+ * The engine's multiplexed stream (moby's stdcopy, Podman's compat API alike): frames of an 8-byte
+ * header (stream 1 stdout, 2 stderr; 3 zero bytes; the length, big-endian) and that many bytes.
+ * docker-modem's demuxStream, used before, kept an unfinished frame to itself and dropped it
+ * silently at the end, so a cut stream read as a shorter, complete one. Like it, stream 0 goes to
+ * stderr, and a header of no stream at all (not multiplexed) makes the rest raw stdout.
+ */
+export class FrameReader {
+  readonly stdout: Buffer[] = [];
+  readonly stderr: Buffer[] = [];
+  private pending: Buffer = Buffer.alloc(0);
+  private raw = false;
+
+  push(chunk: Buffer): void {
+    if (this.raw) {
+      this.stdout.push(chunk);
+      return;
+    }
+    const buf = this.pending.length > 0 ? Buffer.concat([this.pending, chunk]) : chunk;
+    let off = 0;
+    while (buf.length - off >= 8) {
+      const type = buf[off]!;
+      if (type > 2) {
+        this.raw = true;
+        this.stdout.push(buf.subarray(off));
+        off = buf.length;
+        break;
+      }
+      const length = buf.readUInt32BE(off + 4);
+      if (buf.length - off - 8 < length) break;
+      (type === 1 ? this.stdout : this.stderr).push(buf.subarray(off + 8, off + 8 + length));
+      off += 8 + length;
+    }
+    this.pending = buf.subarray(off);
+  }
+
+  /** Bytes of a frame not finished yet: at the stream's end, how much of a cut frame came. */
+  get unfinished(): number {
+    return this.pending.length;
   }
 }
 
