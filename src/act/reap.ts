@@ -3,7 +3,7 @@
 // then remove it only when asked and when nobody else owns that: AutoRemove containers go by
 // themselves, compose-managed ones belong to compose (only stopped). Volumes are never removed.
 import { engineCall, type Engine } from '../engine/client.ts';
-import { stopPath, stopTimeoutOf, stopWithoutEndWhy, type ContainerInfo, type NoStopTimeout, type StopTimeout } from '../engine/containers.ts';
+import { saysNoSuchContainer, stopPath, stopTimeoutOf, stopWithoutEndWhy, type ContainerInfo, type NoStopTimeout, type StopTimeout } from '../engine/containers.ts';
 import { enginePost } from '../engine/http.ts';
 import { engineMessage } from '../engine/exec.ts';
 import { COMPOSE_PROJECT_LABEL } from '../decide/reap.ts';
@@ -60,7 +60,9 @@ export async function reapContainer(engine: Engine, info: ContainerInfo, started
     if (now.State.Restarting === true || now.State.Pid !== info.initPid) return { ...plan, result: 'restarted-meanwhile' };
     if (Date.parse(now.State.StartedAt ?? '') !== startedAtMs) return { ...plan, result: 'restarted-meanwhile' };
   } catch (e) {
-    if (statusOf(e) === 404) return { ...plan, result: 'gone' };
+    // 404, or Podman's 500 "no such container" for one removed since it was listed (an AutoRemove
+    // container that exited): gone, not a stop that failed
+    if (saysNoSuchContainer(e)) return { ...plan, result: 'gone' };
     return { ...plan, result: 'failed', error: engineMessage(e) };
   }
   try {

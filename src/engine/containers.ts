@@ -128,13 +128,20 @@ export async function inspectById(engine: Engine, id: string): Promise<Container
   try {
     return toInfo(await engineCall(engine, () => engineGetJson<Docker.ContainerInspectInfo>(engine, `/containers/${encodeURIComponent(id)}/json`)));
   } catch (e) {
-    const status = (e as { statusCode?: number }).statusCode;
-    if (status === 404) return null;
-    // Podman looks the container up, then inspects it: removed in between (a flood of short-lived
-    // MCP wrappers), the inspect fails with a 500 "no such container" instead of a 404.
-    if (status !== undefined && status >= 500 && /no such container/i.test(engineMessage(e))) return null;
+    if (saysNoSuchContainer(e)) return null;
     throw e;
   }
+}
+
+/**
+ * Whether an engine error says the container is gone: a 404, or Podman's 500. Podman looks the
+ * container up, then inspects it: removed in between (a flood of short-lived MCP wrappers), the
+ * inspect fails with a 500 "no such container" instead of a 404.
+ */
+export function saysNoSuchContainer(e: unknown): boolean {
+  const status = (e as { statusCode?: number })?.statusCode;
+  if (status === 404) return true;
+  return status !== undefined && status >= 500 && /no such container/i.test(engineMessage(e));
 }
 
 function toInfo(i: Docker.ContainerInspectInfo): ContainerInfo {

@@ -4,7 +4,7 @@
 // (host /proc, where the locality rule allows it), and a usage sample for the idle rule (cgroup files locally, else the engine's stats).
 import type { Engine } from '../engine/client.ts';
 import { engineCall } from '../engine/client.ts';
-import type { ContainerInfo } from '../engine/containers.ts';
+import { saysNoSuchContainer, type ContainerInfo } from '../engine/containers.ts';
 import type { UsageSample } from '../decide/idle.ts';
 import { ownerPidsOf, type OwnerProcess, type ReapRules, type ReapSubject } from '../decide/reap.ts';
 import { findPidsCgroup, type HostPaths } from './cgroup.ts';
@@ -33,7 +33,7 @@ export class ReapFactsCache {
     try {
       raw = (await engineCall(this.engine, () => this.engine.docker.getContainer(info.id).inspect())) as typeof raw;
     } catch (e) {
-      if ((e as { statusCode?: number }).statusCode === 404) return null;
+      if (saysNoSuchContainer(e)) return null; // Podman's 500 too: removed since it was listed
       throw e;
     }
     const createdMs = Date.parse(raw.Created ?? '');
