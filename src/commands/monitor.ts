@@ -392,11 +392,14 @@ class MonitorLoop {
     // A container in backoff is read from the host's /proc only: no exec into a stuck container.
     const hostSettings = { ...this.ctx.settings, procSource: 'host' as const };
     const s = hostOnly ? hostSettings : this.ctx.settings;
-    if (await this.cheapHealthy(info, policy.policy)) {
+    // The cheap figures cannot see zombies (monitor-state.ts, FULL_LOOK_EVERY_MS): a full look at
+    // the first sight of a container and then every 5 minutes, whatever they say.
+    if (!this.state.fullLookDue(info.id, Date.now()) && (await this.cheapHealthy(info, policy.policy))) {
       if (!hostOnly) this.backoff.succeeded(info.id);
       return;
     }
     const obs = await observeForLadder(this.ctx.engine, s, info, this.ctx.timeoutMs);
+    if (obs.table) this.state.lookedInFull(info.id, Date.now());
     // (its ladder's looks after each step then read the host too: src/act/ladder-run.ts, afterProbeTimeout)
     this.noteProbeTimeout(info, obs, hostOnly);
     this.noteProblems(info, obs);

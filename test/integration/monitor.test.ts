@@ -501,6 +501,28 @@ describeEngine('pidwarden monitor', () => {
     expect(existsSync(m3.pidFile)).toBe(false);
   });
 
+  test('zombies its main process never reaps, no pids limit: the monitor restarts it as cleanup would, though cgroup.procs lists its PID 1 alone', async () => {
+    // 8 trees under a PID 1 that never reaps; each tree's node SIGKILLed from the host: its sh reaps
+    // it and exits, its npm reaps the sh and exits, and stays a zombie of PID 1: 8 zombies and PID 1,
+    // over --max-procs 8. cgroup.procs leaves zombies out, and without a pids limit pids.current
+    // has nothing to be compared with: the cheap figures read 1 process.
+    const z = await startWorkload({ image: 'busybox', name: 'zombies', labels: labels('mz'), reap: false, interval: 0.05, trees: [{ npx: MAGIC, copies: 8 }] });
+    const procs = await waitForChains(z, 8);
+    for (const c of liveChains(procs)) process.kill(c.node!.hostPid, 'SIGKILL');
+    await waitFor(() => {
+      const now = hostProcsOfContainer(z);
+      return now.length === 9 && now.filter((p) => p.state === 'Z' && p.ppid === 1).length === 8;
+    }, 15_000, 50, 'PID 1 and its 8 zombie npm processes');
+    const init0 = z.initPid;
+    const mz = startMonitor('mz', ['--label', label('mz')]);
+    const restart = await waitEvent(mz, (e) => e.event === 'restart' && e.containerId === z.id, 'the restart', 30_000);
+    expect(restart.level).toBe('info');
+    // kernel truth: a new init, and the zombies went with the old one
+    await waitFor(() => initPidOf(z) !== init0 && initPidOf(z) > 0, 15_000, 100, 'a new init PID');
+    expect(hostProcsOfContainer(z).filter((p) => p.state === 'Z')).toEqual([]);
+    expect((await terminate(mz)).code).toBe(0);
+  });
+
   test('a busy container whose own 8 workers keep it over, beside respawning npm trees: kills, never a restart (restart-skipped, warn)', async () => {
     const m6 = startMonitor('m6', ['--label', label('m6')]);
     await waitEvent(m6, (e) => e.event === 'start', 'start line');

@@ -6,6 +6,7 @@ import { expect, test } from 'bun:test';
 import { resolveSettings } from '../../src/cli/settings.ts';
 import { runMonitor } from '../../src/commands/monitor.ts';
 import { FAKE_ID, fakeHostPerTest, RESTART_ONLY, type FakeHost, type FakeRun } from './helpers/fake-host.ts';
+import { FULL_LOOK_EVERY_MS, MonitorState } from '../../src/commands/monitor-state.ts';
 
 const RUN: FakeRun = { initPid: 6811, startedAt: '2026-11-21T06:20:45.000000000Z', processes: 6 };
 const INSPECT = `GET /containers/${FAKE_ID}/json`;
@@ -77,4 +78,19 @@ test('monitor --reap and a stop it refuses (no end to it) every cycle: no action
   expect(heartbeats.map((l) => l['actions'])).toEqual(heartbeats.map(() => 0));
   expect(posts(h)).toEqual([]);
   expect(code).toBe(0);
+});
+
+// The cheap figures cannot see zombies: a container is looked at in full when first seen and then
+// at least every FULL_LOOK_EVERY_MS (test/integration/monitor.test.ts has the zombies it missed).
+test('a full look is due at first sight, then every 5 minutes, and after the clock went back', () => {
+  const st = new MonitorState();
+  const id = 'a'.repeat(64);
+  const t0 = 1_800_000_000_000;
+  expect(st.fullLookDue(id, t0)).toBe(true);
+  st.lookedInFull(id, t0);
+  expect(st.fullLookDue(id, t0 + FULL_LOOK_EVERY_MS - 1)).toBe(false);
+  expect(st.fullLookDue(id, t0 + FULL_LOOK_EVERY_MS)).toBe(true);
+  expect(st.fullLookDue(id, t0 - 1)).toBe(true);
+  st.retain(new Set());
+  expect(st.fullLookDue(id, t0 + 1)).toBe(true);
 });
