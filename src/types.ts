@@ -29,6 +29,13 @@ export interface Proc {
    * State.Pid). In a shared PID namespace it is not PID 1. Never a runaway, never a victim.
    */
   init?: boolean;
+  /**
+   * PID 1 of a PID namespace nested inside the container's (docker:dind's inner containers,
+   * sysbox, `unshare -fp`), known from the host's NSpid line (more entries than the container
+   * init's, the last one 1). That namespace lives and dies with it, as a container with its init:
+   * never a runaway, never a victim (src/decide/main-process.ts).
+   */
+  nestedInit?: boolean;
 }
 
 export type ProcSource = 'ps' | 'host-proc' | 'none';

@@ -4,6 +4,10 @@
 //   - PID 1 of the container's own PID namespace;
 //   - the container's init in a shared namespace (pid=host, pid=container:X, a pod), where it is
 //     not PID 1: the observation marks it (Proc.init) by its host PID, the engine's State.Pid;
+//   - PID 1 of a PID namespace nested inside the container's (the inner containers of a
+//     docker:dind, sysbox, `unshare -fp`): the main process of a container or sandbox of its own,
+//     whose namespace the kernel ends when it dies. An inner container whose CMD is
+//     `npx -y some-mcp` has `npm exec some-mcp` there; two of them are no duplicates to dedupe;
 //   - below an init shim (docker run --init, Podman's --init, tini, dumb-init, catatonit), the
 //     shim's first child: the image's CMD. The shim forks it at once; orphans re-parented to the
 //     shim later are younger, so the oldest child is the CMD and the others stay candidates;
@@ -87,7 +91,7 @@ function isLauncher(p: Proc): boolean {
 /** PIDs (at the container's level) of the container's main process and of the init shim and launchers above it. */
 export function mainProcesses(procs: readonly Proc[]): Set<number> {
   const main = new Set<number>();
-  const inits = procs.filter((p) => p.pid === 1 || p.init === true);
+  const inits = procs.filter((p) => p.pid === 1 || p.init === true || p.nestedInit === true);
   for (const init of inits) {
     main.add(init.pid);
     let launcher: Proc | undefined = init;

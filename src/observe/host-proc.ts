@@ -29,6 +29,7 @@ export async function readHostProcs(hostPids: number[], procRoot: string, nsDept
     state: r.state,
     startTicks: r.startTicks,
     threads: r.threads,
+    ...(r.nestedInit ? { nestedInit: true } : {}),
   }));
 }
 
@@ -41,6 +42,8 @@ interface HostRow {
   state: string;
   startTicks: number;
   threads: number;
+  /** PID 1 of a namespace nested inside the container's: NSpid deeper than `nsDepth`, ending in 1. */
+  nestedInit: boolean;
 }
 
 async function readOne(hostPid: number, procRoot: string, nsDepth: number): Promise<HostRow | null> {
@@ -53,8 +56,10 @@ async function readOne(hostPid: number, procRoot: string, nsDepth: number): Prom
   const stat = statText === null ? undefined : parseProcStats(statText)[0];
   if (!stat || stat.pid !== hostPid) return null;
   const nspids = status === null ? null : parseNsPid(status);
-  const nsPid = nspids === null ? null : nsPidAtDepth(nspids, nsDepth);
+  if (nspids === null) return null;
+  const nsPid = nsPidAtDepth(nspids, nsDepth);
   if (nsPid === null) return null;
+  const nestedInit = nspids.length > nsDepth && nspids.at(-1) === 1;
   let command = cmdline === null ? '' : parseCmdline(cmdline);
   // Zombies and kernel threads have an empty cmdline; ps prints them as [comm], so do we.
   if (command === '') command = `[${stat.comm}]`;
@@ -67,6 +72,7 @@ async function readOne(hostPid: number, procRoot: string, nsDepth: number): Prom
     state: stat.state,
     startTicks: stat.startTicks,
     threads: stat.threads,
+    nestedInit,
   };
 }
 

@@ -166,6 +166,8 @@ function onlyHostMembers(procs: Proc[], host: Proc[]): Proc[] {
     p.hostPid = h.hostPid;
     if (p.startTicks === undefined) p.startTicks = h.startTicks;
     if (p.threads === undefined) p.threads = h.threads;
+    // ps inside shows a nested namespace's init by its PID here, not as the 1 it is there
+    if (h.nestedInit === true) p.nestedInit = true;
     // The kernel's argv is the exact one: every ps prints a newline inside an argument as a
     // space or '?', BusyBox without desktop cuts lines at 77 bytes, toybox's args cuts argv[0].
     // Zombies have no argv on the host ("[comm]"); ps's rendering stands for them.

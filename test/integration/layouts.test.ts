@@ -8,6 +8,8 @@
  *   - a local cleanup signals through the host with a pidfd; a dry run reports that route;
  *   - pidwarden in a PID namespace of its own (unshare) reading the host's /proc: its cgroup.procs
  *     lists nothing there, so ps and kill run in the container, and a --pid=host one is refused;
+ *   - inner containers in a nested PID namespace (unshare -fp, as docker:dind's) whose init is
+ *     `npm exec X`: never deduped, with ps and from the host;
  *   - a container another joined with --pid=container:X is never restarted (its init's death
  *     would kill the joiner's processes): restart-skipped names the joiner.
  */
@@ -25,6 +27,7 @@ import {
   engine,
   hostProcsOfContainer,
   IMAGES,
+  isNpm,
   PIDWARDEN_BIN,
   REPO_ROOT,
   liveChains,
@@ -361,11 +364,50 @@ describeEngine("a parent's pids limit shared by two containers", () => {
   });
 });
 
+describeEngine('inner containers in a namespace nested inside (docker:dind, unshare -fp) whose CMD is `npx -y`', () => {
+  // An inner container's init is PID 1 of its own namespace, the kernel ends that namespace with
+  // it: the inner container's main process, never a duplicate, whatever its title.
+  const innerContainer = `unshare -fp --mount-proc env FAKENODE_ROLE=npm FAKENODE_THREADS=1 FAKENODE_SERVER_THREADS=1 FAKENODE_SH=fake node /usr/local/bin/npx ${MAGIC}`;
+  for (const source of ['ps', 'host'] as const) {
+    test(`--proc-source ${source}: dedupe leaves both inner inits and their servers; of the outer app's two sessions the older goes`, async () => {
+      const script = [
+        `${innerContainer} &`,
+        `${innerContainer} &`,
+        `exec node dist/index.js --interval=0.05 --reap=all --threads=1,1,1 'tree/x2=${MAGIC}'`,
+      ].join('\n');
+      const w = runContainer(`dind-${source}`, ['--cap-add', 'SYS_ADMIN', '--security-opt', 'seccomp=unconfined', '--security-opt', 'apparmor=unconfined', '--entrypoint', '/bin/sh'], IMAGES.busybox, ['-c', script]);
+      const isServer = (p: { argv: string[] }) => p.argv[0] === 'node' && p.argv[1]?.startsWith('/root/.npm/_npx/') === true;
+      // each inner namespace down to its server (PID 1, sh, node there: NSpid 3 deep), and both outer sessions
+      const procs = await waitFor(() => {
+        const ps = cgroupMembers(w);
+        const inner = ps.filter((p) => p.nspid.length === 3);
+        const outerSessions = liveChains(ps.filter((p) => p.nspid.length === 2));
+        return inner.filter(isServer).length === 2 && outerSessions.length === 2 ? ps : null;
+      }, 20_000, 100, 'two inner containers and two outer sessions down to their servers');
+      const innerInits = procs.filter((p) => p.nspid.length === 3 && p.nspid[2] === 1);
+      expect(innerInits.map((p) => p.argv[0])).toEqual([MAGIC_TITLE, MAGIC_TITLE]);
+      const inner = procs.filter((p) => p.nspid.length === 3);
+      const [older, newer] = liveChains(procs.filter((p) => p.nspid.length === 2)).sort((a, b) => a.npm.startTicks - b.npm.startTicks);
+      // over --max-procs by 2: the older outer session's 3 processes going brings it back under
+      const r = await cleanup(['--container', w.name, '--proc-source', source, '--steps', 'dedupe', '--max-procs', String(procs.length - 2), '--grace', '2']);
+      const signalled = kills(r.lines).flatMap((l) => l.hostPids ?? []);
+      // kernel truth: every process of both inner namespaces lives; the older outer session is gone, the newer stays
+      expect(inner.filter(isDead).map((p) => p.argv.join(' '))).toEqual([]);
+      for (const p of inner) expect(signalled).not.toContain(p.hostPid);
+      await waitFor(() => [older!.npm, older!.sh!, older!.node!].every(isDead), 10_000, 50, 'the older outer session gone');
+      expect([newer!.npm, newer!.sh!, newer!.node!].every(isAlive)).toBe(true);
+      expect(r.code).toBe(0);
+    });
+  }
+});
+
 describeEngine('at the pids limit: no exec at all, the host route, said so', () => {
   test('audit and cleanup of a full container read and signal from the host; the fallback reason names the limit', async () => {
     const limit = 30;
     const w = await startWorkload({ image: 'busybox', name: 'full', pidsLimit: limit, reap: 'all', interval: 0.1, threads: { app: 3, npm: 5, node: 3 }, trees: [{ npx: MAGIC, copies: 4 }] });
-    await waitFor(() => pidsFiles(w).current === limit && liveChains(hostProcsOfContainer(w)).length === 3, 20_000, 50, `pids.current == ${limit}`);
+    // three npm roots, not three complete chains: under load the 4th npm can take the last task
+    // before the 3rd chain's node is forked (test/integration/cleanup.test.ts, the same container)
+    await waitFor(() => pidsFiles(w).current === limit && hostProcsOfContainer(w).filter((p) => isNpm(p) && p.state !== 'Z').length >= 3, 20_000, 50, `pids.current == ${limit}`);
     const c = (await auditJson(['--container', w.name])).doc.containers[0];
     expect(c.processes.source).toBe('host-proc');
     expect(c.processes.fallbackReason).toContain(`at the pids limit (${limit}/${limit})`);

@@ -121,6 +121,18 @@ describe('planKill dedupe', () => {
     expect(members(plan)).toEqual([32000, 32001, 32002]);
   });
 
+  test('the inits of namespaces nested inside (dind inner containers running `npx -y` as CMD) are no duplicates, at any step; their servers stay with them', () => {
+    // outer app with two sessions; beside it two inner containers (unshare -fp), PID 1 there each
+    const inner = (root: number, start: number) => {
+      const [npm, sh, node] = magicTree(root, start, 5);
+      return [{ ...npm!, nestedInit: true }, sh!, node!];
+    };
+    const procs = [proc(1, 0, 'node dist/index.js'), proc(5, 1, 'unshare -fp --mount-proc node /usr/local/bin/npx -y @21st-dev/magic@latest'), ...inner(10, 100), ...inner(20, 200), ...magicTree(30, 300), ...magicTree(40, 400)];
+    expect(roots(planKill('dedupe', procs, NO_PIDS, opts()))).toEqual([30]);
+    for (const step of ['oldest', 'all'] as const) expect(roots(planKill(step, procs, NO_PIDS, opts({ maxProcs: 1 })))).not.toContain(10);
+    expect(members(planKill('all', procs, NO_PIDS, opts({ maxProcs: 1 })))).toEqual([30, 31, 32, 40, 41, 42]);
+  });
+
   test('duplicates with identical start ticks: the higher PID counts as newer', () => {
     const procs = [proc(1, 0, 'init'), proc(10, 1, MAGIC.npm, { startTicks: 500 }), proc(11, 1, MAGIC.npm, { startTicks: 500 })];
     expect(roots(planKill('dedupe', procs, NO_PIDS, opts()))).toEqual([10]);
