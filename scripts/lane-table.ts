@@ -50,11 +50,15 @@ function row(key: string, host: string): string | null {
   const pod = l.pod ? `; a pod: the other member (${l.pod.appCounted} process) and the infra spared, ${l.pod.stormKilled} killed in the storm member` : '';
   const shared = l.shared ? `agents ${l.shared.agentsCounted.join(' + ')} process(es); ${l.shared.outsideSignalled} outside signalled; storm cleaned in ${s(l.shared.cleanupMs)}${pod}` : 'not run';
   const nested = l.nested ? `${l.nested.innerKilled} inner killed, ${l.nested.outerAlive} outer alive (${l.nested.outerHoldingInnerNumbers} holding inner PIDs); ${s(l.nested.cleanupMs)}` : 'not run';
-  return `| ${host} | ${auditCell(r)} | ${storm} | ${lim} | ${nops} | ${mon} | ${shared} | ${nested} |`;
+  const lad = load(`${key}-ladder.json`)?.results ?? {};
+  const restart = lad.restart && lad.pool && lad.hub
+    ? `pool of ${lad.pool.processes}: ${lad.pool.signalled} signalled (the helper), protected tree kept, no restart; PID 1 \`npm exec\`: nothing signalled, no restart; PID 1 holding ${lad.restart.zombiesBefore} zombies: dry run inert, restarted, ${lad.restart.processesBefore} -> ${lad.restart.processesAfter}`
+    : 'not run';
+  return `| ${host} | ${auditCell(r)} | ${storm} | ${lim} | ${nops} | ${mon} | ${shared} | ${nested} | ${restart} |`;
 }
 
-console.log('| host kind | audit: total/matching/zombies, pids (ways read) | storm cleanup | at `--pids-limit 40` | ps-less image | monitor | `pid=host` + `pid=container:X` | nested PID namespace |');
-console.log('|---|---|---|---|---|---|---|---|');
+console.log('| host kind | audit: total/matching/zombies, pids (ways read) | storm cleanup | at `--pids-limit 40` | ps-less image | monitor | `pid=host` + `pid=container:X` | nested PID namespace | restart only with evidence |');
+console.log('|---|---|---|---|---|---|---|---|---|');
 for (const [key, host] of HOSTS) {
   const line = row(key, host);
   if (line) console.log(line);
