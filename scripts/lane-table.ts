@@ -54,11 +54,13 @@ function row(key: string, host: string): string | null {
   const restart = lad.restart && lad.pool && lad.hub
     ? `pool of ${lad.pool.processes}: ${lad.pool.signalled} signalled (the helper), protected tree kept, no restart; PID 1 \`npm exec\`: nothing signalled, no restart; PID 1 holding ${lad.restart.zombiesBefore} zombies: dry run inert, restarted, ${lad.restart.processesBefore} -> ${lad.restart.processesAfter}`
     : 'not run';
-  return `| ${host} | ${auditCell(r)} | ${storm} | ${lim} | ${nops} | ${mon} | ${shared} | ${nested} | ${restart} |`;
+  const rp = load(`${key}-reap.json`)?.results?.reap;
+  const reap = rp ? `${rp.wrappers} wrappers: ${rp.removed} orphan removed, ${rp.stopped} compose-managed only stopped, ${rp.kept} kept (live owner, \`pidwarden.reap=false\`)` : 'not run';
+  return `| ${host} | ${auditCell(r)} | ${storm} | ${lim} | ${nops} | ${mon} | ${shared} | ${nested} | ${restart} | ${reap} |`;
 }
 
-console.log('| host kind | audit: total/matching/zombies, pids (ways read) | storm cleanup | at `--pids-limit 40` | ps-less image | monitor | `pid=host` + `pid=container:X` | nested PID namespace | restart only with evidence |');
-console.log('|---|---|---|---|---|---|---|---|---|');
+console.log('| host kind | audit: total/matching/zombies, pids (ways read) | storm cleanup | at `--pids-limit 40` | ps-less image | monitor | `pid=host` + `pid=container:X` | nested PID namespace | restart only with evidence | reap |');
+console.log('|---|---|---|---|---|---|---|---|---|---|');
 for (const [key, host] of HOSTS) {
   const line = row(key, host);
   if (line) console.log(line);

@@ -1,0 +1,83 @@
+/**
+ * Container floods on every test lane (scripts/test.sh): `reap` against its host's engine, checked
+ * against that engine's own state (inspect) and the host's /proc. Four wrapper containers whose
+ * owner label (`mcpmon.pid`) names a host PID: one dead (an orphan: stopped and removed with
+ * --remove), one alive (kept), one dead but compose-managed (stopped, never removed) and one dead
+ * but labelled pidwarden.reap=false (never stopped). A dry run first touches none of them.
+ * The other flood cases (idle servers, piles, --max-age, PID reuse) are in
+ * test/integration/reap.test.ts, on lane docker20-v1.
+ */
+import { afterAll, expect, setDefaultTimeout, test } from 'bun:test';
+import type { Subprocess } from 'bun';
+import { describeEngine, docker, dockerOk, IMAGES, parseJsonl, RUN_ID, RUN_LABEL, runPidwarden } from '../integration/harness.ts';
+import { LANE, laneResults } from './lane-results.ts';
+
+const record = laneResults('reap');
+// a docker run takes ~9 s in a lane's TCG VM (scripts/vm/README.md)
+setDefaultTimeout(600_000);
+const RUN_TIMEOUT_MS = 240_000;
+
+const owners: Subprocess[] = [];
+afterAll(() => {
+  for (const p of owners) p.kill('SIGKILL');
+});
+
+/** `sleep` as PID 1 (it ignores SIGTERM: --stop-timeout 1 keeps each stop short). */
+function wrapper(name: string, labels: Record<string, string>): string {
+  const l = Object.entries({ [RUN_LABEL]: RUN_ID, reaplane: RUN_ID, ...labels }).flatMap(([k, v]) => ['--label', `${k}=${v}`]);
+  return dockerOk('run', '-d', '--network', 'none', '--stop-timeout', '1', '--name', `${RUN_ID}-reap-${name}`, ...l, '--entrypoint', 'sleep', IMAGES.busybox, '1000');
+}
+
+function stateOf(id: string): { exists: boolean; running: boolean } {
+  const r = docker('inspect', '-f', '{{.State.Running}}', id);
+  return r.code !== 0 ? { exists: false, running: false } : { exists: true, running: r.stdout.trim() === 'true' };
+}
+
+/** A host PID that was real and is dead now. */
+async function deadPid(): Promise<number> {
+  const p = Bun.spawn(['sleep', '1000'], { stdin: 'ignore', stdout: 'ignore', stderr: 'ignore' });
+  p.kill('SIGKILL');
+  await p.exited;
+  return p.pid;
+}
+
+interface ReapLine {
+  event: string;
+  containerId: string;
+  rule?: string;
+  action?: string;
+  result?: string;
+  compose?: boolean;
+}
+
+describeEngine(`lane ${LANE}: reap`, () => {
+  test('orphans by a dead owner PID: stopped and removed; a live owner, compose and pidwarden.reap=false as the README says; a dry run first touches nothing', async () => {
+    const owner = Bun.spawn(['sleep', '1000'], { stdin: 'ignore', stdout: 'ignore', stderr: 'ignore' });
+    owners.push(owner);
+    const dead = String(await deadPid());
+    const orphan = wrapper('orphan', { 'mcpmon.pid': dead });
+    const alive = wrapper('alive', { 'mcpmon.pid': String(owner.pid) });
+    const compose = wrapper('compose', { 'mcpmon.pid': dead, 'com.docker.compose.project': 'mcp', 'com.docker.compose.service': 'hub', 'com.docker.compose.container-number': '1' });
+    const kept = wrapper('kept', { 'mcpmon.pid': dead, 'pidwarden.reap': 'false' });
+    const all = [orphan, alive, compose, kept];
+
+    const dry = await runPidwarden(['reap', '--label', `reaplane=${RUN_ID}`, '--remove', '--dry-run'], { timeoutMs: RUN_TIMEOUT_MS });
+    expect(dry.code).toBe(0);
+    for (const id of all) expect(stateOf(id)).toEqual({ exists: true, running: true });
+
+    const r = await runPidwarden(['reap', '--label', `reaplane=${RUN_ID}`, '--remove'], { timeoutMs: RUN_TIMEOUT_MS });
+    const lines = parseJsonl<ReapLine>(r.stdout).filter((l) => l.event === 'reap');
+    const by = (id: string) => lines.find((l) => l.containerId === id);
+    expect(by(orphan)).toMatchObject({ rule: 'orphan', action: 'stop+remove', result: 'removed' });
+    expect(by(compose)).toMatchObject({ rule: 'orphan', action: 'stop', result: 'stopped', compose: true });
+    expect(by(kept)).toMatchObject({ rule: 'orphan', action: 'none', result: 'kept' });
+    expect(by(alive)).toBeUndefined();
+    expect(r.code).toBe(0);
+    // the engine's word
+    expect(stateOf(orphan).exists).toBe(false);
+    expect(stateOf(compose)).toEqual({ exists: true, running: false });
+    expect(stateOf(kept)).toEqual({ exists: true, running: true });
+    expect(stateOf(alive)).toEqual({ exists: true, running: true });
+    record('reap', { wrappers: all.length, removed: 1, stopped: 1, kept: 2 });
+  });
+});
