@@ -1,12 +1,14 @@
 // `pidwarden cleanup`: one-shot emergency. Every selected container that is unhealthy goes down the
 // ladder until healthy. Exit 0 when all end healthy; 1 when one is still unhealthy (or would be: a
 // dry run changes nothing), was skipped for a malformed label, or was busy in another pidwarden;
-// 2 when nothing was selected; 4 when all ended healthy but log lines were lost.
+// 2 when nothing was selected; 3 when the engine stopped answering during a ladder (that
+// container's state is then unknown, and the engine is what to fix first); 4 when all ended
+// healthy but log lines were lost.
 import { observeForLadder, runLadder, type LadderMemory, type LadderOutcome } from '../act/ladder-run.ts';
 import { assess } from '../decide/classify.ts';
 import { containerPolicy } from '../decide/policy.ts';
 import { notActingReason, selectContainers, type ContainerInfo } from '../engine/containers.ts';
-import { EXIT, UsageError } from '../errors.ts';
+import { EngineUnreachableError, EXIT, UsageError } from '../errors.ts';
 import { createActionLog, type ActionLog } from '../log/logger.ts';
 import { createNotifier, CLEANUP_DRAIN_MS } from '../notify/notifier.ts';
 import { StateStore } from '../state/state-file.ts';
@@ -29,6 +31,7 @@ export async function runCleanup(ctx: CommandContext): Promise<number> {
     ctx.io.err(`${info.name}: ${reason}; left alone\n`);
   }
   const memory = ladderMemory(openStateStore(s.stateFile, log, ctx.io.err));
+  let engineLost = false;
   const outcomes = await Promise.all(
     sel.infos
       .filter((i) => i.running)
@@ -47,6 +50,7 @@ export async function runCleanup(ctx: CommandContext): Promise<number> {
         } catch (e) {
           const reason = e instanceof Error ? e.message : String(e);
           log.error({ event: 'error', ...ids, reason, dryRun: s.dryRun });
+          if (e instanceof EngineUnreachableError) engineLost = true;
           return `${info.name}: error: ${reason}`;
         }
       }),
@@ -55,6 +59,7 @@ export async function runCleanup(ctx: CommandContext): Promise<number> {
   log.flush();
   for (const o of outcomes) ctx.io.err((typeof o === 'string' ? o : summaryLine(o, s.dryRun)) + '\n');
   if (sel.infos.length === 0) ctx.io.err('no containers selected\n');
+  if (engineLost) return EXIT.engineUnreachable;
   const allHealthy = outcomes.every((o) => typeof o !== 'string' && o.healthy);
   // Still unhealthy is what cron must hear first; a clean run whose log lost lines says that instead.
   if (!allHealthy) return EXIT.unhealthy;

@@ -14,23 +14,26 @@
  *   - a ps-less container (host route) and containers at their pids limit;
  *   - PID 1 and --protect never signalled, --emergency starts at `all`;
  *   - --dry-run changes nothing; the JSONL schema of every line; --log-file appends whole lines;
- *   - exit codes 0 / 1 / 2 / 3.
+ *   - exit codes 0 / 1 / 2 / 3, also 3 when dockerd stops during a step.
  * Run: flock /tmp/pidwarden-dev.lock npm test -- test/integration/cleanup.test.ts
  */
 import { expect, setDefaultTimeout, test } from 'bun:test';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   describeEngine,
   dockerOk,
+  engineCtl,
   hostProcsOfContainer,
   type HostProc,
   initPidOf,
   isNpm,
   liveChains,
   type Chain,
+  PIDWARDEN_BIN,
   pidsFiles,
+  pidwardenEnv,
   readHostProc,
   REPO_ROOT,
   RUN_ID,
@@ -837,6 +840,41 @@ describeEngine('cleanup: --log-file', () => {
       expect(Math.max(...idx(ws[0]!))).toBeLessThan(Math.min(...idx(ws[1]!)));
       expect(Math.max(...idx(ws[1]!))).toBeLessThan(Math.min(...idx(ws[2]!), ...idx(ws[3]!)));
     } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describeEngine('cleanup: the engine lost during the ladder', () => {
+  test('dockerd stopped while a step waits out --grace: the step ends from the host, then exit 3 and the engine named, not "still unhealthy"', async () => {
+    const w = await startWorkload({ image: 'busybox', name: 'engine-lost', reap: 'all', interval: 0.05, trees: [{ npx: FIGMA, copies: 2, noterm: true }] });
+    const figma = chainsTitled(await waitForChains(w, 2), FIGMA_TITLE);
+    const dir = mkdtempSync(join(tmpdir(), 'pidwarden-engine-lost-'));
+    const logFile = join(dir, 'cleanup.jsonl');
+    // --grace 20: the SIGTERM the older tree ignores leaves that long to stop the engine under it
+    const proc = Bun.spawn([PIDWARDEN_BIN, 'cleanup', '--container', w.name, '--max-procs', '4', '--steps', 'dedupe', '--grace', '20', '--log-file', logFile], {
+      cwd: REPO_ROOT,
+      env: pidwardenEnv(),
+      stdin: 'ignore',
+      stdout: 'pipe',
+      stderr: 'pipe',
+    });
+    let stopped = false;
+    try {
+      await waitFor(() => existsSync(logFile) && readFileSync(logFile, 'utf8').includes('"signal":"SIGTERM"'), 20_000, 50, 'the SIGTERM line');
+      const stop = engineCtl('stop-daemon');
+      stopped = stop.code === 0;
+      expect(stop.code).toBe(0);
+      const code = await Promise.race([proc.exited, Bun.sleep(60_000).then(() => 'hung' as const)]);
+      const stderr = await new Response(proc.stderr).text();
+      expect({ code, stderr: stderr.includes('STILL UNHEALTHY') }).toEqual({ code: 3, stderr: false });
+      expect(stderr).toContain(w.name);
+      // the step still ended from the host: SIGKILL through a pidfd after the grace
+      expect(chainProcs(figma[0]!).every(isDead)).toBe(true);
+      expect(chainProcs(figma[1]!).every(isAlive)).toBe(true);
+    } finally {
+      if (proc.exitCode === null) proc.kill('SIGKILL');
+      if (stopped) expect(engineCtl('start-daemon').code).toBe(0);
       rmSync(dir, { recursive: true, force: true });
     }
   });

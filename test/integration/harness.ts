@@ -520,6 +520,17 @@ export async function waitForChains(c: string | Workload, n: number, timeoutMs =
   }, timeoutMs, 100, `${n} npm exec chains`);
 }
 
+/**
+ * Stops or starts the private dockerd under a test (scripts/engine.sh through
+ * PIDWARDEN_TEST_ENGINE_CTL; live-restore keeps the containers running meanwhile).
+ */
+export function engineCtl(cmd: 'stop-daemon' | 'start-daemon' | 'status'): { code: number; out: string } {
+  const script = process.env.PIDWARDEN_TEST_ENGINE_CTL;
+  if (!script) throw new Error('PIDWARDEN_TEST_ENGINE_CTL is not set (run the suite with `npm test`)');
+  const r = Bun.spawnSync(['bash', script, cmd], { stdout: 'pipe', stderr: 'pipe', timeout: 90_000 });
+  return { code: r.exitCode ?? 137, out: `${r.stdout.toString()}${r.stderr.toString()}`.trim() };
+}
+
 // -------------------------------------------------------- host processes
 
 export interface HostTree {

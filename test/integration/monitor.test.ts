@@ -27,6 +27,7 @@ import {
   docker,
   dockerOk,
   engine,
+  engineCtl,
   hostProcsOfContainer,
   initPidOf,
   liveChains,
@@ -155,12 +156,7 @@ async function terminate(m: Monitor, limitMs = 2_000, signal: 'SIGTERM' | 'SIGIN
   return { code: null, ms: null };
 }
 
-function ctl(cmd: 'stop-daemon' | 'start-daemon' | 'status'): { code: number; out: string } {
-  const script = process.env.PIDWARDEN_TEST_ENGINE_CTL;
-  if (!script) throw new Error('PIDWARDEN_TEST_ENGINE_CTL is not set (run the suite with `npm test`)');
-  const r = Bun.spawnSync(['bash', script, cmd], { stdout: 'pipe', stderr: 'pipe', timeout: 90_000 });
-  return { code: r.exitCode ?? 137, out: `${r.stdout.toString()}${r.stderr.toString()}`.trim() };
-}
+const ctl = engineCtl;
 
 /** Live (non-zombie) processes of a container, as the kernel sees them. */
 const liveProcs = (w: Workload): HostProc[] => hostProcsOfContainer(w).filter((p) => p.state !== 'Z');
