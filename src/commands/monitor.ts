@@ -154,7 +154,6 @@ class MonitorLoop {
   }
 
   async run(): Promise<void> {
-    let first = true;
     while (!this.stopReason) {
       const started = Date.now();
       let delayMs = this.ctx.settings.intervalSeconds * 1000;
@@ -167,7 +166,9 @@ class MonitorLoop {
           this.retryMs = ENGINE_RETRY_FIRST_MS;
         }
       } catch (e) {
-        if (first && e instanceof UsageError) throw e; // a named container that does not exist: exit 2
+        // A named container that does not exist: exit 2, on the first list the engine answers,
+        // also when it was away at the start (the references are resolved on that list).
+        if (this.cycles === 0 && e instanceof UsageError) throw e;
         if (e instanceof EngineUnreachableError || isUnreachable(e)) {
           if (this.engineDownSince === null) {
             this.engineDownSince = Date.now();
@@ -179,7 +180,6 @@ class MonitorLoop {
           this.log.error({ event: 'error', reason: e instanceof Error ? engineMessage(e) : String(e), dryRun: this.ctx.settings.dryRun });
         }
       }
-      first = false;
       this.metrics?.cycleDone(started, Date.now(), this.engineDownSince === null);
       this.heartbeatIfDue();
       this.collectIfDue();

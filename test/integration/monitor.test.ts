@@ -20,7 +20,7 @@
  */
 import { afterAll, beforeAll, expect, setDefaultTimeout, test } from 'bun:test';
 import type { Subprocess } from 'bun';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import {
   describeEngine,
@@ -408,6 +408,20 @@ describeEngine('pidwarden monitor', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain('--log-file');
     expect(existsSync(pidFile)).toBe(false);
+  });
+
+  test('started while the engine is away, with a --container that does not exist: waits, then exit 2 with one line once the engine answers', async () => {
+    // the engine's socket appears only later: a symlink to the private engine's, made once the monitor said engine-down
+    const sock = join(tmp, 'late-engine.sock');
+    const m = startMonitor('late', ['--docker-host', `unix://${sock}`, '--container', `${RUN_ID}-no-such`]);
+    await waitEvent(m, (e) => e.event === 'engine-down', 'engine-down');
+    expect(alive(m)).toBe(true);
+    symlinkSync(engine.host!.slice('unix://'.length), sock);
+    const code = await Promise.race([m.proc.exited, Bun.sleep(30_000).then(() => 'still running')]);
+    expect(code).toBe(2);
+    const lines = (await m.stderr).split('\n').filter(Boolean);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(`${RUN_ID}-no-such`);
   });
 
   test('--dry-run monitor, started on a stale pid file: replaces it, logs would-be kills, signals nothing', async () => {
