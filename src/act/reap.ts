@@ -66,7 +66,7 @@ export async function reapContainer(engine: Engine, info: ContainerInfo, started
     return { ...plan, result: 'failed', error: engineMessage(e) };
   }
   try {
-    // Without --stop-timeout no t is sent: the engine applies the container's own, as `docker stop` does.
+    // t is the stop timeout decided here (stopPath): the container's own without --stop-timeout, as `docker stop` does.
     // The engine answers once the container is down, up to the stop timeout after SIGTERM: that
     // time comes on top of --timeout, as for a restart (a PID 1 that ignores SIGTERM takes all of
     // it, and the stop was logged as failed and the removal skipped).

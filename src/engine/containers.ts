@@ -241,16 +241,19 @@ export function stopWithoutEndWhy(timeout: NoStopTimeout, action: 'restart' | 's
 export class StopWithoutEndError extends PidwardenError {}
 
 /**
- * Without a flag no `t` is sent: the engine applies the container's own timeout, as `docker
- * restart` does. The engine answers after stopping (up to that timeout) and starting it again.
+ * Sent with the stop timeout decided here as `t`, whatever it came from. Podman's compat restart
+ * never falls back to the container's own timeout: a missing `t` is 0 there, a SIGKILL with no stop
+ * signal first (https://github.com/containers/podman/blob/main/pkg/api/handlers/compat/containers_restart.go:
+ * `Timeout: &query.DockerTimeout`). Docker reads a missing `t` as the container's StopTimeout, else
+ * 10 s: the value sent here. The engine answers after stopping (up to that timeout) and starting it again.
  */
 export async function restartContainer(engine: Engine, id: string, timeout: StopTimeout): Promise<void> {
   await engineCall(engine, () => enginePost(engine, stopPath(id, 'restart', timeout), engine.timeoutMs + timeout.seconds * 1000 + 1000), timeout.seconds * 1000);
 }
 
-/** POST /containers/ID/restart or /stop, with `t` only when --stop-timeout gave it. */
+/** POST /containers/ID/restart or /stop, with the stop timeout pidwarden logs as `t` (see restartContainer). */
 export function stopPath(id: string, action: 'restart' | 'stop', timeout: StopTimeout): string {
-  return `/containers/${encodeURIComponent(id)}/${action}${timeout.from === 'flag' ? `?t=${timeout.seconds}` : ''}`;
+  return `/containers/${encodeURIComponent(id)}/${action}?t=${timeout.seconds}`;
 }
 
 export { engineMessage };
