@@ -132,11 +132,20 @@ export function pidModesNow(engine: Engine): Promise<PidModeOf[]> {
   return modes;
 }
 
+const PAUSED_LISTING = `/containers/json?filters=${encodeURIComponent(JSON.stringify({ status: ['paused'] }))}`;
+
 async function listPidModes(engine: Engine): Promise<PidModeOf[]> {
   // The default listing: the containers that have processes (Docker counts paused and restarting
-  // ones as running). A status filter would not do: Podman 4.3 answers 500 "unknown container
-  // state: restarting", and not knowing refuses every remote container (locality.ts).
-  const list = await engineCall(engine, () => engineGetList<Docker.ContainerInfo>(engine, '/containers/json'));
+  // ones as running). A status filter alone would not do: Podman 4.3 answers 500 "unknown container
+  // state: restarting", and not knowing refuses every remote container (locality.ts). But Podman's
+  // default listing is `status=running` only, without its paused containers, whose processes are
+  // in the namespace all the same (https://github.com/containers/podman/blob/main/pkg/api/handlers/compat/containers.go,
+  // ListContainers): those are asked apart, with a status every engine knows.
+  const [running, paused] = await Promise.all([
+    engineCall(engine, () => engineGetList<Docker.ContainerInfo>(engine, '/containers/json')),
+    engineCall(engine, () => engineGetList<Docker.ContainerInfo>(engine, PAUSED_LISTING)),
+  ]);
+  const list = [...running, ...paused.filter((p) => !running.some((c) => c.Id === p.Id))];
   const known = pidModes.get(engine.address) ?? new Map<string, { pidMode: string; createdMs: number }>();
   const current = new Map<string, { pidMode: string; createdMs: number }>();
   const out = await Promise.all(
