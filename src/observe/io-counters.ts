@@ -62,11 +62,26 @@ export function usageFromStats(raw: RawUsage, nowMs: number, networkMode: string
   const cpuNs = raw.cpu_stats?.cpu_usage?.total_usage;
   if (typeof cpuNs !== 'number') return null;
   if (networkMode === 'host' || (raw.networks === undefined && networkMode !== 'none')) return null;
+  if (podman43Placeholder(raw.networks, networkMode)) return null;
   const blockBytes = (raw.blkio_stats?.io_service_bytes_recursive ?? [])
     .filter((e) => /^(read|write)$/i.test(e.op ?? ''))
     .reduce((sum, e) => sum + (e.value ?? 0), 0);
   const netBytes = Object.values(raw.networks ?? {}).reduce((sum, n) => sum + (n.rx_bytes ?? 0) + (n.tx_bytes ?? 0), 0);
   return { t: nowMs, cpuNs, blockBytes, netBytes };
+}
+
+/**
+ * Podman 4.3's compat stats always hold one entry named "network", zeros when libpod read no
+ * network namespace of the container's own: for `ns:<path>` and for container:X of a host-network
+ * X its getContainerNetNS gives none and getContainerNetIO no figures
+ * (https://github.com/containers/podman/blob/v4.3.1/libpod/networking_linux.go). A mode that
+ * joins another namespace with that entry at zero is unknown, not 0 bytes (Podman 5 names each
+ * interface, and Docker none "network").
+ */
+function podman43Placeholder(networks: RawUsage['networks'], networkMode: string): boolean {
+  if (!networkMode.startsWith('container:') && !networkMode.startsWith('ns:')) return false;
+  const entries = Object.entries(networks ?? {});
+  return entries.length === 1 && entries[0]![0] === 'network' && (entries[0]![1].rx_bytes ?? 0) + (entries[0]![1].tx_bytes ?? 0) === 0;
 }
 
 export async function readApiUsage(engine: Engine, id: string, networkMode: string, nowMs: number): Promise<UsageSample | null> {

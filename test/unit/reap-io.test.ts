@@ -66,6 +66,18 @@ describe("the engine's stats without the container's network traffic", () => {
   test('no `networks` for a container on a network of its own (bridge, container:X, or the mode unknown): unknown', () => {
     for (const mode of ['bridge', 'default', 'container:' + 'f'.repeat(64), '']) expect(usageFromStats(docker, 1000, mode)).toBeNull();
   });
+  // Podman 4.3's handler always writes that one entry, zeros when libpod read no network namespace
+  // of the container's own: getContainerNetNS returns "" for --network ns:<path> (the spec joins
+  // the path; the container holds no NetNS) and for container:X of a host-network X, and
+  // getContainerNetIO then gives no statistics (libpod/networking_linux.go, v4.3.1;
+  // pkg/api/handlers/compat/containers_stats.go fills the "network" entry with zeros). Read as 0
+  // bytes, a busy server in such a container that uses little CPU was judged idle and stopped.
+  test('Podman 4.3, --network ns:<path> or container:X: the same placeholder; unknown, not 0 bytes', () => {
+    for (const mode of ['ns:/run/netns/shared', 'container:' + 'f'.repeat(64)]) expect(usageFromStats(podman, 1000, mode)).toBeNull();
+    // a real count in that entry (container:X of a bridge X, whose interfaces libpod reads) is kept
+    const counted = { ...podman, networks: { network: { rx_bytes: 700, tx_bytes: 300 } } };
+    expect(usageFromStats(counted, 1000, 'container:' + 'f'.repeat(64))).toEqual({ t: 1000, cpuNs: 37218581, blockBytes: 0, netBytes: 1000 });
+  });
   test('--network none: no interface but lo, 0 bytes is right', () => {
     expect(usageFromStats(docker, 1000, 'none')).toEqual({ t: 1000, cpuNs: 23369227, blockBytes: 0, netBytes: 0 });
     expect(usageFromStats(podman, 1000, 'none')).toEqual({ t: 1000, cpuNs: 37218581, blockBytes: 0, netBytes: 0 });
