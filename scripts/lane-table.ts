@@ -55,7 +55,7 @@ function row(key: string, host: string): string | null {
     ? `pool of ${lad.pool.processes}: ${lad.pool.signalled} signalled (the helper), protected tree kept, no restart; PID 1 \`npm exec\`: nothing signalled, no restart; PID 1 holding ${lad.restart.zombiesBefore} zombies: dry run inert, restarted, ${lad.restart.processesBefore} -> ${lad.restart.processesAfter}`
     : 'not run';
   const rp = load(`${key}-reap.json`)?.results?.reap;
-  const reap = rp ? `${rp.wrappers} wrappers: ${rp.removed} orphan removed, ${rp.stopped} compose-managed only stopped, ${rp.kept} kept (live owner, \`pidwarden.reap=false\`)` : 'not run';
+  const reap = rp ? `${rp.wrappers} wrappers: ${rp.removed} orphan removed, ${rp.stopped} compose-managed only stopped, ${rp.kept} kept (live owner, \`pidwarden.reap=false\`), ${rp.joinedKept ?? 0} joined by a sidecar refused` : 'not run';
   return `| ${host} | ${auditCell(r)} | ${storm} | ${lim} | ${nops} | ${mon} | ${shared} | ${nested} | ${restart} | ${reap} |`;
 }
 

@@ -2,11 +2,15 @@
 // decision is about another life of it), stop it with its own StopTimeout (or --stop-timeout),
 // then remove it only when asked and when nobody else owns that: AutoRemove containers go by
 // themselves, compose-managed ones belong to compose (only stopped). Volumes are never removed.
+// Never a container that others join (--pid=container:X, compose `pid: "service:x"`): its init's
+// end would take their processes with it, as a restart would (src/act/restart-joiners.ts).
 import { engineCall, type Engine } from '../engine/client.ts';
 import { saysNoSuchContainer, stopPath, stopTimeoutOf, stopWithoutEndWhy, type ContainerInfo, type NoStopTimeout, type StopTimeout } from '../engine/containers.ts';
 import { enginePost } from '../engine/http.ts';
 import { engineMessage } from '../engine/exec.ts';
 import { COMPOSE_PROJECT_LABEL } from '../decide/reap.ts';
+import { initPidNamespace } from '../observe/init-namespace.ts';
+import { restartHitsJoiners } from './restart-joiners.ts';
 
 /**
  * refused: its stop would have no end (a negative StopTimeout and no --stop-timeout), so none is sent.
@@ -29,6 +33,8 @@ export interface ReapActOptions {
   dryRun: boolean;
   remove: boolean;
   stopTimeoutSeconds?: number;
+  /** The host's /proc, when the engine is local: joiners are then looked up in the kernel too. */
+  procRoot?: string;
 }
 
 export function plannedAction(info: ContainerInfo, autoRemove: boolean, o: ReapActOptions): Omit<ReapAction, 'result'> {
@@ -48,7 +54,10 @@ export async function reapContainer(engine: Engine, info: ContainerInfo, started
   const { stopTimeout } = plan;
   // before the dry run's answer: a dry run says what a real run would do
   if (stopTimeout.seconds === null) return { ...plan, result: 'refused', error: stopWithoutEndWhy(stopTimeout, 'stop') };
-  if (o.dryRun) return { ...plan, result: 'dry-run' };
+  if (o.dryRun) {
+    const joined = await stopHitsJoiners(engine, info, o.procRoot);
+    return joined === null ? { ...plan, result: 'dry-run' } : { ...plan, result: 'refused', error: joined };
+  }
   const c = engine.docker.getContainer(info.id);
   try {
     const now = (await engineCall(engine, () => c.inspect())) as { State?: { Running?: boolean; Restarting?: boolean; Pid?: number; StartedAt?: string } };
@@ -65,6 +74,8 @@ export async function reapContainer(engine: Engine, info: ContainerInfo, started
     if (saysNoSuchContainer(e)) return { ...plan, result: 'gone' };
     return { ...plan, result: 'failed', error: engineMessage(e) };
   }
+  const joined = await stopHitsJoiners(engine, info, o.procRoot);
+  if (joined !== null) return { ...plan, result: 'refused', error: joined };
   try {
     // t is the stop timeout decided here (stopPath): the container's own without --stop-timeout, as `docker stop` does.
     // The engine answers once the container is down, up to the stop timeout after SIGTERM: that
@@ -74,8 +85,9 @@ export async function reapContainer(engine: Engine, info: ContainerInfo, started
     const stopMs = stopTimeout.seconds * 1000;
     await engineCall(engine, () => enginePost(engine, stopPath(info.id, 'stop', stopTimeout), engine.timeoutMs + stopMs + 1000), stopMs);
   } catch (e) {
-    // 404: already removed (an AutoRemove container that exited meanwhile).
-    if (statusOf(e) === 404) return { ...plan, result: 'gone' };
+    // 404: already removed (an AutoRemove container that exited meanwhile); Podman says so with a
+    // 500 "no such container" (saysNoSuchContainer).
+    if (saysNoSuchContainer(e)) return { ...plan, result: 'gone' };
     return { ...plan, result: 'failed', error: engineMessage(e) };
   }
   if (plan.action !== 'stop+remove') return { ...plan, result: 'stopped' };
@@ -87,4 +99,10 @@ export async function reapContainer(engine: Engine, info: ContainerInfo, started
     if (statusOf(e) === 404 || (statusOf(e) === 409 && /in progress/i.test(engineMessage(e)))) return { ...plan, result: 'removed' };
     return { ...plan, result: 'failed', error: `stopped, but not removed: ${engineMessage(e)}` };
   }
+}
+
+/** Why stopping `info` would kill other containers' processes (they join its PID namespace), or null. */
+async function stopHitsJoiners(engine: Engine, info: ContainerInfo, procRoot: string | undefined): Promise<string | null> {
+  const namespace = procRoot === undefined ? null : await initPidNamespace(info, procRoot);
+  return restartHitsJoiners(engine, info, procRoot !== undefined && namespace !== null ? { procRoot, pidNamespace: namespace } : null, 'a stop');
 }

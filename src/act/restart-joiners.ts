@@ -32,8 +32,14 @@ export function kernelViewOf(layout: Pick<Layout, 'local' | 'pidNamespace'>, pro
  * from `info`. Without that view a joiner whose ref cannot be resolved could be anyone's, and the
  * restart is withheld: before, one such joiner anywhere on the host withheld every restart on it.
  */
-export async function restartHitsJoiners(engine: Engine, info: Pick<ContainerInfo, 'id' | 'name'>, kernel: KernelView | null = null): Promise<string | null> {
-  const cannotTell = (why: string) => `cannot tell whether other containers share its PID namespace (${why}): a restart would kill their processes too if any do`;
+export async function restartHitsJoiners(
+  engine: Engine,
+  info: Pick<ContainerInfo, 'id' | 'name'>,
+  kernel: KernelView | null = null,
+  /** What ends the init: `a restart`, or reap's `a stop` (src/act/reap.ts). */
+  action: 'a restart' | 'a stop' = 'a restart',
+): Promise<string | null> {
+  const cannotTell = (why: string) => `cannot tell whether other containers share its PID namespace (${why}): ${action} would kill their processes too if any do`;
   let modes: PidModeOf[];
   let joiners: string[];
   let unresolved: PidModeOf[];
@@ -55,7 +61,7 @@ export async function restartHitsJoiners(engine: Engine, info: Pick<ContainerInf
   }
   if (joiners.length === 0) return null;
   const who = joiners.length === 1 ? `container ${joiners[0]} shares` : `containers ${joiners.join(', ')} share`;
-  return `${who} its PID namespace: a restart would kill their processes too`;
+  return `${who} its PID namespace: ${action} would kill their processes too`;
 }
 
 /** The restart decided, or, when others join the container's PID namespace, a restart-skipped stop saying who. */

@@ -137,7 +137,12 @@ export class Reaper {
         else log.warn(fields);
       }
     }
-    const opts = { dryRun: s.dryRun, remove: s.remove, ...(s.stopTimeoutSeconds === undefined ? {} : { stopTimeoutSeconds: s.stopTimeoutSeconds }) };
+    const opts = {
+      dryRun: s.dryRun,
+      remove: s.remove,
+      ...(s.stopTimeoutSeconds === undefined ? {} : { stopTimeoutSeconds: s.stopTimeoutSeconds }),
+      ...(this.engine.local ? { procRoot: s.procRoot } : {}),
+    };
     for (const k of plan.kept) {
       if (!this.once(`${k.id} kept ${k.rule}`)) continue;
       const o = observed.get(k.id)!;

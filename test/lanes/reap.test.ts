@@ -3,7 +3,9 @@
  * against that engine's own state (inspect) and the host's /proc. Four wrapper containers whose
  * owner label (`mcpmon.pid`) names a host PID: one dead (an orphan: stopped and removed with
  * --remove), one alive (kept), one dead but compose-managed (stopped, never removed) and one dead
- * but labelled pidwarden.reap=false (never stopped). A dry run first touches none of them.
+ * but labelled pidwarden.reap=false (never stopped); and one with a dead owner that a sidecar joins
+ * with --pid=container:X (never stopped: its init's end would SIGKILL the sidecar's processes,
+ * which nobody selected). A dry run first touches none of them.
  * The other flood cases (idle servers, piles, --max-age, PID reuse) are in
  * test/integration/reap.test.ts, on lane docker20-v1.
  */
@@ -23,9 +25,9 @@ afterAll(() => {
 });
 
 /** `sleep` as PID 1 (it ignores SIGTERM: --stop-timeout 1 keeps each stop short). */
-function wrapper(name: string, labels: Record<string, string>): string {
+function wrapper(name: string, labels: Record<string, string>, extra: string[] = []): string {
   const l = Object.entries({ [RUN_LABEL]: RUN_ID, reaplane: RUN_ID, ...labels }).flatMap(([k, v]) => ['--label', `${k}=${v}`]);
-  return dockerOk('run', '-d', '--network', 'none', '--stop-timeout', '1', '--name', `${RUN_ID}-reap-${name}`, ...l, '--entrypoint', 'sleep', IMAGES.busybox, '1000');
+  return dockerOk('run', '-d', '--network', 'none', '--stop-timeout', '1', '--name', `${RUN_ID}-reap-${name}`, ...l, ...extra, '--entrypoint', 'sleep', IMAGES.busybox, '1000');
 }
 
 function stateOf(id: string): { exists: boolean; running: boolean } {
@@ -59,10 +61,15 @@ describeEngine(`lane ${LANE}: reap`, () => {
     const alive = wrapper('alive', { 'mcpmon.pid': String(owner.pid) });
     const compose = wrapper('compose', { 'mcpmon.pid': dead, 'com.docker.compose.project': 'mcp', 'com.docker.compose.service': 'hub', 'com.docker.compose.container-number': '1' });
     const kept = wrapper('kept', { 'mcpmon.pid': dead, 'pidwarden.reap': 'false' });
-    const all = [orphan, alive, compose, kept];
+    const joined = wrapper('joined', { 'mcpmon.pid': dead });
+    // not selected (no reaplane label), in the joined wrapper's PID namespace
+    const sidecar = dockerOk('run', '-d', '--network', 'none', '--label', `${RUN_LABEL}=${RUN_ID}`, '--name', `${RUN_ID}-reap-sidecar`, '--pid', `container:${joined}`, '--entrypoint', 'sleep', IMAGES.busybox, '1001');
+    const all = [orphan, alive, compose, kept, joined];
 
     const dry = await runPidwarden(['reap', '--label', `reaplane=${RUN_ID}`, '--remove', '--dry-run'], { timeoutMs: RUN_TIMEOUT_MS });
-    expect(dry.code).toBe(0);
+    // the dry run says what the real run will: the joined wrapper's stop is refused (exit 1)
+    expect(parseJsonl<ReapLine>(dry.stdout).find((l) => l.event === 'reap' && l.containerId === joined)?.result).toBe('refused');
+    expect(dry.code).toBe(1);
     for (const id of all) expect(stateOf(id)).toEqual({ exists: true, running: true });
 
     const r = await runPidwarden(['reap', '--label', `reaplane=${RUN_ID}`, '--remove'], { timeoutMs: RUN_TIMEOUT_MS });
@@ -71,13 +78,18 @@ describeEngine(`lane ${LANE}: reap`, () => {
     expect(by(orphan)).toMatchObject({ rule: 'orphan', action: 'stop+remove', result: 'removed' });
     expect(by(compose)).toMatchObject({ rule: 'orphan', action: 'stop', result: 'stopped', compose: true });
     expect(by(kept)).toMatchObject({ rule: 'orphan', action: 'none', result: 'kept' });
+    expect(by(joined)).toMatchObject({ rule: 'orphan', result: 'refused' });
+    expect(String((by(joined) as { error?: string }).error)).toContain(`${RUN_ID}-reap-sidecar`);
     expect(by(alive)).toBeUndefined();
-    expect(r.code).toBe(0);
+    // a refused stop is exit 1 (README: reap's exit codes)
+    expect(r.code).toBe(1);
     // the engine's word
     expect(stateOf(orphan).exists).toBe(false);
     expect(stateOf(compose)).toEqual({ exists: true, running: false });
     expect(stateOf(kept)).toEqual({ exists: true, running: true });
     expect(stateOf(alive)).toEqual({ exists: true, running: true });
-    record('reap', { wrappers: all.length, removed: 1, stopped: 1, kept: 2 });
+    expect(stateOf(joined)).toEqual({ exists: true, running: true });
+    expect(stateOf(sidecar)).toEqual({ exists: true, running: true });
+    record('reap', { wrappers: all.length, removed: 1, stopped: 1, kept: 2, joinedKept: 1 });
   });
 });

@@ -27,6 +27,8 @@ const server = Bun.serve({
   unix: socket,
   async fetch(req) {
     const path = new URL(req.url).pathname;
+    // the joiner check's listing (src/act/reap.ts): nothing joins these containers
+    if (req.method === 'GET' && path.endsWith('/containers/json')) return Response.json([]);
     if (req.method === 'GET' && path.endsWith(`/containers/${ID}/json`)) {
       return Response.json({ Id: ID, State: { Running: true, Pid: 4242, StartedAt: STARTED_AT } });
     }
