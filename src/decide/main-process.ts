@@ -27,10 +27,21 @@ import { olderFirst } from './tree.ts';
 /** argv[0]'s base name (or comm) of the init shims engines and images use as PID 1. */
 const INIT_SHIMS = new Set(['docker-init', 'tini', 'tini-static', 'dumb-init', 'catatonit', 'podman-init']);
 
+/**
+ * The same shims under the names of their release assets, which Dockerfiles often keep
+ * (`ADD https://github.com/krallin/tini/releases/download/v0.19.0/tini-static-amd64 /tini-static-amd64`):
+ * tini-amd64, tini-arm64, tini-static-amd64, tini-muslc-amd64 (https://github.com/krallin/tini/releases),
+ * dumb-init_1.2.5_x86_64 (https://github.com/Yelp/dumb-init/releases). Also as comm, cut at 15
+ * bytes (`tini-static-amd`, `dumb-init_1.2.5`).
+ */
+const INIT_SHIM_ASSET = /^(?:tini(?:-[a-z0-9]+)+|dumb-init_[\w.]+)$/;
+
+const isShimName = (name: string) => INIT_SHIMS.has(name) || INIT_SHIM_ASSET.test(name);
+
 export function isInitShim(p: Proc): boolean {
   const argv0 = p.command.split(' ', 1)[0] ?? '';
   const base = argv0.slice(argv0.lastIndexOf('/') + 1);
-  return INIT_SHIMS.has(base) || (p.comm !== undefined && INIT_SHIMS.has(p.comm));
+  return isShimName(base) || (p.comm !== undefined && isShimName(p.comm));
 }
 
 /** A shell, any path: sh, bash, dash, ash, zsh. */
