@@ -14,6 +14,7 @@
  *   - a ps-less container (host route) and containers at their pids limit;
  *   - PID 1 and --protect never signalled, --emergency starts at `all`;
  *   - --dry-run changes nothing; the JSONL schema of every line; --log-file appends whole lines;
+ *   - an operator's docker stop during a step: never restarted;
  *   - exit codes 0 / 1 / 2 / 3, also 3 when dockerd stops during a step.
  * Run: flock /tmp/pidwarden-dev.lock npm test -- test/integration/cleanup.test.ts
  */
@@ -875,6 +876,37 @@ describeEngine('cleanup: the engine lost during the ladder', () => {
     } finally {
       if (proc.exitCode === null) proc.kill('SIGKILL');
       if (stopped) expect(engineCtl('start-daemon').code).toBe(0);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describeEngine('cleanup: the operator stops the container during the ladder', () => {
+  test('docker stop while a step waits out --grace: left alone, never restarted, whatever steps remain', async () => {
+    const w = await startWorkload({ image: 'busybox', name: 'operator-stop', reap: 'all', interval: 0.05, trees: [{ npx: FIGMA, copies: 2, noterm: true }] });
+    await waitForChains(w, 2);
+    const dir = mkdtempSync(join(tmpdir(), 'pidwarden-operator-stop-'));
+    const logFile = join(dir, 'cleanup.jsonl');
+    // --max-procs 1: nothing but a restart could end healthy, so every step would run
+    const proc = Bun.spawn([PIDWARDEN_BIN, 'cleanup', '--container', w.name, '--max-procs', '1', '--grace', '20', '--log-file', logFile], {
+      cwd: REPO_ROOT,
+      env: pidwardenEnv(),
+      stdin: 'ignore',
+      stdout: 'pipe',
+      stderr: 'pipe',
+    });
+    try {
+      await waitFor(() => existsSync(logFile) && readFileSync(logFile, 'utf8').includes('"signal":"SIGTERM"'), 20_000, 50, 'the SIGTERM line');
+      dockerOk('stop', '-t', '1', w.id);
+      const code = await Promise.race([proc.exited, Bun.sleep(60_000).then(() => 'hung' as const)]);
+      const stderr = await new Response(proc.stderr).text();
+      const lines = parseLog(readFileSync(logFile, 'utf8'), 'the log file');
+      expect(lines.filter((l) => l.event === 'restart' || (l.event === 'step' && l.step === 'restart'))).toEqual([]);
+      expect(dockerOk('inspect', '-f', '{{.State.Running}}', w.id)).toBe('false');
+      expect(stderr).toContain('stopped or removed during cleanup, left alone');
+      expect(code).toBe(0);
+    } finally {
+      if (proc.exitCode === null) proc.kill('SIGKILL');
       rmSync(dir, { recursive: true, force: true });
     }
   });
