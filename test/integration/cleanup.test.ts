@@ -15,6 +15,7 @@
  *   - PID 1 and --protect never signalled, --emergency starts at `all`;
  *   - --dry-run changes nothing; the JSONL schema of every line; --log-file appends whole lines;
  *   - an operator's docker stop during a step: never restarted;
+ *   - a StopTimeout of -1: no restart (it could hang for good) unless --stop-timeout bounds it;
  *   - exit codes 0 / 1 / 2 / 3, also 3 when dockerd stops during a step.
  * Run: flock /tmp/pidwarden-dev.lock npm test -- test/integration/cleanup.test.ts
  */
@@ -909,6 +910,41 @@ describeEngine('cleanup: the operator stops the container during the ladder', ()
       if (proc.exitCode === null) proc.kill('SIGKILL');
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describeEngine('cleanup: a container whose stop has no end (docker run --stop-timeout -1)', () => {
+  test('a restart with evidence is withheld, saying why; --stop-timeout 1 restarts it', async () => {
+    // PID 1 never reaps: 8 killed jobs stay its zombies, the evidence a restart needs
+    const w = await startWorkload({
+      image: 'busybox',
+      name: 'no-end',
+      reap: 'none',
+      interval: 0.05,
+      threads: { app: 1, npm: 1, node: 1 },
+      trees: [MAGIC],
+      procs: [{ argv: ['node', '/app/dist/jobs/run-once.js'], copies: 8 }],
+      runArgs: ['--stop-timeout', '-1'],
+    });
+    const jobs = await waitFor(() => {
+      const ps = hostProcsOfContainer(w);
+      const j = ps.filter((p) => p.argv[1] === '/app/dist/jobs/run-once.js');
+      return j.length === 8 && liveChains(ps).length === 1 ? j : null;
+    }, 20_000, 100, '8 jobs and one tree');
+    for (const j of jobs) process.kill(j.hostPid, 'SIGKILL');
+    await waitFor(() => hostProcsOfContainer(w).filter((p) => p.state === 'Z').length === 8, 10_000, 50, '8 zombies');
+    expect(dockerOk('inspect', '-f', '{{.Config.StopTimeout}}', w.id)).toBe('-1');
+    const started = startedAt(w);
+    const r = await cleanup('no-end', ['--container', w.name, '--emergency', '--max-procs', '6', '--grace', '1']);
+    expect(events(r, 'restart')).toEqual([]);
+    const skipped = events(r, 'restart-skipped');
+    expect(skipped).toHaveLength(1);
+    expect(String(skipped[0]!.reason)).toContain('its StopTimeout is -1');
+    expect(r.code).toBe(1);
+    expect(startedAt(w)).toBe(started);
+    const forced = await cleanup('no-end-forced', ['--container', w.name, '--emergency', '--max-procs', '6', '--grace', '1', '--stop-timeout', '1']);
+    expect(events(forced, 'restart').map((l) => [l.stopTimeout, l.stopTimeoutFrom])).toEqual([[1, 'flag']]);
+    expect(startedAt(w)).not.toBe(started);
   });
 });
 
