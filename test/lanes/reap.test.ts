@@ -2,7 +2,7 @@
  * Container floods on every test lane (scripts/test.sh): `reap` against its host's engine, checked
  * against that engine's own state (inspect) and the host's /proc. Four wrapper containers whose
  * owner label (`mcpmon.pid`) names a host PID: one dead (an orphan: stopped and removed with
- * --remove), one alive (kept), one dead but compose-managed (stopped, never removed) and one dead
+ * --remove, its anonymous volume kept), one alive (kept), one dead but compose-managed (stopped, never removed) and one dead
  * but labelled pidwarden.reap=false (never stopped); and one with a dead owner that a sidecar joins
  * with --pid=container:X (never stopped: its init's end would SIGKILL the sidecar's processes,
  * which nobody selected). A dry run first touches none of them.
@@ -53,11 +53,14 @@ interface ReapLine {
 }
 
 describeEngine(`lane ${LANE}: reap`, () => {
-  test('orphans by a dead owner PID: stopped and removed; a live owner, compose and pidwarden.reap=false as the README says; a dry run first touches nothing', async () => {
+  test('orphans by a dead owner PID: stopped and removed (not their volumes); a live owner, compose, pidwarden.reap=false and a joined one as the README says; a dry run first touches nothing', async () => {
     const owner = Bun.spawn(['sleep', '1000'], { stdin: 'ignore', stdout: 'ignore', stderr: 'ignore' });
     owners.push(owner);
     const dead = String(await deadPid());
-    const orphan = wrapper('orphan', { 'mcpmon.pid': dead });
+    // with an anonymous volume: --remove never takes volumes with it
+    const orphan = wrapper('orphan', { 'mcpmon.pid': dead }, ['-v', '/data']);
+    const volume = dockerOk('inspect', '-f', '{{range .Mounts}}{{.Name}}{{end}}', orphan);
+    expect(volume).not.toBe('');
     const alive = wrapper('alive', { 'mcpmon.pid': String(owner.pid) });
     const compose = wrapper('compose', { 'mcpmon.pid': dead, 'com.docker.compose.project': 'mcp', 'com.docker.compose.service': 'hub', 'com.docker.compose.container-number': '1' });
     const kept = wrapper('kept', { 'mcpmon.pid': dead, 'pidwarden.reap': 'false' });
@@ -85,6 +88,8 @@ describeEngine(`lane ${LANE}: reap`, () => {
     expect(r.code).toBe(1);
     // the engine's word
     expect(stateOf(orphan).exists).toBe(false);
+    expect(dockerOk('volume', 'ls', '-q').split('\n')).toContain(volume);
+    docker('volume', 'rm', volume);
     expect(stateOf(compose)).toEqual({ exists: true, running: false });
     expect(stateOf(kept)).toEqual({ exists: true, running: true });
     expect(stateOf(alive)).toEqual({ exists: true, running: true });
