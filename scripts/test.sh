@@ -338,6 +338,13 @@ for lane in v2-docker20 v2-docker26-podman5; do
   out="$STATE/vm-$lane.out"
   RUN_OUTPUTS+=("$out")
   mapfile -t largs < <(lane_args)
+  # v2-docker20 runs the Docker 20.10 of lane 1, on cgroup v2: what differs there is the cgroup
+  # side (core, layouts, smoke). Restart and reap go through the engine's API alone
+  # (test/lanes/ladder.test.ts, reap.test.ts) and are proven on the engines lane 1 does not have,
+  # Docker 26 and Podman 5; here they would cost ~5 min of TCG time out of CI's 60.
+  if [[ $lane == v2-docker20 && " ${largs[*]} " != *" test/"* ]]; then
+    largs=(test/lanes/core.test.ts test/lanes/layouts.test.ts test/lanes/smoke.test.ts "${largs[@]}")
+  fi
   set +e
   bash scripts/vm-lane.sh "$lane" "${largs[@]}" </dev/null > >(tee "$out") &
   BUN_PID=$!
