@@ -159,6 +159,17 @@ describe('readStats with a window started earlier (an audit reads every CPU coun
     expect(r.cpuLast!.atMs).toBeGreaterThan(atMs);
   });
 
+  test('a window started a moment ago lasts its whole 100 ms, never 99 (Bun.sleep wakes early from a fractional wait)', async () => {
+    const cpu = async () => 2e9;
+    const windows: number[] = [];
+    // 13 in 100 windows were 99 ms before: 30 of them all at 100 or more by chance would be 1.5 %
+    for (let i = 0; i < 30; i++) {
+      const r = await readStats(engine, 'c1', { cpu, memory, first: { ns: 1e9, atMs: clockMs() - Math.random() * 3 } });
+      windows.push(r.cpuWindowMs!);
+    }
+    expect(windows.filter((ms) => ms < STATS_CPU_WINDOW_MS)).toEqual([]);
+  });
+
   test('a first reading minutes old (the previous audit\'s): no wait, CPU % over those minutes', async () => {
     const cpu = async () => 61e9; // 60 s of CPU since the first reading's 1e9
     const atMs = clockMs() - 120_000;
