@@ -52,7 +52,7 @@ function row(key: string, host: string): string | null {
   const nested = l.nested ? `${l.nested.innerKilled} inner killed, ${l.nested.outerAlive} outer alive (${l.nested.outerHoldingInnerNumbers} holding inner PIDs); ${s(l.nested.cleanupMs)}` : 'not run';
   const lad = load(`${key}-ladder.json`)?.results ?? {};
   const restart = lad.restart && lad.pool && lad.hub
-    ? `pool of ${lad.pool.processes}: ${lad.pool.signalled} signalled (the helper), protected tree kept, no restart; PID 1 \`npm exec\`: nothing signalled, no restart; PID 1 holding ${lad.restart.zombiesBefore} zombies: dry run inert, restarted, ${lad.restart.processesBefore} -> ${lad.restart.processesAfter}`
+    ? `pool of ${lad.pool.processes}: only the helper's tree killed, the protected one kept, no restart; PID 1 \`npm exec\`: nothing signalled, no restart; PID 1 holding ${lad.restart.zombiesBefore} zombies: dry run inert, restarted, ${lad.restart.processesBefore} -> ${lad.restart.processesAfter}`
     : 'not run';
   const rp = load(`${key}-reap.json`)?.results?.reap;
   const reap = rp ? `${rp.wrappers} wrappers: ${rp.removed} orphan removed, ${rp.stopped} compose-managed only stopped, ${rp.kept} kept (live owner, \`pidwarden.reap=false\`), ${rp.joinedKept ?? 0} joined by a sidecar refused` : 'not run';
