@@ -76,7 +76,9 @@ export function restartGroundNow(start: Evidence, procs: Proc[] | null, pids: Pi
 }
 
 function heldZombies(procs: Proc[]): Proc[] {
-  const main = mainProcesses(procs);
+  // Not those of a nested namespace's PID 1 (an inner container of a docker:dind): restarting this
+  // container for them ends every inner container, where its 10 zombies were one inner container's.
+  const main = mainProcesses(procs, false);
   return procs.filter((p) => isZombie(p) && main.has(p.ppid));
 }
 

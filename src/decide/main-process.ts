@@ -99,10 +99,14 @@ function isLauncher(p: Proc): boolean {
   return isInitShim(p) || isShellLauncher(p.command) || NPM_SCRIPT.test(p.command) || SCRIPT_RUNNER.test(p.command);
 }
 
-/** PIDs (at the container's level) of the container's main process and of the init shim and launchers above it. */
-export function mainProcesses(procs: readonly Proc[]): Set<number> {
+/**
+ * PIDs (at the container's level) of the container's main process and of the init shim and launchers above it.
+ * `nested`: also those of the namespaces nested inside (true for who is never a victim; false for
+ * whose zombies a restart of this container is the remedy: src/decide/evidence.ts).
+ */
+export function mainProcesses(procs: readonly Proc[], nested = true): Set<number> {
   const main = new Set<number>();
-  const inits = procs.filter((p) => p.pid === 1 || p.init === true || p.nestedInit === true);
+  const inits = procs.filter((p) => p.pid === 1 || p.init === true || (nested && p.nestedInit === true));
   for (const init of inits) {
     main.add(init.pid);
     let launcher: Proc | undefined = init;
