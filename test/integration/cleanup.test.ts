@@ -904,8 +904,14 @@ describeEngine('cleanup: the operator stops the container during the ladder', ()
       const lines = parseLog(readFileSync(logFile, 'utf8'), 'the log file');
       expect(lines.filter((l) => l.event === 'restart' || (l.event === 'step' && l.step === 'restart'))).toEqual([]);
       expect(dockerOk('inspect', '-f', '{{.State.Running}}', w.id)).toBe('false');
-      expect(stderr).toContain('stopped or removed during cleanup, left alone');
-      expect(code).toBe(0);
+      // Which of two it says depends on when its last look came: after the engine recorded the
+      // stop, "stopped or removed during cleanup" (exit 0); between PID 1's death and that record,
+      // the engine still says running and no process table can be read, so it stops there, still
+      // unhealthy as far as it can tell (exit 1; seen once with a second suite beside it). Never a
+      // restart either way.
+      const sawGone = stderr.includes('stopped or removed during cleanup, left alone');
+      expect(sawGone || stderr.includes('STILL UNHEALTHY')).toBe(true);
+      expect(code).toBe(sawGone ? 0 : 1);
     } finally {
       if (proc.exitCode === null) proc.kill('SIGKILL');
       rmSync(dir, { recursive: true, force: true });
