@@ -71,7 +71,10 @@ describeEngine(`lane ${LANE}: reap`, () => {
 
     const dry = await runPidwarden(['reap', '--label', `reaplane=${RUN_ID}`, '--remove', '--dry-run'], { timeoutMs: RUN_TIMEOUT_MS });
     // the dry run says what the real run will: the joined wrapper's stop is refused (exit 1)
-    expect(parseJsonl<ReapLine>(dry.stdout).find((l) => l.event === 'reap' && l.containerId === joined)?.result).toBe('refused');
+    const dryJoined = parseJsonl<ReapLine>(dry.stdout).find((l) => l.event === 'reap' && l.containerId === joined);
+    // the whole run in the test's output when its line is missing: what pidwarden made of the wrapper
+    if (dryJoined === undefined) console.error(`reap --dry-run, exit ${dry.code}, no line for ${joined}:\n${dry.stdout}\n${dry.stderr}`);
+    expect(dryJoined?.result).toBe('refused');
     expect(dry.code).toBe(1);
     for (const id of all) expect(stateOf(id)).toEqual({ exists: true, running: true });
 
