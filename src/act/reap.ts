@@ -9,7 +9,6 @@ import { saysNoSuchContainer, stopPath, stopTimeoutOf, stopWithoutEndWhy, type C
 import { enginePost } from '../engine/http.ts';
 import { engineMessage } from '../engine/exec.ts';
 import { COMPOSE_PROJECT_LABEL } from '../decide/reap.ts';
-import { joinsAnother } from '../engine/pid-joiners.ts';
 import { initPidNamespace } from '../observe/init-namespace.ts';
 import { restartHitsJoiners } from './restart-joiners.ts';
 
@@ -104,12 +103,6 @@ export async function reapContainer(engine: Engine, info: ContainerInfo, started
 
 /** Why stopping `info` would kill other containers' processes (they join its PID namespace), or null. */
 async function stopHitsJoiners(engine: Engine, info: ContainerInfo, procRoot: string | undefined): Promise<string | null> {
-  // A container that joined another's PID namespace (container:X, a pod's member, ns:<path>) or the
-  // host's owns none: its init is not PID 1 there, and its stop ends its own processes only. Asked
-  // anyway, the kernel put every other joiner of X in its namespace: of two wrappers in one pod,
-  // neither was ever stopped.
-  const pidMode = info.pidMode ?? '';
-  if (joinsAnother(pidMode) || pidMode === 'host') return null;
   const namespace = procRoot === undefined ? null : await initPidNamespace(info, procRoot);
   return restartHitsJoiners(engine, info, procRoot !== undefined && namespace !== null ? { procRoot, pidNamespace: namespace } : null, 'a stop');
 }

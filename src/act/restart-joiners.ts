@@ -34,11 +34,18 @@ export function kernelViewOf(layout: Pick<Layout, 'local' | 'pidNamespace'>, pro
  */
 export async function restartHitsJoiners(
   engine: Engine,
-  info: Pick<ContainerInfo, 'id' | 'name'>,
+  info: Pick<ContainerInfo, 'id' | 'name'> & { pidMode?: string },
   kernel: KernelView | null = null,
   /** What ends the init: `a restart`, or reap's `a stop` (src/act/reap.ts). */
   action: 'a restart' | 'a stop' = 'a restart',
 ): Promise<string | null> {
+  // A container that joined another's PID namespace (container:X, a pod's member, ns:<path>) or the
+  // host's owns none: its init is not PID 1 there, and its end ends its own processes only (runc
+  // signals every process of its cgroup when it has no namespace of its own). Asked anyway, the
+  // kernel put every other joiner of X in its namespace: of two wrappers in one pod, each was
+  // refused a restart (and reap's stop) for the other.
+  const pidMode = info.pidMode ?? '';
+  if (joinsAnother(pidMode) || pidMode === 'host') return null;
   const cannotTell = (why: string) => `cannot tell whether other containers share its PID namespace (${why}): ${action} would kill their processes too if any do`;
   let modes: PidModeOf[];
   let joiners: string[];
@@ -65,7 +72,7 @@ export async function restartHitsJoiners(
 }
 
 /** The restart decided, or, when others join the container's PID namespace, a restart-skipped stop saying who. */
-export async function unlessJoined(engine: Engine, info: Pick<ContainerInfo, 'id' | 'name'>, next: NextStep & { kind: 'restart' }, kernel: KernelView | null = null): Promise<NextStep> {
+export async function unlessJoined(engine: Engine, info: Pick<ContainerInfo, 'id' | 'name' | 'pidMode'>, next: NextStep & { kind: 'restart' }, kernel: KernelView | null = null): Promise<NextStep> {
   const joined = await restartHitsJoiners(engine, info, kernel);
   if (joined === null) return next;
   return withheldRestart(next, joined);

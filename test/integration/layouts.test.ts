@@ -555,4 +555,43 @@ describeEngine('a container that another joined with --pid=container:X', () => {
       docker('rm', '-f', '-v', x.id);
     }
   });
+
+  test("a joiner itself is restarted when its rule says so, beside a fellow joiner: its init is not its namespace's PID 1, so only its own processes end; X's and the fellow's live on", async () => {
+    // X holds the namespace (1 process); Y and Z join it, as two members of a Podman pod join its
+    // infra, and Y is unhealthy (5 processes > --max-procs 2). Before, the joiner check found Z in
+    // Y's namespace and withheld Y's restart ("container Z shares its PID namespace"), though Y's end
+    // takes none of Z's processes: a storm in a pod member was never restarted.
+    const x = runContainer('owner', [], IMAGES.busybox, ['dist/index.js', '--interval=0.05', '--threads=1']);
+    const y = runContainer('restarted-joiner', [`--pid=container:${x.id}`, '--stop-timeout', '2'], IMAGES.busybox, ['dist/index.js', '--interval=0.05', '--threads=1', 'proc/x4=|node|/app/dist/jobs/run-once.js']);
+    const z = runContainer('fellow-joiner', [`--pid=container:${x.id}`], IMAGES.busybox, ['dist/index.js', '--interval=0.05', '--threads=1']);
+    try {
+      const [zProc] = await waitFor(() => {
+        const m = cgroupMembers(z);
+        return m.length === 1 ? m : null;
+      }, 20_000, 50, 'the fellow joiner running');
+      const [xProc] = await waitFor(() => {
+        const m = cgroupMembers(x);
+        return m.length === 1 ? m : null;
+      }, 20_000, 50, 'the owner running');
+      await waitFor(() => cgroupMembers(y).length === 5 || null, 20_000, 50, "the joiner's 5 processes");
+      const yStarted0 = dockerOk('inspect', '-f', '{{.State.StartedAt}}', y.id);
+      const xStarted0 = dockerOk('inspect', '-f', '{{.State.StartedAt}} {{.State.Pid}}', x.id);
+      // only the restart step: the kill steps would clean the jobs first
+      const r = await cleanup(['--container', y.name, '--max-procs', '2', '--grace', '0.5', '--steps', 'restart', '--restart', 'always'], 120_000);
+      expect(r.lines.filter((l) => l.event === 'restart-skipped')).toEqual([]);
+      const restarts = r.lines.filter((l) => l.event === 'restart');
+      expect(restarts).toHaveLength(1);
+      expect(restarts[0]).toMatchObject({ containerId: y.id });
+      expect(dockerOk('inspect', '-f', '{{.State.StartedAt}}', y.id)).not.toBe(yStarted0);
+      // X: never signalled, the same run, its process alive
+      expect(kills(r.lines)).toEqual([]);
+      expect(dockerOk('inspect', '-f', '{{.State.StartedAt}} {{.State.Pid}}', x.id)).toBe(xStarted0);
+      expect(isAlive(xProc!)).toBe(true);
+      expect(isAlive(zProc!)).toBe(true);
+    } finally {
+      // the joiners first: removed together, X's init can die first and runc then fails a joiner's kill
+      docker('rm', '-f', '-v', y.id, z.id);
+      docker('rm', '-f', '-v', x.id);
+    }
+  });
 });

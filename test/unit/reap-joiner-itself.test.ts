@@ -12,6 +12,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { reapContainer } from '../../src/act/reap.ts';
+import { restartHitsJoiners } from '../../src/act/restart-joiners.ts';
 import { connectEngine } from '../../src/engine/client.ts';
 import { inspectById } from '../../src/engine/containers.ts';
 import { USER_HZ } from '../../src/observe/boot-time.ts';
@@ -94,4 +95,15 @@ test("the pod's infra container, whose namespace the members share, is still ref
   expect(a.result).toBe('refused');
   expect(a.error).toContain('containers mcp-wrapper-1, mcp-wrapper-2 share its PID namespace');
   expect(posts).toEqual([]);
+});
+
+// The ladder's restart asks the same question (src/act/restart-joiners.ts): a pod member's restart
+// ends its own processes only, and was withheld for its fellow member, so a storm in one member of
+// a pod could be killed tree by tree but never restarted.
+test("a restart of a pod member is not withheld for the other member; the infra's still is", async () => {
+  const member = (await inspectById(engine, containers[1]!.id))!;
+  expect(await restartHitsJoiners(engine, member, { procRoot, pidNamespace: NS_X })).toBeNull();
+  expect(await restartHitsJoiners(engine, member, null)).toBeNull();
+  const infra = (await inspectById(engine, X))!;
+  expect(await restartHitsJoiners(engine, infra, { procRoot, pidNamespace: NS_X })).toContain('containers mcp-wrapper-1, mcp-wrapper-2 share its PID namespace');
 });
