@@ -21,6 +21,7 @@ import type { PidsReading, Proc } from '../types.ts';
 import { toTarget } from './identity.ts';
 import { killAll, killLineFields, type KillEnv, type SignalBatch } from './kill-trees.ts';
 import { kernelViewOf, unlessJoined } from './restart-joiners.ts';
+import { initSeenAt, runEnded } from './run-ended.ts';
 
 /** What the ladder needs to remember across runs (the state file) and to share (ladder locks). */
 export interface LadderMemory {
@@ -192,6 +193,7 @@ async function climb(envIn: LadderEnv, first: ContainerObservation, policy: Cont
   let obs: ContainerObservation = reObserved ?? first;
   const goneAtStart = first.table ? !stillRunning || !stillRunning.running : reObserved === null;
   const before = figures(obs.table?.procs ?? null, obs.pids);
+  const initSeen = await initSeenAt(obs, s.procRoot);
   const verdictOf = (procs: Proc[] | null, pids: PidsReading) => health(figuresOf(procs?.length ?? null, pids), policy).verdict;
   const healthyBefore = verdictOf(obs.table?.procs ?? null, obs.pids) === 'healthy';
   const evidence = evidenceOf(obs.table?.procs ?? null, obs.pids, policy);
@@ -352,6 +354,10 @@ async function climb(envIn: LadderEnv, first: ContainerObservation, policy: Cont
   // brought back by the engine's restart policy, runs under a newer StartedAt (a crash loop). One
   // more inspect, right before the verdict, sees the run the look after the restart observed.
   if (restarted && down === null) down = (await inspectAfterRestart(env, obs.info.id, obs.info.startedAt)).down;
+  // Ending unhealthy: first make sure the run looked at is still there (src/act/run-ended.ts).
+  if (!s.dryRun && !gone && down === null && !restarted && verdictOf(obs.table?.procs ?? null, obs.pids) !== 'healthy') {
+    gone = await runEnded(env.engine, obs.info, initSeen);
+  }
   const finalProcs = simulated?.procs ?? obs.table?.procs ?? null;
   const finalPids = simulated?.pids ?? obs.pids;
   // down: the last figures were of a run that is over (or of the container before the restart)

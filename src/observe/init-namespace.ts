@@ -46,3 +46,20 @@ export function initStartTicks(info: InitOf, procRoot: string, bootSeconds: numb
     return null; // gone: nothing to show it was the init
   }
 }
+
+/**
+ * Whether the init whose start time was `seenTicks` has ended: nothing at its PID any more, a zombie
+ * or dead task there (its shim has not reaped it yet), or another process holding the PID. False
+ * whenever the process there is still it, or /proc cannot be read.
+ */
+export function initEnded(initPid: number, procRoot: string, seenTicks: number): boolean {
+  let text: string;
+  try {
+    text = readFileSync(`${procRoot}/${initPid}/stat`, 'utf8');
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+  const [stat] = parseProcStats(text);
+  if (stat === undefined || stat.pid !== initPid) return false;
+  return stat.state === 'Z' || stat.state === 'X' || stat.startTicks !== seenTicks;
+}
