@@ -10,6 +10,7 @@ import { readBootTimeSeconds } from '../observe/boot-time.ts';
 import { initStartTicks } from '../observe/init-namespace.ts';
 import { parseProcStats } from '../observe/proc-stat.ts';
 import { isContainerReference, noSuchContainer, referenceMeans } from './reference.ts';
+import { listWithPaused } from './listing.ts';
 
 export interface Selection {
   /** Names or IDs (full, or a unique prefix of at least 12 hex digits). Empty: every running container. */
@@ -60,13 +61,10 @@ export async function selectContainers(engine: Engine, sel: Selection): Promise<
     const resolved = await Promise.all(sel.containers.map((ref) => resolveReference(engine, ref)));
     return selectedByReference(resolved, sel.labels);
   }
-  const query = sel.labels.length ? `?filters=${encodeURIComponent(JSON.stringify({ label: sel.labels }))}` : '';
   // The list is the same in every API version: asked beside the version (one round trip less),
-  // unversioned when no version is agreed yet; the inspects after it are versioned.
-  const [, list] = await Promise.all([
-    negotiateApi(engine),
-    engineCall(engine, () => engineGetList<Docker.ContainerInfo>(engine, `/containers/json${query}`)),
-  ]);
+  // unversioned when no version is agreed yet; the inspects after it are versioned. Paused ones
+  // are asked apart (src/engine/listing.ts: Podman's default listing leaves them out).
+  const [, list] = await Promise.all([negotiateApi(engine), listWithPaused(engine, sel.labels)]);
   const infos = await Promise.all(list.map((c) => inspectById(engine, c.Id)));
   // The engine's label filter is only a first cut: engines read `KEY=` differently (Docker: the
   // empty value; Podman, its compat API too: any value), so `--label project=$PROJECT` with PROJECT
@@ -76,10 +74,11 @@ export async function selectContainers(engine: Engine, sel: Selection): Promise<
 
 /**
  * A listing without --container is the engine's default one: running containers, paused and
- * restarting ones included (Docker's `docker ps`), so that an audit reports them as such and
- * cleanup/monitor can say why they are left alone; a stopped container has no processes to
- * report. Not a status filter: Podman 4.3 refuses the state `restarting` (HTTP 500 "unknown
- * container state"), and `pidwarden audit` without --container failed on Podman with exit 70.
+ * restarting ones included (Docker's `docker ps`; Podman's paused ones asked apart,
+ * src/engine/listing.ts), so that an audit reports them as such and cleanup/monitor can say why
+ * they are left alone; a stopped container has no processes to report. Not a status filter alone:
+ * Podman 4.3 refuses the state `restarting` (HTTP 500 "unknown container state"), and `pidwarden
+ * audit` without --container failed on Podman with exit 70.
  */
 
 /** One --container reference, resolved: a name follows whatever container has that name; an ID (or prefix) stays that one container. */

@@ -5,11 +5,10 @@
 // With a cgroup view (the host's /proc, a local engine) X's table keeps to X's cgroup; without one
 // (a remote engine, or pidwarden in a PID namespace of its own) only this tells that X's `ps`
 // shows other containers' processes, so X is observed from the API only (src/observe/locality.ts).
-import type Docker from 'dockerode';
-import { engineCall, type Engine } from './client.ts';
+import type { Engine } from './client.ts';
 import type { ContainerInfo } from './containers.ts';
 import { inspectById, listedName } from './containers.ts';
-import { engineGetList } from './http.ts';
+import { listWithPaused } from './listing.ts';
 
 export interface PidModeOf {
   id: string;
@@ -132,20 +131,10 @@ export function pidModesNow(engine: Engine): Promise<PidModeOf[]> {
   return modes;
 }
 
-const PAUSED_LISTING = `/containers/json?filters=${encodeURIComponent(JSON.stringify({ status: ['paused'] }))}`;
-
 async function listPidModes(engine: Engine): Promise<PidModeOf[]> {
-  // The default listing: the containers that have processes (Docker counts paused and restarting
-  // ones as running). A status filter alone would not do: Podman 4.3 answers 500 "unknown container
-  // state: restarting", and not knowing refuses every remote container (locality.ts). But Podman's
-  // default listing is `status=running` only, without its paused containers, whose processes are
-  // in the namespace all the same (https://github.com/containers/podman/blob/main/pkg/api/handlers/compat/containers.go,
-  // ListContainers): those are asked apart, with a status every engine knows.
-  const [running, paused] = await Promise.all([
-    engineCall(engine, () => engineGetList<Docker.ContainerInfo>(engine, '/containers/json')),
-    engineCall(engine, () => engineGetList<Docker.ContainerInfo>(engine, PAUSED_LISTING)),
-  ]);
-  const list = [...running, ...paused.filter((p) => !running.some((c) => c.Id === p.Id))];
+  // The containers that have processes, paused ones too (src/engine/listing.ts): theirs are in the
+  // namespace all the same.
+  const list = await listWithPaused(engine);
   const known = pidModes.get(engine.address) ?? new Map<string, { pidMode: string; createdMs: number }>();
   const current = new Map<string, { pidMode: string; createdMs: number }>();
   const out = await Promise.all(

@@ -25,6 +25,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import {
   describeEngine,
+  docker,
+  dockerOk,
   type HostProc,
   hostProcsOfContainer,
   liveChains,
@@ -212,6 +214,19 @@ describeEngine(`lane ${LANE}: audit figures equal the kernel's`, () => {
     expect(r.stderr).toBe('');
     const doc = JSON.parse(r.stdout) as { containers: AuditedContainer[] };
     expect(doc.containers.map((c) => c.name)).toContain(w.name);
+  });
+
+  test('a paused container is listed too, and reported as paused: Podman\'s default listing leaves it out', async () => {
+    const paused = await startWorkload({ image: 'busybox', name: 'paused', interval: 0.05, threads: 1, labels: { 'pwt.paused': RUN_ID } });
+    dockerOk('pause', paused.id);
+    try {
+      const r = await runPidwarden(['audit', '--json', '--label', `pwt.paused=${RUN_ID}`]);
+      expect(r.stderr).toBe('');
+      const doc = JSON.parse(r.stdout) as { containers: Array<{ name: string; status: string; state: string }> };
+      expect(doc.containers.map((c) => ({ name: c.name, status: c.status, state: c.state }))).toEqual([{ name: paused.name, status: 'paused', state: 'paused' }]);
+    } finally {
+      docker('unpause', paused.id);
+    }
   });
 
   // The remote path reads no /proc and no cgroup fs, so the host's kind does not change it: it is

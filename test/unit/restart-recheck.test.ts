@@ -15,11 +15,14 @@ const RESTART = `POST /containers/${FAKE_ID}/restart`;
 
 const fakeHost = fakeHostPerTest();
 
-/** Runs `change` when the restart's joiner check lists the containers: the 2nd listing, after the confirming look. */
+/**
+ * Runs `change` when the restart's joiner check lists the containers, after the confirming look:
+ * the 3rd listing (each listing is two: the default one and the paused containers, src/engine/listing.ts).
+ */
 function atJoinerCheck(h: ReturnType<typeof fakeHost>, change: () => void): void {
   let listings = 0;
   h.intercept = (method, path) => {
-    if (method === 'GET' && path === '/containers/json' && ++listings === 2) change();
+    if (method === 'GET' && path === '/containers/json' && ++listings === 3) change();
     return undefined;
   };
 }
