@@ -123,9 +123,18 @@ export class MonitorMetrics {
     return this.registry.render();
   }
 
-  /** Counters start at 0 when a container is first seen, so that increase() sees the first action. */
+  /**
+   * Counters start at 0 when a container is first seen, so that increase() sees the first action.
+   * A `docker rename` makes it a new series under its new name, from 0 again: the old name's series
+   * are dropped, not shown beside it (they kept the old name for as long as the monitor ran).
+   */
   private labelsOf(info: ContainerInfo): Labels {
     let labels = this.labelsById.get(info.id);
+    if (labels && labels['name'] !== info.name) {
+      const short = labels['id'];
+      this.registry.dropWhere('id', (v) => v !== short);
+      labels = undefined;
+    }
     if (!labels) {
       labels = containerLabels(info);
       this.labelsById.set(info.id, labels);

@@ -156,6 +156,23 @@ describe('MonitorMetrics', () => {
     expect(sample(text, M.restartsSkipped, labels)).toBe(2);
   });
 
+  test('a container renamed (docker rename) is shown under its new name only, its counters from 0', () => {
+    const m = new MonitorMetrics(1, 0);
+    m.cheap(c, '/nonexistent', { current: 5, max: 100, processes: 3 }, true);
+    const log = m.countingLog(nullLog());
+    log.info({ event: 'restart', container: c.name, containerId: c.id, step: 'restart', dryRun: false });
+    expect(sample(m.render(), M.restarts, labels)).toBe(1);
+    const renamed = { ...c, name: 'mcp-hub-old' };
+    m.cheap(renamed, '/nonexistent', { current: 6, max: 100, processes: 4 }, true);
+    const text = m.render();
+    expect(text).not.toContain(`name="${c.name}"`);
+    const now = { ...labels, name: 'mcp-hub-old' };
+    expect(sample(text, M.processes, now)).toBe(4);
+    expect(sample(text, M.restarts, now)).toBe(0);
+    log.info({ event: 'restart', container: renamed.name, containerId: c.id, step: 'restart', dryRun: false });
+    expect(sample(m.render(), M.restarts, now)).toBe(1);
+  });
+
   test('a container that leaves the selection takes its series with it', () => {
     const m = new MonitorMetrics(1, 0);
     m.cheap(c, '/nonexistent', { current: 5, max: 100, processes: 3 }, true);
