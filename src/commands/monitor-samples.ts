@@ -11,6 +11,16 @@ interface Pending {
   forksRefused: number | null;
 }
 
+/**
+ * A healthy container's sample from the cheap check: its tasks (pids.current, zombies and threads
+ * included, as in every sample), but no process count. cgroup.procs leaves zombies out, the full
+ * looks (and the audit) count them: a container holding 8 zombies read 1 process on its cheap
+ * samples and 9 on its full look every 5 minutes, and the mix was growth that was not there.
+ */
+export function cheapSampleRow(nowMs: number, snap: { current: number | null }): SampleRow {
+  return [nowMs, null, null, snap.current];
+}
+
 export class GrowthSampler {
   private readonly lastAt = new Map<string, number>();
   private pending: Pending[] = [];

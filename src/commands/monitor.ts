@@ -16,7 +16,7 @@ import { probeTimeoutReason, type ContainerObservation } from '../observe/observ
 import { ContainerBackoff } from './container-backoff.ts';
 import { VERSION } from '../version.ts';
 import { ladderMemory, openStateStore } from './cleanup.ts';
-import { GrowthSampler } from './monitor-samples.ts';
+import { cheapSampleRow, GrowthSampler } from './monitor-samples.ts';
 import { assess } from '../decide/classify.ts';
 import { readPidsCounters } from '../observe/pids-limits.ts';
 import type { CommandContext } from './context.ts';
@@ -372,9 +372,9 @@ class MonitorLoop {
     const snap = cg === null ? null : readPidsSnapshotSync(cg.limitDirs);
     const healthy = snap !== null && snap.current !== null && health({ processes: snap.processes, tasks: snap.current, pidsMax: snap.max }, policy).verdict === 'healthy';
     this.metrics?.cheap(info, cg?.dir ?? null, snap, healthy);
-    // A healthy container's sample from the same cheap figures (cgroup.procs leaves zombies out).
+    // A healthy container's sample from the same cheap figures: its tasks only (cheapSampleRow says why).
     if (cg && snap && healthy && this.samples.due(info.id, now)) {
-      this.samples.add(info.id, info.name, [now, snap.processes, null, snap.current], readPidsCounters(cg.dir).forksRefused);
+      this.samples.add(info.id, info.name, cheapSampleRow(now, snap), readPidsCounters(cg.dir).forksRefused);
       this.metrics?.growth(info, this.samples.perHour(info.id, now));
     }
     return healthy;

@@ -2,7 +2,7 @@ import { afterAll, expect, test } from 'bun:test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GrowthSampler } from '../../src/commands/monitor-samples.ts';
+import { cheapSampleRow, GrowthSampler } from '../../src/commands/monitor-samples.ts';
 import { StateStore } from '../../src/state/state-file.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'pw-samples-'));
@@ -28,4 +28,20 @@ test('the monitor samples once a minute, writes them in one batch, and knows its
   expect(again.perHour(ID, T0 + 180_000)).toBe(120);
   s.retain(new Set());
   expect(s.perHour(ID, T0 + 120_000)).toBeNull();
+});
+
+test('a container holding 8 zombies, watched cheaply between full looks: no growth made of the two counts', () => {
+  const store = new StateStore(join(dir, 'state-zombies.json'), () => {});
+  const s = new GrowthSampler(store);
+  const z = 'd'.repeat(64);
+  // PID 1 and 8 zombies: the full look every 5 minutes counts 9 processes, cgroup.procs 1; pids.current 9
+  const perHourAt: (number | null)[] = [];
+  for (let minute = 0; minute <= 10; minute++) {
+    const t = T0 + minute * 60_000;
+    s.add(z, 'z', minute % 5 === 0 ? [t, 9, 0, 9] : cheapSampleRow(t, { current: 9 }), 0);
+    perHourAt.push(s.perHour(z, t));
+  }
+  // with the cheap count in the samples, minute 8 read -24 processes an hour, minute 10 read 0
+  expect(perHourAt[8]).toBeNull(); // two full looks so far: not yet known
+  expect(perHourAt[10]).toBe(0);
 });
