@@ -76,8 +76,14 @@ async function readOne(hostPid: number, procRoot: string, nsDepth: number): Prom
   };
 }
 
+/** A zombie's host PID and its parent's (the process that has not reaped it). */
+export interface Zombie {
+  pid: number;
+  ppid: number;
+}
+
 /** The host's zombies by PID namespace (the target of /proc/<pid>/ns/pid, e.g. `pid:[4026532451]`). */
-export type ZombiesByNamespace = Map<string, number[]>;
+export type ZombiesByNamespace = Map<string, Zombie[]>;
 
 /**
  * One pass over the host's /proc: every zombie, by PID namespace. `skip`: PIDs known to be live
@@ -99,9 +105,10 @@ export async function scanZombies(procRoot: string, skip: ReadonlySet<number> = 
         const stat = parseProcStats((await readText(`${procRoot}/${e}/stat`)) ?? '')[0];
         if (stat?.state !== 'Z') return;
         const ns = await readlink(`${procRoot}/${e}/ns/pid`);
+        const zombie = { pid: Number(e), ppid: stat.ppid };
         const list = out.get(ns);
-        if (list) list.push(Number(e));
-        else out.set(ns, [Number(e)]);
+        if (list) list.push(zombie);
+        else out.set(ns, [zombie]);
       } catch {
         // exited meanwhile, or a kernel thread
       }
@@ -123,7 +130,7 @@ export function sharedZombieScan(procRoot: string): () => Promise<ZombiesByNames
 
 /**
  * Host PIDs of every process in the container: cgroup.procs, plus the zombies in the init
- * process's PID namespace. An exited task leaves cgroup.procs at once (and its /proc/<pid>/cgroup
+ * process's PID namespace whose parent is a member. An exited task leaves cgroup.procs at once (and its /proc/<pid>/cgroup
  * then names the root on cgroup v1: checked on this host) but keeps its PID and one unit of
  * pids.current until its parent reaps it. Only zombies: a live process of that namespace outside
  * the cgroup belongs to another container (a `--pid=container:X` sidecar shares X's namespace).
@@ -147,6 +154,9 @@ export async function containerHostPids(
   const members = new Set(containerMembers(cgroupDir, procRoot, layout.nsDepth, ns, false));
   if (ns === null) return [...members];
   const found = zombies ? await zombies() : await scanZombies(procRoot, members);
-  for (const z of found.get(ns) ?? []) members.add(z);
+  // Only those whose parent is one of ours: a `--pid=container:X` sidecar's processes live in X's
+  // namespace too, and a zombie its own process has not reaped is the sidecar's, not X's (it was
+  // counted in X, as X's zombies). An orphan's parent is the namespace's init, X's: counted here.
+  for (const z of found.get(ns) ?? []) if (members.has(z.ppid)) members.add(z.pid);
   return [...members];
 }

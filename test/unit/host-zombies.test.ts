@@ -11,10 +11,10 @@ const root = mkdtempSync(join(tmpdir(), 'pidwarden-zombies-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 const procRoot = join(root, 'proc');
 
-/** One process of the fixture /proc: a stat line in the kernel's format and its ns/pid link. */
-function proc(pid: number, state: string, ns: string): void {
+/** One process of the fixture /proc: a stat line in the kernel's format (its parent's host PID) and its ns/pid link. */
+function proc(pid: number, state: string, ns: string, ppid = 1): void {
   mkdirSync(join(procRoot, String(pid), 'ns'), { recursive: true });
-  writeFileSync(join(procRoot, String(pid), 'stat'), `${pid} (node) ${state} 1 ${pid} ${pid} 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 ${pid * 10} 0 0\n`);
+  writeFileSync(join(procRoot, String(pid), 'stat'), `${pid} (node) ${state} ${ppid} ${pid} ${pid} 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 ${pid * 10} 0 0\n`);
   symlinkSync(ns, join(procRoot, String(pid), 'ns', 'pid'));
 }
 
@@ -27,28 +27,35 @@ function cgroup(name: string, members: number[]): string {
 
 const A = 'pid:[4026532001]';
 const B = 'pid:[4026532002]';
-proc(100, 'S', A); // container A's init
-proc(101, 'Z', A); // its zombie: out of cgroup.procs, still one unit of pids.current
-proc(200, 'S', B); // container B's init
-proc(201, 'S', B);
-proc(202, 'Z', B);
+proc(100, 'S', A, 90); // container A's init (its parent: the engine's shim, outside)
+proc(101, 'Z', A, 100); // its zombie: out of cgroup.procs, still one unit of pids.current
+proc(200, 'S', B, 91); // container B's init
+proc(201, 'S', B, 200);
+proc(202, 'Z', B, 201);
 proc(300, 'Z', 'pid:[4026531836]'); // a zombie of the host's own namespace
+// a sidecar run with --pid=container:A: its process lives in A's namespace, in its own cgroup,
+// and has not reaped its child
+proc(400, 'S', A, 100);
+proc(401, 'Z', A, 400);
 const cgA = cgroup('a', [100]);
 const cgB = cgroup('b', [200, 201]);
+cgroup('sidecar', [400]);
 
 describe('scanZombies', () => {
   test('every zombie of the host, by PID namespace', async () => {
     const z = await scanZombies(procRoot);
-    expect(z.get(A)).toEqual([101]);
-    expect(z.get(B)).toEqual([202]);
-    expect(z.get('pid:[4026531836]')).toEqual([300]);
+    const pids = (ns: string) => (z.get(ns) ?? []).map((x) => x.pid).sort();
+    expect(pids(A)).toEqual([101, 401]);
+    expect(pids(B)).toEqual([202]);
+    expect(pids('pid:[4026531836]')).toEqual([300]);
+    expect(z.get(B)).toEqual([{ pid: 202, ppid: 201 }]);
   });
 });
 
 describe('containerHostPids', () => {
   /** The layout of a container in its own namespace `ns` (locality.ts reads it from the init's ns/pid). */
   const own = (ns: string) => ({ sharedPidNamespace: false, nsDepth: 2, pidNamespace: ns });
-  test('members plus the zombies of their own namespace, nobody else', async () => {
+  test('members plus the zombies of their own namespace whose parent is a member, nobody else: not a sidecar\'s', async () => {
     expect((await containerHostPids(cgA, procRoot, own(A))).sort()).toEqual([100, 101]);
     expect((await containerHostPids(cgB, procRoot, own(B))).sort()).toEqual([200, 201, 202]);
   });
