@@ -128,7 +128,7 @@ export function parseStatusPpid(statusText: string): number | null {
 }
 
 /** The value of the first `name:` line; found with indexOf, not by splitting 55 lines per process. */
-function statusField(statusText: string, name: string): string | null {
+export function statusField(statusText: string, name: string): string | null {
   if (typeof statusText !== 'string') return null;
   const head = `${name}:`;
   const at = statusText.startsWith(head) ? 0 : statusText.indexOf(`\n${head}`) + 1;

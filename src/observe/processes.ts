@@ -11,6 +11,7 @@ import type { Layout, PidsReading, Proc, ProcessTable } from '../types.ts';
 import { containerHostPids, readHostProcs, type ZombiesByNamespace } from './host-proc.ts';
 import { parseProcStats, type StatRecord } from './proc-stat.ts';
 import { PS_ATTEMPTS, PS_EXEC_ENV, assessPsAttempt } from './ps/argv.ts';
+import { readNestedInits } from './exec-nested-inits.ts';
 import type { ParsedPs } from './ps/parse.ts';
 import { mergeProcesses } from './ps/merge.ts';
 
@@ -138,6 +139,15 @@ async function readViaPs(
   }
   probeArgvs.push(catArgv);
   const procs = mergeProcesses(parsed.rows, parseProcStats(statText), probeArgvs);
+  // Which of them is PID 1 of a namespace nested inside (src/observe/exec-nested-inits.ts): not
+  // known, no table to act on.
+  let nested: Awaited<ReturnType<typeof readNestedInits>>;
+  try {
+    nested = await readNestedInits(engine, containerId, procs.map((p) => p.pid), timeoutMs, [...PS_EXEC_ENV]);
+  } catch (e) {
+    return { reason: `cannot tell nested PID namespaces' inits: ${e instanceof Error ? e.message : String(e)}` };
+  }
+  for (const p of procs) if (nested.inits.has(p.pid)) p.nestedInit = true;
   return { table: { procs, source: 'ps', flavor: parsed.flavor } };
 }
 

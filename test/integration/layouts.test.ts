@@ -368,8 +368,15 @@ describeEngine('inner containers in a namespace nested inside (docker:dind, unsh
   // An inner container's init is PID 1 of its own namespace, the kernel ends that namespace with
   // it: the inner container's main process, never a duplicate, whatever its title.
   const innerContainer = `unshare -fp --mount-proc env FAKENODE_ROLE=npm FAKENODE_THREADS=1 FAKENODE_SERVER_THREADS=1 FAKENODE_SH=fake node /usr/local/bin/npx ${MAGIC}`;
-  for (const source of ['ps', 'host'] as const) {
-    test(`--proc-source ${source}: dedupe leaves both inner inits and their servers; of the outer app's two sessions the older goes`, async () => {
+  // tcp: a remote engine, ps and cat and kill through exec: the inner inits are told by the NSpid
+  // lines of their /proc/<pid>/status read in the container (no host /proc there)
+  for (const source of ['ps', 'host', 'tcp'] as const) {
+    test(`${source === 'tcp' ? 'over TCP (exec only)' : `--proc-source ${source}`}: dedupe leaves both inner inits and their servers; of the outer app's two sessions the older goes`, async () => {
+      if (source === 'tcp' && TCP === '') {
+        if (process.env.CI === 'true') throw new Error('PIDWARDEN_TEST_DOCKER_TCP is not set (CI=true)');
+        console.warn('[layouts] skipped: PIDWARDEN_TEST_DOCKER_TCP is not set');
+        return;
+      }
       const script = [
         `${innerContainer} &`,
         `${innerContainer} &`,
@@ -389,7 +396,9 @@ describeEngine('inner containers in a namespace nested inside (docker:dind, unsh
       const inner = procs.filter((p) => p.nspid.length === 3);
       const [older, newer] = liveChains(procs.filter((p) => p.nspid.length === 2)).sort((a, b) => a.npm.startTicks - b.npm.startTicks);
       // over --max-procs by 2: the older outer session's 3 processes going brings it back under
-      const r = await cleanup(['--container', w.name, '--proc-source', source, '--steps', 'dedupe', '--max-procs', String(procs.length - 2), '--grace', '2']);
+      const where = source === 'tcp' ? ['--docker-host', TCP] : ['--proc-source', source];
+      const r = await cleanup(['--container', w.name, ...where, '--steps', 'dedupe', '--max-procs', String(procs.length - 2), '--grace', '2']);
+      if (source === 'tcp') for (const l of kills(r.lines)) expect(l.via).toBe('exec');
       const signalled = kills(r.lines).flatMap((l) => l.hostPids ?? []);
       // kernel truth: every process of both inner namespaces lives; the older outer session is gone, the newer stays
       expect(inner.filter(isDead).map((p) => p.argv.join(' '))).toEqual([]);
