@@ -59,7 +59,8 @@ const BASE_SETTINGS: readonly SettingSpec[] = [
   { flag: 'proc-root', kind: 'string', commands: JUDGING, default: '/proc', describe: "the host's /proc" },
   { flag: 'proc-source', kind: 'string', commands: JUDGING, default: 'ps', describe: 'process tables from "ps" in the container (host /proc as fallback) or straight from the "host" /proc (local engine; no exec)' },
   { flag: 'concurrency', kind: 'int', commands: JUDGING, describe: 'containers observed at once (default: 4 per CPU)' },
-  { flag: 'timeout', kind: 'number', commands: JUDGING, default: 10, describe: 'seconds any one engine call or probe in a container may take before it counts as failed' },
+  // reap calls the engine too: without it, PIDWARDEN_TIMEOUT and --timeout left reap at 10 s
+  { flag: 'timeout', kind: 'number', commands: [...JUDGING, 'reap'], default: 10, describe: 'seconds any one engine call or probe in a container may take before it counts as failed' },
   { flag: 'json', kind: 'bool', commands: ['audit', 'explain'], default: false, describe: 'print one JSON document instead of the table' },
   { flag: 'prom-file', kind: 'string', commands: ['audit'], describe: 'also write Prometheus text to PATH (atomically)' },
   { flag: 'keep', kind: 'int', commands: PLANNING, default: 1, describe: 'dedupe keeps the newest N of each duplicate command line' },

@@ -7,7 +7,16 @@ const resolve = (flags: Record<string, unknown> = {}, env: Record<string, string
 
 describe('--timeout', () => {
   test('10 s by default, for every command', () => {
-    for (const c of ['audit', 'cleanup', 'monitor'] as const) expect(resolve({}, {}, {}, c).timeoutSeconds).toBe(10);
+    for (const c of ['audit', 'cleanup', 'monitor', 'explain', 'top', 'reap'] as const) expect(resolve({}, {}, {}, c).timeoutSeconds).toBe(10);
+  });
+
+  test('every command that calls the engine takes it, reap too', () => {
+    // reap had none: PIDWARDEN_TIMEOUT=60 left it at 10 s, and a Podman 5 that took longer to start
+    // its socket-activated service under load failed the reap with exit 3 (test/lanes/reap.test.ts)
+    for (const c of ['audit', 'cleanup', 'monitor', 'explain', 'top', 'reap'] as const) {
+      expect(resolve({}, { PIDWARDEN_TIMEOUT: '60' }, {}, c).timeoutSeconds).toBe(60);
+      expect(resolve({ timeout: '30' }, {}, {}, c).timeoutSeconds).toBe(30);
+    }
   });
 
   test('flag > PIDWARDEN_TIMEOUT > config; fractions allowed', () => {
