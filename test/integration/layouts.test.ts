@@ -525,6 +525,15 @@ describeEngine('pidwarden in a PID namespace of its own, reading the host\'s /pr
   });
 });
 
+/** The container's one process, once its cgroup holds exactly one. */
+async function soleProcess(w: Parameters<typeof cgroupMembers>[0], what: string) {
+  const [only] = await waitFor(() => {
+    const m = cgroupMembers(w);
+    return m.length === 1 ? m : null;
+  }, 20_000, 50, what);
+  return only!;
+}
+
 describeEngine('a container that another joined with --pid=container:X', () => {
   test('is not restarted, on evidence or with --restart always: restart-skipped names the joiner, whose process lives on', async () => {
     // X never reaps: 6 jobs killed from here stay zombies of its main process. 7 processes >
@@ -537,10 +546,7 @@ describeEngine('a container that another joined with --pid=container:X', () => {
     }, 20_000, 50, '6 jobs');
     const y = runContainer('joiner', [`--pid=container:${x.id}`], IMAGES.busybox, ['dist/index.js', '--interval=0.05', '--threads=1']);
     try {
-      const [yProc] = await waitFor(() => {
-        const m = cgroupMembers(y);
-        return m.length === 1 ? m : null;
-      }, 20_000, 50, 'the joiner running');
+      const yProc = await soleProcess(y, 'the joiner running');
       for (const j of jobs) process.kill(j.hostPid, 'SIGKILL');
       const zombies = () => hostProcsOfContainer(x).filter((p) => p.state === 'Z').length;
       await waitFor(() => zombies() === 6, 10_000, 50, '6 zombies');
@@ -555,7 +561,7 @@ describeEngine('a container that another joined with --pid=container:X', () => {
         expect(skipped[0]!.level).toBe('warn');
         expect(r.code).toBe(1);
         expect(dockerOk('inspect', '-f', '{{.State.StartedAt}} {{.State.Pid}}', x.id)).toBe(`${started0} ${x.initPid}`);
-        expect(isAlive(yProc!)).toBe(true);
+        expect(isAlive(yProc)).toBe(true);
         expect(zombies()).toBe(6);
       }
     } finally {
@@ -574,14 +580,8 @@ describeEngine('a container that another joined with --pid=container:X', () => {
     const y = runContainer('restarted-joiner', [`--pid=container:${x.id}`, '--stop-timeout', '2'], IMAGES.busybox, ['dist/index.js', '--interval=0.05', '--threads=1', 'proc/x4=|node|/app/dist/jobs/run-once.js']);
     const z = runContainer('fellow-joiner', [`--pid=container:${x.id}`], IMAGES.busybox, ['dist/index.js', '--interval=0.05', '--threads=1']);
     try {
-      const [zProc] = await waitFor(() => {
-        const m = cgroupMembers(z);
-        return m.length === 1 ? m : null;
-      }, 20_000, 50, 'the fellow joiner running');
-      const [xProc] = await waitFor(() => {
-        const m = cgroupMembers(x);
-        return m.length === 1 ? m : null;
-      }, 20_000, 50, 'the owner running');
+      const zProc = await soleProcess(z, 'the fellow joiner running');
+      const xProc = await soleProcess(x, 'the owner running');
       await waitFor(() => cgroupMembers(y).length === 5 || null, 20_000, 50, "the joiner's 5 processes");
       const yStarted0 = dockerOk('inspect', '-f', '{{.State.StartedAt}}', y.id);
       const xStarted0 = dockerOk('inspect', '-f', '{{.State.StartedAt}} {{.State.Pid}}', x.id);
@@ -595,8 +595,8 @@ describeEngine('a container that another joined with --pid=container:X', () => {
       // X: never signalled, the same run, its process alive
       expect(kills(r.lines)).toEqual([]);
       expect(dockerOk('inspect', '-f', '{{.State.StartedAt}} {{.State.Pid}}', x.id)).toBe(xStarted0);
-      expect(isAlive(xProc!)).toBe(true);
-      expect(isAlive(zProc!)).toBe(true);
+      expect(isAlive(xProc)).toBe(true);
+      expect(isAlive(zProc)).toBe(true);
     } finally {
       // the joiners first: removed together, X's init can die first and runc then fails a joiner's kill
       docker('rm', '-f', '-v', y.id, z.id);
