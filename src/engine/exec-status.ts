@@ -14,6 +14,8 @@ import type { ExecResult } from './exec.ts';
  *   `runtime/cgo: pthread_create failed: Resource temporarily unavailable`
  */
 const START_FAILED = /OCI runtime|unable to start container process|runtime\/cgo: pthread_create failed/;
+/** Exit statuses of an exec whose program is not there or cannot be run (Docker's and runc's 126/127). */
+export const PROGRAM_MISSING_STATUS: ReadonlySet<number> = new Set([126, 127]);
 /** The program is not in the image (126/127): the caller's own answer (host route, "no ps"). */
 const PROGRAM_MISSING = /executable file not found|no such file or directory/i;
 /** Podman's status for its own errors (docs.podman.io, podman-exec "Exit Status"). */
@@ -24,7 +26,7 @@ const MOBY_START_FAILED = 126;
 /** The reason the program never ran, or null when the status is the program's. */
 export function execStartFailure(r: ExecResult): string | null {
   const text = `${r.stdout}\n${r.stderr}`;
-  if ((r.exitCode === 126 || r.exitCode === 127) && PROGRAM_MISSING.test(text)) return null;
+  if (r.exitCode !== null && PROGRAM_MISSING_STATUS.has(r.exitCode) && PROGRAM_MISSING.test(text)) return null;
   if (r.exitCode === PODMAN_OWN_ERROR || START_FAILED.test(r.stderr)) return firstLine(r.stderr) ?? `exit ${r.exitCode}`;
   // moby's API writes the start error to the exec's stdout stream, not stderr, as its only output
   // and ended by "\r\n" (postContainerExecStart in moby's api/server/router/container/exec.go;

@@ -8,10 +8,9 @@
 // their processes (test/integration/layouts.test.ts).
 import type { Engine } from '../engine/client.ts';
 import { execInContainer } from '../engine/exec.ts';
+import { PROGRAM_MISSING_STATUS } from '../engine/exec-status.ts';
 import { parseNsPid, statusField } from './proc-stat.ts';
 
-/** Exit statuses from runc when the program is not there or can't be run (Docker's 126/127). */
-const PROGRAM_MISSING = new Set([126, 127]);
 
 export interface NestedInits {
   /** PIDs (at the container's level) of processes that are PID 1 of a namespace nested inside. */
@@ -41,7 +40,7 @@ export function parseNestedInits(text: string): NestedInits {
 export async function readNestedInits(engine: Engine, containerId: string, pids: readonly number[], timeoutMs: number, env: string[]): Promise<NestedInits> {
   const argv = ['cat', ...pids.map((p) => `/proc/${p}/status`)];
   const r = await execInContainer(engine.docker, containerId, argv, { timeoutMs, env });
-  if (r.exitCode !== null && PROGRAM_MISSING.has(r.exitCode)) throw new Error('no cat in the container to read /proc/<pid>/status');
+  if (r.exitCode !== null && PROGRAM_MISSING_STATUS.has(r.exitCode)) throw new Error('no cat in the container to read /proc/<pid>/status');
   // cat goes on past a process that exited meanwhile (exit 1); nothing at all read is a failure
   if (r.stdout.trim() === '') throw new Error(`cat /proc/<pid>/status read nothing (exit ${r.exitCode ?? 'none'}): ${r.stderr.trim().split('\n')[0] ?? ''}`);
   return parseNestedInits(r.stdout);

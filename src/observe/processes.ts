@@ -7,6 +7,7 @@
 // shares a PID namespace (pid=host, pid=container:X: ps there lists other processes too).
 import type { Engine } from '../engine/client.ts';
 import { execInContainer, ExecFailedError, type ExecResult } from '../engine/exec.ts';
+import { PROGRAM_MISSING_STATUS } from '../engine/exec-status.ts';
 import type { Layout, PidsReading, Proc, ProcessTable } from '../types.ts';
 import { containerHostPids, readHostProcs, type ZombiesByNamespace } from './host-proc.ts';
 import { parseProcStats, type StatRecord } from './proc-stat.ts';
@@ -15,8 +16,6 @@ import { readNestedInits } from './exec-nested-inits.ts';
 import type { ParsedPs } from './ps/parse.ts';
 import { mergeProcesses } from './ps/merge.ts';
 
-/** Exit statuses from runc when the program is not there or can't be run (Docker's 126/127). */
-const PROGRAM_MISSING = new Set([126, 127]);
 
 /**
  * The engine's words when it cannot start an exec's process at all, whatever the program: runc
@@ -133,7 +132,7 @@ async function readViaPs(
   let statText = '';
   try {
     const cat = await execInContainer(engine.docker, containerId, catArgv, { timeoutMs, env: [...PS_EXEC_ENV] });
-    if (cat.exitCode === null || !PROGRAM_MISSING.has(cat.exitCode)) statText = cat.stdout;
+    if (cat.exitCode === null || !PROGRAM_MISSING_STATUS.has(cat.exitCode)) statText = cat.stdout;
   } catch {
     // Without start times ps's view still stands; "oldest" falls back to PID order.
   }
