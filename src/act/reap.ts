@@ -11,6 +11,7 @@ import { engineMessage } from '../engine/exec.ts';
 import { COMPOSE_PROJECT_LABEL } from '../decide/reap.ts';
 import { initPidNamespace } from '../observe/init-namespace.ts';
 import { restartHitsJoiners } from './restart-joiners.ts';
+import { EngineUnreachableError } from '../errors.ts';
 
 /**
  * refused: its stop would have no end (a negative StopTimeout and no --stop-timeout), so none is sent.
@@ -69,6 +70,8 @@ export async function reapContainer(engine: Engine, info: ContainerInfo, started
     if (now.State.Restarting === true || now.State.Pid !== info.initPid) return { ...plan, result: 'restarted-meanwhile' };
     if (Date.parse(now.State.StartedAt ?? '') !== startedAtMs) return { ...plan, result: 'restarted-meanwhile' };
   } catch (e) {
+    // Nothing is sent yet: an engine gone is the whole pass's failure (exit 3), not this container's
+    if (e instanceof EngineUnreachableError) throw e;
     // 404, or Podman's 500 "no such container" for one removed since it was listed (an AutoRemove
     // container that exited): gone, not a stop that failed
     if (saysNoSuchContainer(e)) return { ...plan, result: 'gone' };

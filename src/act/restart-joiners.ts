@@ -11,6 +11,7 @@ import { joinersOf, joinsAnother, pidModesNow, unresolvedWhy, type PidModeOf } f
 import { withheldRestart, type NextStep } from '../decide/next-step.ts';
 import { initPidNamespace } from '../observe/init-namespace.ts';
 import type { Layout } from '../types.ts';
+import { EngineUnreachableError } from '../errors.ts';
 
 /** With a local engine: where the host's /proc is, and the container's PID namespace (the init's /proc/<pid>/ns/pid). */
 export interface KernelView {
@@ -54,6 +55,10 @@ export async function restartHitsJoiners(
     modes = await pidModesNow(engine);
     ({ joiners, unresolved } = joinersOf(modes, info));
   } catch (e) {
+    // An engine gone is said as such (exit 3), not as a refusal of this container: a reap whose
+    // engine went away at this check said NOT STOPPED, "cannot tell whether other containers
+    // share its PID namespace", and exited 1 (test/unit/reap-at-scale.test.ts). Nothing is sent either way.
+    if (e instanceof EngineUnreachableError) throw e;
     // Not knowing is no licence: a joiner's processes would die with no evidence about them.
     return cannotTell(e instanceof Error ? e.message : String(e));
   }

@@ -20,8 +20,11 @@ export const REAP_SETTINGS: readonly SettingSpec[] = [
   { flag: 'remove', kind: 'bool', commands: ['reap', 'monitor'], default: false, describe: 'remove stopped containers (not their volumes; never compose-managed ones; AutoRemove ones go by themselves)' },
 ];
 
-/** Existing settings that reap also takes. */
-export const SHARED_WITH_REAP = new Set(['container', 'label', 'all', 'exclude', 'docker-host', 'cgroup-root', 'proc-root', 'stop-timeout', 'dry-run', 'log-file', 'state-file']);
+/**
+ * Existing settings that reap also takes. It calls the engine like the others: without `timeout`,
+ * PIDWARDEN_TIMEOUT=60 left reap at 10 s; without `concurrency`, it inspected every container at once.
+ */
+export const SHARED_WITH_REAP = new Set(['container', 'label', 'all', 'exclude', 'docker-host', 'cgroup-root', 'proc-root', 'timeout', 'concurrency', 'stop-timeout', 'dry-run', 'log-file', 'state-file']);
 /** audit reads the idle samples (never writes them). */
 export const SHARED_WITH_AUDIT = new Set(['state-file']);
 

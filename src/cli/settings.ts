@@ -59,8 +59,7 @@ const BASE_SETTINGS: readonly SettingSpec[] = [
   { flag: 'proc-root', kind: 'string', commands: JUDGING, default: '/proc', describe: "the host's /proc" },
   { flag: 'proc-source', kind: 'string', commands: JUDGING, default: 'ps', describe: 'process tables from "ps" in the container (host /proc as fallback) or straight from the "host" /proc (local engine; no exec)' },
   { flag: 'concurrency', kind: 'int', commands: JUDGING, describe: 'containers observed at once (default: 4 per CPU)' },
-  // reap calls the engine too: without it, PIDWARDEN_TIMEOUT and --timeout left reap at 10 s
-  { flag: 'timeout', kind: 'number', commands: [...JUDGING, 'reap'], default: 10, describe: 'seconds any one engine call or probe in a container may take before it counts as failed' },
+  { flag: 'timeout', kind: 'number', commands: JUDGING, default: 10, describe: 'seconds any one engine call or probe in a container may take before it counts as failed' },
   { flag: 'json', kind: 'bool', commands: ['audit', 'explain'], default: false, describe: 'print one JSON document instead of the table' },
   { flag: 'prom-file', kind: 'string', commands: ['audit'], describe: 'also write Prometheus text to PATH (atomically)' },
   { flag: 'keep', kind: 'int', commands: PLANNING, default: 1, describe: 'dedupe keeps the newest N of each duplicate command line' },
@@ -75,7 +74,7 @@ const BASE_SETTINGS: readonly SettingSpec[] = [
   { flag: 'interval', kind: 'number', commands: ['monitor', 'top'], default: 30, defaultFor: { top: 2 }, describe: 'seconds between cycles (top: between refreshes)' },
   { flag: 'restart-limit', kind: 'string', commands: PLANNING, default: '3/1h', describe: 'at most N restart attempts per container per window, N/WINDOW (s,m,h,d; N at most 100, WINDOW at most 7d), counted across runs in --state-file' },
   { flag: 'state-file', kind: 'string', commands: JUDGING, default: DEFAULT_STATE_FILE, describe: 'restart history, growth samples and locks, shared by audit, cleanup and monitor' },
-  { flag: 'warn-within', kind: 'string', commands: JUDGING, default: '6h', describe: 'warn when the growth forecast reaches a limit within this time (s, m, h, d)' },
+  { flag: 'warn-within', kind: 'string', commands: ['audit', 'explain'], default: '6h', describe: 'warn when the growth forecast reaches a limit within this time (s, m, h, d)' },
   { flag: 'pid-file', kind: 'string', commands: ['monitor'], describe: 'write our PID here; refuse to start if another monitor holds it' },
   { flag: 'heartbeat', kind: 'number', commands: ['monitor'], default: 300, describe: 'seconds between heartbeat lines' },
   // Metrics and notifications (README "Metrics and notifications").

@@ -6,7 +6,7 @@ import type { Settings } from '../cli/settings.ts';
 import { decideReap, type ReapDecision, type ReapPlan, type ReapRules } from '../decide/reap.ts';
 import type { UsageSample } from '../decide/idle.ts';
 import { reapContainer, plannedAction, type ReapAction } from '../act/reap.ts';
-import { engineCall, isUnreachable, type Engine } from '../engine/client.ts';
+import { engineCall, isUnreachable, unreachable, type Engine } from '../engine/client.ts';
 import type { ContainerInfo } from '../engine/containers.ts';
 import { EngineUnreachableError } from '../errors.ts';
 import type { ActionLog } from '../log/logger.ts';
@@ -16,6 +16,7 @@ import { containersInOurMountNamespace, readOwnContainerIds } from '../observe/o
 import { ticksSinceBoot } from '../engine/exec-reaper.ts';
 import { USER_HZ } from '../observe/boot-time.ts';
 import type { StateStore } from '../state/state-file.ts';
+import { mapBounded } from './bounded.ts';
 
 /** Stops run side by side, this many at once: a PID 1 that ignores SIGTERM holds its stop for the whole timeout (10 s by default). */
 export const STOP_CONCURRENCY = 8;
@@ -81,33 +82,31 @@ export class Reaper {
     const paths = { procRoot: s.procRoot, cgroupRoot: s.cgroupRoot };
     const bootMs = this.engine.local ? await readBootTimeMs(s.procRoot) : null;
     const failures: PassResult['failures'] = [];
+    // --concurrency at once, as the audit observes: all at once, 60 containers were 60 inspects in
+    // flight, a socket each (test/unit/reap-at-scale.test.ts).
     const withFacts = (
-      await Promise.all(
-        running.map(async (info) => {
-          try {
-            const facts = await this.facts.of(info);
-            return facts ? { info, facts } : null;
-          } catch (e) {
-            if (isUnreachable(e) || e instanceof EngineUnreachableError) throw e;
-            failures.push({ info, reason: e instanceof Error ? e.message : String(e) });
-            return null;
-          }
-        }),
-      )
+      await mapBounded(running, s.concurrency, async (info) => {
+        try {
+          const facts = await this.facts.of(info);
+          return facts ? { info, facts } : null;
+        } catch (e) {
+          if (isUnreachable(e) || e instanceof EngineUnreachableError) throw e;
+          failures.push({ info, reason: e instanceof Error ? e.message : String(e) });
+          return null;
+        }
+      })
     ).filter((x): x is NonNullable<typeof x> => x !== null);
     const wantUsage = s.idleForMs !== undefined;
     const stored = wantUsage && this.store ? this.store.usageSamples(withFacts.map((w) => ({ id: w.info.id, startedAt: w.facts.startedAtMs }))) : new Map<string, UsageSample[]>();
     const observed = new Map<string, Observed>();
-    await Promise.all(
-      withFacts.map(async ({ info, facts }) => {
-        try {
-          observed.set(info.id, await observeReapSubject(this.engine, info, facts, rules, paths, bootMs, stored.get(info.id) ?? [], wantUsage, nowMs, upMs));
-        } catch (e) {
-          if (isUnreachable(e) || e instanceof EngineUnreachableError) throw e;
-          failures.push({ info, reason: e instanceof Error ? e.message : String(e) });
-        }
-      }),
-    );
+    await mapBounded(withFacts, s.concurrency, async ({ info, facts }) => {
+      try {
+        observed.set(info.id, await observeReapSubject(this.engine, info, facts, rules, paths, bootMs, stored.get(info.id) ?? [], wantUsage, nowMs, upMs));
+      } catch (e) {
+        if (isUnreachable(e) || e instanceof EngineUnreachableError) throw e;
+        failures.push({ info, reason: e instanceof Error ? e.message : String(e) });
+      }
+    });
     if (record && wantUsage && this.store) {
       const added = [...observed.values()].filter((o) => o.sample).map((o) => ({ id: o.info.id, name: o.info.name, startedAt: o.facts.startedAtMs, sample: o.sample! }));
       const all = await engineCall(this.engine, () => this.engine.docker.listContainers());
@@ -150,13 +149,16 @@ export class Reaper {
     }
     const outcomes: ReapOutcome[] = [];
     const notSent: ReapDecision[] = [];
+    // The engine lost: each worker ends the stop it has begun (and logs it), none starts another,
+    // and the pass fails with it once all have ended (exit 3).
+    let lost: unknown = null;
     // A dry-run monitor would otherwise say the same "would stop" every cycle.
     const queue = plan.stop.filter((d) => !s.dryRun || this.once(`${d.id} would ${d.rule}`));
     const worker = async () => {
       for (let d = queue.shift(); d; d = queue.shift()) {
         // Asked to stop during the observation or the stops before: 20 containers past --max-age,
         // 8 at a time, 10 s each (a PID 1 ignoring SIGTERM) were still stopped 20 s after SIGTERM.
-        if (stopping()) {
+        if (stopping() || lost !== null) {
           notSent.push(d);
           continue;
         }
@@ -172,7 +174,11 @@ export class Reaper {
           try {
             action = await reapContainer(this.engine, o.info, o.facts.startedAtMs, o.facts.autoRemove, opts);
           } catch (e) {
-            if (isUnreachable(e) || e instanceof EngineUnreachableError) throw e;
+            if (isUnreachable(e) || e instanceof EngineUnreachableError) {
+              lost ??= e instanceof EngineUnreachableError ? e : unreachable(this.engine, e);
+              notSent.push(d);
+              continue;
+            }
             action = { ...plannedAction(o.info, o.facts.autoRemove, opts), result: 'failed', error: e instanceof Error ? e.message : String(e) };
           } finally {
             release();
@@ -201,8 +207,10 @@ export class Reaper {
     await Promise.all(Array.from({ length: Math.min(STOP_CONCURRENCY, queue.length) }, worker));
     if (notSent.length > 0) {
       const names = notSent.map((d) => d.name).join(', ');
-      log.warn({ event: 'notice', reason: `stopping: ${notSent.length} stop${notSent.length === 1 ? '' : 's'} decided by this reap pass not sent (${names})`, dryRun: s.dryRun });
+      const why = lost !== null ? 'engine lost' : 'stopping';
+      log.warn({ event: 'notice', reason: `${why}: ${notSent.length} stop${notSent.length === 1 ? '' : 's'} decided by this reap pass not sent (${names})`, dryRun: s.dryRun });
     }
+    if (lost !== null) throw lost;
     return { plan, outcomes, failures, checked: observed.size };
   }
 

@@ -1,14 +1,15 @@
 // `pidwarden reap`: one pass of the container-flood rules over the selected containers (same
 // selection as cleanup: --container, --label, --all, else the opt-in label; --exclude and
 // pidwarden.enable=false always win). Exit 0 when done, 1 when a stop failed or was refused (its
-// StopTimeout has no end) or a container was skipped for a malformed pidwarden.* label, 2 when
-// nothing was selected (the line names what reap would stop), 3 when the engine is unreachable.
+// StopTimeout has no end, or other containers join its PID namespace) or a container was skipped
+// for a malformed pidwarden.* label, 2 when nothing was selected (the line names what reap would
+// stop), 3 when the engine is unreachable (also when it is lost during the pass).
 import { selectContainers } from '../engine/containers.ts';
 import { EXIT, UsageError } from '../errors.ts';
 import { createActionLog } from '../log/logger.ts';
 import { StateStore } from '../state/state-file.ts';
 import type { CommandContext } from './context.ts';
-import { Reaper, reapSummaryLine } from './reap-pass.ts';
+import { Reaper, reapSummaryLine, type ReapOutcome } from './reap-pass.ts';
 import { leftOutBecause, selectToAct } from './select.ts';
 
 export async function runReap(ctx: CommandContext): Promise<number> {
@@ -28,17 +29,24 @@ export async function runReap(ctx: CommandContext): Promise<number> {
   for (const k of r.plan.kept) ctx.io.err(`${k.name}: kept, label pidwarden.reap=false (${k.rule}: ${k.reason})\n`);
   for (const p of r.plan.problems) ctx.io.err(`${p.name}: ${p.reason}\n`);
   for (const f of r.failures) ctx.io.err(`${f.info.name}: error: ${f.reason}\n`);
-  const failed = r.outcomes.filter((o) => o.action.result === 'failed').length;
-  const refused = r.outcomes.filter((o) => o.action.result === 'refused').length;
-  // busy: a ladder held the container (a cleanup beside this reap); like cleanup's busy, not done
-  const busy = r.outcomes.filter((o) => o.action.result === 'busy').length;
-  const done = r.outcomes.filter((o) => ['stopped', 'removed'].includes(o.action.result)).length;
-  // a refused stop is no "would stop": it is counted as NOT STOPPED
-  const wouldStop = r.outcomes.filter((o) => o.action.result === 'dry-run').length;
-  const verb = s.dryRun ? `[dry run] would stop ${wouldStop}` : `stopped ${done}`;
-  ctx.io.err(`reap: ${verb} of ${r.checked} checked container${r.checked === 1 ? '' : 's'}${failed ? `, ${failed} FAILED` : ''}${refused ? `, ${refused} NOT STOPPED (no end to the stop)` : ''}${busy ? `, ${busy} BUSY (a ladder is running on it)` : ''}${r.plan.kept.length ? `, ${r.plan.kept.length} kept by label` : ''}\n`);
+  ctx.io.err(reapTotalsLine(r.outcomes, r.checked, r.plan.kept.length, s.dryRun) + '\n');
+  const notDone = r.outcomes.some((o) => ['failed', 'refused', 'busy'].includes(o.action.result));
   const skipped = r.plan.problems.some((p) => p.skipped) || r.failures.length > 0;
-  return failed > 0 || refused > 0 || busy > 0 || skipped ? EXIT.unhealthy : EXIT.ok;
+  return notDone || skipped ? EXIT.unhealthy : EXIT.ok;
+}
+
+/** The pass's last stderr line: what was stopped (or would be) of how many, and what was not. */
+export function reapTotalsLine(outcomes: readonly Pick<ReapOutcome, 'action'>[], checked: number, kept: number, dryRun: boolean): string {
+  const count = (...results: string[]) => outcomes.filter((o) => results.includes(o.action.result)).length;
+  const failed = count('failed');
+  // refused: its stop would have no end, or would kill the processes of containers that join its
+  // PID namespace; each one's own line above says which
+  const refused = count('refused');
+  // busy: a ladder held the container (a cleanup beside this reap); like cleanup's busy, not done
+  const busy = count('busy');
+  // a refused stop is no "would stop": it is counted as NOT STOPPED
+  const verb = dryRun ? `[dry run] would stop ${count('dry-run')}` : `stopped ${count('stopped', 'removed')}`;
+  return `reap: ${verb} of ${checked} checked container${checked === 1 ? '' : 's'}${failed ? `, ${failed} FAILED` : ''}${refused ? `, ${refused} NOT STOPPED (refused: why above)` : ''}${busy ? `, ${busy} BUSY (a ladder is running on it)` : ''}${kept ? `, ${kept} kept by label` : ''}`;
 }
 
 /** A bare `reap` on a host where no container opted in: how to select, and what reap would stop. */

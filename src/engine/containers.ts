@@ -10,7 +10,8 @@ import { readBootTimeSeconds } from '../observe/boot-time.ts';
 import { initStartTicks } from '../observe/init-namespace.ts';
 import { parseProcStats } from '../observe/proc-stat.ts';
 import { isContainerReference, noSuchContainer, referenceMeans } from './reference.ts';
-import { listWithPaused } from './listing.ts';
+import { INSPECTS_AT_ONCE, listWithPaused } from './listing.ts';
+import { mapBounded } from '../commands/bounded.ts';
 
 export interface Selection {
   /** Names or IDs (full, or a unique prefix of at least 12 hex digits). Empty: every running container. */
@@ -65,7 +66,7 @@ export async function selectContainers(engine: Engine, sel: Selection): Promise<
   // unversioned when no version is agreed yet; the inspects after it are versioned. Paused ones
   // are asked apart (src/engine/listing.ts: Podman's default listing leaves them out).
   const [, list] = await Promise.all([negotiateApi(engine), listWithPaused(engine, sel.labels)]);
-  const infos = await Promise.all(list.map((c) => inspectById(engine, c.Id)));
+  const infos = await mapBounded(list, INSPECTS_AT_ONCE, (c) => inspectById(engine, c.Id));
   // The engine's label filter is only a first cut: engines read `KEY=` differently (Docker: the
   // empty value; Podman, its compat API too: any value), so `--label project=$PROJECT` with PROJECT
   // unset selected every project's containers on Podman. Matched here as for --container.

@@ -8,7 +8,8 @@
 import type { Engine } from './client.ts';
 import type { ContainerInfo } from './containers.ts';
 import { inspectById, listedName } from './containers.ts';
-import { listWithPaused } from './listing.ts';
+import { INSPECTS_AT_ONCE, listWithPaused } from './listing.ts';
+import { mapBounded } from '../commands/bounded.ts';
 
 export interface PidModeOf {
   id: string;
@@ -137,28 +138,26 @@ async function listPidModes(engine: Engine): Promise<PidModeOf[]> {
   const list = await listWithPaused(engine);
   const known = pidModes.get(engine.address) ?? new Map<string, { pidMode: string; createdMs: number }>();
   const current = new Map<string, { pidMode: string; createdMs: number }>();
-  const out = await Promise.all(
-    list.map(async (c): Promise<PidModeOf | null> => {
-      let kept = known.get(c.Id);
-      let startedAt = '';
-      // a joiner's start changes with each of its runs, and its ref is resolved at each start:
-      // read it every listing (joiners are few; the others' PidMode is kept)
-      if (kept === undefined || joinsAnother(kept.pidMode)) {
-        const info = await inspectById(engine, c.Id);
-        if (!info) return null; // removed since the listing
-        kept = { pidMode: info.pidMode, createdMs: Date.parse(info.created) };
-        startedAt = info.startedAt;
-      }
-      current.set(c.Id, kept);
-      // the name without a '/': the others are aliases of legacy links ("/web/db"), which a
-      // `container:<name>` never uses
-      const name = listedName(c) ?? c.Id;
-      // the inspect's Created to the ms; the listing's (whole seconds) only when the inspect had none
-      if (Number.isFinite(kept.createdMs)) return { id: c.Id, name, pidMode: kept.pidMode, createdMs: kept.createdMs, createdExact: true, startedAt };
-      const createdMs = typeof c.Created === 'number' ? c.Created * 1000 : Number.NaN;
-      return { id: c.Id, name, pidMode: kept.pidMode, createdMs, startedAt };
-    }),
-  );
+  const out = await mapBounded(list, INSPECTS_AT_ONCE, async (c): Promise<PidModeOf | null> => {
+    let kept = known.get(c.Id);
+    let startedAt = '';
+    // a joiner's start changes with each of its runs, and its ref is resolved at each start:
+    // read it every listing (joiners are few; the others' PidMode is kept)
+    if (kept === undefined || joinsAnother(kept.pidMode)) {
+      const info = await inspectById(engine, c.Id);
+      if (!info) return null; // removed since the listing
+      kept = { pidMode: info.pidMode, createdMs: Date.parse(info.created) };
+      startedAt = info.startedAt;
+    }
+    current.set(c.Id, kept);
+    // the name without a '/': the others are aliases of legacy links ("/web/db"), which a
+    // `container:<name>` never uses
+    const name = listedName(c) ?? c.Id;
+    // the inspect's Created to the ms; the listing's (whole seconds) only when the inspect had none
+    if (Number.isFinite(kept.createdMs)) return { id: c.Id, name, pidMode: kept.pidMode, createdMs: kept.createdMs, createdExact: true, startedAt };
+    const createdMs = typeof c.Created === 'number' ? c.Created * 1000 : Number.NaN;
+    return { id: c.Id, name, pidMode: kept.pidMode, createdMs, startedAt };
+  });
   // only the containers listed now are kept: a monitor on a host that churns containers stays small
   pidModes.set(engine.address, current);
   return out.filter((m): m is PidModeOf => m !== null);

@@ -71,7 +71,7 @@ test('reap --dry-run counts a refused stop as not stopped, not as one it would s
   let stderr = '';
   const code = await runReap({ settings: resolveSettings('reap', flags, {}, {}), engine: h.engine, io: { out: () => {}, err: (t) => void (stderr += t) }, timeoutMs: 5000 });
   expect(stderr).toContain(`${FAKE_NAME}: NOT STOPPED: its StopTimeout is -1`);
-  expect(stderr).toContain('reap: [dry run] would stop 0 of 1 checked container, 1 NOT STOPPED (no end to the stop)\n');
+  expect(stderr).toContain('reap: [dry run] would stop 0 of 1 checked container, 1 NOT STOPPED (refused: why above)\n');
   expect(posts(h)).toEqual([]);
   expect(code).toBe(1);
 });
