@@ -45,6 +45,7 @@ import {
   startWorkload,
   waitFor,
   waitForChains,
+  waitForChainsAndThreads,
   type Workload,
 } from './harness.ts';
 import { MAGIC, MAGIC_TITLE, RUV, RUV_TITLE, FIGMA, FIGMA_TITLE } from './packages.ts';
@@ -259,7 +260,7 @@ describeEngine('cleanup: dedupe', () => {
     const hostMagic = startHostTree(MAGIC);
     const hostRuv = startHostTree(RUV);
     const hostProcs = [hostMagic, hostRuv].flatMap((t) => [t.npm, t.sh, t.node]).map((p) => readHostProc(p)!);
-    const [before, twinBefore, otherBefore] = await Promise.all([waitForChains(target, 6), waitForChains(twin, 6), waitForChains(other, 3)]);
+    const [before, twinBefore, otherBefore] = await Promise.all([waitForChainsAndThreads(target, 6), waitForChains(twin, 6), waitForChains(other, 3)]);
     const pidsBefore = pidsFiles(target).current;
     expect(before).toHaveLength(19); // PID 1 + 6 chains of npm, sh, node
 
@@ -776,7 +777,7 @@ describeEngine('cleanup: PID 1, --protect, --emergency', () => {
 describeEngine('cleanup: --dry-run', () => {
   test('kills nothing, logs each would-be action with dryRun: true, exit 1 for an unhealthy container', async () => {
     const w = await startWorkload({ image: 'procps', name: 'dry', reap: 'all', interval: 0.05, trees: [{ npx: MAGIC, copies: 3 }, { npx: RUV, copies: 2 }, FIGMA] });
-    const before = await waitForChains(w, 6);
+    const before = await waitForChainsAndThreads(w, 6);
     const magic = chainsTitled(before, MAGIC_TITLE);
     const ruv = chainsTitled(before, RUV_TITLE);
     const pidsBefore = pidsFiles(w).current;

@@ -521,6 +521,21 @@ export async function waitForChains(c: string | Workload, n: number, timeoutMs =
 }
 
 /**
+ * As waitForChains, and every thread of a workload with the default thread counts (PID 1 11, each
+ * npm 11, each node 7) started: pids.current counts threads, and a process starts its threads
+ * after its exec. A cleanup test that read pids.current as soon as the 6 chains were there read
+ * 120, and pidwarden, a moment later, the 125 of the finished workload.
+ */
+export async function waitForChainsAndThreads(c: string | Workload, n: number, timeoutMs = 20_000): Promise<HostProc[]> {
+  return waitFor(() => {
+    const procs = hostProcsOfContainer(c);
+    const chains = liveChains(procs);
+    const started = procs.find((p) => p.pid === 1)?.threads === 11 && chains.every((ch) => ch.npm.threads === 11 && ch.node!.threads === 7);
+    return chains.length >= n && started ? procs : null;
+  }, timeoutMs, 100, `${n} npm exec chains, each with all its threads`);
+}
+
+/**
  * Stops or starts the private dockerd under a test (scripts/engine.sh through
  * PIDWARDEN_TEST_ENGINE_CTL; live-restore keeps the containers running meanwhile).
  */

@@ -41,6 +41,7 @@ import {
   startWorkload,
   waitFor,
   waitForChains,
+  waitForChainsAndThreads,
 } from './harness.ts';
 import { auditJson, cgroupMembers, cleanup, isAlive, isDead, jsonl, kills, liveIdentities, runContainer, type Line } from './layout-kit.ts';
 import { MAGIC, MAGIC_TITLE } from './packages.ts';
@@ -448,7 +449,7 @@ describeEngine('pidwarden in a PID namespace of its own, reading the host\'s /pr
 
   test('the kernel lists no cgroup member there: the container is read with ps and signalled with its own kill, and counted whole', async () => {
     const w = await startWorkload({ image: 'busybox', name: 'own-pidns', reap: 'all', interval: 0.05, trees: [{ npx: MAGIC, copies: 3 }] });
-    const before = await waitForChains(w, 3);
+    const before = await waitForChainsAndThreads(w, 3);
     // the cause, from the kernel: cgroup.procs read from that namespace lists none of the container's processes
     const procs = await runPidwarden([join(cgroupDir(w), 'cgroup.procs')], { command: inOwnPidNs('/bin/cat') });
     expect({ code: procs.code, lines: procs.stdout.split('\n').filter(Boolean).length }).toEqual({ code: 0, lines: 0 });

@@ -12,7 +12,7 @@
 import { afterAll, beforeAll, expect, setDefaultTimeout, test } from 'bun:test';
 import { closeSync, openSync, readFileSync, readSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { describeEngine, docker, hostProcsOfContainer, pidsFiles, REPO_ROOT, RUN_ID, runPidwarden, startWorkload, waitForChains, type Workload } from './harness.ts';
+import { describeEngine, docker, hostProcsOfContainer, pidsFiles, REPO_ROOT, RUN_ID, runPidwarden, startWorkload, waitForChainsAndThreads, type Workload } from './harness.ts';
 import { MAGIC } from './packages.ts';
 import { manPage } from '../../src/cli/man-page.ts';
 
@@ -80,7 +80,7 @@ describeEngine('npm run release: dist/release/', () => {
     if (r.exitCode !== 0) throw new Error(`npm run release failed (${r.exitCode}): ${r.stderr.toString()}${r.stdout.toString()}`);
     console.error(`[release] npm run release: ${buildSeconds.toFixed(1)} s\n${r.stdout.toString().trim()}`);
     storm = await startWorkload({ image: 'busybox', name: 'release', reap: true, interval: 0.05, trees: [{ npx: MAGIC, copies: 6 }] });
-    await waitForChains(storm, 6);
+    await waitForChainsAndThreads(storm, 6);
   });
   afterAll(() => {
     for (const t of tags) docker('rmi', '-f', t);

@@ -28,6 +28,7 @@ import {
   startWorkload,
   waitFor,
   waitForChains,
+  waitForChainsAndThreads,
   type Workload,
 } from './harness.ts';
 import { MAGIC, MAGIC_TITLE, MAGIC_NODE, RUV, RUV_TITLE, RUV_NODE, FIGMA } from './packages.ts';
@@ -256,7 +257,7 @@ describeEngine('zombies', () => {
 
   test('--reap=none: a killed npm stays a zombie; its sh and node are re-parented to PID 1; zombies count in pids.current but not in cgroup.procs', async () => {
     const w = await startWorkload({ image: 'busybox', reap: false, trees: [MAGIC, FIGMA] });
-    const before = await waitForChains(w, 2);
+    const before = await waitForChainsAndThreads(w, 2);
     const chain = liveChains(before).find((c) => c.npm.argv[0] === MAGIC_TITLE)!;
     const p0 = pidsFiles(w).current;
     process.kill(chain.npm.hostPid, 'SIGKILL');
