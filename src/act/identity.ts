@@ -7,6 +7,7 @@ import { constants } from 'node:os';
 import { readFileSync } from 'node:fs';
 import type { Engine } from '../engine/client.ts';
 import { execInContainer } from '../engine/exec.ts';
+import { PROGRAM_MISSING_STATUS } from '../engine/exec-status.ts';
 import { containerMembers } from '../observe/pid-namespace.ts';
 import { nsPidAtDepth } from '../observe/layout.ts';
 import { parseNsPid, parseProcStats } from '../observe/proc-stat.ts';
@@ -170,7 +171,7 @@ function sendSignal(k: KillTarget, signal: 'SIGTERM' | 'SIGKILL', fd: number | n
 export async function execLiveness(engine: Engine, containerId: string, targets: Target[], timeoutMs: number): Promise<Map<Target, Liveness>> {
   const argv = ['cat', ...targets.map((t) => `/proc/${t.pid}/stat`)];
   const res = await execInContainer(engine.docker, containerId, argv, { timeoutMs });
-  if (res.exitCode === 126 || res.exitCode === 127) throw new Error('no cat in the container');
+  if (res.exitCode !== null && PROGRAM_MISSING_STATUS.has(res.exitCode)) throw new Error('no cat in the container');
   const byPid = new Map(parseProcStats(res.stdout).map((s) => [s.pid, s]));
   const out = new Map<Target, Liveness>();
   for (const t of targets) {

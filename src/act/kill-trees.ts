@@ -17,6 +17,7 @@
 // reported as not signalled, never as signalled.
 import type { Engine } from '../engine/client.ts';
 import { execInContainer, type ExecResult } from '../engine/exec.ts';
+import { PROGRAM_MISSING_STATUS } from '../engine/exec-status.ts';
 import { execRefused } from '../observe/processes.ts';
 import {
   execLiveness,
@@ -258,7 +259,7 @@ async function viaExec(env: KillEnv, signal: 'SIGTERM' | 'SIGKILL', level: numbe
     return { ...b, failed: live, failure: e instanceof Error ? e.message : String(e) };
   }
   if (execRefused(res)) return { ...b, failed: live, failure: `exec refused by the engine (pids limit?): ${oneLine(res)}` };
-  if (res.exitCode === 126 || res.exitCode === 127 || res.exitCode === null) {
+  if (res.exitCode === null || PROGRAM_MISSING_STATUS.has(res.exitCode)) {
     return { ...b, failed: live, failure: `no kill in the container (exit ${res.exitCode}): ${oneLine(res)}` };
   }
   if (res.exitCode === 0) return { ...b, targets: live };

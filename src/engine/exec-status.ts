@@ -23,10 +23,14 @@ const PODMAN_OWN_ERROR = 125;
 /** moby's status for an exec it could not start; a missing program too (the real capture sh-c-kill-l.rc is 126). */
 const MOBY_START_FAILED = 126;
 
+/** The exec's program is not in the image: 126/127 and the runtime's words for it (toybox sh-c-kill-l.txt). */
+export function programMissing(r: Pick<ExecResult, 'exitCode' | 'stdout' | 'stderr'>): boolean {
+  return r.exitCode !== null && PROGRAM_MISSING_STATUS.has(r.exitCode) && PROGRAM_MISSING.test(`${r.stdout}\n${r.stderr}`);
+}
+
 /** The reason the program never ran, or null when the status is the program's. */
 export function execStartFailure(r: ExecResult): string | null {
-  const text = `${r.stdout}\n${r.stderr}`;
-  if (r.exitCode !== null && PROGRAM_MISSING_STATUS.has(r.exitCode) && PROGRAM_MISSING.test(text)) return null;
+  if (programMissing(r)) return null;
   if (r.exitCode === PODMAN_OWN_ERROR || START_FAILED.test(r.stderr)) return firstLine(r.stderr) ?? `exit ${r.exitCode}`;
   // moby's API writes the start error to the exec's stdout stream, not stderr, as its only output
   // and ended by "\r\n" (postContainerExecStart in moby's api/server/router/container/exec.go;

@@ -11,7 +11,6 @@ import { execInContainer } from '../engine/exec.ts';
 import { PROGRAM_MISSING_STATUS } from '../engine/exec-status.ts';
 import { parseNsPid, statusField } from './proc-stat.ts';
 
-
 export interface NestedInits {
   /** PIDs (at the container's level) of processes that are PID 1 of a namespace nested inside. */
   inits: Set<number>;

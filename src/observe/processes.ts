@@ -16,7 +16,6 @@ import { readNestedInits } from './exec-nested-inits.ts';
 import type { ParsedPs } from './ps/parse.ts';
 import { mergeProcesses } from './ps/merge.ts';
 
-
 /**
  * The engine's words when it cannot start an exec's process at all, whatever the program: runc
  * forks its init inside the container's cgroup, and at pids.max the fork fails. Measured on

@@ -11,6 +11,7 @@
 //   BusyBox no-desktop minimal                                 → attempt 0 fails, attempt 3: 2 execs
 //                                  (when the caller follows nextPsAttempt(); 4 execs in plain order)
 import { parsePs, type ParsedPs } from './parse.ts';
+import { programMissing } from '../../engine/exec-status.ts';
 
 export const PS_ATTEMPT = {
   /**
@@ -74,8 +75,6 @@ export interface PsAttemptResult {
 /** accept: use this output. next: try another attempt. give-up: no ps, or nothing left to try. */
 export type PsVerdict = 'accept' | 'next' | 'give-up';
 
-/** Docker/runc when the program is absent: exit 126/127 and this text (toybox sh-c-kill-l.txt). */
-const PROGRAM_MISSING = /executable file not found|no such file or directory/i;
 /** BusyBox prints its banner and usage on a rejected option (nodesktop ps-*.err). */
 const BUSYBOX_USAGE = /BusyBox v\d/;
 /** The usage line of FEATURE_PS_WIDE in a no-desktop build: "\tw\tWide output". */
@@ -102,7 +101,7 @@ export type Assessment =
 /** The verdict with its reason, the next attempt, and the parse it was based on (parse once). */
 export function assessPsAttempt(attempt: number, result: PsAttemptResult): Assessment {
   const ok = result.exitCode === 0;
-  if ((result.exitCode === 126 || result.exitCode === 127) && PROGRAM_MISSING.test(result.stdout + result.stderr)) {
+  if (programMissing(result)) {
     return { verdict: 'give-up', why: 'no ps in the container' };
   }
   const parsed = parsePs(result.stdout);
