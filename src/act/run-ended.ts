@@ -4,9 +4,8 @@
 // the summary read STILL UNHEALTHY (exit 1) for a container that was stopping
 // (test/integration/cleanup.test.ts, "the operator stops the container during the ladder"). So, one
 // more inspect, and on a local layout the kernel's word on the init seen at the start.
-import { isUnreachable, type Engine } from '../engine/client.ts';
+import { isEngineLost, type Engine } from '../engine/client.ts';
 import { inspectById, type ContainerInfo } from '../engine/containers.ts';
-import { EngineUnreachableError } from '../errors.ts';
 import { readBootTimeSeconds } from '../observe/boot-time.ts';
 import { initEnded, initStartTicks } from '../observe/init-namespace.ts';
 import type { ContainerObservation } from '../observe/observation.ts';
@@ -25,7 +24,7 @@ export async function runEnded(engine: Engine, info: Pick<ContainerInfo, 'id' | 
   try {
     now = await inspectById(engine, info.id);
   } catch (e) {
-    if (isUnreachable(e) || e instanceof EngineUnreachableError) throw e;
+    if (isEngineLost(e)) throw e;
     return false; // an inspect that failed says nothing either way: the verdict stands
   }
   return now === null || !now.running || now.startedAt !== info.startedAt || now.initPid !== info.initPid;

@@ -7,7 +7,7 @@ import { STEPS, type StepName } from '../decide/ladder.ts';
 import { parseRestartLimit, RESTART_LIMIT_FORM, type RestartLimit } from '../decide/restart-policy.ts';
 import { DEFAULT_DOCKER_HOST } from '../engine/client.ts';
 import { isContainerReference } from '../engine/reference.ts';
-import { defaultConcurrency } from '../commands/bounded.ts';
+import { defaultConcurrency } from '../bounded.ts';
 import { parseDuration } from '../decide/duration.ts';
 import { runawayPatternWhy } from '../decide/match-pattern.ts';
 import { REAP_SETTINGS, reapSettings, SHARED_WITH_AUDIT, SHARED_WITH_REAP, type ReapSettings } from './reap-settings.ts';

@@ -13,14 +13,13 @@ import { sharedZombieScan } from '../observe/host-proc.ts';
 import { readHost } from '../observe/host.ts';
 import { auditDocument, type AuditedContainer } from '../report/json.ts';
 import { promText, promTextFailed, writeFileAtomic } from '../report/prom.ts';
-import { isUnreachable } from '../engine/client.ts';
-import { EngineUnreachableError } from '../errors.ts';
+import { isEngineLost } from '../engine/client.ts';
 import { auditTable } from '../report/table.ts';
 import type { CommandContext } from './context.ts';
 import { EXIT } from '../errors.ts';
 import { UsageError } from '../errors.ts';
 import { excludedBy } from './select.ts';
-import { mapBounded } from './bounded.ts';
+import { mapBounded } from '../bounded.ts';
 import { auditFloods } from './audit-floods.ts';
 import { floodsDocument, floodsText } from '../report/floods.ts';
 
@@ -33,7 +32,7 @@ export async function runAudit(ctx: CommandContext): Promise<number> {
   } catch (e) {
     // A failed audit must not leave the last good run's numbers looking current: pidwarden_up 0.
     if (s.promFile && !wrote) {
-      const reachable = !(e instanceof EngineUnreachableError || isUnreachable(e));
+      const reachable = !isEngineLost(e);
       await writeFileAtomic(s.promFile, promTextFailed(started.getTime(), reachable)).catch(() => {});
     }
     throw e;

@@ -14,7 +14,7 @@ import { createNotifier, CLEANUP_DRAIN_MS } from '../notify/notifier.ts';
 import { StateStore } from '../state/state-file.ts';
 import type { CommandContext } from './context.ts';
 import { leftOutBecause, selectToAct } from './select.ts';
-import { mapBounded } from './bounded.ts';
+import { mapBounded } from '../bounded.ts';
 
 export async function runCleanup(ctx: CommandContext): Promise<number> {
   const s = ctx.settings;

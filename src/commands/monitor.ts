@@ -5,9 +5,9 @@ import { observeForLadder, runLadder, type LadderEnv, type LadderMemory } from '
 import { figuresOf, health } from '../decide/health.ts';
 import { containerPolicy, type ContainerPolicy } from '../decide/policy.ts';
 import { ENABLE_LABEL } from '../decide/enable-label.ts';
-import { isUnreachable } from '../engine/client.ts';
+import { isEngineLost } from '../engine/client.ts';
 import { ContainerLister, notActingReason, type ContainerInfo } from '../engine/containers.ts';
-import { EngineUnreachableError, EXIT, UsageError } from '../errors.ts';
+import { EXIT, UsageError } from '../errors.ts';
 import { createActionLog, type ActionLog } from '../log/logger.ts';
 import { findPidsCgroup, readPidsSnapshotSync } from '../observe/cgroup.ts';
 import { dirsUpTo } from '../observe/cgroup-parse.ts';
@@ -169,7 +169,7 @@ class MonitorLoop {
         // A named container that does not exist: exit 2, on the first list the engine answers,
         // also when it was away at the start (the references are resolved on that list).
         if (this.cycles === 0 && e instanceof UsageError) throw e;
-        if (e instanceof EngineUnreachableError || isUnreachable(e)) {
+        if (isEngineLost(e)) {
           if (this.engineDownSince === null) {
             this.engineDownSince = Date.now();
             this.log.warn({ event: 'engine-down', reason: e instanceof Error ? e.message : String(e) }, 'engine unreachable; retrying');
@@ -280,7 +280,7 @@ class MonitorLoop {
       this.reapInFlight = this.reap(infos, this.reaper)
         .catch((e: unknown) => {
           // an engine that went away is noticed by the next cycle's listing (engine-down, backoff)
-          if (isUnreachable(e) || e instanceof EngineUnreachableError) return;
+          if (isEngineLost(e)) return;
           this.log.error({ event: 'error', reason: `reap: ${e instanceof Error ? engineMessage(e) : String(e)}`, dryRun: s.dryRun });
         })
         .finally(() => {
@@ -309,7 +309,7 @@ class MonitorLoop {
     const s = this.ctx.settings;
     const watch = this.watch(info, hostOnly)
       .catch((e: unknown) => {
-        if (isUnreachable(e) || e instanceof EngineUnreachableError) throw e;
+        if (isEngineLost(e)) throw e;
         const retryInMs = this.backoff.failed(info.id, Date.now());
         this.log.error({ event: 'error', container: info.name, containerId: info.id, reason: e instanceof Error ? e.message : String(e), retryInMs, dryRun: s.dryRun });
       })

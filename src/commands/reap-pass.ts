@@ -6,7 +6,7 @@ import type { Settings } from '../cli/settings.ts';
 import { decideReap, type ReapDecision, type ReapPlan, type ReapRules } from '../decide/reap.ts';
 import type { UsageSample } from '../decide/idle.ts';
 import { reapContainer, plannedAction, type ReapAction } from '../act/reap.ts';
-import { engineCall, isUnreachable, unreachable, type Engine } from '../engine/client.ts';
+import { engineCall, isEngineLost, unreachable, type Engine } from '../engine/client.ts';
 import type { ContainerInfo } from '../engine/containers.ts';
 import { EngineUnreachableError } from '../errors.ts';
 import type { ActionLog } from '../log/logger.ts';
@@ -16,7 +16,7 @@ import { containersInOurMountNamespace, readOwnContainerIds } from '../observe/o
 import { ticksSinceBoot } from '../engine/exec-reaper.ts';
 import { USER_HZ } from '../observe/boot-time.ts';
 import type { StateStore } from '../state/state-file.ts';
-import { mapBounded } from './bounded.ts';
+import { mapBounded } from '../bounded.ts';
 
 /** Stops run side by side, this many at once: a PID 1 that ignores SIGTERM holds its stop for the whole timeout (10 s by default). */
 export const STOP_CONCURRENCY = 8;
@@ -90,7 +90,7 @@ export class Reaper {
           const facts = await this.facts.of(info);
           return facts ? { info, facts } : null;
         } catch (e) {
-          if (isUnreachable(e) || e instanceof EngineUnreachableError) throw e;
+          if (isEngineLost(e)) throw e;
           failures.push({ info, reason: e instanceof Error ? e.message : String(e) });
           return null;
         }
@@ -103,7 +103,7 @@ export class Reaper {
       try {
         observed.set(info.id, await observeReapSubject(this.engine, info, facts, rules, paths, bootMs, stored.get(info.id) ?? [], wantUsage, nowMs, upMs));
       } catch (e) {
-        if (isUnreachable(e) || e instanceof EngineUnreachableError) throw e;
+        if (isEngineLost(e)) throw e;
         failures.push({ info, reason: e instanceof Error ? e.message : String(e) });
       }
     });
@@ -174,7 +174,7 @@ export class Reaper {
           try {
             action = await reapContainer(this.engine, o.info, o.facts.startedAtMs, o.facts.autoRemove, opts);
           } catch (e) {
-            if (isUnreachable(e) || e instanceof EngineUnreachableError) {
+            if (isEngineLost(e)) {
               lost ??= e instanceof EngineUnreachableError ? e : unreachable(this.engine, e);
               notSent.push(d);
               continue;

@@ -112,6 +112,11 @@ export function isUnreachable(e: unknown): boolean {
   return /ENOENT|ECONNREFUSED|EACCES|socket|connect/i.test(String(err?.message ?? ''));
 }
 
+/** The engine is gone, whether a call already said so (EngineUnreachableError) or the socket did. */
+export function isEngineLost(e: unknown): boolean {
+  return e instanceof EngineUnreachableError || isUnreachable(e);
+}
+
 export function unreachable(engine: Engine, e: unknown): EngineUnreachableError {
   return new EngineUnreachableError(`cannot reach the Docker engine at ${engine.address}: ${engineMessage(e)}`);
 }

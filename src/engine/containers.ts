@@ -11,7 +11,7 @@ import { initStartTicks } from '../observe/init-namespace.ts';
 import { parseProcStats } from '../observe/proc-stat.ts';
 import { isContainerReference, noSuchContainer, referenceMeans } from './reference.ts';
 import { INSPECTS_AT_ONCE, listWithPaused } from './listing.ts';
-import { mapBounded } from '../commands/bounded.ts';
+import { mapBounded } from '../bounded.ts';
 
 export interface Selection {
   /** Names or IDs (full, or a unique prefix of at least 12 hex digits). Empty: every running container. */

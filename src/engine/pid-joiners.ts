@@ -9,7 +9,7 @@ import type { Engine } from './client.ts';
 import type { ContainerInfo } from './containers.ts';
 import { inspectById, listedName } from './containers.ts';
 import { INSPECTS_AT_ONCE, listWithPaused } from './listing.ts';
-import { mapBounded } from '../commands/bounded.ts';
+import { mapBounded } from '../bounded.ts';
 
 export interface PidModeOf {
   id: string;

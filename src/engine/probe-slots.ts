@@ -3,7 +3,7 @@
 // and every ladder looks again after each step. Unbounded, `cleanup --all` on 500 containers sent
 // 500 `docker exec ps` at once (each a runc process, ~28 ms of engine CPU: README, Performance),
 // and a monitor of a remote engine (no cheap cgroup check) did so every cycle. audit bounds its one
-// list with mapBounded (src/commands/bounded.ts); these slots are for work started from many places.
+// list with mapBounded (src/bounded.ts); these slots are for work started from many places.
 import type { Engine } from './client.ts';
 
 /** At most `limit` calls of run() in flight; the others wait their turn, in order. */

@@ -1,5 +1,5 @@
 import { expect, test } from 'bun:test';
-import { mapBounded } from '../../src/commands/bounded.ts';
+import { mapBounded } from '../../src/bounded.ts';
 
 test('mapBounded: never more than the limit in flight, results in the input order', async () => {
   let inFlight = 0;
