@@ -32,6 +32,17 @@ export function parseNestedInits(text: string): NestedInits {
 }
 
 /**
+ * Pure: the inits, or an error when no status carried NSpid (Linux before 4.1). Then a nested
+ * namespace's init looks like any process: killed as a victim, its whole namespace would go with
+ * it, so a table read there is not one to act on.
+ */
+export function nestedInitsFrom(text: string): NestedInits {
+  const nested = parseNestedInits(text);
+  if (nested.withNsPid === 0) throw new Error('no NSpid line in /proc/<pid>/status (Linux before 4.1): an init of a nested PID namespace looks like any process');
+  return nested;
+}
+
+/**
  * One `cat` of every process's status in the container. Throws when it cannot be read: whether a
  * process is an inner namespace's init cannot be told then, and a table without that is not one to
  * act on (the caller drops it).
@@ -42,5 +53,5 @@ export async function readNestedInits(engine: Engine, containerId: string, pids:
   if (r.exitCode !== null && PROGRAM_MISSING_STATUS.has(r.exitCode)) throw new Error('no cat in the container to read /proc/<pid>/status');
   // cat goes on past a process that exited meanwhile (exit 1); nothing at all read is a failure
   if (r.stdout.trim() === '') throw new Error(`cat /proc/<pid>/status read nothing (exit ${r.exitCode ?? 'none'}): ${r.stderr.trim().split('\n')[0] ?? ''}`);
-  return parseNestedInits(r.stdout);
+  return nestedInitsFrom(r.stdout);
 }

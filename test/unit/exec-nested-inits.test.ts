@@ -3,7 +3,7 @@
 // `unshare -fp sh -c 'sleep 300 & sleep 300'`, read from the namespace above: a process of that
 // namespace (NSpid: one number), the inner init (`NSpid: 8461 1`) and its child (`NSpid: 8462 2`).
 import { expect, test } from 'bun:test';
-import { parseNestedInits } from '../../src/observe/exec-nested-inits.ts';
+import { nestedInitsFrom, parseNestedInits } from '../../src/observe/exec-nested-inits.ts';
 import { fixture } from './helpers/fixtures.ts';
 
 const text = fixture('proc-status', 'outer-inner-init-inner-child.txt');
@@ -23,4 +23,10 @@ test('a status without NSpid (Linux before 4.1) tells nothing; an empty read nei
 test('the container\'s own PID 1 (`NSpid: 1` read in the container) is no nested init', () => {
   const own = text.replace(/^Pid:\t8493$/m, 'Pid:\t1').replace(/^NSpid:\t8493$/m, 'NSpid:\t1');
   expect([...parseNestedInits(own).inits]).toEqual([8461]);
+});
+
+test('statuses without NSpid (Linux before 4.1) are no reading to act on: an inner init would look like any process', () => {
+  const old = text.replace(/^NSpid:.*\n/gm, '');
+  expect(() => nestedInitsFrom(old)).toThrow(/no NSpid line/);
+  expect([...nestedInitsFrom(text).inits]).toEqual([8461]);
 });
