@@ -10,11 +10,12 @@ import { execInContainer, ExecFailedError, type ExecResult } from '../engine/exe
 import { PROGRAM_MISSING_STATUS } from '../engine/exec-status.ts';
 import type { Layout, PidsReading, Proc, ProcessTable } from '../types.ts';
 import { containerHostPids, readHostProcs, type ZombiesByNamespace } from './host-proc.ts';
-import { parseProcStats, type StatRecord } from './proc-stat.ts';
+import { parseProcStats } from './proc-stat.ts';
 import { PS_ATTEMPTS, PS_EXEC_ENV, assessPsAttempt } from './ps/argv.ts';
 import { readNestedInits } from './exec-nested-inits.ts';
 import type { ParsedPs } from './ps/parse.ts';
 import { mergeProcesses } from './ps/merge.ts';
+import { joinWithHost } from './ps/host-join.ts';
 
 /**
  * The engine's words when it cannot start an exec's process at all, whatever the program: runc
@@ -122,8 +123,7 @@ async function readViaPs(
   if (!parsed) return { reason: why };
   if (hostView) {
     const host = await hostView();
-    const procs = mergeProcesses(parsed.rows, host.map(toStatRecord), probeArgvs);
-    return { table: { procs: onlyHostMembers(procs, host), source: 'ps', flavor: parsed.flavor } };
+    return { table: { procs: joinWithHost(parsed.rows, host, probeArgvs), source: 'ps', flavor: parsed.flavor } };
   }
   const pids = parsed.rows.map((r) => r.pid);
   // One exec for every start time: `cat` takes many files and goes on past vanished ones (exit 1).
@@ -151,39 +151,4 @@ async function readViaPs(
 
 function firstLine(r: ExecResult): string {
   return (r.stdout + r.stderr).trim().split('\n')[0]!.slice(0, 200);
-}
-
-/** The host's record of a process, in the container's PID namespace, as a /proc/<pid>/stat record. */
-function toStatRecord(p: Proc): StatRecord {
-  return { pid: p.pid, comm: p.comm ?? '', state: p.state ?? '?', ppid: p.ppid, threads: p.threads ?? 1, startTicks: p.startTicks ?? 0 };
-}
-
-/**
- * ps's rows that are one of the container's cgroup members (or its zombies), joined with the
- * host's record by (PID in the container, start time): the same identity check the kill path
- * uses, so a PID reused between the two reads is never attached to the wrong process. A row
- * without a host record is dropped: it is not the container's (a `--pid=container:X` sidecar's
- * process seen from X) or it exited between the two reads.
- */
-function onlyHostMembers(procs: Proc[], host: Proc[]): Proc[] {
-  const byPid = new Map(host.map((h) => [h.pid, h]));
-  const out: Proc[] = [];
-  for (const p of procs) {
-    const h = byPid.get(p.pid);
-    if (!h || h.hostPid === undefined || (p.startTicks !== undefined && p.startTicks !== h.startTicks)) continue;
-    p.hostPid = h.hostPid;
-    if (p.startTicks === undefined) p.startTicks = h.startTicks;
-    if (p.threads === undefined) p.threads = h.threads;
-    // ps inside shows a nested namespace's init by its PID here, not as the 1 it is there
-    if (h.nestedInit === true) p.nestedInit = true;
-    // The kernel's argv is the exact one: every ps prints a newline inside an argument as a
-    // space or '?', BusyBox without desktop cuts lines at 77 bytes, toybox's args cuts argv[0].
-    // Zombies have no argv on the host ("[comm]"); ps's rendering stands for them.
-    if (h.state !== 'Z' && h.command !== `[${h.comm}]`) {
-      p.command = h.command;
-      delete p.truncated;
-    }
-    out.push(p);
-  }
-  return out;
 }
