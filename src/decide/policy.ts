@@ -1,6 +1,7 @@
 // Pure: one container's effective policy, from the global settings and its `pidwarden.*` labels.
 // A label is more specific than a flag and wins for its container, except that the command line
-// can only narrow what a label allows: `--steps` given on the command line intersects a label's
+// can only narrow what a label allows: `--keep`, `--max-procs`, `--pids-ratio` given there raise
+// a label's lower value, `--match` given there must match too, `--steps` intersects a label's
 // steps, a `--restart` given there can make a label's rule stricter, never looser, and a
 // `--restart-limit` given there caps a label's limit; a label's
 // `pidwarden.protect` adds to --protect, never removes from it. (--dry-run
@@ -23,6 +24,11 @@ export interface ContainerPolicy {
   keep: number;
   steps: StepName[];
   match: RegExp[];
+  /**
+   * Set when --match on the command line narrows a label's pidwarden.match: a runaway process then
+   * matches one of `match` and one of these too.
+   */
+  matchAlso?: RegExp[];
   protect: RegExp[];
   npxOrphans: boolean;
   restart: RestartRule;
@@ -30,7 +36,7 @@ export interface ContainerPolicy {
 }
 
 export type PolicySource = Origin | 'label';
-export type PolicySources = Record<keyof ContainerPolicy, PolicySource>;
+export type PolicySources = Record<Exclude<keyof ContainerPolicy, 'matchAlso'>, PolicySource>;
 
 export type PolicyResult =
   | { ok: true; policy: ContainerPolicy; from: PolicySources }
@@ -111,7 +117,7 @@ export function globalPolicy(s: Settings): ContainerPolicy {
   };
 }
 
-const SETTING_OF: Record<keyof ContainerPolicy, string> = {
+const SETTING_OF: Record<keyof PolicySources, string> = {
   maxProcs: 'max-procs',
   pidsRatio: 'pids-ratio',
   keep: 'keep',
@@ -129,8 +135,8 @@ export function containerPolicy(s: Settings, labels: Record<string, string>): Po
   if (typeof enable === 'object') return { ok: false, label: ENABLE_LABEL, value: enable.malformed, error: ENABLE_EXPECTED };
   const policy = globalPolicy(s);
   const from = {} as PolicySources;
-  for (const key of Object.keys(SETTING_OF) as (keyof ContainerPolicy)[]) from[key] = s.origins[SETTING_OF[key]] ?? 'default';
-  for (const key of Object.keys(LABELS) as (keyof ContainerPolicy)[]) {
+  for (const key of Object.keys(SETTING_OF) as (keyof PolicySources)[]) from[key] = s.origins[SETTING_OF[key]] ?? 'default';
+  for (const key of Object.keys(LABELS) as (keyof PolicySources)[]) {
     const spec = LABELS[key]!;
     const raw = labels[spec.label];
     if (raw === undefined) continue;
@@ -144,6 +150,16 @@ export function containerPolicy(s: Settings, labels: Record<string, string>): Po
   // operator protected on every container a victim in theirs.
   if (from.protect === 'label') policy.protect = [...s.protect, ...policy.protect];
   // The command line narrows what a label allows; it never widens it.
+  const narrowedByFlag = (key: keyof PolicySources) => from[key] === 'label' && s.origins[SETTING_OF[key]] === 'flag';
+  // More kept, higher thresholds: fewer victims, later. `--keep 3` keeps 3 under pidwarden.keep=0.
+  for (const key of ['keep', 'maxProcs', 'pidsRatio'] as const) {
+    if (narrowedByFlag(key) && s[key] > policy[key]) {
+      policy[key] = s[key];
+      from[key] = 'flag';
+    }
+  }
+  // A label's pattern cannot make runaway what --match on the command line does not name.
+  if (narrowedByFlag('match')) policy.matchAlso = s.match;
   if (from.steps === 'label' && s.origins['steps'] === 'flag') {
     const narrowed = policy.steps.filter((st) => s.steps.includes(st));
     if (narrowed.length !== policy.steps.length) from.steps = 'flag';
@@ -169,18 +185,18 @@ export function containerPolicy(s: Settings, labels: Record<string, string>): Po
 /** The policy as the audit's JSON shows it: each value with where it came from. */
 export function describePolicy(r: PolicyResult & { ok: true }): Record<string, { value: unknown; from: PolicySource }> {
   const p = r.policy;
-  const show: Record<keyof ContainerPolicy, unknown> = {
+  const show: Record<keyof PolicySources, unknown> = {
     maxProcs: p.maxProcs,
     pidsRatio: p.pidsRatio,
     keep: p.keep,
     steps: p.steps,
-    match: p.match.map((re) => re.source),
+    match: p.matchAlso ? { anyOf: p.match.map((re) => re.source), andAnyOf: p.matchAlso.map((re) => re.source) } : p.match.map((re) => re.source),
     protect: p.protect.map((re) => re.source),
     npxOrphans: p.npxOrphans,
     restart: p.restart,
     restartLimit: `${p.restartLimit.count}/${formatDuration(p.restartLimit.windowMs)}`,
   };
   const out: Record<string, { value: unknown; from: PolicySource }> = {};
-  for (const key of Object.keys(show) as (keyof ContainerPolicy)[]) out[key] = { value: show[key], from: r.from[key] };
+  for (const key of Object.keys(show) as (keyof PolicySources)[]) out[key] = { value: show[key], from: r.from[key] };
   return out;
 }

@@ -15,6 +15,8 @@ export const NPX_CACHE = /\/_npx\//;
 
 export interface RunawayRules {
   match: RegExp[];
+  /** When set, a process must also match one of these (--match narrowing a label's: policy.ts). */
+  matchAlso?: RegExp[];
   /** Also count processes running from npm's npx cache (orphaned MCP servers). */
   npxOrphans: boolean;
   /** Never-kill patterns: a protected process does not hold the runaway processes below it. */
@@ -34,8 +36,12 @@ export interface RunawayTree {
 /** npm retitles itself `npm exec <pkg>`, `npm x <pkg>` (fixtures: _host-real-npm-exec). */
 const NPM_TITLE = /^npm /;
 
+function matchesPattern(p: Proc, rules: RunawayRules): boolean {
+  return matchesAny(p.command, rules.match) && (rules.matchAlso === undefined || matchesAny(p.command, rules.matchAlso));
+}
+
 function looksRunaway(p: Proc, rules: RunawayRules): boolean {
-  return matchesAny(p.command, rules.match) || (rules.npxOrphans && NPX_CACHE.test(p.command));
+  return matchesPattern(p, rules) || (rules.npxOrphans && NPX_CACHE.test(p.command));
 }
 
 /** Live, not PID 1, and matching (the other main processes are left out by runawayTrees: main-process.ts). */
@@ -98,7 +104,7 @@ export function runawayTrees(procs: Proc[], rules: RunawayRules): RunawayTree[] 
     for (const pid of path) vouchedMemo.set(pid, answer);
     return answer;
   };
-  const byNpxOnly = (p: Proc) => !matchesAny(p.command, rules.match);
+  const byNpxOnly = (p: Proc) => !matchesPattern(p, rules);
   // A wrapper's own server is part of the main process: neither a tree nor holding one (a hub run
   // as `npx -y hub` spawns its sessions' `npm exec` trees from that server).
   const runaway = (p: Proc) => isRunaway(p, rules) && !main.has(p.pid) && !(vouchers.size > 0 && byNpxOnly(p) && vouched(p));

@@ -83,5 +83,11 @@ export async function observeRows(engine: Engine, s: Settings, history: TasksHis
 const SHOWN_POLICY = ['maxProcs', 'pidsRatio', 'match', 'steps', 'restart', 'restartLimit'];
 
 function formatPolicyValue(v: { value: unknown; from: string }): string {
-  return `${Array.isArray(v.value) ? v.value.map(String).join(', ') : String(v.value)} (${v.from})`;
+  const list = (x: unknown) => (Array.isArray(x) ? x.map(String).join(', ') : String(x));
+  const narrowed = v.value as { anyOf?: unknown; andAnyOf?: unknown } | null;
+  // a label's pidwarden.match narrowed by --match (src/decide/policy.ts)
+  if (narrowed && typeof narrowed === 'object' && !Array.isArray(narrowed) && narrowed.anyOf !== undefined) {
+    return `${list(narrowed.anyOf)} (${v.from}) within ${list(narrowed.andAnyOf)} (flag)`;
+  }
+  return `${list(v.value)} (${v.from})`;
 }

@@ -170,6 +170,15 @@ describeEngine('a mixed host: act only where asked, restart only with evidence',
     expect(bad.problems.join('\n')).toContain('label pidwarden.max-procs="lots": expected a whole number');
     expect(bad.policy.error).toContain('pidwarden.max-procs');
   });
+
+  test('the command line only narrows a label: --max-procs 60 raises roomy\'s 40, --max-procs 30 leaves it', async () => {
+    const audit = async (...args: string[]) => {
+      const r = await runPidwarden(['audit', '--json', '--container', w.roomy.name, ...args]);
+      return (JSON.parse(r.stdout) as { containers: { policy: Record<string, { value: unknown; from: string }> }[] }).containers[0]!.policy;
+    };
+    expect((await audit('--max-procs', '60')).maxProcs).toEqual({ value: 60, from: 'flag' });
+    expect((await audit('--max-procs', '30')).maxProcs).toEqual({ value: 40, from: 'label' });
+  });
 });
 
 describeEngine('restart limits across runs, one ladder per container, the container stop timeout', () => {

@@ -22,8 +22,8 @@ describe('labels override the global settings for their container alone', () => 
 
   test('a label wins over flag, env and config for its container', () => {
     const s = settings({ 'max-procs': '20', keep: '3' }, { PIDWARDEN_PIDS_RATIO: '0.5' }, { match: ['^npx '] });
-    const r = ok(s, { 'pidwarden.max-procs': '40', 'pidwarden.pids-ratio': '0.9', 'pidwarden.match': '^uvx ', 'pidwarden.keep': '0' });
-    expect([r.policy.maxProcs, r.policy.pidsRatio, r.policy.keep, r.policy.match.map(String)]).toEqual([40, 0.9, 0, ['/^uvx /u']]);
+    const r = ok(s, { 'pidwarden.max-procs': '40', 'pidwarden.pids-ratio': '0.3', 'pidwarden.match': '^uvx ', 'pidwarden.keep': '5' });
+    expect([r.policy.maxProcs, r.policy.pidsRatio, r.policy.keep, r.policy.match.map(String), r.policy.matchAlso]).toEqual([40, 0.3, 5, ['/^uvx /u'], undefined]);
     expect(ok(s, {}).from).toMatchObject({ maxProcs: 'flag', keep: 'flag', pidsRatio: 'env', match: 'config', protect: 'default' });
   });
 
@@ -54,6 +54,24 @@ describe('the command line only narrows what a label allows', () => {
     expect(byFlag.policy.protect.map(String)).toEqual(['/^postgres/u', '/keep-me/u']);
     const byEnv = ok(settings({}, { PIDWARDEN_PROTECT: '^postgres' }), { 'pidwarden.protect': 'keep-me' });
     expect(byEnv.policy.protect.map(String)).toEqual(['/^postgres/u', '/keep-me/u']);
+  });
+
+  test('--keep, --max-procs and --pids-ratio on the command line raise a label\'s lower value (fewer victims, later); env and config do not', () => {
+    const labels = { 'pidwarden.keep': '0', 'pidwarden.max-procs': '5', 'pidwarden.pids-ratio': '0.2' };
+    const r = ok(settings({ keep: '3', 'max-procs': '20', 'pids-ratio': '0.9' }), labels);
+    expect([r.policy.keep, r.policy.maxProcs, r.policy.pidsRatio]).toEqual([3, 20, 0.9]);
+    expect(r.from).toMatchObject({ keep: 'flag', maxProcs: 'flag', pidsRatio: 'flag' });
+    const byEnv = ok(settings({}, { PIDWARDEN_KEEP: '3', PIDWARDEN_MAX_PROCS: '20' }), labels);
+    expect([byEnv.policy.keep, byEnv.policy.maxProcs]).toEqual([0, 5]);
+    expect(byEnv.from).toMatchObject({ keep: 'label', maxProcs: 'label' });
+  });
+
+  test('--match on the command line narrows a label\'s pattern: a runaway process must match both', () => {
+    const r = ok(settings({ match: '^npm exec ' }), { 'pidwarden.match': '^(npm exec|python) ' });
+    expect(r.policy.match.map(String)).toEqual(['/^(npm exec|python) /u']);
+    expect(r.policy.matchAlso?.map(String)).toEqual(['/^npm exec /u']);
+    expect(describePolicy(r).match).toEqual({ value: { anyOf: ['^(npm exec|python) '], andAnyOf: ['^npm exec '] }, from: 'label' });
+    expect(ok(settings({}, { PIDWARDEN_MATCH: '^npm exec ' }), { 'pidwarden.match': '^python ' }).policy.matchAlso).toBeUndefined();
   });
 
   test('--steps dedupe on the command line intersects the label steps', () => {

@@ -104,3 +104,14 @@ describe('who holds whom', () => {
     expect(performance.now() - t0).toBeLessThan(2000); // quadratic would be ~10^8 steps
   });
 });
+
+describe('a label pattern narrowed by --match (matchAlso: src/decide/policy.ts)', () => {
+  const table = () => [proc(1, 0, 'node dist/index.js'), ...magicTree(10, 1000), proc(40, 1, 'python -m worker'), proc(41, 1, 'python -m worker')];
+
+  test('the label alone makes the python workers runaway; within --match ^npm exec only the npm tree is', () => {
+    const label = [/^(npm exec|python) /u];
+    expect(rootsOf(table(), rules({ match: label, npxOrphans: false }))).toEqual([10, 40, 41]);
+    expect(rootsOf(table(), rules({ match: label, matchAlso: [/^npm exec /u], npxOrphans: false }))).toEqual([10]);
+    expect(isRunaway(proc(40, 1, 'python -m worker'), rules({ match: label, matchAlso: [/^npm exec /u] }))).toBe(false);
+  });
+});
