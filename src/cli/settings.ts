@@ -52,7 +52,7 @@ const BASE_SETTINGS: readonly SettingSpec[] = [
   { flag: 'exclude', kind: 'list', commands: [...ALL, 'explain'], default: [], describe: 'never look at or act on this container, NAME or ID (repeatable; always wins)' },
   { flag: 'max-procs', kind: 'int', commands: JUDGING, default: 15, describe: 'critical above this many processes in a container' },
   { flag: 'pids-ratio', kind: 'number', commands: JUDGING, default: 0.8, describe: 'critical when pids.current >= ratio x pids.max (0-1]' },
-  { flag: 'match', kind: 'list', commands: JUDGING, default: ['^npm exec '], describe: 'regex for the runaway processes (repeatable; never one that matches the empty string)' },
+  { flag: 'match', kind: 'list', commands: JUDGING, default: ['^npm exec '], describe: 'regex for the runaway processes (repeatable; never one that matches every command line)' },
   { flag: 'npx-orphans', kind: 'bool', commands: JUDGING, default: true, describe: "also count as runaway a process running a package from npm's npx cache (/_npx/), such as a server whose npm exec died" },
   { flag: 'docker-host', kind: 'string', commands: JUDGING, describe: `engine address (default: DOCKER_HOST, else ${DEFAULT_DOCKER_HOST})` },
   { flag: 'cgroup-root', kind: 'string', commands: JUDGING, describe: 'where the host cgroup fs is mounted (default: from /proc/self/mountinfo)' },

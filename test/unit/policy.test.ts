@@ -98,6 +98,8 @@ describe('the command line only narrows what a label allows', () => {
   });
 });
 
+const CATCH_ALL = 'matches every command line (it matches each of "postgres: checkpointer", "nginx: worker process", "/bin/sh", "sleep 1000", "top": a pattern such as . or \\S)';
+
 describe('a malformed label is an error that names the label and the value, never a silent fallback', () => {
   const rows: [string, string, string][] = [
     ['pidwarden.max-procs', 'lots', 'expected a whole number'],
@@ -110,6 +112,8 @@ describe('a malformed label is an error that names the label and the value, neve
     ['pidwarden.match', '', 'matches every command line (it matches the empty string: an empty value, or a pattern such as .*)'],
     ['pidwarden.match', '.*', 'matches every command line (it matches the empty string: an empty value, or a pattern such as .*)'],
     ['pidwarden.match', '^npx |', 'matches every command line (it matches the empty string: an empty value, or a pattern such as .*)'],
+    // no empty match, but every line of a mixed host: postgres and nginx workers would be runaway trees
+    ...['.', '\\S', '[a-z]', '\\w+'].map((value) => ['pidwarden.match', value, CATCH_ALL] as [string, string, string]),
     ['pidwarden.restart', 'sometimes', 'expected never, evidence, always'],
     ['pidwarden.restart-limit', 'often', 'expected N/WINDOW such as 3/1h (N at most 100, WINDOW at most 7d)'],
     ['pidwarden.restart-limit', '3/30d', 'expected N/WINDOW such as 3/1h (N at most 100, WINDOW at most 7d)'],

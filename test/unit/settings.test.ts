@@ -267,11 +267,14 @@ describe('regular expressions', () => {
     expect(usageError(() => resolve({}, {}, { match: ['ok', '*bad'] })).message).toBe('config "match": not a valid regular expression: *bad');
   });
 
-  test('a runaway pattern that matches the empty string (every command line): UsageError from flag, env and config', () => {
+  test('a runaway pattern that matches every command line (the empty one, or each of five unrelated ones): UsageError from flag, env and config', () => {
     const why = 'matches every command line (it matches the empty string: an empty value, or a pattern such as .*)';
     expect(usageError(() => resolve({ match: [''] })).message).toBe(`--match: "" ${why}`);
     expect(usageError(() => resolve({}, { PIDWARDEN_MATCH: '[".*"]' })).message).toBe(`PIDWARDEN_MATCH: ".*" ${why}`);
     expect(usageError(() => resolve({}, {}, { match: ['^npm exec ', '(x|)'] })).message).toBe(`config "match": "(x|)" ${why}`);
+    expect(usageError(() => resolve({ match: ['\\S'] })).message).toContain('--match: "\\S" matches every command line (it matches each of');
+    // narrow patterns pass, also ones that match some of those lines
+    expect(resolve({ match: ['^npm exec ', '^python ', 'worker', '^(sleep|top)'] }).match.map(String)).toEqual(['/^npm exec /u', '/^python /u', '/worker/u', '/^(sleep|top)/u']);
     // --protect only keeps processes: one that protects every process is the user's to give
     expect(resolve({ protect: ['.*'] }).protect.map(String)).toEqual(['/.*/u']);
   });
