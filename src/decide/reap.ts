@@ -330,7 +330,8 @@ export function decideReap(subjects: readonly ReapSubject[], rules: ReapRules, n
       hit('orphan', orphan.value.reason, orphan.value.figures);
       continue;
     }
-    const maxAgeMs = pol.maxAgeMs ?? rules.maxAgeMs;
+    // The label sets the container's own limit; --max-age given too only narrows it (the longer wins).
+    const maxAgeMs = pol.maxAgeMs === undefined || rules.maxAgeMs === undefined ? (pol.maxAgeMs ?? rules.maxAgeMs) : Math.max(pol.maxAgeMs, rules.maxAgeMs);
     if (maxAgeMs !== undefined) {
       if (typeof start === 'string') problem(`${start}; age rule not applied`);
       else if (nowMs - start.ms > maxAgeMs) {

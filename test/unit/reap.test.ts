@@ -124,6 +124,10 @@ describe('age rule', () => {
     expect(decideReap([a, b], { ...RULES, maxAgeMs: 30 * M }, NOW).stop.map((d) => d.name)).toEqual([b.name]);
     expect(decideReap([b], RULES, NOW).stop.map((d) => d.name)).toEqual([b.name]);
   });
+  test('--max-age longer than the label\'s narrows it: 2 h old under pidwarden.max-age=1h and --max-age 7d runs on', () => {
+    const b = subject({ startedAtMs: NOW - 2 * H, labels: { 'pidwarden.max-age': '1h' } });
+    expect(decideReap([b], { ...RULES, maxAgeMs: 7 * 24 * H }, NOW).stop).toEqual([]);
+  });
   test('a start label before 2000 (20261201, a YYYYMMDD date read as seconds) is a problem, not a container 56 years old', () => {
     const plan = decideReap([subject({ startedAtMs: NOW - M, labels: { 'mcp-started': '20261201' } })], { ...RULES, maxAgeMs: H, startedLabel: 'mcp-started' }, NOW);
     expect(plan.stop).toEqual([]);
