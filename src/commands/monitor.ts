@@ -126,6 +126,8 @@ class MonitorLoop {
   private releaseStop: (() => void) | null = null;
   /** Resolves once a stop was asked for and no kill/restart is in flight. One for the loop's life. */
   private readonly stopped = new Promise<void>((resolve) => (this.releaseStop = resolve));
+  /** Ends the cycle being awaited, at a released stop (untilStopped). */
+  private endCycle: (() => void) | null = null;
 
   constructor(
     private readonly ctx: CommandContext,
@@ -150,7 +152,26 @@ class MonitorLoop {
   }
 
   private maybeReleaseStop(): void {
-    if (this.stopReason && this.inAction === 0) this.releaseStop?.();
+    if (this.stopReason && this.inAction === 0) {
+      this.releaseStop?.();
+      this.endCycle?.();
+    }
+  }
+
+  /**
+   * `work`, or less once a stop is released. Not Promise.race with `stopped`: each race leaves a
+   * reaction on that one long-lived promise, and a monitor kept 64 bytes a cycle that no collection
+   * could free (200,000 cycles measured: 64.0 bytes each raced, 0.2 this way), 5 MiB a day at
+   * --interval 1.
+   */
+  private untilStopped(work: Promise<void>): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.endCycle = resolve;
+      if (this.stopReason && this.inAction === 0) resolve();
+      void work.then(resolve, reject).finally(() => {
+        if (this.endCycle === resolve) this.endCycle = null;
+      });
+    });
   }
 
   async run(): Promise<void> {
@@ -159,7 +180,7 @@ class MonitorLoop {
       let delayMs = this.ctx.settings.intervalSeconds * 1000;
       try {
         // Observation can be abandoned at a stop; an action in flight is awaited (see stopped()).
-        await Promise.race([this.cycle(), this.stopped]);
+        await this.untilStopped(this.cycle());
         if (this.engineDownSince !== null) {
           this.log.info({ event: 'engine-up', reason: `engine answers again after ${Math.round((Date.now() - this.engineDownSince) / 1000)} s` });
           this.engineDownSince = null;

@@ -166,7 +166,9 @@ async function engineCallOnce<T>(engine: Engine, call: () => Promise<T>, extraMs
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new EngineTimeoutError(`no answer within ${formatSeconds(limitMs)} (--timeout)`)), limitMs);
   });
-  const work = call();
+  // a call that throws before its promise exists (dockerode loaded on first use) is a rejection
+  // too: thrown from here, it left the deadline armed, and its rejection 10 s later had no handler
+  const work = new Promise<T>((resolve) => resolve(call()));
   try {
     return await Promise.race([work, deadline]);
   } catch (e) {

@@ -31,6 +31,10 @@ export class ActionCollector {
 
   feed(f: ActionFields, nowMs: number): void {
     const id = f.containerId;
+    // A ladder that lost the engine writes no result line: its kill step is over all the same,
+    // and without this its notification waited for the container's next line, for as long as the
+    // monitor ran when the container stayed healthy after.
+    if (f.event === 'engine-down') this.flushAll(nowMs);
     if (!id) return;
     const time = new Date(nowMs).toISOString();
     const pending = this.open.get(id);

@@ -19,10 +19,24 @@ export async function readText(path: string): Promise<string | null> {
   }
 }
 
-export async function readBytes(path: string): Promise<Uint8Array | null> {
+/**
+ * How long a cmdline read may wait. A read of a live process's cmdline takes microseconds; one
+ * still waiting after 2 s waits on a process stuck holding its mmap lock (D state), often the very
+ * reason its container's `ps` timed out, and may wait for ever: the process is then shown by its
+ * comm, as a zombie is, and a run (or a monitor's watch of that container, which also holds a probe
+ * slot) goes on instead of hanging.
+ */
+export const CMDLINE_READ_DEADLINE_MS = 2000;
+
+/** The file's bytes; null when it cannot be read, or not within `deadlineMs` (the read is abandoned). */
+export async function readBytes(path: string, deadlineMs = CMDLINE_READ_DEADLINE_MS): Promise<Uint8Array | null> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<null>((resolve) => {
+    timer = setTimeout(() => resolve(null), deadlineMs);
+  });
   try {
-    return await readFile(path);
-  } catch {
-    return null;
+    return await Promise.race([readFile(path).catch(() => null), late]);
+  } finally {
+    clearTimeout(timer);
   }
 }

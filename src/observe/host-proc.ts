@@ -61,7 +61,9 @@ async function readOne(hostPid: number, procRoot: string, nsDepth: number): Prom
   if (nsPid === null) return null;
   const nestedInit = nspids.length > nsDepth && nspids.at(-1) === 1;
   let command = cmdline === null ? '' : parseCmdline(cmdline);
-  // Zombies and kernel threads have an empty cmdline; ps prints them as [comm], so do we.
+  // Zombies and kernel threads have an empty cmdline; ps prints them as [comm], so do we. So is a
+  // cmdline not read within CMDLINE_READ_DEADLINE_MS (src/observe/fs.ts): matched by no pattern,
+  // such a process is no victim (a cleanup missed, never a wrong kill).
   if (command === '') command = `[${stat.comm}]`;
   return {
     hostPid,

@@ -63,6 +63,30 @@ describe('an engine that accepts and never answers', () => {
   });
 });
 
+describe('a call that throws before its promise exists', () => {
+  test('is that call\'s rejection, and the deadline it would have had fires nothing later (no unhandled rejection, exit 70)', async () => {
+    const engine = connectEngine(`unix://${socket}`, { timeoutMs: 100, procRoot: '/proc' });
+    const unhandled: unknown[] = [];
+    const onUnhandled = (e: unknown) => void unhandled.push(e);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const { error } = await elapsed(
+        engineCall(engine, () => {
+          throw new Error('dockerode could not be loaded');
+        }),
+      );
+      expect((error as Error).message).toBe('dockerode could not be loaded');
+      // timers fire in order: one set after the call, for later than its deadline, runs after that
+      // deadline's timer would have; one more turn lets a rejection there reach the handler
+      await new Promise((r) => setTimeout(r, 150));
+      await new Promise((r) => setTimeout(r, 0));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+});
+
 describe('an engine that is not there', () => {
   test('no socket file: exit 3 in the words node:http uses, whatever the client (fetch here)', async () => {
     const missing = join(dir, 'absent.sock');

@@ -82,6 +82,17 @@ describe('actions from the log', () => {
       ['other', [9], false],
     ]);
   });
+
+  test('a ladder that lost the engine has no result line: engine-down ends its kill step, which is told at once', () => {
+    const out: Action[] = [];
+    const c = new ActionCollector((a) => out.push(a));
+    c.feed({ event: 'step', ...ids, step: 'dedupe', dryRun: false }, NOW);
+    c.feed({ event: 'kill', ...ids, step: 'dedupe', signal: 'SIGTERM', pids: [17], commands: ['npm exec a'], dryRun: false }, NOW);
+    c.feed({ event: 'heartbeat' }, NOW);
+    expect(out).toEqual([]);
+    c.feed({ event: 'engine-down', reason: 'cannot reach the Docker engine' }, NOW + 1000);
+    expect(out.map((a) => [a.event, a.step, a.pids, a.time])).toEqual([['kill', 'dedupe', [17], new Date(NOW + 1000).toISOString()]]);
+  });
 });
 
 describe('errors within a kill step', () => {
