@@ -65,6 +65,25 @@ export function containerMembers(cgroupDir: string, procRoot: string, nsDepth: n
   const nested = only === undefined ? all : all.filter((pid) => only.has(pid));
   if (shared || nested.length === 0) return own.concat(nested);
   if (namespace === null) return own;
+  // A sub-cgroup named after a container is another container's (`--cgroup-parent` naming X's
+  // cgroup). In a namespace of its own it fails the check below; run with `--pid=container:X` as
+  // well, it is in X's namespace and would pass it, its init and all signalled as X's. Only what
+  // runs in a namespace nested deeper there is X's (a docker:dind's inner containers, which the
+  // inner engine names after their IDs too); an inner container run with `--pid=host` is left out
+  // with the joiners (a cleanup missed, never a wrong kill).
+  const ordinary = new Set(sharedNamespaceMembers(cgroupDir).nested);
   const memo = new Map<number, boolean>();
-  return own.concat(nested.filter((pid) => inPidNamespace(pid, procRoot, nsDepth, namespace, memo)));
+  return own.concat(
+    nested.filter((pid) => (ordinary.has(pid) || deeperThan(pid, procRoot, nsDepth)) && inPidNamespace(pid, procRoot, nsDepth, namespace, memo)),
+  );
+}
+
+/** Whether the process's NSpid line has more entries than `nsDepth`: it runs in a namespace nested below that depth. */
+function deeperThan(hostPid: number, procRoot: string, nsDepth: number): boolean {
+  try {
+    const nspids = parseNsPid(readFileSync(`${procRoot}/${hostPid}/status`, 'utf8'));
+    return nspids !== null && nspids.length > nsDepth;
+  } catch {
+    return false;
+  }
 }

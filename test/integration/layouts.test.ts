@@ -14,7 +14,7 @@
  *     would kill the joiner's processes): restart-skipped names the joiner.
  */
 import { afterAll, expect, setDefaultTimeout, test } from 'bun:test';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -284,6 +284,38 @@ describeEngine('a container under another\'s cgroup (--cgroup-parent), in a PID 
       expect(guestBefore.filter((p) => !guestNow.has(p))).toEqual([]);
     } finally {
       // the guest first: the owner's cgroup cannot go while the guest's is inside it
+      docker('rm', '-f', guest.id);
+    }
+  });
+
+  test("a guest that joined the owner's PID namespace too (--pid=container:owner): its processes pass the namespace check, and are still not the owner's", async () => {
+    const owner = await startWorkload({ image: 'busybox', name: 'cg-owner-joined', reap: 'all', interval: 0.05, trees: [{ npx: MAGIC, copies: 3 }] });
+    const ownerBefore = liveChains(await waitForChains(owner, 3)).sort((a, b) => a.npm.startTicks - b.npm.startTicks);
+    const path = (readFileSync(`/proc/${owner.initPid}/cgroup`, 'utf8').split('\n').find((l) => /^\d+:pids:/.test(l)) ?? '').split(':')[2]!;
+    const guest = await startWorkload({ image: 'busybox', name: 'cg-guest-joined', interval: 0.05, trees: [{ npx: MAGIC, copies: 3 }], runArgs: ['--cgroup-parent', path, '--pid', `container:${owner.id}`] });
+    try {
+      await waitForChains(guest, 3);
+      expect(cgroupDir(guest).startsWith(`${cgroupDir(owner)}/`)).toBe(true);
+      // the guest's processes are in the owner's namespace, at its depth
+      const ownerNs = readlinkSync(`/proc/${owner.initPid}/ns/pid`);
+      expect(hostProcsOfContainer(guest).every((p) => readlinkSync(`/proc/${p.hostPid}/ns/pid`) === ownerNs)).toBe(true);
+      // the guest's own: its cgroup's (its namespace is the owner's, with the owner's processes)
+      const guestOwn = () => liveIdentities(hostProcsOfContainer(guest).filter((p) => p.inCgroupProcs));
+      const guestBefore = guestOwn();
+      expect(guestBefore.length).toBeGreaterThanOrEqual(10);
+      for (const source of ['ps', 'host']) {
+        const c = (await auditJson(['--container', owner.name, '--proc-source', source])).doc.containers[0];
+        // the kernel's truth for the owner: its own cgroup's processes (its namespace holds the guest's too)
+        const ownerOwn = hostProcsOfContainer(owner).filter((p) => p.inCgroupProcs);
+        expect({ source, total: c.processes.total, matching: c.processes.matching }).toEqual({ source, total: ownerOwn.length, matching: 3 });
+      }
+      const r = await cleanup(['--container', owner.name, '--max-procs', '5', '--grace', '2']);
+      expect(r.code).toBe(0);
+      await waitFor(() => ownerBefore.slice(0, 2).every((ch) => [ch.npm, ch.sh!, ch.node!].every(isDead)), 10_000, 50, "the owner's two oldest trees gone");
+      for (const p of [ownerBefore[2]!.npm, ownerBefore[2]!.sh!, ownerBefore[2]!.node!]) expect(isAlive(p)).toBe(true);
+      const guestNow = new Set(guestOwn());
+      expect(guestBefore.filter((p) => !guestNow.has(p))).toEqual([]);
+    } finally {
       docker('rm', '-f', guest.id);
     }
   });

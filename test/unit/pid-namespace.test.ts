@@ -91,4 +91,24 @@ describe('containerMembers', () => {
     const hostPids = await containerHostPids(shared, procRoot, { sharedPidNamespace: true, nsDepth: 2, pidNamespace: X_NS });
     expect(hostPids.sort()).toEqual([100, 101, 300, 301, 302]);
   });
+
+  // J, run with --cgroup-parent=<X's cgroup> AND --pid=container:X: its processes are in X's own
+  // namespace at X's depth, so the namespace check alone takes them for X's. A docker:dind's inner
+  // container, in a sub-cgroup its inner engine also names after its ID, runs deeper.
+  const J_ID = 'a'.repeat(64);
+  const INNER_ID = 'b'.repeat(64);
+  proc(500, [500, 60], 490, X_NS); // J's init, PID 60 in X's namespace
+  proc(501, [501, 61], 500, X_NS);
+  const joined = join(root, 'cgroup', 'x-joined');
+  mkdirSync(join(joined, J_ID), { recursive: true });
+  mkdirSync(join(joined, 'docker', INNER_ID), { recursive: true });
+  writeFileSync(join(joined, 'cgroup.procs'), '100\n101\n300\n');
+  writeFileSync(join(joined, J_ID, 'cgroup.procs'), '500\n501\n');
+  writeFileSync(join(joined, 'docker', 'cgroup.procs'), '');
+  writeFileSync(join(joined, 'docker', INNER_ID, 'cgroup.procs'), '301\n302\n');
+
+  test("its own namespace: a joiner's sub-cgroup named after it is left out, though in X's namespace; a dind inner container's (deeper) is X's", () => {
+    expect(containerMembers(joined, procRoot, 2, X_NS, false).sort()).toEqual([100, 101, 300, 301, 302]);
+    expect(containerMembers(joined, procRoot, 2, X_NS, false, new Set([500, 302])).sort()).toEqual([100, 101, 300, 302]);
+  });
 });
