@@ -124,23 +124,8 @@ export function readPidsLevelsSync(dirs: readonly string[]): PidsCeiling & { cur
  * vanishes meanwhile (container stopped) simply has no processes.
  */
 export function listCgroupProcs(dir: string): number[] {
-  const { own, nested } = cgroupMembersSplit(dir);
-  return own.concat(nested);
-}
-
-/**
- * listCgroupProcs in two parts: the processes of `dir` itself, and those of its sub-cgroups. The
- * engine puts only the container's own processes in its cgroup; a sub-cgroup can hold another
- * container's (`--cgroup-parent` naming this container's cgroup), which pid-namespace.ts tells apart.
- */
-export function cgroupMembersSplit(dir: string, skipSubCgroup: (name: string) => boolean = () => false): { own: number[]; nested: number[] } {
-  let own: number[];
-  try {
-    own = parsePidList(readFileSync(`${dir}/cgroup.procs`, 'utf8'));
-  } catch {
-    return { own: [], nested: [] };
-  }
-  return { own, nested: nestedMembers(dir, 1, skipSubCgroup) };
+  const { own, nested, underNamed } = cgroupMembersSplit(dir);
+  return own.concat(nested, underNamed);
 }
 
 /**
@@ -148,6 +133,24 @@ export function cgroupMembersSplit(dir: string, skipSubCgroup: (name: string) =>
  * in a container's cgroup, the cgroup of another container run with `--cgroup-parent` naming it.
  */
 export const NAMED_AFTER_A_CONTAINER = /^(?:[a-z][a-z-]*-)?([0-9a-f]{64})(?:\.scope)?$/;
+
+/**
+ * listCgroupProcs in parts, from one walk: the processes of `dir` itself (`own`); those of its
+ * sub-cgroups (`nested`); and those in or below a sub-cgroup named after a container
+ * (`underNamed`). The engine puts only the container's own processes in its cgroup; a sub-cgroup
+ * can hold another container's (`--cgroup-parent` naming this container's cgroup), which
+ * pid-namespace.ts tells apart.
+ */
+export function cgroupMembersSplit(dir: string): { own: number[]; nested: number[]; underNamed: number[] } {
+  const out = { own: [] as number[], nested: [] as number[], underNamed: [] as number[] };
+  try {
+    out.own = parsePidList(readFileSync(`${dir}/cgroup.procs`, 'utf8'));
+  } catch {
+    return out;
+  }
+  nestedMembers(dir, 1, false, out);
+  return out;
+}
 
 /**
  * The members of a container in a shared PID namespace (pid=host, pid=container:X), where no
@@ -158,28 +161,27 @@ export const NAMED_AFTER_A_CONTAINER = /^(?:[a-z][a-z-]*-)?([0-9a-f]{64})(?:\.sc
  * was planned and signalled as X's.
  */
 export function sharedNamespaceMembers(dir: string): { own: number[]; nested: number[] } {
-  return cgroupMembersSplit(dir, (name) => NAMED_AFTER_A_CONTAINER.test(name));
+  const { own, nested } = cgroupMembersSplit(dir);
+  return { own, nested };
 }
 
-function nestedMembers(dir: string, depth: number, skip: (name: string) => boolean = () => false): number[] {
-  if (depth > 8) return [];
+function nestedMembers(dir: string, depth: number, underNamed: boolean, out: { nested: number[]; underNamed: number[] }): void {
+  if (depth > 8) return;
   let children: string[];
   try {
     children = readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
   } catch {
-    return [];
+    return;
   }
-  const out: number[] = [];
   for (const c of children) {
-    if (skip(c)) continue;
+    const named = underNamed || NAMED_AFTER_A_CONTAINER.test(c);
     try {
-      out.push(...parsePidList(readFileSync(`${dir}/${c}/cgroup.procs`, 'utf8')));
+      (named ? out.underNamed : out.nested).push(...parsePidList(readFileSync(`${dir}/${c}/cgroup.procs`, 'utf8')));
     } catch {
       continue; // gone meanwhile
     }
-    out.push(...nestedMembers(`${dir}/${c}`, depth + 1, skip));
+    nestedMembers(`${dir}/${c}`, depth + 1, named, out);
   }
-  return out;
 }
 
 /** CPU time of the container's cgroup in ns (v1 cpuacct.usage, v2 cpu.stat), for CPU % locally. */

@@ -6,7 +6,7 @@
 // is X's: its processes are deeper, and going up their parents reaches a process at X's depth in
 // X's namespace (the nested init was forked from there).
 import { readFileSync, readlinkSync } from 'node:fs';
-import { cgroupMembersSplit, sharedNamespaceMembers } from './cgroup.ts';
+import { cgroupMembersSplit } from './cgroup.ts';
 import { parseNsPid, parseStatusPpid } from './proc-stat.ts';
 
 /** Parents walked up from a nested process: a guard against bad data (a parent loop), far beyond real process trees. */
@@ -56,14 +56,18 @@ export function inPidNamespace(hostPid: number, procRoot: string, nsDepth: numbe
  * The container's processes among its cgroup's members, as host PIDs: its own cgroup's, and those
  * of its sub-cgroups that are in its PID namespace (`namespace`; null when it cannot be read: then
  * none of theirs). In a shared PID namespace (pid=host, pid=container:X) the cgroup alone decides,
- * leaving out sub-cgroups named after other containers (sharedNamespaceMembers).
+ * leaving out sub-cgroups named after other containers (cgroupMembersSplit's underNamed).
  * `only`: the processes the caller asks about (a kill's targets, checked every 25 ms while it
  * waits): the other sub-cgroup members are left out unchecked.
  */
 export function containerMembers(cgroupDir: string, procRoot: string, nsDepth: number, namespace: string | null, shared: boolean, only?: ReadonlySet<number>): number[] {
-  const { own, nested: all } = shared ? sharedNamespaceMembers(cgroupDir) : cgroupMembersSplit(cgroupDir);
-  const nested = only === undefined ? all : all.filter((pid) => only.has(pid));
-  if (shared || nested.length === 0) return own.concat(nested);
+  const { own, nested, underNamed } = cgroupMembersSplit(cgroupDir);
+  const asked = (pids: number[]) => (only === undefined ? pids : pids.filter((pid) => only.has(pid)));
+  // In a shared namespace, a sub-cgroup named after a container is another container's: left out.
+  if (shared) return own.concat(asked(nested));
+  const inSubCgroups = asked(nested);
+  const inNamed = asked(underNamed);
+  if (inSubCgroups.length === 0 && inNamed.length === 0) return own;
   if (namespace === null) return own;
   // A sub-cgroup named after a container is another container's (`--cgroup-parent` naming X's
   // cgroup). In a namespace of its own it fails the check below; run with `--pid=container:X` as
@@ -71,10 +75,11 @@ export function containerMembers(cgroupDir: string, procRoot: string, nsDepth: n
   // runs in a namespace nested deeper there is X's (a docker:dind's inner containers, which the
   // inner engine names after their IDs too); an inner container run with `--pid=host` is left out
   // with the joiners (a cleanup missed, never a wrong kill).
-  const ordinary = new Set(sharedNamespaceMembers(cgroupDir).nested);
   const memo = new Map<number, boolean>();
+  const inOurs = (pid: number) => inPidNamespace(pid, procRoot, nsDepth, namespace, memo);
   return own.concat(
-    nested.filter((pid) => (ordinary.has(pid) || deeperThan(pid, procRoot, nsDepth)) && inPidNamespace(pid, procRoot, nsDepth, namespace, memo)),
+    inSubCgroups.filter(inOurs),
+    inNamed.filter((pid) => deeperThan(pid, procRoot, nsDepth) && inOurs(pid)),
   );
 }
 
