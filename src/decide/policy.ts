@@ -160,14 +160,14 @@ export function containerPolicy(s: Settings, labels: Record<string, string>): Po
   }
   // A label's pattern cannot make runaway what --match on the command line does not name.
   if (narrowedByFlag('match')) policy.matchAlso = s.match;
-  if (from.steps === 'label' && s.origins['steps'] === 'flag') {
+  if (narrowedByFlag('steps')) {
     const narrowed = policy.steps.filter((st) => s.steps.includes(st));
     if (narrowed.length !== policy.steps.length) from.steps = 'flag';
     policy.steps = narrowed;
   }
   // A label's restart limit is held to --restart-limit given there: at most the fewer restarts over
   // the longer window, which keeps within both (100/1s on the label never beats 1/1d on the flag).
-  if (from.restartLimit === 'label' && s.origins['restart-limit'] === 'flag') {
+  if (narrowedByFlag('restartLimit')) {
     const count = Math.min(policy.restartLimit.count, s.restartLimit.count);
     const windowMs = Math.max(policy.restartLimit.windowMs, s.restartLimit.windowMs);
     if (count !== policy.restartLimit.count || windowMs !== policy.restartLimit.windowMs) {
@@ -175,7 +175,7 @@ export function containerPolicy(s: Settings, labels: Record<string, string>): Po
       from.restartLimit = 'flag';
     }
   }
-  if (from.restart === 'label' && s.origins['restart'] === 'flag' && STRICTNESS[s.restartRule] < STRICTNESS[policy.restart]) {
+  if (narrowedByFlag('restart') && STRICTNESS[s.restartRule] < STRICTNESS[policy.restart]) {
     policy.restart = s.restartRule;
     from.restart = 'flag';
   }

@@ -331,7 +331,8 @@ export function decideReap(subjects: readonly ReapSubject[], rules: ReapRules, n
       continue;
     }
     // The label sets the container's own limit; --max-age given too only narrows it (the longer wins).
-    const maxAgeMs = pol.maxAgeMs === undefined || rules.maxAgeMs === undefined ? (pol.maxAgeMs ?? rules.maxAgeMs) : Math.max(pol.maxAgeMs, rules.maxAgeMs);
+    const ages = [pol.maxAgeMs, rules.maxAgeMs].filter((ms): ms is number => ms !== undefined);
+    const maxAgeMs = ages.length === 0 ? undefined : Math.max(...ages);
     if (maxAgeMs !== undefined) {
       if (typeof start === 'string') problem(`${start}; age rule not applied`);
       else if (nowMs - start.ms > maxAgeMs) {
